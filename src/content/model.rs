@@ -1,0 +1,192 @@
+//! The validated model of a site: what `content` hands to every later stage.
+//!
+//! Everything here has already been checked (slugs, paths confined to their dataset folder,
+//! visibility rules), so later stages never re-validate and never read a descriptor again.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// Where the site is hosted, which decides whether private items can be built at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Hosting {
+    /// Netlify: the edge function in `.netlify/v1/edge-functions/` gates `/private/`.
+    #[default]
+    Netlify,
+    /// Cloudflare Pages: `public/_worker.js` gates `/private/`.
+    Cloudflare,
+    /// Any static host: there is no gate, so private items are not built.
+    Static,
+}
+
+impl Hosting {
+    /// Whether this host runs a gate, i.e. whether private items may be written at all.
+    pub fn has_gate(self) -> bool {
+        !matches!(self, Hosting::Static)
+    }
+}
+
+/// Public or private; **private is the default** so nothing is published by accident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Listed in the gallery, indexed, in the sitemap and feed.
+    Public,
+    /// Built under `private/` only, reachable only with a share link.
+    #[default]
+    Private,
+}
+
+/// One public signing key from `site.yaml`: the key id and the 32-byte Ed25519 public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKeyEntry {
+    /// 8 lowercase hex digits, the first 4 bytes of SHA-512(public key).
+    pub kid: String,
+    /// The Ed25519 public key.
+    pub public_key: [u8; 32],
+}
+
+/// Limits and sizes for image work, from `site.yaml`'s `images:` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSettings {
+    /// Images with more pixels than this are refused before they are decoded.
+    pub max_pixels: u64,
+    /// Widths of the derived thumbnails, ascending.
+    pub thumbnail_widths: Vec<u32>,
+}
+
+/// Site-wide settings from `content/site.yaml`.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    /// The site's title, shown in the header and feed.
+    pub title: String,
+    /// Absolute base URL without a trailing slash, e.g. `https://data.example-lab.org`.
+    pub base_url: String,
+    /// Markdown description of the site, shown above the gallery.
+    pub description: String,
+    /// Name of a theme under `themes/`, or `None` for the built-in one.
+    pub theme: Option<String>,
+    /// The host the site is built for.
+    pub hosting: Hosting,
+    /// Public keys share links may be signed with (several during a rotation).
+    pub keys: Vec<PublicKeyEntry>,
+    /// Expiry used by `vitrine share` when `--expires` is not given, e.g. `180d`.
+    pub default_expiry: String,
+    /// Whether to build deep-zoom pyramids for the viewer.
+    pub pyramids: bool,
+    /// Image limits and derived sizes.
+    pub images: ImageSettings,
+}
+
+/// A skeleton annotation declared in a dataset descriptor.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnnotationRef {
+    /// `[a-z0-9][a-z0-9-]{0,63}`, unique within its dataset.
+    pub id: String,
+    /// Human-readable name.
+    pub display_name: String,
+    /// Absolute path of the SWC or NML file, inside the dataset folder.
+    pub file: PathBuf,
+    /// The annotation's own visibility; public requires a public dataset.
+    pub visibility: Visibility,
+}
+
+/// One dataset, validated.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dataset {
+    /// The folder name, `[a-z0-9][a-z0-9-]{0,63}`.
+    pub slug: String,
+    /// Absolute path of the dataset folder.
+    pub dir: PathBuf,
+    /// Absolute path of `dataset.yaml`.
+    pub descriptor: PathBuf,
+    /// Required display name.
+    pub display_name: String,
+    /// Markdown source of the description (sanitised when rendered).
+    pub description: String,
+    /// Public or private.
+    pub visibility: Visibility,
+    /// Absolute path of the thumbnail image, inside `dir`.
+    pub thumbnail: PathBuf,
+    /// Absolute paths of the viewer images (a z-stack when several), in order; may be empty,
+    /// in which case the viewer shows the thumbnail.
+    pub images: Vec<PathBuf>,
+    /// Voxel size in nanometres, `[x, y, z]`.
+    pub voxel_size_nm: Option<[f64; 3]>,
+    /// Author names, in order.
+    pub authors: Vec<String>,
+    /// SPDX license id.
+    pub license: Option<String>,
+    /// DOI without the resolver prefix, e.g. `10.1234/abcd`.
+    pub doi: Option<String>,
+    /// Free tags, lowercase.
+    pub tags: Vec<String>,
+    /// Publication date.
+    pub published: Option<NaiveDate>,
+    /// External viewers and resources: name → absolute URL.
+    pub links: BTreeMap<String, String>,
+    /// Facet: species.
+    pub species: Option<String>,
+    /// Facet: tissue or brain region.
+    pub region: Option<String>,
+    /// Facet: acquisition modality, e.g. FIB-SEM.
+    pub modality: Option<String>,
+    /// Higher comes first in the gallery; default 0.
+    pub featured: i64,
+    /// Declared annotations.
+    pub annotations: Vec<AnnotationRef>,
+}
+
+impl Dataset {
+    /// Whether the dataset is listed publicly.
+    pub fn is_public(&self) -> bool {
+        self.visibility == Visibility::Public
+    }
+
+    /// The output folder of the dataset's page, relative to the site root, with a trailing
+    /// slash: `datasets/<slug>/` when public, `private/<slug>/` when private.
+    pub fn output_dir(&self) -> String {
+        match self.visibility {
+            Visibility::Public => format!("datasets/{}/", self.slug),
+            Visibility::Private => format!("private/{}/", self.slug),
+        }
+    }
+
+    /// The output folder of one derived image (named by its content hash), relative to the
+    /// site root: `<output_dir>media/<hash>/`.
+    pub fn media_dir(&self, hash: &str) -> String {
+        format!("{}media/{hash}/", self.output_dir())
+    }
+}
+
+impl AnnotationRef {
+    /// Whether the annotation's page is public: it and its dataset must both be public.
+    pub fn is_public_in(&self, dataset: &Dataset) -> bool {
+        self.visibility == Visibility::Public && dataset.is_public()
+    }
+
+    /// The output folder of the annotation's page, relative to the site root: under
+    /// `datasets/<slug>/` when public, else under `private/<slug>/` (whatever the dataset is).
+    pub fn output_dir(&self, dataset: &Dataset) -> String {
+        let base = if self.visibility == Visibility::Public {
+            "datasets"
+        } else {
+            "private"
+        };
+        format!("{base}/{}/annotations/{}/", dataset.slug, self.id)
+    }
+}
+
+/// Everything `content` read from a site folder.
+#[derive(Debug, Clone)]
+pub struct Content {
+    /// The site folder.
+    pub root: PathBuf,
+    /// `content/site.yaml`.
+    pub config: SiteConfig,
+    /// All datasets, sorted by slug.
+    pub datasets: Vec<Dataset>,
+}

@@ -1,0 +1,3 @@
+//! vitrine's integration tests: one binary (one link step on 2 cores), one module per feature.
+
+mod common;
