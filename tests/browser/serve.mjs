@@ -1,0 +1,78 @@
+// A tiny static file server for built sites, shared by the browser suite and the benchmark.
+// It serves files as they are (no share gate): the suite tests the pages, not the edge.
+import { createServer } from "node:http";
+import { createReadStream, statSync } from "node:fs";
+import { extname, join, normalize, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".xml": "application/xml",
+  ".dzi": "application/xml",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".webp": "image/webp",
+  ".txt": "text/plain; charset=utf-8",
+  ".swc": "text/plain; charset=utf-8",
+  ".nml": "application/xml",
+};
+
+/** Serves `dir` on 127.0.0.1 at a random free port; resolves to `{url, close}`. */
+export function serve(dir) {
+  const root = normalize(dir + sep);
+  const server = createServer((req, res) => {
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    let file = normalize(join(root, path));
+    if (!file.startsWith(root)) {
+      res.writeHead(403).end();
+      return;
+    }
+    let st;
+    try {
+      st = statSync(file);
+      if (st.isDirectory()) {
+        if (!path.endsWith("/")) {
+          res.writeHead(301, { Location: path + "/" }).end();
+          return;
+        }
+        file = join(file, "index.html");
+        st = statSync(file);
+      }
+    } catch {
+      res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
+      return;
+    }
+    res.writeHead(200, {
+      "Content-Type": TYPES[extname(file).toLowerCase()] || "application/octet-stream",
+      "Content-Length": st.size,
+      "Cache-Control": "no-cache",
+    });
+    if (req.method === "HEAD") res.end();
+    else createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}`,
+        close: () => new Promise((r) => server.close(r)),
+      })
+    )
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const s = await serve(process.argv[2] || ".");
+  console.log(s.url);
+}
