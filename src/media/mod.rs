@@ -5,9 +5,54 @@
 //! re-does no image work. Media never renders HTML and never writes into the output folder:
 //! `output` links the cached files into place.
 //!
-//! (API below is the contract between `media` and `render`/`site`; the media engineer fills it in.)
+//! Entry points: [`probe`] for `vitrine check` (reads headers, writes nothing), [`derive`] for one
+//! image and [`derive_all`] for a build (parallel, memory-bounded, with a progress bar).
+//! Output formats follow the content: JPEG q80 (1 channel for gray) for photographic and EM
+//! images; PNG for images with transparency and for label masks or line art (at most 16 distinct
+//! values), where JPEG would smear edges and cost more bytes.
+
+mod batch;
+mod derive;
+mod dzi;
+mod encode;
+mod error;
+mod pixels;
+mod probe;
 
 use std::path::PathBuf;
+
+pub use batch::{derive_all, MediaJob};
+pub use derive::derive;
+pub use error::MediaError;
+pub use probe::probe;
+
+/// How images are derived: limits, thumbnail widths, pyramids on or off, and where the cache is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaSettings {
+    /// Images with more pixels than this are refused from their header, before decoding.
+    pub max_pixels: u64,
+    /// Thumbnail widths; none is wider than its source (see [`Derived::thumbnails`]).
+    pub thumbnail_widths: Vec<u32>,
+    /// Site-wide switch (`viewer.pyramids`): when off, no job builds a pyramid.
+    pub pyramids: bool,
+    /// The media cache, normally `ROOT/.vitrine-cache/media`.
+    pub cache_dir: PathBuf,
+}
+
+impl MediaSettings {
+    /// Default limit: 250 megapixels, about a 16k × 16k slice, far beyond any gallery image.
+    pub const DEFAULT_MAX_PIXELS: u64 = 250_000_000;
+
+    /// Default settings with the cache in `cache_dir`: 250 MP limit, widths 400 and 1200, pyramids on.
+    pub fn new(cache_dir: PathBuf) -> MediaSettings {
+        MediaSettings {
+            max_pixels: Self::DEFAULT_MAX_PIXELS,
+            thumbnail_widths: vec![400, 1200],
+            pyramids: true,
+            cache_dir,
+        }
+    }
+}
 
 /// What a header says about an image, read without decoding its pixels.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -18,7 +63,7 @@ pub struct ImageInfo {
     pub height: u32,
     /// `png`, `jpeg`, `tiff` or `webp`.
     pub format: &'static str,
-    /// Bits per sample: 8 or 16 (32 for float TIFF).
+    /// Bits per sample in the file: 8 or 16 (1, 2 or 4 for packed PNG, 32 for float TIFF).
     pub bits: u8,
     /// 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA).
     pub channels: u8,
@@ -35,7 +80,7 @@ pub struct Rendition {
     pub width: u32,
     /// Pixel height.
     pub height: u32,
-    /// `image/jpeg`, `image/png` or `image/webp`.
+    /// `image/jpeg` or `image/png`.
     pub mime: &'static str,
 }
 
@@ -65,7 +110,8 @@ pub struct Derived {
     pub hash: String,
     /// Header facts of the source.
     pub info: ImageInfo,
-    /// Thumbnails, ascending by width (never wider than the source).
+    /// Thumbnails, ascending by width: each configured width the source reaches, plus the
+    /// source's own width when it is narrower than the largest configured one (never upscaled).
     pub thumbnails: Vec<Rendition>,
     /// The deep-zoom pyramid, when requested.
     pub pyramid: Option<Pyramid>,

@@ -1,0 +1,371 @@
+//! One image to its cached thumbnails and pyramid, with cheap change detection.
+//!
+//! Cache layout under `MediaSettings::cache_dir`:
+//! - `<hash16>-<settings>/`: `thumb-<w>.<ext>`, `tiles.dzi`, `tiles_files/…`, `derived.json`
+//!   (written last, inside a temporary folder that is renamed into place: an entry either is
+//!   complete or does not exist);
+//! - `index/<pathhash16>.json`: the source's path, size, mtime and content hash, so an unchanged
+//!   file is recognised from one `stat` without reading or hashing it.
+
+use std::fs;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+
+use super::batch::PixelBudget;
+use super::encode::{self, Format, JPEG_QUALITY};
+use super::pixels::{self, Raster};
+use super::{dzi, probe, Derived, ImageInfo, MediaError, MediaSettings, Pyramid, Rendition};
+
+/// Bumped whenever derived bytes would change for the same source and settings.
+const CACHE_VERSION: u32 = 1;
+
+/// Name of the manifest inside a cache entry; its presence marks the entry complete.
+const MANIFEST: &str = "derived.json";
+
+/// Derives thumbnails (and a pyramid when `want_pyramid` and `settings.pyramids`) for `src`,
+/// reusing the cache.
+///
+/// The image is decoded at most once for all outputs, and not at all when the cache has them.
+pub fn derive(
+    src: &Path,
+    want_pyramid: bool,
+    settings: &MediaSettings,
+) -> Result<Derived, MediaError> {
+    derive_within(src, want_pyramid, settings, None)
+}
+
+/// [`derive`], holding a share of `budget` for the decoded pixels while the image is in memory.
+pub(crate) fn derive_within(
+    src: &Path,
+    want_pyramid: bool,
+    settings: &MediaSettings,
+    budget: Option<&PixelBudget>,
+) -> Result<Derived, MediaError> {
+    let read_err = |source| MediaError::Read {
+        path: src.to_owned(),
+        source,
+    };
+    let want_pyramid = want_pyramid && settings.pyramids;
+    let meta = fs::metadata(src).map_err(read_err)?;
+    let stamp = Stamp::of(src, &meta);
+    let fingerprint = settings_fingerprint(settings, want_pyramid);
+    let index_file = index_path(&settings.cache_dir, src);
+
+    if let Some(hash) = stamp.known_hash(&index_file) {
+        if let Some(derived) = load_entry(&entry_dir(settings, &hash, &fingerprint), &hash) {
+            return within_limit(src, derived, settings.max_pixels);
+        }
+    }
+    let bytes = fs::read(src).map_err(read_err)?;
+    let hash = blake3::hash(&bytes).to_hex()[..16].to_string();
+    let dir = entry_dir(settings, &hash, &fingerprint);
+    let derived = match load_entry(&dir, &hash) {
+        Some(derived) => within_limit(src, derived, settings.max_pixels)?,
+        None => {
+            let info = probe::open(src, Cursor::new(&bytes), settings.max_pixels)?.2;
+            let _permit = budget.map(|b| b.acquire(u64::from(info.width) * u64::from(info.height)));
+            produce(src, &bytes, want_pyramid, settings, &hash, &dir)?
+        }
+    };
+    // The index only saves work next time; failing to write it must not fail the build.
+    let _ = stamp.record(&index_file, &hash);
+    Ok(derived)
+}
+
+/// Decodes once and writes every output into a fresh cache entry.
+fn produce(
+    src: &Path,
+    bytes: &[u8],
+    want_pyramid: bool,
+    settings: &MediaSettings,
+    hash: &str,
+    dir: &Path,
+) -> Result<Derived, MediaError> {
+    let decoded = pixels::decode(src, bytes, settings.max_pixels)?;
+    let format = Format::for_content(&decoded.raster, decoded.few_values);
+    let cache_err = |(path, source): (PathBuf, std::io::Error)| MediaError::Cache { path, source };
+    fs::create_dir_all(&settings.cache_dir)
+        .map_err(|e| cache_err((settings.cache_dir.clone(), e)))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempdir_in(&settings.cache_dir)
+        .map_err(|e| cache_err((settings.cache_dir.clone(), e)))?;
+    let raster = &decoded.raster;
+    let widths = thumbnail_plan(&settings.thumbnail_widths, raster.width);
+    let (thumbs, levels) = rayon::join(
+        || write_thumbnails(tmp.path(), raster, &widths, format),
+        || {
+            want_pyramid
+                .then(|| dzi::write(tmp.path(), raster, format))
+                .transpose()
+        },
+    );
+    let (thumbs, levels) = (thumbs.map_err(cache_err)?, levels.map_err(cache_err)?);
+    let manifest = Manifest {
+        width: decoded.info.width,
+        height: decoded.info.height,
+        format: decoded.info.format.into(),
+        bits: decoded.info.bits,
+        channels: decoded.info.channels,
+        output: format.extension().into(),
+        thumbnails: thumbs,
+        pyramid_levels: levels,
+    };
+    let manifest_path = tmp.path().join(MANIFEST);
+    let json = serde_json::to_vec(&manifest).expect("manifest serialises");
+    fs::write(&manifest_path, json).map_err(|e| cache_err((manifest_path, e)))?;
+    let tmp = tmp.keep();
+    if let Err(e) = fs::rename(&tmp, dir) {
+        let _ = fs::remove_dir_all(&tmp);
+        // Another build finished the same entry first; theirs is as good as ours.
+        if !dir.join(MANIFEST).is_file() {
+            return Err(cache_err((dir.to_owned(), e)));
+        }
+    }
+    load_entry(dir, hash).ok_or_else(|| {
+        cache_err((
+            dir.join(MANIFEST),
+            std::io::Error::other("entry unreadable after writing"),
+        ))
+    })
+}
+
+/// Widths to make, largest first: each configured width the source reaches, and the source's own
+/// width when it is narrower than the largest configured one (so the viewer fallback and `srcset`
+/// always have the sharpest available image, and a small source still gets one rendition).
+fn thumbnail_plan(configured: &[u32], source_width: u32) -> Vec<u32> {
+    let mut widths: Vec<u32> = configured
+        .iter()
+        .copied()
+        .filter(|&w| w > 0 && w <= source_width)
+        .collect();
+    if configured.iter().any(|&w| w > source_width) {
+        widths.push(source_width);
+    }
+    widths.sort_unstable_by(|a, b| b.cmp(a));
+    widths.dedup();
+    widths
+}
+
+/// Writes `thumb-<w>.<ext>` for each width (largest first, each resized from the one before).
+fn write_thumbnails(
+    dir: &Path,
+    source: &Raster,
+    widths: &[u32],
+    format: Format,
+) -> Result<Vec<ManifestRendition>, (PathBuf, std::io::Error)> {
+    let mut out = Vec::with_capacity(widths.len());
+    let mut previous: Option<Raster> = None;
+    for &width in widths {
+        let from = previous.as_ref().unwrap_or(source);
+        let resized = (width != from.width).then(|| {
+            encode::resize(
+                from,
+                width,
+                encode::scaled_height(source.width, source.height, width),
+            )
+        });
+        let image = resized.as_ref().unwrap_or(from);
+        let name = format!("thumb-{width}.{}", format.extension());
+        let path = dir.join(&name);
+        let bytes = format
+            .encode(image.width, image.height, image.channels, &image.data)
+            .map_err(|e| (path.clone(), std::io::Error::other(e)))?;
+        fs::write(&path, bytes).map_err(|e| (path, e))?;
+        out.push(ManifestRendition {
+            name,
+            width: image.width,
+            height: image.height,
+        });
+        if resized.is_some() {
+            previous = resized;
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// What a cache entry holds, enough to rebuild [`Derived`] without touching an image.
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    width: u32,
+    height: u32,
+    format: String,
+    bits: u8,
+    channels: u8,
+    /// Extension of every derived file: `jpg` or `png`.
+    output: String,
+    /// Ascending by width.
+    thumbnails: Vec<ManifestRendition>,
+    pyramid_levels: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ManifestRendition {
+    name: String,
+    width: u32,
+    height: u32,
+}
+
+/// Reads a complete cache entry, or `None` when it is missing, partial or from another version.
+fn load_entry(dir: &Path, hash: &str) -> Option<Derived> {
+    let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join(MANIFEST)).ok()?).ok()?;
+    let format = match manifest.output.as_str() {
+        "jpg" => Format::Jpeg,
+        "png" => Format::Png,
+        _ => return None,
+    };
+    let source_format = ["png", "jpeg", "tiff", "webp"]
+        .into_iter()
+        .find(|f| *f == manifest.format)?;
+    let thumbnails = manifest
+        .thumbnails
+        .into_iter()
+        .map(|t| Rendition {
+            file: dir.join(&t.name),
+            name: t.name,
+            width: t.width,
+            height: t.height,
+            mime: format.mime(),
+        })
+        .collect();
+    let pyramid = manifest.pyramid_levels.map(|levels| Pyramid {
+        dir: dir.to_owned(),
+        width: manifest.width,
+        height: manifest.height,
+        tile_size: dzi::TILE_SIZE,
+        overlap: dzi::OVERLAP,
+        format: format.extension(),
+        levels,
+    });
+    Some(Derived {
+        hash: hash.to_owned(),
+        info: ImageInfo {
+            width: manifest.width,
+            height: manifest.height,
+            format: source_format,
+            bits: manifest.bits,
+            channels: manifest.channels,
+        },
+        thumbnails,
+        pyramid,
+    })
+}
+
+/// Applies the pixel limit to a cached result too, so lowering the limit is never bypassed.
+fn within_limit(src: &Path, derived: Derived, max_pixels: u64) -> Result<Derived, MediaError> {
+    let (width, height) = (derived.info.width, derived.info.height);
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(MediaError::TooLarge {
+            path: src.to_owned(),
+            width,
+            height,
+            limit: max_pixels,
+        });
+    }
+    Ok(derived)
+}
+
+/// The cache entry folder for a content hash under given settings.
+fn entry_dir(settings: &MediaSettings, hash: &str, fingerprint: &str) -> PathBuf {
+    settings.cache_dir.join(format!("{hash}-{fingerprint}"))
+}
+
+/// 8 hex digits naming everything besides the source bytes that shapes the outputs.
+fn settings_fingerprint(settings: &MediaSettings, want_pyramid: bool) -> String {
+    let key = format!(
+        "v{CACHE_VERSION} widths={:?} q={JPEG_QUALITY} pyramid={want_pyramid} tile={}+{}",
+        settings.thumbnail_widths,
+        dzi::TILE_SIZE,
+        dzi::OVERLAP
+    );
+    blake3::hash(key.as_bytes()).to_hex()[..8].to_string()
+}
+
+/// The index file remembering one source path's last known hash.
+fn index_path(cache_dir: &Path, src: &Path) -> PathBuf {
+    let key = blake3::hash(src.as_os_str().as_encoded_bytes()).to_hex();
+    cache_dir.join("index").join(format!("{}.json", &key[..16]))
+}
+
+/// A source file's identity for change detection: path, size and modification time.
+#[derive(Serialize, Deserialize, PartialEq)]
+struct Stamp {
+    path: PathBuf,
+    size: u64,
+    mtime_ns: u128,
+}
+
+/// A [`Stamp`] with the content hash it was last seen with.
+#[derive(Serialize, Deserialize)]
+struct IndexEntry {
+    #[serde(flatten)]
+    stamp: Stamp,
+    hash: String,
+}
+
+impl Stamp {
+    fn of(path: &Path, meta: &fs::Metadata) -> Stamp {
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        Stamp {
+            path: path.to_owned(),
+            size: meta.len(),
+            mtime_ns,
+        }
+    }
+
+    /// The hash recorded for this exact path, size and mtime, if any.
+    fn known_hash(&self, index_file: &Path) -> Option<String> {
+        let entry: IndexEntry = serde_json::from_slice(&fs::read(index_file).ok()?).ok()?;
+        (entry.stamp == *self && self.mtime_ns != 0).then_some(entry.hash)
+    }
+
+    /// Remembers the hash for this stamp (atomically: a reader sees the old or the new entry).
+    fn record(self, index_file: &Path, hash: &str) -> std::io::Result<()> {
+        let dir = index_file.parent().expect("index files live in a folder");
+        fs::create_dir_all(dir)?;
+        let entry = IndexEntry {
+            stamp: self,
+            hash: hash.to_owned(),
+        };
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        serde_json::to_writer(&mut tmp, &entry)?;
+        tmp.persist(index_file).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_never_upscales_and_covers_small_sources() {
+        assert_eq!(thumbnail_plan(&[400, 1200], 2048), vec![1200, 400]);
+        assert_eq!(thumbnail_plan(&[400, 1200], 1200), vec![1200, 400]);
+        assert_eq!(thumbnail_plan(&[400, 1200], 1000), vec![1000, 400]);
+        assert_eq!(thumbnail_plan(&[400, 1200], 300), vec![300]);
+    }
+
+    #[test]
+    fn fingerprint_changes_with_what_shapes_outputs() {
+        let a = MediaSettings::new("/tmp/c".into());
+        let mut b = a.clone();
+        b.thumbnail_widths = vec![320];
+        assert_ne!(
+            settings_fingerprint(&a, false),
+            settings_fingerprint(&b, false)
+        );
+        assert_ne!(
+            settings_fingerprint(&a, false),
+            settings_fingerprint(&a, true)
+        );
+    }
+}

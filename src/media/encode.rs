@@ -1,0 +1,172 @@
+//! Resizing (fast_image_resize) and encoding (jpeg-encoder, png) of display-ready rasters.
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
+use image::{ExtendedColorType, ImageEncoder};
+
+use super::pixels::Raster;
+
+/// JPEG quality of thumbnails and tiles: q80 is visually clean on EM and light micrographs.
+pub(crate) const JPEG_QUALITY: u8 = 80;
+
+/// The resampling filter of every downscale; see `bench/README.md` for the measurement.
+const FILTER: FilterType = FilterType::Lanczos3;
+
+/// An encoded output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Baseline JPEG, 1 channel for gray sources: photographic and EM content.
+    Jpeg,
+    /// PNG: anything with transparency, and label masks or line art (few distinct values).
+    Png,
+}
+
+impl Format {
+    /// The smallest good format for a raster: PNG where JPEG would smear or drop something.
+    ///
+    /// JPEG cannot store alpha, and its ringing around hard label edges both looks wrong and
+    /// costs more bytes than PNG's run-length-friendly deflate on a few flat values.
+    pub fn for_content(raster: &Raster, few_values: bool) -> Format {
+        if raster.has_alpha() || few_values {
+            Format::Png
+        } else {
+            Format::Jpeg
+        }
+    }
+
+    /// File extension, as DZI's `Format` attribute also wants it.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpg",
+            Format::Png => "png",
+        }
+    }
+
+    /// MIME type for `<source type>` and headers.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+        }
+    }
+
+    /// Encodes a tightly packed raster (`stride == width * channels`).
+    pub fn encode(
+        self,
+        width: u32,
+        height: u32,
+        channels: u8,
+        data: &[u8],
+    ) -> Result<Vec<u8>, String> {
+        match self {
+            Format::Jpeg => encode_jpeg(width, height, channels, data),
+            Format::Png => encode_png(width, height, channels, data),
+        }
+    }
+}
+
+fn encode_jpeg(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<Vec<u8>, String> {
+    let color = match channels {
+        1 => jpeg_encoder::ColorType::Luma,
+        3 => jpeg_encoder::ColorType::Rgb,
+        n => return Err(format!("JPEG cannot hold {n} channels")),
+    };
+    let (w, h) = (u16::try_from(width), u16::try_from(height));
+    let (Ok(w), Ok(h)) = (w, h) else {
+        return Err(format!(
+            "{width} × {height} is larger than JPEG allows (65535)"
+        ));
+    };
+    let mut out = Vec::with_capacity(data.len() / 8);
+    jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY)
+        .encode(data, w, h, color)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+fn encode_png(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<Vec<u8>, String> {
+    let color = match channels {
+        1 => ExtendedColorType::L8,
+        2 => ExtendedColorType::La8,
+        3 => ExtendedColorType::Rgb8,
+        _ => ExtendedColorType::Rgba8,
+    };
+    let mut out = Vec::new();
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, PngFilter::Adaptive)
+        .write_image(data, width, height, color)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Downscales a raster to `width × height` (alpha-aware: colours are premultiplied while filtering).
+pub(crate) fn resize(src: &Raster, width: u32, height: u32) -> Raster {
+    let pixel_type = match src.channels {
+        1 => PixelType::U8,
+        2 => PixelType::U8x2,
+        3 => PixelType::U8x3,
+        _ => PixelType::U8x4,
+    };
+    let view = ImageRef::new(src.width, src.height, &src.data, pixel_type)
+        .expect("raster buffer matches its dimensions");
+    let mut dst = Image::new(width, height, pixel_type);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FILTER));
+    Resizer::new()
+        .resize(&view, &mut dst, &options)
+        .expect("source and destination share one pixel type");
+    Raster {
+        width,
+        height,
+        channels: src.channels,
+        data: dst.into_vec(),
+    }
+}
+
+/// The height that keeps the aspect ratio at `width`, at least one pixel.
+pub(crate) fn scaled_height(src_width: u32, src_height: u32, width: u32) -> u32 {
+    let h = (u64::from(src_height) * u64::from(width) + u64::from(src_width) / 2)
+        / u64::from(src_width);
+    h.max(1) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gray_jpeg_has_one_component() {
+        let data: Vec<u8> = (0..64 * 32).map(|i| (i % 251) as u8).collect();
+        let jpeg = Format::Jpeg.encode(64, 32, 1, &data).unwrap();
+        // SOF0 marker: FF C0, length (2), precision (1), height (2), width (2), components (1).
+        let sof = jpeg
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .expect("baseline SOF0");
+        assert_eq!(jpeg[sof + 9], 1);
+    }
+
+    #[test]
+    fn alpha_and_masks_choose_png() {
+        let gray = Raster {
+            width: 1,
+            height: 1,
+            channels: 1,
+            data: vec![0],
+        };
+        let gray_alpha = Raster {
+            width: 1,
+            height: 1,
+            channels: 2,
+            data: vec![0, 0],
+        };
+        assert_eq!(Format::for_content(&gray, false), Format::Jpeg);
+        assert_eq!(Format::for_content(&gray, true), Format::Png);
+        assert_eq!(Format::for_content(&gray_alpha, false), Format::Png);
+    }
+
+    #[test]
+    fn scaled_height_rounds_and_never_vanishes() {
+        assert_eq!(scaled_height(3000, 2000, 400), 267);
+        assert_eq!(scaled_height(10000, 3, 400), 1);
+    }
+}

@@ -1,0 +1,340 @@
+//! Decoding to display-ready 8-bit pixels: orientation, percentile contrast stretch, alpha.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use image::DynamicImage;
+
+use super::{probe, ImageInfo, MediaError};
+
+/// Lower and upper percentile of the contrast stretch, in per mille of the samples.
+const STRETCH_PERMILLE: (u64, u64) = (5, 995);
+
+/// 8-bit data whose stretch range covers less than this many levels is stretched too.
+const LOW_RANGE_LEVELS: u32 = 128;
+
+/// Images with at most this many distinct values are label masks or line art.
+///
+/// They are stretched by min/max (a rare label must not be clipped) and saved as PNG.
+pub(crate) const FEW_VALUES: usize = 16;
+
+/// An 8-bit, row-major, interleaved raster: 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA) channels.
+#[derive(Debug, Clone)]
+pub(crate) struct Raster {
+    pub width: u32,
+    pub height: u32,
+    pub channels: u8,
+    pub data: Vec<u8>,
+}
+
+impl Raster {
+    /// Bytes in one row.
+    pub fn stride(&self) -> usize {
+        self.width as usize * usize::from(self.channels)
+    }
+
+    /// Whether the last channel is alpha.
+    pub fn has_alpha(&self) -> bool {
+        self.channels == 2 || self.channels == 4
+    }
+}
+
+/// A decoded image ready for resizing and encoding, with what decides its output format.
+pub(crate) struct Decoded {
+    pub info: ImageInfo,
+    pub raster: Raster,
+    /// At most [`FEW_VALUES`] distinct colours (a label mask or line art): PNG keeps it exact.
+    pub few_values: bool,
+}
+
+/// Decodes an image held in memory once, applying orientation and the contrast stretch.
+///
+/// The pixel limit is checked on the header first, so nothing over it is ever allocated.
+pub(crate) fn decode(path: &Path, bytes: &[u8], max_pixels: u64) -> Result<Decoded, MediaError> {
+    let (decoder, orientation, info) = probe::open(path, Cursor::new(bytes), max_pixels)?;
+    let undecodable = |err: image::ImageError| MediaError::Undecodable {
+        path: path.to_owned(),
+        reason: err.to_string(),
+    };
+    let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    image.apply_orientation(orientation);
+    let (raster, few_values) = to_display(image);
+    Ok(Decoded {
+        info,
+        raster,
+        few_values,
+    })
+}
+
+/// Converts any decoded layout to 8 bits, stretching contrast where the data needs it.
+fn to_display(image: DynamicImage) -> (Raster, bool) {
+    let (width, height) = (image.width(), image.height());
+    let (channels, samples): (u8, Samples) = match image {
+        DynamicImage::ImageLuma8(b) => (1, Samples::U8(b.into_raw())),
+        DynamicImage::ImageLumaA8(b) => (2, Samples::U8(b.into_raw())),
+        DynamicImage::ImageRgb8(b) => (3, Samples::U8(b.into_raw())),
+        DynamicImage::ImageRgba8(b) => (4, Samples::U8(b.into_raw())),
+        DynamicImage::ImageLuma16(b) => (1, Samples::U16(b.into_raw())),
+        DynamicImage::ImageLumaA16(b) => (2, Samples::U16(b.into_raw())),
+        DynamicImage::ImageRgb16(b) => (3, Samples::U16(b.into_raw())),
+        DynamicImage::ImageRgba16(b) => (4, Samples::U16(b.into_raw())),
+        DynamicImage::ImageRgb32F(b) => (3, Samples::U16(float_to_u16(b.as_raw(), 3))),
+        DynamicImage::ImageRgba32F(b) => (4, Samples::U16(float_to_u16(b.as_raw(), 4))),
+        other => (4, Samples::U8(other.into_rgba8().into_raw())),
+    };
+    let alpha = channels == 2 || channels == 4;
+    let (mut data, few_values) = match samples {
+        Samples::U8(data) => stretch_u8(data, channels, alpha),
+        Samples::U16(data) => stretch_u16(&data, channels, alpha),
+    };
+    let mut channels = channels;
+    if alpha
+        && data
+            .chunks_exact(usize::from(channels))
+            .all(|p| p[p.len() - 1] == 255)
+    {
+        data = drop_alpha(&data, channels);
+        channels -= 1;
+    }
+    let raster = Raster {
+        width,
+        height,
+        channels,
+        data,
+    };
+    (raster, few_values)
+}
+
+/// Samples as decoded, before the stretch.
+enum Samples {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+}
+
+/// Maps floating-point samples linearly from their own min..max onto 0..65535.
+///
+/// Float TIFFs carry arbitrary units (counts, densities), so 0..1 cannot be assumed.
+fn float_to_u16(data: &[f32], channels: usize) -> Vec<u16> {
+    let colour = |i: usize| channels < 4 || i % channels != channels - 1;
+    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+    for (i, &v) in data.iter().enumerate() {
+        if colour(i) && v.is_finite() {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    let scale = if hi > lo { 65535.0 / (hi - lo) } else { 0.0 };
+    data.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let v = if colour(i) {
+                (v - lo) * scale
+            } else {
+                v * 65535.0
+            };
+            if v.is_finite() {
+                v.clamp(0.0, 65535.0) as u16
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+/// Stretches 8-bit data in place when its range is narrow; leaves full-range data alone.
+fn stretch_u8(mut data: Vec<u8>, channels: u8, alpha: bool) -> (Vec<u8>, bool) {
+    let mut hist = vec![0u64; 256];
+    for_colour_samples(&data, channels, alpha, |v| hist[usize::from(v)] += 1);
+    let few_values = distinct_colours_at_most(&data, channels, FEW_VALUES, &hist);
+    let (lo, hi) = if few_values {
+        min_max(&hist)
+    } else {
+        percentiles(&hist)
+    };
+    if hi > lo && (hi - lo) < LOW_RANGE_LEVELS {
+        let lut: Vec<u8> = (0..256).map(|v| map(v, lo, hi)).collect();
+        apply(&mut data, channels, alpha, |v| lut[usize::from(v)]);
+    }
+    (data, few_values)
+}
+
+/// Stretches 16-bit data to 8 bits by percentiles with one lookup table.
+fn stretch_u16(data: &[u16], channels: u8, alpha: bool) -> (Vec<u8>, bool) {
+    let mut hist = vec![0u64; 65536];
+    for_colour_samples(data, channels, alpha, |v| hist[usize::from(v)] += 1);
+    let few_values = channels <= 2 && hist.iter().filter(|&&n| n > 0).count() <= FEW_VALUES;
+    let (mut lo, mut hi) = if few_values {
+        min_max(&hist)
+    } else {
+        percentiles(&hist)
+    };
+    if hi <= lo {
+        (lo, hi) = min_max(&hist);
+    }
+    let lut: Vec<u8> = if hi > lo {
+        (0..65536).map(|v| map(v, lo, hi)).collect()
+    } else {
+        // A constant image keeps its brightness rather than turning black or white.
+        (0..65536u32).map(|v| (v >> 8) as u8).collect()
+    };
+    let step = usize::from(channels);
+    let out = data
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if alpha && i % step == step - 1 {
+                (v >> 8) as u8
+            } else {
+                lut[usize::from(v)]
+            }
+        })
+        .collect();
+    (out, few_values)
+}
+
+/// Calls `f` on every colour sample (alpha skipped).
+fn for_colour_samples<T: Copy>(data: &[T], channels: u8, alpha: bool, mut f: impl FnMut(T)) {
+    if alpha {
+        let step = usize::from(channels);
+        for px in data.chunks_exact(step) {
+            px[..step - 1].iter().for_each(|&v| f(v));
+        }
+    } else {
+        data.iter().for_each(|&v| f(v));
+    }
+}
+
+/// Rewrites every colour sample (alpha kept).
+fn apply(data: &mut [u8], channels: u8, alpha: bool, f: impl Fn(u8) -> u8) {
+    if alpha {
+        let step = usize::from(channels);
+        for px in data.chunks_exact_mut(step) {
+            px[..step - 1].iter_mut().for_each(|v| *v = f(*v));
+        }
+    } else {
+        data.iter_mut().for_each(|v| *v = f(*v));
+    }
+}
+
+/// Linear map of `lo..=hi` onto `0..=255`, clamped outside.
+fn map(v: u32, lo: u32, hi: u32) -> u8 {
+    let v = v.clamp(lo, hi);
+    (((v - lo) * 255 + (hi - lo) / 2) / (hi - lo)) as u8
+}
+
+/// The 0.5 % and 99.5 % sample values of a histogram.
+fn percentiles(hist: &[u64]) -> (u32, u32) {
+    let total: u64 = hist.iter().sum();
+    let lo_rank = total * STRETCH_PERMILLE.0 / 1000;
+    let hi_rank = (total * STRETCH_PERMILLE.1 / 1000).min(total.saturating_sub(1));
+    let (mut lo, mut hi, mut seen) = (None, 0, 0u64);
+    for (value, &count) in hist.iter().enumerate() {
+        if count == 0 {
+            continue;
+        }
+        seen += count;
+        if lo.is_none() && seen > lo_rank {
+            lo = Some(value as u32);
+        }
+        if seen > hi_rank {
+            hi = value as u32;
+            break;
+        }
+    }
+    (lo.unwrap_or(0), hi)
+}
+
+/// The smallest and largest value present in a histogram.
+fn min_max(hist: &[u64]) -> (u32, u32) {
+    let lo = hist.iter().position(|&n| n > 0).unwrap_or(0);
+    let hi = hist.iter().rposition(|&n| n > 0).unwrap_or(0);
+    (lo as u32, hi as u32)
+}
+
+/// Whether the image has at most `limit` distinct colours (alpha included).
+///
+/// Gray images answer from the histogram; colour images stop at the first colour over the limit,
+/// which for photographs is within the first few pixels.
+fn distinct_colours_at_most(data: &[u8], channels: u8, limit: usize, hist: &[u64]) -> bool {
+    if channels == 1 {
+        return hist.iter().filter(|&&n| n > 0).count() <= limit;
+    }
+    let mut seen: Vec<[u8; 4]> = Vec::with_capacity(limit + 1);
+    for px in data.chunks_exact(usize::from(channels)) {
+        let mut key = [0u8; 4];
+        key[..px.len()].copy_from_slice(px);
+        if !seen.contains(&key) {
+            if seen.len() == limit {
+                return false;
+            }
+            seen.push(key);
+        }
+    }
+    true
+}
+
+/// Removes the alpha channel of an opaque image, so it can be a JPEG.
+fn drop_alpha(data: &[u8], channels: u8) -> Vec<u8> {
+    let step = usize::from(channels);
+    let mut out = Vec::with_capacity(data.len() / step * (step - 1));
+    for px in data.chunks_exact(step) {
+        out.extend_from_slice(&px[..step - 1]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_16_bit_range_spans_the_output() {
+        let data: Vec<u16> = (0..10_000).map(|i| 1000 + (i % 200) as u16).collect();
+        let (out, few) = stretch_u16(&data, 1, false);
+        assert!(!few);
+        assert_eq!(*out.iter().min().unwrap(), 0);
+        assert_eq!(*out.iter().max().unwrap(), 255);
+        let mid = out.iter().filter(|&&v| v > 20 && v < 235).count();
+        assert!(mid > out.len() / 2, "most pixels are mid-gray, not clipped");
+    }
+
+    #[test]
+    fn full_range_8_bit_is_left_alone() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+        let (out, _) = stretch_u8(data.clone(), 1, false);
+        assert_eq!(out, data);
+    }
+
+    #[test]
+    fn low_range_8_bit_is_stretched() {
+        let data: Vec<u8> = (0..4096).map(|i| 100 + (i % 40) as u8).collect();
+        let (out, _) = stretch_u8(data, 1, false);
+        assert_eq!((out.iter().min(), out.iter().max()), (Some(&0), Some(&255)));
+    }
+
+    #[test]
+    fn rare_label_survives_min_max_stretch() {
+        let mut data = vec![0u8; 10_000];
+        data[0] = 3;
+        data[1..5000].fill(1);
+        let (out, few) = stretch_u8(data, 1, false);
+        assert!(few);
+        assert_eq!(
+            out[0], 255,
+            "a label under 0.5 % of pixels keeps its own value"
+        );
+        assert_eq!(out[1], 85);
+    }
+
+    #[test]
+    fn opaque_alpha_is_dropped_and_real_alpha_kept() {
+        let opaque = DynamicImage::ImageLumaA8(
+            image::ImageBuffer::from_raw(2, 1, vec![10, 255, 200, 255]).unwrap(),
+        );
+        assert_eq!(to_display(opaque).0.channels, 1);
+        let clear = DynamicImage::ImageLumaA8(
+            image::ImageBuffer::from_raw(2, 1, vec![10, 0, 200, 255]).unwrap(),
+        );
+        assert_eq!(to_display(clear).0.channels, 2);
+    }
+}
