@@ -22,4 +22,9 @@ done
 cp "$here/page.html" index.html
 mkdir -p ../../private/dev && sed 's/&quot;private&quot;:false/\&quot;private\&quot;:true/; s/ data-viewer=/ data-private data-viewer=/' index.html > ../../private/dev/index.html
 cp -r media ../../private/dev/
+cat > "$out/index.html" <<'HTML'
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Dev gallery</title></head>
+<body><main><h1>Dev gallery</h1><ul><li><a href="datasets/dev/">Dev stack</a></li></ul></main></body></html>
+HTML
 echo "open http://127.0.0.1:<port>/datasets/dev/ (node tests/browser/serve.mjs $out)"

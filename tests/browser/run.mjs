@@ -1,0 +1,444 @@
+#!/usr/bin/env node
+// The browser suite: drives Debian's Chromium (playwright-core) over a built vitrine site.
+//
+//   node tests/browser/run.mjs <built-site-dir | site-root>     (or VITRINE_SITE=<dir>)
+//
+// A site root (a folder with content/site.yaml and no index.html) is first built with
+// `target/debug/vitrine build` (VITRINE_BIN overrides) into a temporary folder.
+// Checks the viewer (tiles, levels, fragment, slices, scale bar, overlay, keyboard, fallbacks,
+// private copy button), console errors, axe-core and the Nu HTML checker. Prints
+// `N passed, N failed` last; exits 1 on any failure.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve } from "./serve.mjs";
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const { chromium } = await import(join(REPO, "node_modules/playwright-core/index.mjs"));
+const AXE = join(REPO, "node_modules/axe-core/axe.min.js");
+const VNU = join(REPO, "node_modules/vnu-jar/build/dist/vnu.jar");
+export const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+let passed = 0, failed = 0;
+const cleanups = [];
+
+function ok(name) {
+  passed++;
+  console.log(`ok    ${name}`);
+}
+function fail(name, why) {
+  failed++;
+  console.log(`FAIL  ${name}\n      ${String(why).split("\n").join("\n      ")}`);
+}
+async function test(name, fn) {
+  try {
+    await fn();
+    ok(name);
+  } catch (e) {
+    fail(name, e && e.message ? e.message : e);
+  }
+}
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+/** Resolves the folder to test, building a site root first when given one. */
+function siteDir(arg) {
+  if (!arg) throw new Error("usage: run.mjs <built-site-dir | site-root> (or VITRINE_SITE)");
+  const dir = resolve(arg);
+  if (existsSync(join(dir, "index.html"))) return dir;
+  if (!existsSync(join(dir, "content/site.yaml"))) throw new Error(`${dir}: neither a built site nor a site root`);
+  const bin = process.env.VITRINE_BIN || join(REPO, "target/debug/vitrine");
+  const out = mkdtempSync(join(tmpdir(), "vitrine-browser-"));
+  cleanups.push(() => rmSync(out, { recursive: true, force: true }));
+  const r = spawnSync(bin, ["build", "--root", dir, "--out", join(out, "public")], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`vitrine build failed (${r.status}):\n${r.stderr}${r.error || ""}`);
+  return join(out, "public");
+}
+
+const unescape = (s) =>
+  s.replace(/&(quot|amp|lt|gt|#x27|#39|#x2F|#47);/g, (m, e) =>
+    ({ quot: '"', amp: "&", lt: "<", gt: ">", "#x27": "'", "#39": "'", "#x2F": "/", "#47": "/" })[e]);
+
+/** Dataset pages under `sub` (datasets or private) with their viewer configuration. */
+function viewerPages(dir, sub) {
+  const base = join(dir, sub);
+  if (!existsSync(base)) return [];
+  const out = [];
+  for (const slug of readdirSync(base).sort()) {
+    const file = join(base, slug, "index.html");
+    if (!existsSync(file)) continue;
+    const html = readFileSync(file, "utf8");
+    const m = html.match(/data-viewer="([^"]*)"/);
+    out.push({ path: `/${sub}/${slug}/`, file, config: m ? JSON.parse(unescape(m[1])) : null });
+  }
+  return out;
+}
+
+let dir;
+try {
+  dir = siteDir(process.argv[2] || process.env.VITRINE_SITE);
+} catch (e) {
+  console.log(`FAIL  setup\n      ${e.message}\n0 passed, 1 failed`);
+  process.exit(1);
+}
+const server = await serve(dir);
+cleanups.push(() => server.close());
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: CHROMIUM_ARGS,
+});
+cleanups.push(() => browser.close());
+
+const consoleErrors = [];
+/** A page that records console errors, uncaught exceptions and the tile requests it makes. */
+async function open(path, { context, viewport = { width: 900, height: 700 } } = {}) {
+  const ctx = context || (await browser.newContext({ viewport }));
+  if (!context) cleanups.push(() => ctx.close());
+  const page = await ctx.newPage();
+  page.tiles = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(`${path}: ${m.text()} (${m.location().url})`);
+  });
+  page.on("pageerror", (e) => consoleErrors.push(`${path}: uncaught ${e.message}`));
+  page.on("requestfinished", async (req) => {
+    const m = req.url().match(/\/([^/]+)_files\/(\d+)\/(\d+)_(\d+)\.\w+$/);
+    const res = await req.response();
+    if (m) page.tiles.push({ url: req.url(), level: +m[2], col: +m[3], row: +m[4], status: res && res.status() });
+  });
+  if (path) await page.goto(server.url + path);
+  return page;
+}
+const view = (page) => page.evaluate(() => document.querySelector(".viewer").vitrine.view());
+const settle = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((done) => {
+        // Resolves once no view event has arrived for 300 ms (easing finished).
+        const root = document.querySelector(".viewer");
+        let t = setTimeout(fin, 300);
+        function fin() {
+          root.removeEventListener("vitrine:view", again);
+          done();
+        }
+        function again() {
+          clearTimeout(t);
+          t = setTimeout(fin, 300);
+        }
+        root.addEventListener("vitrine:view", again);
+      })
+  );
+const waitFor = (page, fn, arg, timeout = 5000) => page.waitForFunction(fn, arg, { timeout, polling: 50 });
+const sliceBase = (cfg, i) => new URL(cfg.slices[i].dzi.replace(/\.dzi$/, "_files/"), "http://x/p/").pathname.slice(3);
+
+const publicPages = viewerPages(dir, "datasets");
+const privatePages = viewerPages(dir, "private");
+const stack = publicPages.find((p) => p.config && p.config.slices.length > 1 && p.config.slices.every((s) => s.dzi)) ||
+  publicPages.find((p) => p.config && p.config.slices[0].dzi);
+
+await test("site has a public dataset page with a deep-zoom z-stack viewer", () => {
+  assert(stack, `no datasets/*/index.html with a data-viewer pyramid in ${dir}`);
+  assert(stack.config.slices.length > 1, `${stack.path} has a single slice; the fixture needs a z-stack`);
+  assert(Array.isArray(stack.config.voxel_size_nm), `${stack.path} has no voxel_size_nm`);
+});
+
+await test("viewer JS + CSS under 40 KB uncompressed", () => {
+  const size = ["viewer.js", "viewer.css"].reduce((n, f) => n + statSync(join(dir, "assets", f)).size, 0);
+  assert(size < 40 * 1024, `${size} bytes`);
+  console.log(`      ${size} bytes`);
+});
+
+if (stack) {
+  const s0 = sliceBase(stack.config, 0);
+  const ofSlice = (page, i) => page.tiles.filter((t) => t.url.includes(sliceBase(stack.config, i)));
+
+  await test("tiles load and are painted", async () => {
+    const page = await open(stack.path);
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    await settle(page);
+    const bad = page.tiles.filter((t) => t.status !== 200);
+    assert(!bad.length, `failed tiles: ${bad.map((t) => `${t.url} ${t.status}`).join(", ")}`);
+    assert(ofSlice(page, 0).length > 0, `no tile of slice 0 (${s0}) requested`);
+    // The centre of the canvas must hold image data, not the empty background.
+    const painted = await page.evaluate(() => {
+      const c = document.querySelector(".viewer-canvas");
+      const d = c.getContext("2d").getImageData(c.width / 2 - 5, c.height / 2 - 5, 10, 10).data;
+      for (let i = 3; i < d.length; i += 4) if (d[i] === 0) return false;
+      return true;
+    });
+    assert(painted, "canvas centre is transparent after the first tile");
+  });
+
+  await test("zooming in loads finer levels; only visible tiles are fetched", async () => {
+    const page = await open(stack.path, { viewport: { width: 700, height: 600 } });
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    await settle(page);
+    const first = Math.max(...ofSlice(page, 0).map((t) => t.level));
+    const dzi = await (await fetch(server.url + stack.path + stack.config.slices[0].dzi)).text();
+    const W = +dzi.match(/Width="(\d+)"/)[1], H = +dzi.match(/Height="(\d+)"/)[1];
+    const T = +dzi.match(/TileSize="(\d+)"/)[1];
+    const max = Math.ceil(Math.log2(Math.max(W, H)));
+    assert(first < max, `the fixture's first view already needs the full-resolution level ${max}; use larger images`);
+    await page.focus(".viewer-stage");
+    for (let i = 0; i < 3; i++) await page.keyboard.press("+");
+    await settle(page);
+    await page.waitForTimeout(300);
+    const finer = Math.max(...ofSlice(page, 0).map((t) => t.level));
+    assert(finer > first, `levels requested stayed at ${first}`);
+    // Jump deep into a corner: full-resolution tiles there, and only the visible ones.
+    await page.waitForTimeout(500); // lets requests of the previous view finish before counting
+    page.tiles.length = 0;
+    await page.evaluate(() => document.querySelector(".viewer").vitrine.setView({ x: 10, y: 10, zoom: 1e6 }));
+    await settle(page);
+    await page.waitForTimeout(500);
+    const v = await view(page);
+    const top = ofSlice(page, 0).filter((t) => t.level === max);
+    assert(top.length > 0, "no full-resolution tile requested at maximum zoom");
+    const vis = await page.evaluate(() => {
+      const r = document.querySelector(".viewer-stage").getBoundingClientRect();
+      return { w: r.width, h: r.height };
+    });
+    const cols = Math.floor(Math.min(W, v.x + vis.w / 2 / v.scale) / T) - Math.floor(Math.max(0, v.x - vis.w / 2 / v.scale) / T) + 1;
+    const rows = Math.floor(Math.min(H, v.y + vis.h / 2 / v.scale) / T) - Math.floor(Math.max(0, v.y - vis.h / 2 / v.scale) / T) + 1;
+    assert(top.length <= cols * rows, `${top.length} full-resolution tiles fetched, ${cols * rows} visible`);
+    assert(top.every((t) => t.col < cols && t.row < rows), "a tile outside the view was fetched");
+  });
+
+  await test("neighbouring slices are preloaded", async () => {
+    const page = await open(stack.path);
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    await settle(page);
+    await page.waitForTimeout(500);
+    assert(ofSlice(page, 1).length > 0, "no tile of slice 1 fetched while slice 0 is shown");
+  });
+
+  await test("the URL fragment round-trips the view", async () => {
+    const page = await open(stack.path);
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    const box = await page.locator(".viewer-stage").boundingBox();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.4);
+    await page.mouse.wheel(0, -400);
+    await settle(page);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.6, { steps: 5 });
+    await page.mouse.up();
+    await page.focus(".viewer-stage");
+    await page.keyboard.press("PageDown");
+    await settle(page);
+    await waitFor(page, () => /[#&]v=[^,]+,[^,]+,[^,]+,1\b/.test(location.hash));
+    const a = await view(page);
+    assert(a.zoom > 1.5 && a.slice === 1, `interaction did not change the view: ${JSON.stringify(a)}`);
+    const url = page.url();
+    const again = await open(null);
+    await again.goto(url);
+    await waitFor(again, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    const b = await view(again);
+    const close = Math.abs(a.x - b.x) <= 0.1 && Math.abs(a.y - b.y) <= 0.1 && Math.abs(a.zoom / b.zoom - 1) < 1e-3;
+    assert(close && a.slice === b.slice, `before ${JSON.stringify(a)}, after reload ${JSON.stringify(b)} (${url})`);
+  });
+
+  await test("the slice control and the keyboard change slice", async () => {
+    const page = await open(stack.path);
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    const n = stack.config.slices.length;
+    const range = page.locator("input.viewer-slice");
+    assert(await range.isVisible(), "no visible slice control");
+    await range.focus();
+    await page.keyboard.press("ArrowRight");
+    assert((await view(page)).slice === 1, "the range input did not move to slice 1");
+    assert(/2 of/.test(await range.getAttribute("aria-valuetext")), "aria-valuetext does not name slice 2");
+    await page.focus(".viewer-stage");
+    await page.keyboard.press("End");
+    assert((await view(page)).slice === n - 1, "End did not go to the last slice");
+    assert((await range.inputValue()) === String(n - 1), "the range input does not follow the keyboard");
+    await page.keyboard.press("[");
+    assert((await view(page)).slice === n - 2, "[ did not go back one slice");
+    await settle(page);
+    await page.waitForTimeout(300);
+    assert(ofSlice(page, n - 1).some((t) => t.status === 200), "no tile of the last slice loaded");
+  });
+
+  await test("the scale bar shows a round physical length and follows the zoom", async () => {
+    const page = await open(stack.path);
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    const read = () =>
+      page.evaluate(() => ({
+        text: document.querySelector(".viewer-scalebar-text").textContent,
+        px: document.querySelector(".viewer-scalebar-line").getBoundingClientRect().width,
+        scale: document.querySelector(".viewer").vitrine.view().scale,
+      }));
+    const check = ({ text, px, scale }) => {
+      const m = text.match(/^(\d+(?:\.\d+)?) (nm|µm|mm)$/);
+      assert(m, `scale bar text ${JSON.stringify(text)}`);
+      const nm = +m[1] * { nm: 1, µm: 1e3, mm: 1e6 }[m[2]];
+      const lead = +(nm / 10 ** Math.floor(Math.log10(nm))).toPrecision(6);
+      assert([1, 2, 5].includes(lead), `${text} is not 1, 2 or 5 × 10ⁿ`);
+      const expected = (nm / stack.config.voxel_size_nm[0]) * scale;
+      assert(Math.abs(px - expected) < 1.5, `bar is ${px}px, ${text} at this zoom is ${expected}px`);
+    };
+    const a = await read();
+    check(a);
+    await page.focus(".viewer-stage");
+    for (let i = 0; i < 4; i++) await page.keyboard.press("+");
+    await settle(page);
+    const b = await read();
+    check(b);
+    assert(a.text !== b.text, `scale bar stayed ${a.text}`);
+  });
+
+  await test("keyboard pans, zooms and resets", async () => {
+    const page = await open(stack.path);
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    await page.focus(".viewer-stage");
+    await page.keyboard.press("+");
+    await settle(page);
+    const a = await view(page);
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowDown");
+    await settle(page);
+    const b = await view(page);
+    assert(b.x > a.x && b.y > a.y, `arrows did not pan: ${JSON.stringify(a)} → ${JSON.stringify(b)}`);
+    await page.keyboard.press("-");
+    await settle(page);
+    assert((await view(page)).zoom < b.zoom, "- did not zoom out");
+    await page.keyboard.press("0");
+    await settle(page);
+    const c = await view(page);
+    assert(c.zoom === 1 && Math.abs(c.x - stack.config.slices[0].width / 2) < 0.01, `0 did not reset: ${JSON.stringify(c)}`);
+  });
+
+  await test("the overlay SVG sits exactly over the image and view events fire", async () => {
+    const page = await open(stack.path);
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    await page.evaluate(() => {
+      window.__views = [];
+      document.querySelector(".viewer").addEventListener("vitrine:view", (e) => window.__views.push(e.detail));
+    });
+    const box = await page.locator(".viewer-stage").boundingBox();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.3);
+    await page.mouse.wheel(0, -300);
+    await settle(page);
+    const r = await page.evaluate(() => {
+      const root = document.querySelector(".viewer");
+      const svg = root.querySelector("svg.viewer-overlay");
+      const s = root.querySelector(".viewer-stage").getBoundingClientRect();
+      const o = svg.getBoundingClientRect();
+      return { vb: svg.getAttribute("viewBox"), s, o, v: root.vitrine.view(), n: window.__views.length, last: window.__views.at(-1) };
+    });
+    const { width: W, height: H } = stack.config.slices[0];
+    assert(r.vb === `0 0 ${W} ${H}`, `viewBox ${r.vb}`);
+    const left = r.s.left + r.s.width / 2 - r.v.x * r.v.scale;
+    const top = r.s.top + r.s.height / 2 - r.v.y * r.v.scale;
+    const near = (a, b) => Math.abs(a - b) < 0.5;
+    assert(near(r.o.left, left) && near(r.o.top, top) && near(r.o.width, W * r.v.scale) && near(r.o.height, H * r.v.scale),
+      `overlay at ${JSON.stringify(r.o)}, image at ${left},${top} ${W * r.v.scale}×${H * r.v.scale}`);
+    assert(r.n > 1 && JSON.stringify(r.last) === JSON.stringify(r.v), `${r.n} vitrine:view events, last ${JSON.stringify(r.last)}`);
+  });
+
+  await test("copy link to this view copies the page URL with the view", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 900, height: 700 }, permissions: ["clipboard-read", "clipboard-write"] });
+    cleanups.push(() => ctx.close());
+    const page = await open(stack.path, { context: ctx });
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    await page.focus(".viewer-stage");
+    await page.keyboard.press("+");
+    await settle(page);
+    await page.click('button[data-action="copy"]');
+    await waitFor(page, () => document.querySelector(".viewer-status").textContent !== "");
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert(copied === page.url() && /#v=/.test(copied), `copied ${copied}, page is ${page.url()}`);
+  });
+
+  await test("without JavaScript the fallback image is shown", async () => {
+    const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 900, height: 700 } });
+    cleanups.push(() => ctx.close());
+    const page = await open(stack.path, { context: ctx });
+    const img = page.locator("img.viewer-fallback");
+    await img.waitFor({ state: "visible" });
+    assert(await img.evaluate((i) => i.complete && i.naturalWidth > 0), "fallback image did not load");
+    assert(!(await page.locator(".viewer-controls").isVisible()), "controls that need JavaScript are shown");
+  });
+
+  await test("with pyramids off the fallback image pans and zooms", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 900, height: 700 } });
+    cleanups.push(() => ctx.close());
+    // The same page as `viewer.pyramids: false` renders it: every slice's dzi is null.
+    await ctx.route(server.url + stack.path, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.text()).replace(/(&quot;dzi&quot;:)&quot;[^&]*&quot;/g, "$1null");
+      await route.fulfill({ response: res, body });
+    });
+    const page = await open(stack.path, { context: ctx });
+    await waitFor(page, () => {
+      const c = document.querySelector(".viewer-canvas");
+      if (!c || !c.width) return false;
+      return c.getContext("2d").getImageData(c.width / 2, c.height / 2, 1, 1).data[3] > 0;
+    });
+    await page.focus(".viewer-stage");
+    await page.keyboard.press("+");
+    await page.keyboard.press("ArrowLeft");
+    await settle(page);
+    const v = await view(page);
+    assert(v.zoom > 1, `did not zoom: ${JSON.stringify(v)}`);
+    assert(page.tiles.length === 0, `${page.tiles.length} tiles fetched with pyramids off`);
+  });
+}
+
+const priv = privatePages.find((p) => p.config);
+await test("site has a private dataset page with a viewer", () => assert(priv, `no private/*/index.html with a viewer in ${dir}`));
+if (priv) {
+  await test("on a private page the copy button explains share links and copies no URL", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 900, height: 700 }, permissions: ["clipboard-read", "clipboard-write"] });
+    cleanups.push(() => ctx.close());
+    const page = await open(priv.path, { context: ctx });
+    await page.locator(".viewer-ready").waitFor();
+    await page.evaluate(() => navigator.clipboard.writeText(""));
+    await page.click('button[data-action="copy"]');
+    await waitFor(page, () => document.querySelector(".viewer-status").textContent !== "");
+    const status = await page.textContent(".viewer-status");
+    assert(/share link/i.test(status), `status says: ${status}`);
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert(!/^https?:|\/private\//.test(copied), `copied a private URL: ${copied}`);
+    assert(/^#v=/.test(copied), `copied ${JSON.stringify(copied)}, expected the view fragment`);
+  });
+}
+
+// axe-core on the gallery, a dataset page and a private page, after the viewer started.
+const axePages = [["gallery", "/"], ["dataset page", stack && stack.path], ["private page", priv && priv.path]];
+for (const [name, path] of axePages) {
+  await test(`axe-core: no serious or critical findings on the ${name}`, async () => {
+    assert(path, `no ${name} to check`);
+    const page = await open(path);
+    if (path !== "/") await page.locator(".viewer-ready").waitFor();
+    await page.addScriptTag({ path: AXE });
+    const found = await page.evaluate(async () => {
+      const r = await axe.run(document, { resultTypes: ["violations"] });
+      return r.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("; ")}`);
+    });
+    assert(!found.length, found.join("\n"));
+  });
+}
+
+await test("Nu HTML checker: no errors on the main pages", () => {
+  const files = [join(dir, "index.html"), join(dir, "spotlight/index.html"), join(dir, "404.html"),
+    ...publicPages.map((p) => p.file), ...privatePages.map((p) => p.file)].filter((f) => existsSync(f));
+  try {
+    execFileSync("java", ["-jar", VNU, "--errors-only", ...files], { encoding: "utf8", stdio: "pipe" });
+  } catch (e) {
+    throw new Error(((e.stderr || "") + (e.stdout || "")).split(dir + "/").join("").trim() || e.message);
+  }
+  console.log(`      ${files.length} files: ${files.map((f) => relative(dir, f)).join(", ")}`);
+});
+
+await test("no console errors on any page visited", () => assert(!consoleErrors.length, consoleErrors.join("\n")));
+
+for (const c of cleanups.reverse()) await c();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
