@@ -92,6 +92,10 @@ pub struct AnnotationRef {
     pub file: PathBuf,
     /// The annotation's own visibility; public requires a public dataset.
     pub visibility: Visibility,
+    /// The parsed file (`annotation::parse_file`); kept out of serialised output, which would
+    /// otherwise carry every node.
+    #[serde(skip)]
+    pub skeleton: crate::content::annotation::Skeleton,
 }
 
 /// One dataset, validated.
