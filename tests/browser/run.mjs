@@ -8,21 +8,14 @@
 // Checks the viewer (tiles, levels, fragment, slices, scale bar, overlay, keyboard, fallbacks,
 // private copy button), console errors, axe-core and the Nu HTML checker. Prints
 // `N passed, N failed` last; exits 1 on any failure.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { launch, pickStack, REPO, siteDir, viewerPages } from "./lib.mjs";
 import { serve } from "./serve.mjs";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const { chromium } = await import(join(REPO, "node_modules/playwright-core/index.mjs"));
 const AXE = join(REPO, "node_modules/axe-core/axe.min.js");
 const VNU = join(REPO, "node_modules/vnu-jar/build/dist/vnu.jar");
-export const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
 
 let passed = 0, failed = 0;
 const cleanups = [];
@@ -47,52 +40,18 @@ function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
-/** Resolves the folder to test, building a site root first when given one. */
-function siteDir(arg) {
-  if (!arg) throw new Error("usage: run.mjs <built-site-dir | site-root> (or VITRINE_SITE)");
-  const dir = resolve(arg);
-  if (existsSync(join(dir, "index.html"))) return dir;
-  if (!existsSync(join(dir, "content/site.yaml"))) throw new Error(`${dir}: neither a built site nor a site root`);
-  const bin = process.env.VITRINE_BIN || join(REPO, "target/debug/vitrine");
-  const out = mkdtempSync(join(tmpdir(), "vitrine-browser-"));
-  cleanups.push(() => rmSync(out, { recursive: true, force: true }));
-  const r = spawnSync(bin, ["build", "--root", dir, "--out", join(out, "public")], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`vitrine build failed (${r.status}):\n${r.stderr}${r.error || ""}`);
-  return join(out, "public");
-}
-
-const unescape = (s) =>
-  s.replace(/&(quot|amp|lt|gt|#x27|#39|#x2F|#47);/g, (m, e) =>
-    ({ quot: '"', amp: "&", lt: "<", gt: ">", "#x27": "'", "#39": "'", "#x2F": "/", "#47": "/" })[e]);
-
-/** Dataset pages under `sub` (datasets or private) with their viewer configuration. */
-function viewerPages(dir, sub) {
-  const base = join(dir, sub);
-  if (!existsSync(base)) return [];
-  const out = [];
-  for (const slug of readdirSync(base).sort()) {
-    const file = join(base, slug, "index.html");
-    if (!existsSync(file)) continue;
-    const html = readFileSync(file, "utf8");
-    const m = html.match(/data-viewer="([^"]*)"/);
-    out.push({ path: `/${sub}/${slug}/`, file, config: m ? JSON.parse(unescape(m[1])) : null });
-  }
-  return out;
-}
-
 let dir;
 try {
-  dir = siteDir(process.argv[2] || process.env.VITRINE_SITE);
+  const site = siteDir(process.argv[2] || process.env.VITRINE_SITE);
+  dir = site.dir;
+  cleanups.push(site.cleanup);
 } catch (e) {
   console.log(`FAIL  setup\n      ${e.message}\n0 passed, 1 failed`);
   process.exit(1);
 }
 const server = await serve(dir);
 cleanups.push(() => server.close());
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: CHROMIUM_ARGS,
-});
+const browser = await launch();
 cleanups.push(() => browser.close());
 
 const consoleErrors = [];
@@ -138,8 +97,7 @@ const sliceBase = (cfg, i) => new URL(cfg.slices[i].dzi.replace(/\.dzi$/, "_file
 
 const publicPages = viewerPages(dir, "datasets");
 const privatePages = viewerPages(dir, "private");
-const stack = publicPages.find((p) => p.config && p.config.slices.length > 1 && p.config.slices.every((s) => s.dzi)) ||
-  publicPages.find((p) => p.config && p.config.slices[0].dzi);
+const stack = pickStack(publicPages);
 
 await test("site has a public dataset page with a deep-zoom z-stack viewer", () => {
   assert(stack, `no datasets/*/index.html with a data-viewer pyramid in ${dir}`);

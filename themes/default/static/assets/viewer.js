@@ -142,6 +142,10 @@
       const q = (s) => this.root.querySelector(s);
       this.stage = q(".viewer-stage");
       this.fallback = q(".viewer-fallback");
+      this.fallback.decode().then(() => {
+        this.fallback.ready = true;
+        this.request();
+      }, () => {});
       this.svg = q("svg.viewer-overlay");
       this.canvas = document.createElement("canvas");
       this.canvas.className = "viewer-canvas";
@@ -478,7 +482,8 @@
         })
         .then((t) => {
           this.pyramids[i] = new Pyramid(new URL(s.dzi, document.baseURI).href, parseDzi(t));
-          this.request();
+          // Drawing now rather than next frame asks for the first tiles a frame sooner.
+          if (this.vw) this.draw();
         })
         .catch((err) => {
           // Stays usable: the slice is shown from its fallback image instead.
@@ -493,9 +498,11 @@
       const src = this.slices[i].fallback && this.slices[i].fallback.src;
       if (!src) return;
       const img = new Image();
-      img.decoding = "async";
-      img.onload = () => i === this.view.slice && this.request();
       img.src = src;
+      img.decode().then(() => {
+        img.ready = true;
+        if (i === this.view.slice) this.request();
+      }, () => {});
       this.images[i] = img;
     }
 
@@ -506,15 +513,18 @@
         const t = { img: new Image(), ok: false, failed: false };
         this.tiles.set(w.key, t);
         this.inflight++;
-        t.img.decoding = "async";
-        t.img.onload = t.img.onerror = (e) => {
+        // Script-made images are low priority while the page loads; the view's own tiles are not.
+        t.img.fetchPriority = w.slice === this.view.slice ? "high" : "low";
+        t.img.src = w.url;
+        // decode() decodes off the main thread, so drawing the tile later never stalls a frame.
+        const done = (loaded) => {
           this.inflight--;
-          t.ok = e.type === "load";
-          t.failed = !t.ok;
+          t.ok = loaded;
+          t.failed = !loaded;
           if (w.slice === this.view.slice) this.request();
           else this.pump();
         };
-        t.img.src = w.url;
+        t.img.decode().then(() => done(true), () => done(false));
       }
       this.evict();
     }
@@ -593,8 +603,8 @@
         const x0 = Math.round(ox + x * s), y0 = Math.round(oy + y * s);
         return [x0, y0, Math.round(ox + (x + w) * s) - x0, Math.round(oy + (y + h) * s) - y0];
       };
-      // The page's own image is already decoded: a free backdrop until the tiles arrive.
-      if (i === 0 && this.fallback && this.fallback.complete && this.fallback.naturalWidth) {
+      // The page's own image, once decoded, is a free backdrop until the tiles arrive.
+      if (i === 0 && this.fallback.ready) {
         ctx.drawImage(this.fallback, ...rect(0, 0, this.slices[0].width, this.slices[0].height));
       }
       if (p instanceof Pyramid) {
@@ -624,7 +634,7 @@
         this.preloadNeighbours(top, vis, want);
       } else {
         const img = this.images[i];
-        if (img && img.complete && img.naturalWidth) {
+        if (img && img.ready) {
           const sl = this.slices[i];
           ctx.drawImage(img, ...rect(0, 0, sl.width, sl.height));
         }
@@ -671,8 +681,12 @@
     }
   }
 
+  // The script is loaded `async` right after the viewer's markup, so it can start at once;
+  // viewers parsed later (a theme that moved the script up) start on DOMContentLoaded.
   const start = () => {
     for (const root of document.querySelectorAll(".viewer[data-viewer]")) {
+      if (root.vitrineStarted) continue;
+      root.vitrineStarted = true;
       try {
         new Viewer(root);
       } catch (err) {
@@ -681,6 +695,6 @@
       }
     }
   };
+  start();
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
 })();

@@ -1,0 +1,64 @@
+// What the browser suite and the viewer benchmark share: Chromium's flags, finding the site.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Without the background-networking flags Chromium dials out, and this sandbox refuses it. */
+export const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+export async function launch() {
+  const { chromium } = await import(join(REPO, "node_modules/playwright-core/index.mjs"));
+  return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+/**
+ * Resolves the folder to test: a built site as is, or a site root (content/site.yaml, no
+ * index.html) built first with `target/debug/vitrine` (VITRINE_BIN overrides) into a temporary
+ * folder, which `cleanup` removes.
+ */
+export function siteDir(arg) {
+  if (!arg) throw new Error("usage: <built-site-dir | site-root> (or VITRINE_SITE)");
+  const dir = resolve(arg);
+  if (existsSync(join(dir, "index.html"))) return { dir, cleanup() {} };
+  if (!existsSync(join(dir, "content/site.yaml"))) throw new Error(`${dir}: neither a built site nor a site root`);
+  const bin = process.env.VITRINE_BIN || join(REPO, "target/debug/vitrine");
+  const out = mkdtempSync(join(tmpdir(), "vitrine-browser-"));
+  const cleanup = () => rmSync(out, { recursive: true, force: true });
+  const r = spawnSync(bin, ["build", "--root", dir, "--out", join(out, "public")], { encoding: "utf8" });
+  if (r.status !== 0) {
+    cleanup();
+    throw new Error(`${bin} build --root ${dir} failed (${r.status}):\n${r.stderr}${r.error || ""}`);
+  }
+  return { dir: join(out, "public"), cleanup };
+}
+
+const unescape = (s) =>
+  s.replace(/&(quot|amp|lt|gt|#x27|#39|#x2F|#47);/g, (m, e) =>
+    ({ quot: '"', amp: "&", lt: "<", gt: ">", "#x27": "'", "#39": "'", "#x2F": "/", "#47": "/" })[e]);
+
+/** Dataset pages under `sub` (`datasets` or `private`) with their viewer configuration. */
+export function viewerPages(dir, sub) {
+  const base = join(dir, sub);
+  if (!existsSync(base)) return [];
+  const out = [];
+  for (const slug of readdirSync(base).sort()) {
+    const file = join(base, slug, "index.html");
+    if (!existsSync(file)) continue;
+    const m = readFileSync(file, "utf8").match(/data-viewer="([^"]*)"/);
+    out.push({ path: `/${sub}/${slug}/`, file, config: m ? JSON.parse(unescape(m[1])) : null });
+  }
+  return out;
+}
+
+/** The public dataset page best suited to exercise the viewer: a z-stack with pyramids. */
+export function pickStack(pages) {
+  const withDzi = pages.filter((p) => p.config && p.config.slices.every((s) => s.dzi));
+  return withDzi.find((p) => p.config.slices.length > 1) || withDzi[0];
+}
