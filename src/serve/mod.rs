@@ -1,1 +1,349 @@
-//! serve (being written).
+//! `vitrine serve`: build into a folder of its own, serve it with live reload, watch the
+//! sources and rebuild on every change, gating `private/` exactly as the edges do.
+//!
+//! This module owns the preview only: it never writes into `public/` or the sources, and it
+//! never decides about a share link itself: every request goes through [`crate::share::gate`].
+//! The pieces: [`watch`] turns file events into kinds of change, the rebuild loop here runs
+//! one build at a time and tells the tabs through [`live`], [`http`] answers requests from the
+//! last good output with [`files`] keeping them inside it.
+
+mod files;
+mod http;
+mod live;
+mod watch;
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+pub use watch::ChangeKind;
+
+use crate::content::Diagnostics;
+use crate::output::edge::GatePages;
+use crate::share::gate::GateData;
+use crate::site::{BuildOptions, Site};
+use live::{Hub, Message};
+use watch::Watcher;
+
+/// Workers answering requests; file serving is I/O-bound, event streams have their own threads.
+const WORKERS: usize = 8;
+
+/// How `vitrine serve` was asked to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Address to listen on; loopback unless the user opens the preview to the network.
+    pub bind: IpAddr,
+    /// Port; 0 lets the system pick a free one.
+    pub port: u16,
+    /// Open the site in the default browser once it is built.
+    pub open: bool,
+    /// The public base URL share links were issued for; links under its path are redirected to
+    /// the same path at the preview's root.
+    pub base_url: Option<String>,
+}
+
+/// What request workers share with the rebuild loop.
+pub(crate) struct State {
+    /// The canonical folder the preview builds into and serves from.
+    out: PathBuf,
+    /// The last good build's gate data and refusal pages.
+    gate: RwLock<Gate>,
+    /// The open live-reload streams.
+    live: Hub,
+    /// Whether a build is running, so a request missing a file mid-swap can wait for it, and
+    /// shutdown can wait for the build to end before removing the folder.
+    phase: Mutex<Phase>,
+    idle: Condvar,
+    /// The path of `--base-url` (e.g. `/data`), without a trailing slash; empty for none.
+    public_prefix: String,
+}
+
+/// What the gate needs from the last good build.
+#[derive(Default)]
+struct Gate {
+    /// Keys, revocations and public slugs.
+    data: GateData,
+    /// Refusal pages from the theme's `gate.html`, by reason (and `bad-path` for 400).
+    pages: GatePages,
+}
+
+/// Where the rebuild loop is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Building,
+    /// Shutting down: no build may start any more.
+    Stopped,
+}
+
+impl State {
+    fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
+        self.phase.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits (a bounded time) for a running build to finish; whether one was running.
+    fn wait_for_build(&self) -> bool {
+        let phase = self.phase();
+        if *phase != Phase::Building {
+            return false;
+        }
+        let _idle = self.idle.wait_timeout_while(phase, Duration::from_secs(30), |p| *p == Phase::Building);
+        true
+    }
+
+    /// Marks a build as started, unless the preview is shutting down.
+    fn begin_build(&self) -> bool {
+        let mut phase = self.phase();
+        let start = *phase == Phase::Idle;
+        if start {
+            *phase = Phase::Building;
+        }
+        start
+    }
+
+    fn end_build(&self) {
+        let mut phase = self.phase();
+        if *phase == Phase::Building {
+            *phase = Phase::Idle;
+        }
+        self.idle.notify_all();
+    }
+
+    /// Lets a running build finish, then refuses new ones.
+    fn stop_building(&self) {
+        let phase = self.phase();
+        let (mut phase, _) = self
+            .idle
+            .wait_timeout_while(phase, Duration::from_secs(60), |p| *p == Phase::Building)
+            .unwrap_or_else(|e| e.into_inner());
+        *phase = Phase::Stopped;
+    }
+
+    /// The local path for a request under the public base URL's path, if it is one.
+    fn strip_public_prefix(&self, path: &str) -> Option<String> {
+        if self.public_prefix.is_empty() {
+            return None;
+        }
+        let rest = path.strip_prefix(&self.public_prefix)?;
+        match rest {
+            "" => Some("/".to_owned()),
+            rest if rest.starts_with('/') => Some(rest.to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// Builds, serves and watches `root` until `stop` receives (or its sender is dropped).
+pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result<()> {
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("`{}` is not a site folder (pass the folder holding `content/` as --root)", root.display()))?;
+    let addr = SocketAddr::new(options.bind, options.port);
+    let listener = TcpListener::bind(addr).with_context(|| {
+        format!("cannot listen on {addr} (is another `vitrine serve` running? pass --port 0 for any free port)")
+    })?;
+    let addr = listener.local_addr().context("reading the listening address")?;
+    let url = local_url(addr);
+
+    // A folder per port: a parallel `vitrine build` or a second preview never shares it.
+    let out = root.join(".vitrine-cache").join(format!("serve-{}", addr.port()));
+    std::fs::create_dir_all(&out).with_context(|| format!("creating `{}`", out.display()))?;
+    let out = out.canonicalize().with_context(|| format!("reading `{}`", out.display()))?;
+
+    let public_prefix = match &options.base_url {
+        Some(base) => url_path(base).with_context(|| format!("--base-url `{base}` is not an http(s) URL"))?,
+        None => String::new(),
+    };
+    let state = Arc::new(State {
+        out: out.clone(),
+        gate: RwLock::new(Gate::default()),
+        live: Hub::default(),
+        phase: Mutex::new(Phase::Idle),
+        idle: Condvar::new(),
+        public_prefix,
+    });
+
+    // Watch before the first build, so an edit made while it runs is not lost.
+    let (batches_tx, batches) = mpsc::channel();
+    let watcher = Watcher::start(&root, batches_tx)?;
+    let build_options = BuildOptions { out: out.clone(), base_url: Some(url.clone()), progress: false };
+    let mut rebuilder = Rebuilder { site: Site::new(&root), options: build_options, state: state.clone(), failed: false };
+    rebuilder.build("first build", &[]);
+
+    let server = Arc::new(
+        tiny_http::Server::from_listener(listener, None)
+            .map_err(|e| anyhow::anyhow!("cannot serve on {addr}: {e}"))?,
+    );
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let (server, state) = (server.clone(), state.clone());
+            std::thread::spawn(move || http::worker(server, state))
+        })
+        .collect();
+    println!("Serving {url}");
+    if let Some(base) = &options.base_url {
+        println!("Share links issued for {base} open here with {url} in its place");
+    }
+    if options.open {
+        open_browser(&url);
+    }
+
+    // The loop lives as long as the watcher feeding it, i.e. until the process ends.
+    std::thread::spawn(move || rebuilder.watch(watcher, batches));
+    // Ctrl-C (or a dropped sender) ends the preview.
+    let _ = stop.recv();
+    for _ in &workers {
+        server.unblock();
+    }
+    for worker in workers {
+        let _ = worker.join();
+    }
+    state.live.close();
+    // The rebuild loop may be mid-build; let it end so the folder is not recreated after removal.
+    state.stop_building();
+    std::fs::remove_dir_all(&out).with_context(|| format!("removing the preview folder `{}`", out.display()))?;
+    println!("Stopped");
+    Ok(())
+}
+
+/// Runs builds one at a time and tells the open tabs what came of each.
+struct Rebuilder {
+    site: Site,
+    options: BuildOptions,
+    state: Arc<State>,
+    /// Whether the last build failed (so the next good one must reload to clear the overlay).
+    failed: bool,
+}
+
+impl Rebuilder {
+    /// Rebuilds for every batch of changes; batches that arrive during a build are merged into
+    /// the next one, so a burst (a `git checkout`) costs one or two builds, never two at once.
+    fn watch(mut self, mut watcher: Watcher, batches: Receiver<Vec<ChangeKind>>) {
+        while let Ok(mut kinds) = batches.recv() {
+            while let Ok(more) = batches.try_recv() {
+                kinds.extend(more);
+            }
+            kinds.sort();
+            kinds.dedup();
+            watcher.refresh();
+            let what = describe(&kinds);
+            self.build(&what, &kinds);
+        }
+    }
+
+    fn build(&mut self, what: &str, kinds: &[ChangeKind]) {
+        if !self.state.begin_build() {
+            return;
+        }
+        let started = Instant::now();
+        let result = self.site.build(&self.options);
+        self.state.end_build();
+        let ms = started.elapsed().as_millis();
+        match result {
+            Ok(report) => {
+                self.state.gate.write().unwrap_or_else(|e| e.into_inner()).data = report.gate;
+                let changed = report.changed;
+                println!("{what}: built in {ms} ms, {} output file(s) changed", changed.len());
+                let only_css = !changed.is_empty()
+                    && changed.iter().all(|p| p.ends_with(".css"))
+                    && kinds.iter().all(|k| matches!(k, ChangeKind::Static(_)));
+                let message = if self.failed || !only_css {
+                    Message::Reload(changed)
+                } else {
+                    Message::Css(changed)
+                };
+                if self.failed || !matches!(&message, Message::Reload(c) if c.is_empty()) {
+                    self.state.live.broadcast(&message);
+                }
+                self.failed = false;
+            }
+            Err(err) => {
+                let messages = error_lines(&err);
+                eprintln!("{what}: the build failed after {ms} ms; still serving the last good build:");
+                crate::cmd::report(&err);
+                self.state.live.broadcast(&Message::Error(messages));
+                self.failed = true;
+            }
+        }
+    }
+}
+
+/// One line per problem: `path:line:col: message` for content errors, the cause chain else.
+fn error_lines(err: &anyhow::Error) -> Vec<String> {
+    match err.downcast_ref::<Diagnostics>() {
+        Some(diags) => diags.0.iter().map(ToString::to_string).collect(),
+        None => vec![format!("{err:#}")],
+    }
+}
+
+/// A short log line naming what changed.
+fn describe(kinds: &[ChangeKind]) -> String {
+    match kinds {
+        [] => "change".to_owned(),
+        [one] => format!("changed {one}"),
+        [first, rest @ ..] => format!("changed {first} and {} more", rest.len()),
+    }
+}
+
+/// The URL to print and build with: a wildcard bind is reached through loopback.
+fn local_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::from([127, 0, 0, 1]),
+        ip if ip.is_unspecified() => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    match ip {
+        IpAddr::V4(v4) => format!("http://{v4}:{}", addr.port()),
+        IpAddr::V6(v6) => format!("http://[{v6}]:{}", addr.port()),
+    }
+}
+
+/// The path of an absolute http(s) URL without its trailing slash (`https://a.org/data/` →
+/// `/data`, `https://a.org` → empty).
+fn url_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if host.is_empty() {
+        return None;
+    }
+    let path = path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/');
+    Some(if path.is_empty() { String::new() } else { format!("/{path}") })
+}
+
+/// Opens `url` in the default browser; failing to is worth a note, not an error.
+fn open_browser(url: &str) {
+    let program = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let opened = std::process::Command::new(program)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Err(err) = opened {
+        eprintln!("note: could not open a browser with `{program}` ({err}); open {url} yourself");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_paths() {
+        assert_eq!(url_path("https://lab.org").as_deref(), Some(""));
+        assert_eq!(url_path("https://lab.org/").as_deref(), Some(""));
+        assert_eq!(url_path("https://lab.org/data/").as_deref(), Some("/data"));
+        assert_eq!(url_path("http://lab.org/a/b?x").as_deref(), Some("/a/b"));
+        assert_eq!(url_path("lab.org"), None);
+    }
+
+    #[test]
+    fn wildcard_binds_print_a_loopback_url() {
+        assert_eq!(local_url("0.0.0.0:8080".parse().unwrap()), "http://127.0.0.1:8080");
+        assert_eq!(local_url("[::]:80".parse().unwrap()), "http://[::1]:80");
+        assert_eq!(local_url("127.0.0.1:1111".parse().unwrap()), "http://127.0.0.1:1111");
+    }
+}
