@@ -270,6 +270,30 @@ if (stack) {
     assert(c.zoom === 1 && Math.abs(c.x - stack.config.slices[0].width / 2) < 0.01, `0 did not reset: ${JSON.stringify(c)}`);
   });
 
+  await test("touch: a pinch zooms about the fingers and a one-finger drag pans", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 600, height: 800 }, hasTouch: true, isMobile: true });
+    cleanups.push(() => ctx.close());
+    const page = await open(stack.path, { context: ctx });
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    const cdp = await ctx.newCDPSession(page);
+    const box = await page.locator(".viewer-stage").boundingBox();
+    const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+    const touch = (type, pts) =>
+      cdp.send("Input.dispatchTouchEvent", { type, touchPoints: pts.map(([x, y], id) => ({ x, y, id })) });
+    await touch("touchStart", [[cx - 20, cy], [cx + 20, cy]]);
+    for (let d = 30; d <= 120; d += 10) await touch("touchMove", [[cx - d, cy], [cx + d, cy]]);
+    await touch("touchEnd", []);
+    await settle(page);
+    const a = await view(page);
+    assert(a.zoom > 4 && a.zoom < 8, `a 6× pinch gave zoom ${a.zoom}`);
+    await touch("touchStart", [[cx, cy]]);
+    for (let d = 10; d <= 60; d += 10) await touch("touchMove", [[cx - d, cy]]);
+    await touch("touchEnd", []);
+    await settle(page);
+    const b = await view(page);
+    assert(Math.abs(b.x - a.x - 60 / a.scale) < 1, `a 60 px drag moved x by ${b.x - a.x}, expected ${60 / a.scale}`);
+  });
+
   await test("the overlay SVG sits exactly over the image and view events fire", async () => {
     const page = await open(stack.path);
     await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
