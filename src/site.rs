@@ -1,1 +1,320 @@
-//! Ties the stages together (being written).
+//! Ties the stages together: content → media → render → leak guard → output, plus the edge
+//! modules and the revocation list. A [`Site`] keeps what it learnt between builds (the last
+//! output manifest), so `vitrine serve` and repeated builds redo only what changed.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::content::{self, Content, Dataset};
+use crate::media::{self, Derived, MediaJob, MediaSettings};
+use crate::output::{self, leak::Needle, Files, LeakGuard, Manifest, PrivateItem, Source};
+use crate::render::{self, MediaIndex, RenderOptions, Theme};
+use crate::share::gate::GateData;
+
+/// Where a build goes and how it talks.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The output folder (default `ROOT/public`).
+    pub out: PathBuf,
+    /// Overrides `base_url` from `site.yaml` (e.g. for a deploy preview).
+    pub base_url: Option<String>,
+    /// Draw a progress bar for long image work when stderr is a terminal.
+    pub progress: bool,
+}
+
+/// What a build did.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    /// Number of files in the output.
+    pub files: usize,
+    /// Public datasets built.
+    pub public_datasets: usize,
+    /// Private datasets built under `private/`.
+    pub private_datasets: usize,
+    /// Private datasets not built because the hosting has no gate.
+    pub skipped_private: Vec<String>,
+    /// Output paths added, changed or removed by this build.
+    pub changed: Vec<String>,
+    /// What the gates need; `vitrine serve` gates with it.
+    pub gate: GateData,
+    /// Wall-clock time of the build.
+    pub elapsed: Duration,
+}
+
+/// A site folder and what previous builds of it left behind.
+pub struct Site {
+    root: PathBuf,
+    manifests: HashMap<PathBuf, Manifest>,
+}
+
+impl Site {
+    /// A site rooted at `root` (the folder holding `content/`).
+    pub fn new(root: &Path) -> Site {
+        Site { root: root.to_path_buf(), manifests: HashMap::new() }
+    }
+
+    /// The site folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The cache folder, `ROOT/.vitrine-cache`.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.join(".vitrine-cache")
+    }
+
+    /// Builds the site into `opts.out`, replacing it atomically. Content problems come back as a
+    /// [`content::Diagnostics`] error (all of them); nothing is written then.
+    pub fn build(&mut self, opts: &BuildOptions) -> Result<BuildReport> {
+        let started = Instant::now();
+        let mut content = content::load(&self.root)?;
+        if let Some(url) = &opts.base_url {
+            content.config.base_url = url.trim_end_matches('/').to_string();
+        }
+        let theme = Theme::load(&self.root, content.config.theme.as_deref())?;
+        let themes_dir = self.root.join("themes");
+        let content_dir = self.root.join("content");
+        let mut key_dirs: Vec<&Path> = vec![&content_dir, &themes_dir];
+        if opts.out.is_dir() {
+            key_dirs.push(&opts.out);
+        }
+        output::check_no_private_keys(&self.root, &key_dirs)?;
+
+        let hosting = content.config.hosting;
+        let include_private = hosting.has_gate();
+        let skipped_private: Vec<String> = if include_private {
+            Vec::new()
+        } else {
+            content.datasets.iter().filter(|d| !d.is_public()).map(|d| d.slug.clone()).collect()
+        };
+
+        let media = self.derive_media(&content, include_private, opts.progress)?;
+        let render_opts = RenderOptions {
+            base_url: content.config.base_url.clone(),
+            include_private,
+            pyramids: content.config.pyramids,
+        };
+        let pages = render::render_site(&content, &media, &theme, &render_opts)?;
+
+        let mut files = Files::new();
+        for page in pages {
+            files.insert(page.path, Source::Bytes(page.body));
+        }
+        for (path, bytes) in theme.static_files() {
+            files.entry(path.clone()).or_insert_with(|| Source::Bytes(bytes.to_vec()));
+        }
+        place_media(&content, &media, include_private, &mut files);
+
+        let gate = GateData::from_site(&content, &vitrine_verify::RevocationList::EMPTY)?;
+
+        let guard = leak_guard(&content, &media)?;
+        let leaks = guard.check(&files);
+        if !leaks.is_empty() {
+            bail!("leak guard: the build would publish private items, so nothing was written:\n  {}", leaks.join("\n  "));
+        }
+
+        output::remove_stale_staging(&opts.out);
+        let previous = match self.manifests.get(&opts.out) {
+            Some(m) => m.clone(),
+            None => load_manifest(&self.manifest_path(&opts.out)),
+        };
+        let (manifest, changed) = output::write_atomically(&opts.out, &files, &previous)?;
+        if !changed.is_empty() {
+            save_manifest(&self.manifest_path(&opts.out), &manifest);
+        }
+        self.manifests.insert(opts.out.clone(), manifest);
+
+        Ok(BuildReport {
+            files: files.len(),
+            public_datasets: content.datasets.iter().filter(|d| d.is_public()).count(),
+            private_datasets: if include_private { content.datasets.iter().filter(|d| !d.is_public()).count() } else { 0 },
+            skipped_private,
+            changed,
+            gate,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Derives every image of the built datasets (cached by content hash), reporting every
+    /// failing image at once, each under its dataset's descriptor.
+    fn derive_media(&self, content: &Content, include_private: bool, progress: bool) -> Result<MediaIndex> {
+        let settings = media_settings(&self.root, content);
+        let mut jobs = Vec::new();
+        let mut owners = Vec::new();
+        for d in content.datasets.iter().filter(|d| include_private || d.is_public()) {
+            jobs.push(MediaJob { source: d.thumbnail.clone(), pyramid: d.images.is_empty() });
+            owners.push(d);
+            for image in &d.images {
+                jobs.push(MediaJob { source: image.clone(), pyramid: true });
+                owners.push(d);
+            }
+        }
+        let results = media::derive_all(&jobs, &settings, progress);
+        let mut index = MediaIndex::new();
+        let mut problems = content::Diagnostics::default();
+        for ((job, result), owner) in jobs.into_iter().zip(results).zip(owners) {
+            match result {
+                Ok(derived) => {
+                    // A thumbnail that is also a viewer image keeps the variant with a pyramid.
+                    let keep = index.get(&job.source).is_some_and(|d: &Derived| d.pyramid.is_some());
+                    if !keep {
+                        index.insert(job.source, derived);
+                    }
+                }
+                Err(err) => problems.push(
+                    content::Diagnostic::new(owner.descriptor.clone(), format!("dataset '{}': {err}", owner.slug))
+                        .relative_to(&self.root),
+                ),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems.sorted().into());
+        }
+        Ok(index)
+    }
+
+    fn manifest_path(&self, out: &Path) -> PathBuf {
+        let abs = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+        let key = blake3::hash(abs.to_string_lossy().as_bytes()).to_hex()[..16].to_string();
+        self.cache_dir().join("outputs").join(format!("{key}.json"))
+    }
+}
+
+/// Media settings from `site.yaml`, with the cache under `ROOT/.vitrine-cache/media`.
+pub fn media_settings(root: &Path, content: &Content) -> MediaSettings {
+    MediaSettings {
+        max_pixels: content.config.images.max_pixels,
+        thumbnail_widths: content.config.images.thumbnail_widths.clone(),
+        pyramids: content.config.pyramids,
+        cache_dir: root.join(".vitrine-cache").join("media"),
+    }
+}
+
+/// Links every derived file of every built dataset into its media folder.
+fn place_media(content: &Content, media: &MediaIndex, include_private: bool, files: &mut Files) {
+    for d in content.datasets.iter().filter(|d| include_private || d.is_public()) {
+        for source in std::iter::once(&d.thumbnail).chain(&d.images) {
+            let Some(derived) = media.get(source) else { continue };
+            let dir = d.media_dir(&derived.hash);
+            for r in &derived.thumbnails {
+                files.insert(format!("{dir}{}", r.name), Source::File(r.file.clone()));
+            }
+            if let Some(p) = &derived.pyramid {
+                for entry in walkdir::WalkDir::new(&p.dir).into_iter().filter_map(Result::ok) {
+                    if !entry.file_type().is_file() {
+                        continue;
+                    }
+                    let Ok(rel) = entry.path().strip_prefix(&p.dir) else { continue };
+                    let rel = rel.to_string_lossy();
+                    if rel == "tiles.dzi" || rel.starts_with("tiles_files") {
+                        files.insert(format!("{dir}{rel}"), Source::File(entry.path().to_path_buf()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What identifies each private item, and the public text that is no leak when shared.
+fn leak_guard(content: &Content, media: &MediaIndex) -> Result<LeakGuard> {
+    let mut public_text = format!("{}\n{}\n", content.config.title, content.config.description);
+    let mut public_tags = BTreeSet::new();
+    for d in content.datasets.iter().filter(|d| d.is_public()) {
+        public_text.push_str(&public_words(d));
+        public_tags.extend(d.tags.iter().cloned());
+    }
+    let mut items = Vec::new();
+    for d in &content.datasets {
+        let mut needles = Vec::new();
+        if !d.is_public() {
+            needles.push(Needle { text: d.slug.clone(), kind: "slug", whole_word: true });
+            needles.push(Needle { text: d.display_name.clone(), kind: "display name", whole_word: true });
+            needles.extend(
+                distinctive_fragments(&d.description)
+                    .into_iter()
+                    .map(|text| Needle { text, kind: "description", whole_word: false }),
+            );
+            needles.extend(
+                d.tags
+                    .iter()
+                    .filter(|t| !public_tags.contains(*t))
+                    .map(|t| Needle { text: t.clone(), kind: "tag", whole_word: true }),
+            );
+            for source in std::iter::once(&d.thumbnail).chain(&d.images) {
+                let hash = match media.get(source) {
+                    Some(derived) => derived.hash.clone(),
+                    None => file_hash(source)?,
+                };
+                needles.push(Needle { text: hash, kind: "image (by content hash)", whole_word: false });
+            }
+            items.push(PrivateItem { label: format!("private dataset '{}'", d.slug), needles });
+        }
+        for a in d.annotations.iter().filter(|a| !a.is_public_in(d)) {
+            if d.is_public() {
+                items.push(PrivateItem {
+                    label: format!("private annotation '{}' of dataset '{}'", a.id, d.slug),
+                    needles: vec![Needle { text: a.display_name.clone(), kind: "display name", whole_word: true }],
+                });
+            }
+        }
+    }
+    Ok(LeakGuard::new(items, &public_text))
+}
+
+/// Everything a public dataset says, which a private one may share without leaking.
+fn public_words(d: &Dataset) -> String {
+    let mut s = String::new();
+    for part in [&d.slug, &d.display_name, &d.description] {
+        s.push_str(part);
+        s.push('\n');
+    }
+    for part in d.tags.iter().chain(&d.authors).chain(d.links.keys()) {
+        s.push_str(part);
+        s.push('\n');
+    }
+    for part in [&d.species, &d.region, &d.modality, &d.license].into_iter().flatten() {
+        s.push_str(part);
+        s.push('\n');
+    }
+    for a in d.annotations.iter().filter(|a| a.is_public_in(d)) {
+        s.push_str(&a.display_name);
+        s.push('\n');
+    }
+    s
+}
+
+/// Runs of plain prose (no markdown syntax inside) long enough to identify a description.
+fn distinctive_fragments(markdown: &str) -> Vec<String> {
+    let mut out: Vec<String> = markdown
+        .split(|c: char| ".!?;:\n*_`[]()#>|~<>&\"'{}\\".contains(c))
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| s.len() >= 24 && s.split(' ').count() >= 4)
+        .collect();
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out.truncate(8);
+    out
+}
+
+/// First 16 hex digits of the BLAKE3 hash of a file, as media names derived images.
+fn file_hash(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
+    Ok(blake3::hash(&bytes).to_hex()[..16].to_string())
+}
+
+fn load_manifest(path: &Path) -> Manifest {
+    std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+}
+
+fn save_manifest(path: &Path, manifest: &Manifest) {
+    if let Ok(bytes) = serde_json::to_vec(manifest) {
+        let _ = output::write_file_atomically(path, &bytes);
+    }
+}
+
+/// The default output folder, `ROOT/public`.
+pub fn default_out(root: &Path) -> PathBuf {
+    root.join("public")
+}

@@ -1,13 +1,37 @@
-//! `vitrine check`.
+//! `vitrine check`: validate everything `build` would read, write nothing, report every problem.
 
 use std::path::Path;
 use std::process::ExitCode;
+
+use crate::content::{self, Diagnostic, Diagnostics};
+use crate::media;
 
 /// Options of `vitrine check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
 /// Runs `vitrine check`.
-pub fn run(_root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`vitrine check` is not built yet")
+pub fn run(root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
+    let content = content::load(root)?;
+    let mut problems = Diagnostics::default();
+    for d in &content.datasets {
+        for image in std::iter::once(&d.thumbnail).chain(&d.images) {
+            if let Err(err) = media::probe(image, content.config.images.max_pixels) {
+                problems.push(Diagnostic::new(&d.descriptor, format!("dataset '{}': {err}", d.slug)).relative_to(root));
+            }
+        }
+    }
+    if let Err(err) = crate::render::Theme::load(root, content.config.theme.as_deref()) {
+        problems.push(Diagnostic::new(root.join("themes"), format!("{err:#}")).relative_to(root));
+    }
+    if !problems.is_empty() {
+        return Err(problems.sorted().into());
+    }
+    let public = content.datasets.iter().filter(|d| d.is_public()).count();
+    eprintln!(
+        "ok: {} datasets ({public} public, {} private), every image readable",
+        content.datasets.len(),
+        content.datasets.len() - public
+    );
+    Ok(ExitCode::SUCCESS)
 }

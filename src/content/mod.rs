@@ -3,8 +3,68 @@
 //!
 //! This is the only stage that reads descriptors, and it never writes anything.
 
+pub mod annotation;
+mod config;
+mod dataset;
 mod diagnostic;
-mod model;
+pub mod model;
+mod yaml;
 
+use std::path::Path;
+
+use rayon::prelude::*;
+
+pub use config::{is_slug, load_config, site_yaml};
+pub use dataset::load_dataset;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use model::*;
+
+/// Reads and validates the whole site; every problem of every file is reported together,
+/// with paths relative to `root`.
+pub fn load(root: &Path) -> Result<Content, Diagnostics> {
+    let mut problems = Diagnostics::default();
+    let config = load_config(root);
+    let datasets_dir = root.join("content").join("datasets");
+    let mut dirs = Vec::new();
+    match std::fs::read_dir(&datasets_dir) {
+        Ok(entries) => {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                    dirs.push(path);
+                } else if entry.file_type().map(|t| t.is_symlink()).unwrap_or(false) {
+                    problems.push(Diagnostic::new(
+                        &path,
+                        "dataset folders may not be symlinks (their files could lie anywhere); move the folder here",
+                    ));
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => problems.push(Diagnostic::new(&datasets_dir, format!("cannot list datasets: {e}"))),
+    }
+    dirs.sort();
+
+    let results: Vec<_> = dirs.par_iter().map(|dir| load_dataset(dir)).collect();
+    let mut datasets = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
+            Ok(d) => datasets.push(d),
+            Err(ds) => ds.into_iter().for_each(|d| problems.push(d)),
+        }
+    }
+    let config = match config {
+        Ok(c) => Some(c),
+        Err(ds) => {
+            ds.into_iter().for_each(|d| problems.push(d));
+            None
+        }
+    };
+    match config {
+        Some(config) if problems.is_empty() => {
+            datasets.sort_by(|a, b| a.slug.cmp(&b.slug));
+            Ok(Content { root: root.to_path_buf(), config, datasets })
+        }
+        _ => Err(Diagnostics(problems.0.into_iter().map(|d| d.relative_to(root)).collect()).sorted()),
+    }
+}

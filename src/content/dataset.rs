@@ -1,0 +1,404 @@
+//! `content/datasets/<slug>/dataset.yaml`: one dataset's descriptor, validated.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::config::{is_slug, locate, locate_value};
+use super::yaml::{self, Fields};
+use super::{AnnotationRef, Dataset, Diagnostic, Visibility};
+
+/// Descriptors larger than this are refused before parsing (a 10 MB description still fits).
+const MAX_DESCRIPTOR_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDataset {
+    display_name: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    visibility: Visibility,
+    thumbnail: Option<String>,
+    images: Option<OneOrMany>,
+    voxel_size_nm: Option<Vec<f64>>,
+    #[serde(default)]
+    authors: Vec<String>,
+    license: Option<String>,
+    doi: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    published: Option<String>,
+    #[serde(default)]
+    links: BTreeMap<String, String>,
+    species: Option<String>,
+    region: Option<String>,
+    modality: Option<String>,
+    #[serde(default)]
+    featured: i64,
+    #[serde(default)]
+    annotations: Vec<RawAnnotation>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnnotation {
+    id: String,
+    display_name: Option<String>,
+    file: String,
+    #[serde(default)]
+    visibility: Visibility,
+}
+
+const ANNOTATION_FIELDS: Fields = Fields { names: &["id", "display_name", "file", "visibility"], nested: &[] };
+/// The fields of `dataset.yaml`, as CONTRACT.md lists them.
+pub const DATASET_FIELDS: Fields = Fields {
+    names: &[
+        "display_name",
+        "description",
+        "visibility",
+        "thumbnail",
+        "images",
+        "voxel_size_nm",
+        "authors",
+        "license",
+        "doi",
+        "tags",
+        "published",
+        "links",
+        "species",
+        "region",
+        "modality",
+        "featured",
+        "annotations",
+    ],
+    nested: &[("annotations", &ANNOTATION_FIELDS)],
+};
+
+/// Reads and validates one dataset folder. `dir` is `content/datasets/<slug>`.
+pub fn load_dataset(dir: &Path) -> Result<Dataset, Vec<Diagnostic>> {
+    let descriptor = dir.join("dataset.yaml");
+    let name = dir.file_name().unwrap_or_default();
+    let Some(slug) = name.to_str() else {
+        return Err(vec![Diagnostic::new(
+            dir,
+            "folder name is not valid UTF-8; rename it to a slug of lowercase letters, digits and '-'",
+        )]);
+    };
+    if !is_slug(slug) {
+        let suggestion = slugify(slug);
+        return Err(vec![Diagnostic::new(
+            dir,
+            format!("folder name '{slug}' is not a valid slug ([a-z0-9][a-z0-9-]{{0,63}}); rename it, e.g. to '{suggestion}'"),
+        )]);
+    }
+    let meta = std::fs::metadata(&descriptor)
+        .map_err(|e| vec![Diagnostic::new(&descriptor, format!("cannot read the descriptor ({e}); every dataset folder needs a dataset.yaml"))])?;
+    if meta.len() > MAX_DESCRIPTOR_BYTES {
+        return Err(vec![Diagnostic::new(
+            &descriptor,
+            format!("descriptor is {} MB, over the limit of 16 MB; move long text out of it", meta.len() / 1_000_000),
+        )]);
+    }
+    let text = std::fs::read_to_string(&descriptor)
+        .map_err(|e| vec![Diagnostic::new(&descriptor, format!("cannot read the descriptor as UTF-8 text ({e})"))])?;
+    let raw: RawDataset = yaml::parse(&descriptor, &text, &DATASET_FIELDS)?;
+    Validator { dir, descriptor: &descriptor, text: &text, problems: Vec::new() }.finish(slug, raw)
+}
+
+struct Validator<'a> {
+    dir: &'a Path,
+    descriptor: &'a Path,
+    text: &'a str,
+    problems: Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, key: &str, message: impl Into<String>) {
+        let (line, col) = locate(self.text, key);
+        self.problems.push(Diagnostic::at(self.descriptor, line, col, message));
+    }
+
+    fn error_at_value(&mut self, key: &str, value: &str, message: impl Into<String>) {
+        let (line, col) = locate_value(self.text, value).unwrap_or_else(|| locate(self.text, key));
+        self.problems.push(Diagnostic::at(self.descriptor, line, col, message));
+    }
+
+    /// Resolves a file named in the descriptor: relative, inside the dataset folder after
+    /// following symlinks, and an existing regular file.
+    fn file(&mut self, key: &str, name: &str) -> Option<PathBuf> {
+        let rel = Path::new(name);
+        if name.is_empty() || rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+            self.error_at_value(key, name, format!("'{name}' must be a plain relative path inside the dataset folder (no '..', no absolute path)"));
+            return None;
+        }
+        let path = self.dir.join(rel);
+        let resolved = match path.canonicalize() {
+            Ok(p) => p,
+            Err(_) => {
+                self.error_at_value(key, name, format!("file '{name}' not found beside the descriptor"));
+                return None;
+            }
+        };
+        let dir = self.dir.canonicalize().unwrap_or_else(|_| self.dir.to_path_buf());
+        if !resolved.starts_with(&dir) {
+            self.error_at_value(key, name, format!("'{name}' leads outside the dataset folder (a symlink?); copy the file into the folder"));
+            return None;
+        }
+        if !resolved.is_file() {
+            self.error_at_value(key, name, format!("'{name}' is not a file"));
+            return None;
+        }
+        Some(path)
+    }
+
+    fn images(&mut self, spec: OneOrMany) -> Vec<PathBuf> {
+        match spec {
+            OneOrMany::Many(list) => list.iter().filter_map(|n| self.file("images", n)).collect(),
+            OneOrMany::One(pattern) if pattern.contains(['*', '?', '[']) => self.glob(&pattern),
+            OneOrMany::One(name) => self.file("images", &name).into_iter().collect(),
+        }
+    }
+
+    /// Files of the dataset folder matching a glob, in natural order (`z2` before `z10`).
+    fn glob(&mut self, pattern: &str) -> Vec<PathBuf> {
+        let compiled = match glob::Pattern::new(pattern) {
+            Ok(p) => p,
+            Err(e) => {
+                self.error_at_value("images", pattern, format!("invalid glob '{pattern}': {e}"));
+                return Vec::new();
+            }
+        };
+        let mut names: Vec<String> = walkdir::WalkDir::new(self.dir)
+            .min_depth(1)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file() || e.file_type().is_symlink())
+            .filter_map(|e| e.path().strip_prefix(self.dir).ok()?.to_str().map(str::to_string))
+            .filter(|rel| compiled.matches(rel))
+            .collect();
+        names.sort_by(|a, b| natural_cmp(a, b));
+        if names.is_empty() {
+            self.error_at_value("images", pattern, format!("no file matches '{pattern}' in the dataset folder"));
+        }
+        names.iter().filter_map(|n| self.file("images", n)).collect()
+    }
+
+    fn finish(mut self, slug: &str, raw: RawDataset) -> Result<Dataset, Vec<Diagnostic>> {
+        let display_name = raw.display_name.as_deref().map(str::trim).unwrap_or_default().to_string();
+        if display_name.is_empty() {
+            let (line, col) = if raw.display_name.is_some() { locate(self.text, "display_name") } else { (1, 1) };
+            self.problems.push(Diagnostic::at(self.descriptor, line, col, "display_name is required: the name shown in the gallery"));
+        }
+
+        let images = raw.images.map(|spec| self.images(spec)).unwrap_or_default();
+        let thumbnail = match &raw.thumbnail {
+            Some(name) => self.file("thumbnail", name),
+            None if !images.is_empty() => Some(images[0].clone()),
+            None => {
+                self.problems.push(Diagnostic::at(self.descriptor, 1, 1, "thumbnail is required: an image file beside the descriptor (PNG, JPEG, TIFF or WebP)"));
+                None
+            }
+        };
+        for path in thumbnail.iter().chain(&images) {
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            if !matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "tif" | "tiff" | "webp") {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+                self.error_at_value("thumbnail", &name, format!("'{name}' is not a supported image (PNG, JPEG, TIFF or WebP)"));
+            }
+        }
+
+        let voxel_size_nm = match raw.voxel_size_nm {
+            None => None,
+            Some(v) if v.len() == 3 && v.iter().all(|x| x.is_finite() && *x > 0.0) => Some([v[0], v[1], v[2]]),
+            Some(_) => {
+                self.error("voxel_size_nm", "voxel_size_nm must be three positive numbers [x, y, z] in nanometres");
+                None
+            }
+        };
+
+        if let Some(license) = &raw.license {
+            if license.is_empty() || !license.chars().all(|c| c.is_ascii_alphanumeric() || "-.+".contains(c)) {
+                self.error("license", format!("license '{license}' is not an SPDX identifier such as CC-BY-4.0"));
+            }
+        }
+        let doi = raw.doi.as_deref().map(|d| {
+            d.trim()
+                .trim_start_matches("https://doi.org/")
+                .trim_start_matches("http://doi.org/")
+                .trim_start_matches("doi:")
+                .to_string()
+        });
+        if let Some(d) = &doi {
+            if !d.starts_with("10.") || !d.contains('/') {
+                self.error("doi", format!("doi '{d}' is not a DOI (it starts with '10.' and has a '/', e.g. 10.5281/zenodo.123)"));
+            }
+        }
+        let published = raw.published.as_deref().and_then(|p| match NaiveDate::parse_from_str(p.trim(), "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.error("published", format!("published '{p}' is not a date like 2024-05-31"));
+                None
+            }
+        });
+        let mut tags = Vec::new();
+        for tag in &raw.tags {
+            let t = tag.trim().to_lowercase();
+            if t.is_empty() || t.contains(['/', '\\', '?', '#']) {
+                self.error_at_value("tags", tag, format!("tag '{tag}' must be non-empty and contain no '/', '\\\\', '?' or '#'"));
+            } else if !tags.contains(&t) {
+                tags.push(t);
+            }
+        }
+        for (name, url) in &raw.links {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                self.error_at_value("links", url, format!("link '{name}' must be an absolute http(s) URL"));
+            }
+        }
+
+        let public = raw.visibility == Visibility::Public;
+        let mut annotations: Vec<AnnotationRef> = Vec::new();
+        for a in raw.annotations {
+            if !is_slug(&a.id) {
+                self.error_at_value("id", &a.id, format!("annotation id '{}' must be a slug: lowercase letters, digits and '-'", a.id));
+                continue;
+            }
+            if annotations.iter().any(|b| b.id == a.id) {
+                self.error_at_value("id", &a.id, format!("annotation id '{}' is used twice in this dataset", a.id));
+                continue;
+            }
+            if a.visibility == Visibility::Public && !public {
+                self.error_at_value(
+                    "id",
+                    &a.id,
+                    format!(
+                        "annotation '{}' is public but dataset '{slug}' is private; a public annotation needs a public dataset: make the dataset public or the annotation private",
+                        a.id
+                    ),
+                );
+            }
+            let ext = Path::new(&a.file).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            if ext != "swc" && ext != "nml" {
+                self.error_at_value("file", &a.file, format!("annotation file '{}' must be SWC (.swc) or webKnossos NML (.nml)", a.file));
+                continue;
+            }
+            let Some(file) = self.file("file", &a.file) else { continue };
+            let skeleton = match super::annotation::parse_file(&file) {
+                Ok(s) => s,
+                Err(problems) => {
+                    self.problems.extend(problems);
+                    continue;
+                }
+            };
+            annotations.push(AnnotationRef {
+                skeleton,
+                display_name: a.display_name.unwrap_or_else(|| a.id.clone()),
+                id: a.id,
+                file,
+                visibility: a.visibility,
+            });
+        }
+
+        if !self.problems.is_empty() {
+            return Err(self.problems);
+        }
+        Ok(Dataset {
+            slug: slug.to_string(),
+            dir: self.dir.to_path_buf(),
+            descriptor: self.descriptor.to_path_buf(),
+            display_name,
+            description: raw.description,
+            visibility: raw.visibility,
+            thumbnail: thumbnail.expect("checked above"),
+            images,
+            voxel_size_nm,
+            authors: raw.authors.into_iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect(),
+            license: raw.license,
+            doi,
+            tags,
+            published,
+            links: raw.links,
+            species: raw.species.filter(|s| !s.trim().is_empty()),
+            region: raw.region.filter(|s| !s.trim().is_empty()),
+            modality: raw.modality.filter(|s| !s.trim().is_empty()),
+            featured: raw.featured,
+            annotations,
+        })
+    }
+}
+
+/// A slug suggestion for an invalid folder name.
+fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    if out.is_empty() { "dataset".to_string() } else { out.chars().take(64).collect() }
+}
+
+/// Compares names so that runs of digits compare by value: `z2.png` < `z10.png`.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, _) => return std::cmp::Ordering::Less,
+            (_, None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let na = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let nb = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (da, db) = (trim_zeros(&a[..na]), trim_zeros(&b[..nb]));
+                let ord = da.len().cmp(&db.len()).then(da.cmp(db));
+                if ord != std::cmp::Ordering::Equal {
+                    return ord;
+                }
+                a = &a[na..];
+                b = &b[nb..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let n = d.iter().take_while(|c| **c == b'0').count();
+    &d[n.min(d.len().saturating_sub(1))..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec!["z10.png", "z2.png", "z1.png", "z02.png"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, ["z1.png", "z2.png", "z02.png", "z10.png"]);
+    }
+
+    #[test]
+    fn slug_suggestions() {
+        assert_eq!(slugify("My Dataset (2024)"), "my-dataset-2024");
+        assert_eq!(slugify("!!!"), "dataset");
+    }
+}

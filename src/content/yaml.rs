@@ -1,0 +1,146 @@
+//! YAML reading with positions: typed parsing through serde_yaml_ng (a maintained drop-in
+//! successor of serde_yaml that keeps its error locations and alias-expansion limits), plus
+//! "did you mean" suggestions for unknown fields located on their line.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use super::Diagnostic;
+
+/// Parses `text` (the file at `path`) into `T`, after checking every mapping key against the
+/// fields `T` accepts so that *all* unknown fields are reported, each with a suggestion.
+pub fn parse<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    fields: &Fields,
+) -> Result<T, Vec<Diagnostic>> {
+    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| vec![from_error(path, &e)])?;
+    let mut problems = Vec::new();
+    check_keys(path, text, &value, fields, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    serde_yaml_ng::from_str(text).map_err(|e| vec![from_error(path, &e)])
+}
+
+/// The field names a mapping accepts, and those of its nested mappings.
+pub struct Fields {
+    /// Accepted keys at this level.
+    pub names: &'static [&'static str],
+    /// Nested mappings (or lists of mappings) by key.
+    pub nested: &'static [(&'static str, &'static Fields)],
+}
+
+fn check_keys(path: &Path, text: &str, value: &serde_yaml_ng::Value, fields: &Fields, out: &mut Vec<Diagnostic>) {
+    match value {
+        serde_yaml_ng::Value::Mapping(map) => {
+            for (key, val) in map {
+                let Some(key) = key.as_str() else { continue };
+                if !fields.names.contains(&key) {
+                    let (line, col) = locate_key(text, key).unwrap_or((1, 1));
+                    let mut msg = format!("unknown field '{key}'");
+                    if let Some(best) = suggest(key, fields.names) {
+                        msg.push_str(&format!(" (did you mean '{best}'?)"));
+                    } else {
+                        msg.push_str(&format!("; expected one of: {}", fields.names.join(", ")));
+                    }
+                    out.push(Diagnostic::at(path, line, col, msg));
+                } else if let Some((_, nested)) = fields.nested.iter().find(|(k, _)| *k == key) {
+                    check_keys(path, text, val, nested, out);
+                }
+            }
+        }
+        serde_yaml_ng::Value::Sequence(items) => {
+            for item in items {
+                check_keys(path, text, item, fields, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The closest accepted name, when it is close enough to be a likely typo.
+pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// 1-based line and column of the first line that starts a mapping entry `key:`.
+fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let trimmed_list = trimmed.strip_prefix("- ").map(str::trim_start).unwrap_or(trimmed);
+        for candidate in [trimmed, trimmed_list] {
+            let rest = candidate
+                .strip_prefix(key)
+                .or_else(|| candidate.strip_prefix(&format!("\"{key}\"")))
+                .or_else(|| candidate.strip_prefix(&format!("'{key}'")));
+            if let Some(rest) = rest {
+                if rest.trim_start().starts_with(':') {
+                    let col = line.len() - candidate.len() + 1;
+                    return Some((i + 1, col));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A serde_yaml_ng error as a diagnostic, keeping its position.
+pub fn from_error(path: &Path, err: &serde_yaml_ng::Error) -> Diagnostic {
+    let message = strip_location(&err.to_string());
+    match err.location() {
+        Some(loc) => Diagnostic::at(path, loc.line(), loc.column(), message),
+        None => Diagnostic::new(path, message),
+    }
+}
+
+/// serde_yaml_ng appends " at line L column C" to messages; the diagnostic carries it already.
+fn strip_location(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Doc {
+        visibility: String,
+    }
+
+    const FIELDS: Fields = Fields { names: &["visibility", "display_name"], nested: &[] };
+
+    #[test]
+    fn unknown_field_is_located_and_suggested() {
+        let text = "display_name: x\n\n  visiblity: public\n";
+        let err = parse::<Doc>(Path::new("d.yaml"), text, &FIELDS).unwrap_err();
+        assert_eq!(err[0].to_string(), "d.yaml:3:3: unknown field 'visiblity' (did you mean 'visibility'?)");
+    }
+
+    #[test]
+    fn type_errors_keep_their_position() {
+        let text = "visibility: [1, 2]\n";
+        let err = parse::<Doc>(Path::new("d.yaml"), text, &FIELDS).unwrap_err();
+        assert!(err[0].to_string().starts_with("d.yaml:1:13: visibility: invalid type"), "{}", err[0]);
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n", p = if i == 1 { String::new() } else { (i - 1).to_string() }));
+        }
+        let err = parse::<Doc>(Path::new("d.yaml"), &text, &FIELDS).unwrap_err();
+        assert!(err[0].message.contains("repetition limit"), "{}", err[0]);
+    }
+}
