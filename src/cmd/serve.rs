@@ -34,7 +34,12 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         let _ = stop_tx.send(());
     })
     .context("installing the Ctrl-C handler")?;
-    let options = crate::serve::Options { bind: args.bind, port: args.port, open: args.open, base_url: args.base_url };
+    let options = crate::serve::Options {
+        bind: args.bind,
+        port: args.port,
+        open: args.open,
+        base_url: args.base_url,
+    };
     crate::serve::run(root, &options, stop)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -34,7 +34,10 @@ pub fn lookup(root: &Path, raw_path: &str, allow_private: bool) -> Lookup {
 
 /// Finds the file the gate's canonical, decoded `segments` name (a folder's index for a folder).
 pub fn lookup_gated(root: &Path, segments: &[String]) -> Lookup {
-    if segments.iter().any(|s| s.is_empty() || s == "." || s == ".." || s.contains(['/', '\\', '\0'])) {
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || s == "." || s == ".." || s.contains(['/', '\\', '\0']))
+    {
         return Lookup::BadPath;
     }
     find(root, segments, None, true)
@@ -42,7 +45,11 @@ pub fn lookup_gated(root: &Path, segments: &[String]) -> Lookup {
 
 /// `raw_path` is given when a folder asked for without its slash should be redirected.
 fn find(root: &Path, segments: &[String], raw_path: Option<&str>, allow_private: bool) -> Lookup {
-    if !allow_private && segments.first().is_some_and(|s| s.eq_ignore_ascii_case("private")) {
+    if !allow_private
+        && segments
+            .first()
+            .is_some_and(|s| s.eq_ignore_ascii_case("private"))
+    {
         return Lookup::Missing;
     }
     let mut path = root.to_path_buf();
@@ -78,7 +85,10 @@ fn find(root: &Path, segments: &[String], raw_path: Option<&str>, allow_private:
 fn segments(raw_path: &str) -> Option<Vec<String>> {
     let path = raw_path.strip_prefix('/')?;
     let lower = path.to_ascii_lowercase();
-    if ["%2e", "%2f", "%5c", "%00"].iter().any(|e| lower.contains(e)) {
+    if ["%2e", "%2f", "%5c", "%00"]
+        .iter()
+        .any(|e| lower.contains(e))
+    {
         return None;
     }
     let mut out = Vec::new();
@@ -117,7 +127,11 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
 /// The `Content-Type` for a file, by extension; unknown kinds are served as bytes so a browser
 /// never guesses one into HTML.
 pub fn content_type(path: &Path) -> &'static str {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match ext.as_str() {
         "html" | "htm" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -161,10 +175,22 @@ mod tests {
     #[test]
     fn folders_serve_their_index_and_redirect_without_slash() {
         let (_tmp, out) = site();
-        assert_eq!(lookup(&out, "/", false), Lookup::File(out.join("index.html")));
-        assert_eq!(lookup(&out, "/datasets/a/", false), Lookup::File(out.join("datasets/a/index.html")));
-        assert_eq!(lookup(&out, "/datasets/a", false), Lookup::AddSlash("/datasets/a/".into()));
-        assert_eq!(lookup(&out, "//datasets/./a/", false), Lookup::File(out.join("datasets/a/index.html")));
+        assert_eq!(
+            lookup(&out, "/", false),
+            Lookup::File(out.join("index.html"))
+        );
+        assert_eq!(
+            lookup(&out, "/datasets/a/", false),
+            Lookup::File(out.join("datasets/a/index.html"))
+        );
+        assert_eq!(
+            lookup(&out, "/datasets/a", false),
+            Lookup::AddSlash("/datasets/a/".into())
+        );
+        assert_eq!(
+            lookup(&out, "//datasets/./a/", false),
+            Lookup::File(out.join("datasets/a/index.html"))
+        );
         assert_eq!(lookup(&out, "/nope/", false), Lookup::Missing);
     }
 
@@ -193,11 +219,24 @@ mod tests {
     #[test]
     fn private_files_need_the_gate_whatever_the_spelling() {
         let (_tmp, out) = site();
-        for path in ["/private/b/", "/PRIVATE/b/", "/Private/b/index.html", "/%70rivate/b/"] {
+        for path in [
+            "/private/b/",
+            "/PRIVATE/b/",
+            "/Private/b/index.html",
+            "/%70rivate/b/",
+        ] {
             assert_eq!(lookup(&out, path, false), Lookup::Missing, "{path}");
         }
-        let gated = |segs: &[&str]| lookup_gated(&out, &segs.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(gated(&["private", "b"]), Lookup::File(out.join("private/b/index.html")));
+        let gated = |segs: &[&str]| {
+            lookup_gated(
+                &out,
+                &segs.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(
+            gated(&["private", "b"]),
+            Lookup::File(out.join("private/b/index.html"))
+        );
         assert_eq!(gated(&["private", "b", ".."]), Lookup::BadPath);
     }
 
@@ -215,7 +254,10 @@ mod tests {
     fn media_types() {
         assert_eq!(content_type(Path::new("a/tiles.dzi")), "application/xml");
         assert_eq!(content_type(Path::new("x.SVG")), "image/svg+xml");
-        assert_eq!(content_type(Path::new("t.swc")), "text/plain; charset=utf-8");
+        assert_eq!(
+            content_type(Path::new("t.swc")),
+            "text/plain; charset=utf-8"
+        );
         assert_eq!(content_type(Path::new("blob")), "application/octet-stream");
     }
 }

@@ -34,7 +34,11 @@ fn handle(state: &State, request: Request) {
         return respond(request, response);
     }
     if let Some(rest) = state.strip_public_prefix(path) {
-        let location = if query.is_empty() { rest } else { format!("{rest}?{query}") };
+        let location = if query.is_empty() {
+            rest
+        } else {
+            format!("{rest}?{query}")
+        };
         return respond(request, redirect(301, &location, &[]));
     }
     let cookies: Vec<&str> = request
@@ -48,7 +52,9 @@ fn handle(state: &State, request: Request) {
         query,
         cookies: &cookies,
         plain_http_localhost: is_plain_http_localhost(&request),
-        now: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        now: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
     };
     let (decision, page) = {
         let gate = state.gate.read().unwrap_or_else(|e| e.into_inner());
@@ -60,15 +66,28 @@ fn handle(state: &State, request: Request) {
         };
         (decision, page)
     };
-    let private: Vec<(String, String)> =
-        gate::PRIVATE_HEADERS.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    let private: Vec<(String, String)> = gate::PRIVATE_HEADERS
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
     match decision {
         Decision::Pass => serve(state, request, path, query),
         Decision::Serve { segments } => {
             let found = files::lookup_gated(&state.out, &segments);
-            answer(state, request, found, || files::lookup_gated(&state.out, &segments), "", &private);
+            answer(
+                state,
+                request,
+                found,
+                || files::lookup_gated(&state.out, &segments),
+                "",
+                &private,
+            );
         }
-        Decision::Redirect { status, location, set_cookie } => {
+        Decision::Redirect {
+            status,
+            location,
+            set_cookie,
+        } => {
             let mut headers = private;
             headers.extend(set_cookie.map(|c| ("Set-Cookie".to_owned(), c)));
             respond(request, redirect(status, &location, &headers));
@@ -76,7 +95,9 @@ fn handle(state: &State, request: Request) {
         Decision::Refuse { status, reason } => {
             let mut headers = private;
             headers.push(("X-Vitrine-Reason".to_owned(), reason.to_owned()));
-            let page = page.unwrap_or_else(|| format!("<!doctype html><title>{status}</title><h1>{status}: {reason}</h1>\n"));
+            let page = page.unwrap_or_else(|| {
+                format!("<!doctype html><title>{status}</title><h1>{status}: {reason}</h1>\n")
+            });
             respond(request, html(status, page.as_bytes(), &headers));
         }
     }
@@ -85,7 +106,14 @@ fn handle(state: &State, request: Request) {
 /// Answers a request the gate passed as public.
 fn serve(state: &State, request: Request, path: &str, query: &str) {
     let found = files::lookup(&state.out, path, false);
-    answer(state, request, found, || files::lookup(&state.out, path, false), query, &[]);
+    answer(
+        state,
+        request,
+        found,
+        || files::lookup(&state.out, path, false),
+        query,
+        &[],
+    );
 }
 
 /// Answers with what the lookup found, `extra` headers (the gate's) added to whatever comes.
@@ -122,7 +150,11 @@ fn answer(
             respond(request, response);
         }
         Lookup::AddSlash(location) => {
-            let location = if query.is_empty() { location } else { format!("{location}?{query}") };
+            let location = if query.is_empty() {
+                location
+            } else {
+                format!("{location}?{query}")
+            };
             respond(request, redirect(301, &location, extra));
         }
         Lookup::Missing => {
@@ -140,30 +172,43 @@ fn answer(
 
 /// A file's response: HTML gets the live-reload script, everything else streams from disk;
 /// an unchanged file answers 304 so reloads stay fast on big tile pyramids.
-fn file_response(request: &Request, file: &Path, extra: &[(String, String)]) -> Response<Box<dyn Read + Send>> {
+fn file_response(
+    request: &Request,
+    file: &Path,
+    extra: &[(String, String)],
+) -> Response<Box<dyn Read + Send>> {
     let content_type = files::content_type(file);
     let Ok(mut handle) = File::open(file) else {
-        return Response::from_string("cannot read file\n").with_status_code(500).boxed();
+        return Response::from_string("cannot read file\n")
+            .with_status_code(500)
+            .boxed();
     };
     let meta = handle.metadata().ok();
     let etag = meta.as_ref().map(|m| {
-        let mtime = m.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+        let mtime = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .unwrap_or_default();
         format!("\"{:x}-{:x}\"", m.len(), mtime.as_nanos())
     });
     let cacheable = extra.is_empty();
     if let Some(etag) = etag.as_deref().filter(|_| cacheable) {
-        let matches = request
-            .headers()
-            .iter()
-            .any(|h| h.field.equiv("If-None-Match") && h.value.as_str().split(',').any(|v| v.trim() == etag));
+        let matches = request.headers().iter().any(|h| {
+            h.field.equiv("If-None-Match") && h.value.as_str().split(',').any(|v| v.trim() == etag)
+        });
         if matches {
-            return Response::empty(304).with_header(header("ETag", etag)).boxed();
+            return Response::empty(304)
+                .with_header(header("ETag", etag))
+                .boxed();
         }
     }
     let mut response = if content_type.starts_with("text/html") {
         let mut page = Vec::new();
         if handle.read_to_end(&mut page).is_err() {
-            return Response::from_string("cannot read file\n").with_status_code(500).boxed();
+            return Response::from_string("cannot read file\n")
+                .with_status_code(500)
+                .boxed();
         }
         Response::from_data(live::inject(&page)).boxed()
     } else {
@@ -189,7 +234,11 @@ fn html(status: u16, page: &[u8], extra: &[(String, String)]) -> Response<Box<dy
     with_headers(response.boxed(), extra)
 }
 
-fn redirect(status: u16, location: &str, extra: &[(String, String)]) -> Response<Box<dyn Read + Send>> {
+fn redirect(
+    status: u16,
+    location: &str,
+    extra: &[(String, String)],
+) -> Response<Box<dyn Read + Send>> {
     let response = Response::empty(status).with_header(header("Location", location));
     with_headers(response.boxed(), extra)
 }
@@ -203,7 +252,8 @@ fn with_headers<R: Read>(mut response: Response<R>, extra: &[(String, String)]) 
 
 /// A header from parts vitrine chose itself, so always valid.
 fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("vitrine writes only ASCII header fields")
+    Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .expect("vitrine writes only ASCII header fields")
 }
 
 fn respond<R: Read>(request: Request, response: Response<R>) {
@@ -214,10 +264,22 @@ fn respond<R: Read>(request: Request, response: Response<R>) {
 /// Whether the request came over plain HTTP to a loopback name, where the spec leaves `Secure`
 /// off the cookie (browsers would drop a `Secure` cookie there).
 fn is_plain_http_localhost(request: &Request) -> bool {
-    let host = request.headers().iter().find(|h| h.field.equiv("Host")).map(|h| h.value.as_str()).unwrap_or("");
+    let host = request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Host"))
+        .map(|h| h.value.as_str())
+        .unwrap_or("");
     let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")).unwrap_or_default(),
+        Some(v6) => v6
+            .split(']')
+            .next()
+            .map(|h| format!("[{h}]"))
+            .unwrap_or_default(),
         None => host.split(':').next().unwrap_or("").to_owned(),
     };
-    matches!(name.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1" | "[::1]")
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "[::1]"
+    )
 }

@@ -75,24 +75,27 @@ impl Hub {
             inner.error.clone()
         };
         let mut out = request.into_writer();
-        let spawned = std::thread::Builder::new().name("vitrine-sse".into()).spawn(move || {
-            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+        let spawned = std::thread::Builder::new()
+            .name("vitrine-sse".into())
+            .spawn(move || {
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
                         Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n\r\nretry: 500\n\n";
-            let mut write = |text: &str| out.write_all(text.as_bytes()).and_then(|()| out.flush());
-            if write(head).is_err() || pending.is_some_and(|e| write(&e).is_err()) {
-                return;
-            }
-            loop {
-                let sent = match rx.recv_timeout(KEEPALIVE) {
-                    Ok(event) => write(&event),
-                    Err(RecvTimeoutError::Timeout) => write(": keep-alive\n\n"),
-                    Err(RecvTimeoutError::Disconnected) => return,
-                };
-                if sent.is_err() {
+                let mut write =
+                    |text: &str| out.write_all(text.as_bytes()).and_then(|()| out.flush());
+                if write(head).is_err() || pending.is_some_and(|e| write(&e).is_err()) {
                     return;
                 }
-            }
-        });
+                loop {
+                    let sent = match rx.recv_timeout(KEEPALIVE) {
+                        Ok(event) => write(&event),
+                        Err(RecvTimeoutError::Timeout) => write(": keep-alive\n\n"),
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    };
+                    if sent.is_err() {
+                        return;
+                    }
+                }
+            });
         if let Err(err) = spawned {
             eprintln!("warning: live reload for one tab is off: cannot start a thread: {err}");
         }
@@ -100,7 +103,11 @@ impl Hub {
 
     /// Closes every stream (their threads end once they notice).
     pub fn close(&self) {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).tabs.clear();
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .tabs
+            .clear();
     }
 }
 
@@ -131,13 +138,18 @@ mod tests {
             out,
             "<html><body><pre></body></pre><script src=\"/__vitrine/live.js\"></script></BODY></html>"
         );
-        assert!(String::from_utf8(inject(b"<p>bare")).unwrap().ends_with("live.js\"></script>"));
+        assert!(String::from_utf8(inject(b"<p>bare"))
+            .unwrap()
+            .ends_with("live.js\"></script>"));
     }
 
     #[test]
     fn events_are_one_json_line() {
         let ev = Message::Error(vec!["content/a.yaml:1:2: bad\nthing".into()]).to_event();
-        assert_eq!(ev, "event: error\ndata: {\"messages\":[\"content/a.yaml:1:2: bad\\nthing\"]}\n\n");
+        assert_eq!(
+            ev,
+            "event: error\ndata: {\"messages\":[\"content/a.yaml:1:2: bad\\nthing\"]}\n\n"
+        );
     }
 
     #[test]

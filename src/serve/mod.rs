@@ -91,7 +91,9 @@ impl State {
         if *phase != Phase::Building {
             return false;
         }
-        let _idle = self.idle.wait_timeout_while(phase, Duration::from_secs(30), |p| *p == Phase::Building);
+        let _idle = self
+            .idle
+            .wait_timeout_while(phase, Duration::from_secs(30), |p| *p == Phase::Building);
         true
     }
 
@@ -139,23 +141,34 @@ impl State {
 
 /// Builds, serves and watches `root` until `stop` receives (or its sender is dropped).
 pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result<()> {
-    let root = root
-        .canonicalize()
-        .with_context(|| format!("`{}` is not a site folder (pass the folder holding `content/` as --root)", root.display()))?;
+    let root = root.canonicalize().with_context(|| {
+        format!(
+            "`{}` is not a site folder (pass the folder holding `content/` as --root)",
+            root.display()
+        )
+    })?;
     let addr = SocketAddr::new(options.bind, options.port);
     let listener = TcpListener::bind(addr).with_context(|| {
         format!("cannot listen on {addr} (is another `vitrine serve` running? pass --port 0 for any free port)")
     })?;
-    let addr = listener.local_addr().context("reading the listening address")?;
+    let addr = listener
+        .local_addr()
+        .context("reading the listening address")?;
     let url = local_url(addr);
 
     // A folder per port: a parallel `vitrine build` or a second preview never shares it.
-    let out = root.join(".vitrine-cache").join(format!("serve-{}", addr.port()));
+    let out = root
+        .join(".vitrine-cache")
+        .join(format!("serve-{}", addr.port()));
     std::fs::create_dir_all(&out).with_context(|| format!("creating `{}`", out.display()))?;
-    let out = out.canonicalize().with_context(|| format!("reading `{}`", out.display()))?;
+    let out = out
+        .canonicalize()
+        .with_context(|| format!("reading `{}`", out.display()))?;
 
     let public_prefix = match &options.base_url {
-        Some(base) => url_path(base).with_context(|| format!("--base-url `{base}` is not an http(s) URL"))?,
+        Some(base) => {
+            url_path(base).with_context(|| format!("--base-url `{base}` is not an http(s) URL"))?
+        }
         None => String::new(),
     };
     let state = Arc::new(State {
@@ -170,8 +183,17 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
     // Watch before the first build, so an edit made while it runs is not lost.
     let (batches_tx, batches) = mpsc::channel();
     let watcher = Watcher::start(&root, batches_tx)?;
-    let build_options = BuildOptions { out: out.clone(), base_url: Some(url.clone()), progress: false };
-    let mut rebuilder = Rebuilder { site: Site::new(&root), options: build_options, state: state.clone(), failed: false };
+    let build_options = BuildOptions {
+        out: out.clone(),
+        base_url: Some(url.clone()),
+        progress: false,
+    };
+    let mut rebuilder = Rebuilder {
+        site: Site::new(&root),
+        options: build_options,
+        state: state.clone(),
+        failed: false,
+    };
     rebuilder.build("first build", &[]);
 
     let server = Arc::new(
@@ -205,7 +227,8 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
     state.live.close();
     // The rebuild loop may be mid-build; let it end so the folder is not recreated after removal.
     state.stop_building();
-    std::fs::remove_dir_all(&out).with_context(|| format!("removing the preview folder `{}`", out.display()))?;
+    std::fs::remove_dir_all(&out)
+        .with_context(|| format!("removing the preview folder `{}`", out.display()))?;
     println!("Stopped");
     Ok(())
 }
@@ -245,9 +268,16 @@ impl Rebuilder {
         let ms = started.elapsed().as_millis();
         match result {
             Ok(report) => {
-                self.state.gate.write().unwrap_or_else(|e| e.into_inner()).data = report.gate;
+                self.state
+                    .gate
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .data = report.gate;
                 let changed = report.changed;
-                println!("{what}: built in {ms} ms, {} output file(s) changed", changed.len());
+                println!(
+                    "{what}: built in {ms} ms, {} output file(s) changed",
+                    changed.len()
+                );
                 let only_css = !changed.is_empty()
                     && changed.iter().all(|p| p.ends_with(".css"))
                     && kinds.iter().all(|k| matches!(k, ChangeKind::Static(_)));
@@ -263,7 +293,9 @@ impl Rebuilder {
             }
             Err(err) => {
                 let messages = error_lines(&err);
-                eprintln!("{what}: the build failed after {ms} ms; still serving the last good build:");
+                eprintln!(
+                    "{what}: the build failed after {ms} ms; still serving the last good build:"
+                );
                 crate::cmd::report(&err);
                 self.state.live.broadcast(&Message::Error(messages));
                 self.failed = true;
@@ -305,18 +337,32 @@ fn local_url(addr: SocketAddr) -> String {
 /// The path of an absolute http(s) URL without its trailing slash (`https://a.org/data/` →
 /// `/data`, `https://a.org` → empty).
 fn url_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
     if host.is_empty() {
         return None;
     }
-    let path = path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/');
-    Some(if path.is_empty() { String::new() } else { format!("/{path}") })
+    let path = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
+    Some(if path.is_empty() {
+        String::new()
+    } else {
+        format!("/{path}")
+    })
 }
 
 /// Opens `url` in the default browser; failing to is worth a note, not an error.
 fn open_browser(url: &str) {
-    let program = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
     let opened = std::process::Command::new(program)
         .arg(url)
         .stdout(std::process::Stdio::null())
@@ -342,8 +388,14 @@ mod tests {
 
     #[test]
     fn wildcard_binds_print_a_loopback_url() {
-        assert_eq!(local_url("0.0.0.0:8080".parse().unwrap()), "http://127.0.0.1:8080");
+        assert_eq!(
+            local_url("0.0.0.0:8080".parse().unwrap()),
+            "http://127.0.0.1:8080"
+        );
         assert_eq!(local_url("[::]:80".parse().unwrap()), "http://[::1]:80");
-        assert_eq!(local_url("127.0.0.1:1111".parse().unwrap()), "http://127.0.0.1:1111");
+        assert_eq!(
+            local_url("127.0.0.1:1111".parse().unwrap()),
+            "http://127.0.0.1:1111"
+        );
     }
 }

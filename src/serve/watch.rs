@@ -89,7 +89,16 @@ fn is_editor_litter(name: &str) -> bool {
         || name == "4913"
         || name == ".DS_Store"
         || name.starts_with(".goutputstream-")
-        || [".swp", ".swx", ".swo", ".kate-swp", "___jb_tmp___", "___jb_old___"].iter().any(|s| name.ends_with(s))
+        || [
+            ".swp",
+            ".swx",
+            ".swo",
+            ".kate-swp",
+            "___jb_tmp___",
+            "___jb_old___",
+        ]
+        .iter()
+        .any(|s| name.ends_with(s))
 }
 
 /// The watcher: alive as long as this value is.
@@ -129,7 +138,11 @@ impl Watcher {
         debouncer
             .watch(root, RecursiveMode::NonRecursive)
             .map_err(|e| anyhow::anyhow!("cannot watch `{}`: {e}", root.display()))?;
-        let mut watcher = Watcher { debouncer, root: root.to_path_buf(), watched: BTreeSet::new() };
+        let mut watcher = Watcher {
+            debouncer,
+            root: root.to_path_buf(),
+            watched: BTreeSet::new(),
+        };
         watcher.refresh();
         Ok(watcher)
     }
@@ -167,14 +180,28 @@ mod tests {
     fn paths_sort_into_kinds() {
         assert_eq!(kind("content/site.yaml"), Some(ChangeKind::SiteConfig));
         assert_eq!(kind("content/shares.yaml"), Some(ChangeKind::Ledger));
-        assert_eq!(kind("content/datasets/fly"), Some(ChangeKind::DatasetFolder("fly".into())));
-        assert_eq!(kind("content/datasets/fly/dataset.yaml"), Some(ChangeKind::Descriptor("fly".into())));
-        assert_eq!(kind("content/datasets/fly/em/z01.png"), Some(ChangeKind::Image("fly".into())));
+        assert_eq!(
+            kind("content/datasets/fly"),
+            Some(ChangeKind::DatasetFolder("fly".into()))
+        );
+        assert_eq!(
+            kind("content/datasets/fly/dataset.yaml"),
+            Some(ChangeKind::Descriptor("fly".into()))
+        );
+        assert_eq!(
+            kind("content/datasets/fly/em/z01.png"),
+            Some(ChangeKind::Image("fly".into()))
+        );
         assert_eq!(
             kind("themes/lab/templates/page.html"),
-            Some(ChangeKind::Template("themes/lab/templates/page.html".into()))
+            Some(ChangeKind::Template(
+                "themes/lab/templates/page.html".into()
+            ))
         );
-        assert_eq!(kind("themes/lab/static/site.css"), Some(ChangeKind::Static("themes/lab/static/site.css".into())));
+        assert_eq!(
+            kind("themes/lab/static/site.css"),
+            Some(ChangeKind::Static("themes/lab/static/site.css".into()))
+        );
         assert_eq!(kind("themes"), Some(ChangeKind::Other("themes".into())));
     }
 
@@ -192,6 +219,12 @@ mod tests {
         ] {
             assert_eq!(kind(path), None, "{path}");
         }
-        assert_eq!(classify(Path::new("/site"), Path::new("/elsewhere/content/site.yaml")), None);
+        assert_eq!(
+            classify(
+                Path::new("/site"),
+                Path::new("/elsewhere/content/site.yaml")
+            ),
+            None
+        );
     }
 }
