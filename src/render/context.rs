@@ -1,0 +1,650 @@
+//! What templates see: the site, the page and each dataset, shaped as docs/architecture.md says.
+//!
+//! Everything that does not depend on where it is shown (rendered description, citation,
+//! JSON-LD) is computed once per dataset in [`Prepared`]; [`Prepared::view`] then adds the URLs,
+//! which are **relative to the page that renders them** so a site works from any folder.
+
+use anyhow::{anyhow, Result};
+use serde::Serialize;
+
+use super::{markdown, MediaIndex, RenderOptions};
+use crate::content::model::{Content, Dataset};
+use crate::media::{Derived, Rendition};
+
+/// The `sizes` attribute of gallery cards: one column on phones, a grid of ~20rem cards above.
+pub const CARD_SIZES: &str = "(min-width: 72rem) 22rem, (min-width: 40rem) 45vw, 100vw";
+/// The `sizes` attribute of the large preview on a dataset page.
+pub const PREVIEW_SIZES: &str = "(min-width: 64rem) 48rem, 100vw";
+
+/// `site` in every template.
+#[derive(Debug, Serialize)]
+pub struct SiteView<'a> {
+    pub title: &'a str,
+    pub base_url: &'a str,
+    pub description_html: String,
+    pub hosting: crate::content::model::Hosting,
+}
+
+/// `page` in every template.
+#[derive(Debug, Serialize)]
+pub struct PageView {
+    /// Output folder, e.g. `datasets/foo/` (empty for the root).
+    pub path: String,
+    /// Relative prefix back to the site root, e.g. `../../` (the 404 page gets an absolute path).
+    pub root: String,
+    /// Absolute URL of the page; `None` on private pages, which must not point at a public one.
+    pub canonical: Option<String>,
+    /// Whether the page is under `private/` (templates add `noindex`).
+    pub private: bool,
+    /// The document title.
+    pub title: String,
+    /// The meta description.
+    pub description: String,
+}
+
+impl PageView {
+    /// A page in the output folder `dir` (`""` or ending in `/`).
+    pub fn new(
+        dir: &str,
+        base_url: &str,
+        private: bool,
+        title: String,
+        description: String,
+    ) -> Self {
+        PageView {
+            path: dir.to_string(),
+            root: root_of(dir),
+            canonical: (!private).then(|| absolute(base_url, dir)),
+            private,
+            title,
+            description,
+        }
+    }
+}
+
+/// `../` once per folder level of `dir`: the way back to the site root.
+pub fn root_of(dir: &str) -> String {
+    "../".repeat(dir.matches('/').count())
+}
+
+/// `target` (site-root-relative) as seen from the page folder `from_dir`: below the page it
+/// stays below it (so gated media stay under the gated path), otherwise it climbs to the root.
+pub fn relative(from_dir: &str, target: &str) -> String {
+    let rel = match target.strip_prefix(from_dir) {
+        Some(below) => below.to_string(),
+        None => format!("{}{target}", root_of(from_dir)),
+    };
+    if rel.is_empty() {
+        "./".to_string()
+    } else {
+        rel
+    }
+}
+
+/// The absolute URL of a site-root-relative path.
+pub fn absolute(base_url: &str, target: &str) -> String {
+    format!("{}/{target}", base_url.trim_end_matches('/'))
+}
+
+/// A tag as a URL segment: ASCII letters and digits kept, everything else one `-`; a tag with
+/// none of those gets a short hash so it still has a page.
+pub fn tag_slug(tag: &str) -> String {
+    let mut slug = String::new();
+    for c in tag.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-').to_string();
+    if slug.is_empty() {
+        format!("tag-{}", &blake3::hash(tag.as_bytes()).to_hex()[..8])
+    } else {
+        slug
+    }
+}
+
+/// The site-root-relative folder of a tag's page.
+pub fn tag_dir(tag: &str) -> String {
+    format!("tags/{}/", tag_slug(tag))
+}
+
+/// A dataset with everything computed that does not depend on the page showing it.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    pub dataset: &'a Dataset,
+    pub description_html: String,
+    pub summary: String,
+    pub citation: Citation,
+    pub jsonld: String,
+    /// The derived thumbnail set of `dataset.thumbnail`.
+    pub thumb: &'a Derived,
+    /// The viewer's images: `dataset.images`, or the thumbnail when there are none.
+    pub slices: Vec<&'a Derived>,
+    /// Absolute URL of the largest preview rendition (Open Graph, JSON-LD, feed).
+    pub preview_absolute: String,
+}
+
+/// The citation block: plain text and BibTeX.
+#[derive(Debug, Serialize)]
+pub struct Citation {
+    pub text: String,
+    pub bibtex: String,
+}
+
+impl<'a> Prepared<'a> {
+    /// Looks up the dataset's derived images and computes its page-independent parts.
+    pub fn new(
+        dataset: &'a Dataset,
+        content: &Content,
+        media: &'a MediaIndex,
+        opts: &RenderOptions,
+    ) -> Result<Self> {
+        let lookup = |path: &std::path::Path| -> Result<&'a Derived> {
+            let derived = media.get(path).ok_or_else(|| {
+                anyhow!(
+                    "{}: no derived images for `{}` (the media stage did not process it)",
+                    dataset.descriptor.display(),
+                    path.display()
+                )
+            })?;
+            if derived.thumbnails.is_empty() {
+                return Err(anyhow!(
+                    "{}: `{}` has no thumbnails (the media stage made none)",
+                    dataset.descriptor.display(),
+                    path.display()
+                ));
+            }
+            Ok(derived)
+        };
+        let thumb = lookup(&dataset.thumbnail)?;
+        let slices = if dataset.images.is_empty() {
+            vec![thumb]
+        } else {
+            dataset
+                .images
+                .iter()
+                .map(|p| lookup(p))
+                .collect::<Result<Vec<_>>>()?
+        };
+        let largest = largest(thumb);
+        let preview_absolute = absolute(
+            &opts.base_url,
+            &format!("{}{}", dataset.media_dir(&thumb.hash), largest.name),
+        );
+        let summary = markdown::summary(&dataset.description);
+        let page_url = absolute(&opts.base_url, &dataset.output_dir());
+        let mut prepared = Prepared {
+            dataset,
+            description_html: markdown::to_html(&dataset.description),
+            citation: citation(dataset, &content.config.title, &page_url),
+            jsonld: String::new(),
+            summary,
+            thumb,
+            slices,
+            preview_absolute,
+        };
+        if dataset.is_public() {
+            prepared.jsonld = prepared.jsonld(content, opts);
+        }
+        Ok(prepared)
+    }
+
+    /// The dataset as a template sees it from the page folder `from_dir`.
+    pub fn view(&self, from_dir: &str, opts: &RenderOptions) -> DatasetView<'_> {
+        let d = self.dataset;
+        let on_private_page = from_dir.starts_with("private/");
+        let media = |derived: &Derived, name: &str| {
+            relative(from_dir, &format!("{}{name}", d.media_dir(&derived.hash)))
+        };
+        let first = self.slices[0];
+        let card = card_rendition(self.thumb);
+        DatasetView {
+            slug: &d.slug,
+            url: relative(from_dir, &d.output_dir()),
+            display_name: &d.display_name,
+            description_html: &self.description_html,
+            summary: &self.summary,
+            authors: &d.authors,
+            license: d.license.as_deref(),
+            license_url: d.license.as_deref().map(license_url),
+            doi: d.doi.as_deref(),
+            doi_url: d.doi.as_deref().map(doi_url),
+            voxel_size_nm: d.voxel_size_nm,
+            voxel_size: d.voxel_size_nm.map(format_voxel),
+            dimensions: Dimensions {
+                width: first.info.width,
+                height: first.info.height,
+                slices: self.slices.len(),
+            },
+            published: d.published.map(|p| p.format("%Y-%m-%d").to_string()),
+            published_display: d.published.map(|p| p.format("%-d %B %Y").to_string()),
+            tags: d
+                .tags
+                .iter()
+                .map(|tag| TagView {
+                    name: tag,
+                    slug: tag_slug(tag),
+                    url: (!on_private_page).then(|| relative(from_dir, &tag_dir(tag))),
+                })
+                .collect(),
+            links: d
+                .links
+                .iter()
+                .map(|(name, url)| Link { name, url })
+                .collect(),
+            species: d.species.as_deref(),
+            region: d.region.as_deref(),
+            modality: d.modality.as_deref(),
+            featured: d.featured,
+            private: !d.is_public(),
+            preview: Preview {
+                src: media(self.thumb, &card.name),
+                srcset: self
+                    .thumb
+                    .thumbnails
+                    .iter()
+                    .map(|r| format!("{} {}w", media(self.thumb, &r.name), r.width))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                sizes: CARD_SIZES,
+                page_sizes: PREVIEW_SIZES,
+                width: card.width,
+                height: card.height,
+                large: media(self.thumb, &largest(self.thumb).name),
+                large_width: largest(self.thumb).width,
+                large_height: largest(self.thumb).height,
+                alt: alt_text(d),
+                absolute_url: &self.preview_absolute,
+            },
+            annotations: d
+                .annotations
+                .iter()
+                .filter(|a| on_private_page || a.is_public_in(d))
+                .map(|a| AnnotationView {
+                    id: &a.id,
+                    display_name: &a.display_name,
+                    url: relative(from_dir, &a.output_dir(d)),
+                    private: !a.is_public_in(d),
+                })
+                .collect(),
+            viewer: Viewer {
+                slices: self
+                    .slices
+                    .iter()
+                    .map(|derived| {
+                        let fallback = largest(derived);
+                        let pyramid = derived.pyramid.as_ref().filter(|_| opts.pyramids);
+                        Slice {
+                            dzi: pyramid.map(|_| media(derived, "tiles.dzi")),
+                            width: pyramid.map_or(derived.info.width, |p| p.width),
+                            height: pyramid.map_or(derived.info.height, |p| p.height),
+                            fallback: Fallback {
+                                src: media(derived, &fallback.name),
+                                width: fallback.width,
+                                height: fallback.height,
+                            },
+                        }
+                    })
+                    .collect(),
+                voxel_size_nm: d.voxel_size_nm,
+                private: !d.is_public(),
+            },
+            citation: &self.citation,
+            jsonld: &self.jsonld,
+        }
+    }
+
+    /// schema.org `Dataset` JSON-LD, safe to place inside `<script>`.
+    fn jsonld(&self, content: &Content, opts: &RenderOptions) -> String {
+        let d = self.dataset;
+        let url = absolute(&opts.base_url, &d.output_dir());
+        let mut keywords = d.tags.clone();
+        keywords.extend(
+            [&d.species, &d.region, &d.modality]
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+        let mut value = serde_json::json!({
+            "@context": "https://schema.org",
+            "@type": "Dataset",
+            "name": d.display_name,
+            "description": if self.summary.is_empty() { d.display_name.clone() } else { self.summary.clone() },
+            "url": url,
+            "image": self.preview_absolute,
+            "isAccessibleForFree": true,
+            "includedInDataCatalog": {
+                "@type": "DataCatalog",
+                "name": content.config.title,
+                "url": absolute(&opts.base_url, ""),
+            },
+            "distribution": self.slices.iter().enumerate().map(|(i, derived)| {
+                let (path, format) = match derived.pyramid.as_ref().filter(|_| opts.pyramids) {
+                    Some(_) => ("tiles.dzi".to_string(), "application/xml"),
+                    None => (largest(derived).name.clone(), largest(derived).mime),
+                };
+                serde_json::json!({
+                    "@type": "DataDownload",
+                    "name": format!("{} (slice {} of {})", d.display_name, i + 1, self.slices.len()),
+                    "contentUrl": absolute(&opts.base_url, &format!("{}{path}", d.media_dir(&derived.hash))),
+                    "encodingFormat": format,
+                })
+            }).collect::<Vec<_>>(),
+        });
+        let object = value.as_object_mut().expect("built as an object");
+        if !d.authors.is_empty() {
+            object.insert(
+                "creator".into(),
+                d.authors
+                    .iter()
+                    .map(|name| serde_json::json!({"@type": "Person", "name": name}))
+                    .collect(),
+            );
+        }
+        if let Some(license) = &d.license {
+            object.insert("license".into(), license_url(license).into());
+        }
+        if let Some(doi) = &d.doi {
+            object.insert("identifier".into(), doi_url(doi).into());
+            object.insert("sameAs".into(), doi_url(doi).into());
+        }
+        if !keywords.is_empty() {
+            object.insert("keywords".into(), keywords.into());
+        }
+        if let Some(published) = d.published {
+            object.insert(
+                "datePublished".into(),
+                published.format("%Y-%m-%d").to_string().into(),
+            );
+        }
+        if let Some(modality) = &d.modality {
+            object.insert("measurementTechnique".into(), modality.clone().into());
+        }
+        script_safe_json(&value)
+    }
+}
+
+/// JSON with `<`, `>` and `&` as `\u` escapes, so `</script>` in a value cannot end the tag.
+pub fn script_safe_json(value: &serde_json::Value) -> String {
+    serde_json::to_string(value)
+        .expect("a JSON value always serialises")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// The widest thumbnail (thumbnails are ascending and never empty here).
+fn largest(derived: &Derived) -> &Rendition {
+    derived
+        .thumbnails
+        .last()
+        .expect("checked non-empty in Prepared::new")
+}
+
+/// The `src` of a card: the narrowest thumbnail at least 480 px wide, or the widest there is.
+fn card_rendition(derived: &Derived) -> &Rendition {
+    derived
+        .thumbnails
+        .iter()
+        .find(|r| r.width >= 480)
+        .unwrap_or_else(|| largest(derived))
+}
+
+/// SPDX's page for a license id.
+pub fn license_url(id: &str) -> String {
+    format!("https://spdx.org/licenses/{id}.html")
+}
+
+/// The resolver URL of a DOI.
+pub fn doi_url(doi: &str) -> String {
+    format!("https://doi.org/{doi}")
+}
+
+/// `4 × 4 × 40 nm`, without trailing zeros.
+fn format_voxel(v: [f64; 3]) -> String {
+    let n = |x: f64| {
+        let s = format!("{x:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    format!("{} × {} × {} nm", n(v[0]), n(v[1]), n(v[2]))
+}
+
+/// Alt text that says what the image shows, from the name and the facets.
+fn alt_text(d: &Dataset) -> String {
+    let facets: Vec<&str> = [&d.modality, &d.species, &d.region]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if facets.is_empty() {
+        format!("Preview image of {}", d.display_name)
+    } else {
+        format!(
+            "Preview image of {} ({})",
+            d.display_name,
+            facets.join(", ")
+        )
+    }
+}
+
+/// The plain-text and BibTeX citation of a dataset page.
+fn citation(d: &Dataset, publisher: &str, page_url: &str) -> Citation {
+    let year = d.published.map(|p| p.format("%Y").to_string());
+    let locator = d
+        .doi
+        .as_deref()
+        .map_or_else(|| page_url.to_string(), doi_url);
+    let mut text = String::new();
+    if !d.authors.is_empty() {
+        text.push_str(&d.authors.join(", "));
+        text.push(' ');
+    }
+    text.push_str(&format!("({}). ", year.as_deref().unwrap_or("n.d.")));
+    text.push_str(&format!(
+        "{} [Data set]. {publisher}. {locator}",
+        d.display_name
+    ));
+
+    let key: String = d
+        .slug
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .chain(year.iter().flat_map(|y| y.chars()))
+        .collect();
+    let mut fields = Vec::new();
+    if !d.authors.is_empty() {
+        fields.push((
+            "author",
+            d.authors
+                .iter()
+                .map(|a| bibtex_escape(a))
+                .collect::<Vec<_>>()
+                .join(" and "),
+        ));
+    }
+    fields.push(("title", format!("{{{}}}", bibtex_escape(&d.display_name))));
+    if let Some(year) = &year {
+        fields.push(("year", year.clone()));
+    }
+    fields.push(("publisher", bibtex_escape(publisher)));
+    if let Some(doi) = &d.doi {
+        fields.push(("doi", bibtex_escape(doi)));
+    }
+    fields.push(("url", locator));
+    fields.push(("note", "Data set".to_string()));
+    let body: Vec<String> = fields
+        .into_iter()
+        .map(|(name, value)| format!("  {name} = {{{value}}}"))
+        .collect();
+    Citation {
+        text,
+        bibtex: format!("@misc{{{key},\n{}\n}}", body.join(",\n")),
+    }
+}
+
+/// Escapes BibTeX's special characters so a name like `A & B {x}` survives LaTeX.
+fn bibtex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\\' => out.push_str("\\textbackslash{}"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `dataset` / each of `datasets` in templates.
+#[derive(Debug, Serialize)]
+pub struct DatasetView<'a> {
+    pub slug: &'a str,
+    pub url: String,
+    pub display_name: &'a str,
+    pub description_html: &'a str,
+    pub summary: &'a str,
+    pub authors: &'a [String],
+    pub license: Option<&'a str>,
+    pub license_url: Option<String>,
+    pub doi: Option<&'a str>,
+    pub doi_url: Option<String>,
+    pub voxel_size_nm: Option<[f64; 3]>,
+    /// Human-readable voxel size, e.g. `4 × 4 × 40 nm`.
+    pub voxel_size: Option<String>,
+    pub dimensions: Dimensions,
+    /// ISO date.
+    pub published: Option<String>,
+    /// Date for people, e.g. `3 March 2024`.
+    pub published_display: Option<String>,
+    pub tags: Vec<TagView<'a>>,
+    pub links: Vec<Link<'a>>,
+    pub species: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub modality: Option<&'a str>,
+    pub featured: i64,
+    pub private: bool,
+    pub preview: Preview<'a>,
+    pub annotations: Vec<AnnotationView<'a>>,
+    pub viewer: Viewer,
+    pub citation: &'a Citation,
+    /// Empty on private pages, which are not indexed.
+    pub jsonld: &'a str,
+}
+
+/// Pixel size of the viewer's first image and the number of slices.
+#[derive(Debug, Serialize)]
+pub struct Dimensions {
+    pub width: u32,
+    pub height: u32,
+    pub slices: usize,
+}
+
+/// A tag; `url` is its tag page, absent on private pages (tag pages list public items only).
+#[derive(Debug, Serialize)]
+pub struct TagView<'a> {
+    pub name: &'a str,
+    pub slug: String,
+    pub url: Option<String>,
+}
+
+/// An external link (webKnossos, Neuroglancer, …).
+#[derive(Debug, Serialize)]
+pub struct Link<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
+}
+
+/// The thumbnail set: `src`/`srcset`/`sizes`/`width`/`height` for a card, `large*` and
+/// `page_sizes` for the dataset page's preview.
+#[derive(Debug, Serialize)]
+pub struct Preview<'a> {
+    pub src: String,
+    pub srcset: String,
+    pub sizes: &'static str,
+    pub page_sizes: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub large: String,
+    pub large_width: u32,
+    pub large_height: u32,
+    pub alt: String,
+    pub absolute_url: &'a str,
+}
+
+/// An annotation listed on a dataset page.
+#[derive(Debug, Serialize)]
+pub struct AnnotationView<'a> {
+    pub id: &'a str,
+    pub display_name: &'a str,
+    pub url: String,
+    pub private: bool,
+}
+
+/// What `partials/viewer.html` gets.
+#[derive(Debug, Serialize)]
+pub struct Viewer {
+    pub slices: Vec<Slice>,
+    pub voxel_size_nm: Option<[f64; 3]>,
+    pub private: bool,
+}
+
+/// One viewer image: its deep-zoom descriptor (when pyramids are built) and a fallback raster.
+#[derive(Debug, Serialize)]
+pub struct Slice {
+    pub dzi: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    pub fallback: Fallback,
+}
+
+/// The largest derived image of a slice.
+#[derive(Debug, Serialize)]
+pub struct Fallback {
+    pub src: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_urls_stay_below_the_page_or_climb_to_the_root() {
+        assert_eq!(
+            relative("datasets/a/", "datasets/a/media/h/t.jpg"),
+            "media/h/t.jpg"
+        );
+        assert_eq!(relative("datasets/a/", "tags/x/"), "../../tags/x/");
+        assert_eq!(relative("", "datasets/a/"), "datasets/a/");
+        assert_eq!(relative("", ""), "./");
+        assert_eq!(relative("spotlight/", ""), "../");
+        assert_eq!(relative("datasets/a/", "datasets/a/"), "./");
+    }
+
+    #[test]
+    fn tag_slugs_are_url_safe() {
+        assert_eq!(tag_slug("Cell Biology"), "cell-biology");
+        assert_eq!(tag_slug("  em / fib-sem "), "em-fib-sem");
+        assert!(tag_slug("ß").starts_with("tag-"));
+    }
+
+    #[test]
+    fn script_safe_json_cannot_close_the_script_tag() {
+        let json = script_safe_json(&serde_json::json!({"a": "</script><!-- & >"}));
+        assert!(!json.contains("</"), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["a"], "</script><!-- & >");
+    }
+
+    #[test]
+    fn bibtex_escapes_specials() {
+        assert_eq!(bibtex_escape("A & B_{x}"), "A \\& B\\_\\{x\\}");
+        assert_eq!(format_voxel([4.0, 4.5, 40.0]), "4 × 4.5 × 40 nm");
+    }
+}

@@ -1,0 +1,181 @@
+//! Markdown descriptions to safe HTML, and their first paragraph as plain text.
+//!
+//! Descriptions are written by dataset owners, so raw HTML in them is **sanitised, never
+//! executed**: ammonia removes scripts, event handlers and `javascript:` URLs after
+//! pulldown-cmark has rendered the markdown.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+/// Prefix ammonia puts on every `id` in a description, so user ids never clash with the page's.
+const ID_PREFIX: &str = "md-";
+
+/// The markdown extensions descriptions may use.
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
+}
+
+/// Renders markdown to sanitised HTML.
+///
+/// Headings move down one level (`#` becomes `<h2>`) because the page's own `<h1>` is the
+/// dataset's name; footnotes get ids the sanitiser keeps, so their links still work.
+pub fn to_html(markdown: &str) -> String {
+    let mut numbers: HashMap<String, usize> = HashMap::new();
+    let mut number_of = |label: &str| {
+        let next = numbers.len() + 1;
+        *numbers.entry(label.to_string()).or_insert(next)
+    };
+    let events = Parser::new_ext(markdown, options()).map(|event| match event {
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: demote(level),
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(demote(level))),
+        Event::FootnoteReference(label) => {
+            let n = number_of(&label);
+            Event::InlineHtml(
+                format!(
+                    "<sup class=\"footnote-ref\"><a href=\"#{ID_PREFIX}fn-{id}\" id=\"ref-{id}\">{n}</a></sup>",
+                    id = anchor(&label)
+                )
+                .into(),
+            )
+        }
+        Event::Start(Tag::FootnoteDefinition(label)) => {
+            let n = number_of(&label);
+            Event::Html(
+                format!(
+                    "<div class=\"footnote\" id=\"fn-{id}\"><sup>{n}</sup>",
+                    id = anchor(&label)
+                )
+                .into(),
+            )
+        }
+        Event::End(TagEnd::FootnoteDefinition) => Event::Html("</div>\n".into()),
+        other => other,
+    });
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events);
+    sanitizer().clean(&html).to_string()
+}
+
+/// The first paragraph of `markdown` as plain text with whitespace collapsed, for cards and
+/// `<meta name="description">`; empty when there is no paragraph.
+///
+/// Raw HTML inside the paragraph is dropped rather than shown as tags.
+pub fn summary(markdown: &str) -> String {
+    let mut text = String::new();
+    let mut depth = 0usize;
+    let mut in_first = false;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Paragraph) if depth == 0 => in_first = true,
+            Event::End(TagEnd::Paragraph) if in_first && depth == 0 => break,
+            // Paragraphs nested in lists, quotes or footnotes are not the description's first.
+            Event::Start(
+                Tag::List(_) | Tag::BlockQuote(_) | Tag::FootnoteDefinition(_) | Tag::Item,
+            ) => depth += 1,
+            Event::End(
+                TagEnd::List(_) | TagEnd::BlockQuote(_) | TagEnd::FootnoteDefinition | TagEnd::Item,
+            ) => depth = depth.saturating_sub(1),
+            Event::Text(t) | Event::Code(t) if in_first => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak if in_first => text.push(' '),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// One heading level lower, so a description never competes with the page's `<h1>`.
+fn demote(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H2,
+        HeadingLevel::H2 => HeadingLevel::H3,
+        HeadingLevel::H3 => HeadingLevel::H4,
+        HeadingLevel::H4 => HeadingLevel::H5,
+        HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H6,
+    }
+}
+
+/// A footnote label as an id fragment: ASCII alphanumerics kept, everything else `-`.
+fn anchor(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// The shared ammonia configuration: its defaults (no script, no `on*`, only safe URL schemes)
+/// plus the table, footnote and strikethrough markup pulldown-cmark emits.
+fn sanitizer() -> &'static ammonia::Builder<'static> {
+    static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    BUILDER.get_or_init(|| {
+        let mut builder = ammonia::Builder::default();
+        builder
+            .add_tags(["del", "input"])
+            .add_tag_attributes("div", ["id"])
+            .add_tag_attributes("a", ["id"])
+            .add_tag_attributes("input", ["type", "checked", "disabled"])
+            .add_tag_attributes("th", ["style"])
+            .add_tag_attributes("td", ["style"])
+            .add_allowed_classes("div", ["footnote"])
+            .add_allowed_classes("sup", ["footnote-ref"])
+            .id_prefix(Some(ID_PREFIX))
+            .link_rel(Some("noopener noreferrer"));
+        builder
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_handlers_and_javascript_urls_are_removed() {
+        let html = to_html(
+            "Hi <script>alert(1)</script>\n\n<img src=x onerror=\"alert(2)\">\n\n\
+             [click](javascript:alert(3)) <a href=\"javascript:alert(4)\">x</a>",
+        );
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("alert(1)"), "{html}");
+        assert!(!html.contains("onerror"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(html.contains("<img src=\"x\""), "{html}");
+    }
+
+    #[test]
+    fn links_get_noopener_and_markdown_extensions_render() {
+        let html = to_html(
+            "# Methods\n\nSee [paper](https://example.org).\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ text[^n]\n\n[^n]: A note.\n",
+        );
+        assert!(html.contains("<h2>Methods</h2>"), "{html}");
+        assert!(html.contains("rel=\"noopener noreferrer\""), "{html}");
+        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("<del>old</del>"), "{html}");
+        assert!(html.contains("href=\"#md-fn-n\""), "{html}");
+        assert!(html.contains("id=\"md-fn-n\""), "{html}");
+    }
+
+    #[test]
+    fn summary_is_the_first_top_level_paragraph_as_text() {
+        let md = "# Title\n\n- a list item\n\nFirst *real*\nparagraph with `code` and <b>html</b>.\n\nSecond.";
+        assert_eq!(summary(md), "First real paragraph with code and html.");
+        assert_eq!(summary("# Only a heading"), "");
+        assert_eq!(summary(""), "");
+    }
+}
