@@ -1,0 +1,453 @@
+//! The gate's decision, in Rust: what `vitrine serve` answers for a request, and the data the
+//! edge modules carry.
+//!
+//! It follows `docs/share-links.md` ("Gates") step for step, as `themes/default/edge/gate.js`
+//! does, and both are checked against `tests/vectors/gate-cases.json`. It is pure: no I/O, no
+//! clock; the caller passes the request and the time, and turns the [`Decision`] into a response.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use vitrine_verify::{Error, Kid, Scope, ShareId, UntrustedToken};
+
+/// Longest cookie lifetime, 30 days: a cookie is re-verified on every request anyway.
+pub const MAX_COOKIE_AGE: u64 = 2_592_000;
+
+/// At most this many candidate cookies are verified per request, so headers cannot buy CPU.
+pub const MAX_CANDIDATE_COOKIES: usize = 16;
+
+/// Headers of every answer under `/private/`, so nothing gated is cached, indexed or leaked
+/// through a `Referer`.
+pub const PRIVATE_HEADERS: [(&str, &str); 3] = [
+    ("Cache-Control", "private, no-store"),
+    ("X-Robots-Tag", "noindex"),
+    ("Referrer-Policy", "no-referrer"),
+];
+
+/// The public facts a gate needs: keys, revocations and which slugs are public now.
+///
+/// It serialises to the JSON the edge modules embed; **never** put a private key in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "Wire", try_from = "Wire")]
+pub struct GateData {
+    /// The site's public keys, by key id.
+    pub keys: BTreeMap<Kid, [u8; 32]>,
+    /// Revoked share ids, from the signed revocation list.
+    pub revoked: Vec<ShareId>,
+    /// The serial of that revocation list, so a deployed gate shows which list it holds.
+    pub serial: u64,
+    /// Public datasets by slug, each with the ids of its annotations that are still private:
+    /// old `/private/<slug>/` links of these answer 301, except for those annotations.
+    pub published: BTreeMap<String, Vec<String>>,
+}
+
+impl GateData {
+    /// Collects the gate's data from the validated site and its current revocation list.
+    pub fn from_site(
+        content: &crate::content::Content,
+        revocations: &vitrine_verify::RevocationList<'_>,
+    ) -> anyhow::Result<Self> {
+        let mut keys = BTreeMap::new();
+        for key in &content.config.keys {
+            let kid = parse_hex::<4>(&key.kid)
+                .ok_or_else(|| anyhow::anyhow!("key id `{}` is not 8 hex digits", key.kid))?;
+            keys.insert(kid, key.public_key);
+        }
+        let published = content
+            .datasets
+            .iter()
+            .filter(|d| d.is_public())
+            .map(|d| {
+                let still_private = d.annotations.iter().filter(|a| !a.is_public_in(d));
+                (
+                    d.slug.clone(),
+                    still_private.map(|a| a.id.clone()).collect(),
+                )
+            })
+            .collect();
+        Ok(GateData {
+            keys,
+            revoked: revocations.revoked().to_vec(),
+            serial: revocations.serial(),
+            published,
+        })
+    }
+}
+
+/// [`GateData`] as JSON: hex strings, as the edge modules and the test vectors write it.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    keys: BTreeMap<String, String>,
+    revoked: Vec<String>,
+    serial: u64,
+    published: BTreeMap<String, Vec<String>>,
+}
+
+impl From<GateData> for Wire {
+    fn from(d: GateData) -> Wire {
+        Wire {
+            keys: d.keys.iter().map(|(k, v)| (hex(k), hex(v))).collect(),
+            revoked: d.revoked.iter().map(|id| hex(id)).collect(),
+            serial: d.serial,
+            published: d.published,
+        }
+    }
+}
+
+impl TryFrom<Wire> for GateData {
+    type Error = String;
+
+    fn try_from(w: Wire) -> Result<GateData, String> {
+        let bad =
+            |what: &str, v: &str| format!("{what} `{v}` is not lowercase hex of the right length");
+        let mut keys = BTreeMap::new();
+        for (kid, pk) in &w.keys {
+            let kid_bytes = parse_hex::<4>(kid).ok_or_else(|| bad("key id", kid))?;
+            keys.insert(
+                kid_bytes,
+                parse_hex::<32>(pk).ok_or_else(|| bad("public key", pk))?,
+            );
+        }
+        let revoked = w
+            .revoked
+            .iter()
+            .map(|id| parse_hex::<8>(id).ok_or_else(|| bad("share id", id)));
+        Ok(GateData {
+            keys,
+            revoked: revoked.collect::<Result<_, _>>()?,
+            serial: w.serial,
+            published: w.published,
+        })
+    }
+}
+
+/// One request as the gate sees it; header values are passed as they arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The path as sent on the wire, percent-encoded (`/private/cortex/`).
+    pub path: &'a str,
+    /// The query without its `?`, as sent; empty when there is none.
+    pub query: &'a str,
+    /// Every `Cookie` header value, in order.
+    pub cookies: &'a [&'a str],
+    /// Whether the request is plain `http:` to `localhost`, `127.0.0.1` or `[::1]` (no `Secure`).
+    pub plain_http_localhost: bool,
+    /// Unix seconds.
+    pub now: u64,
+}
+
+/// What to answer. Every variant but [`Decision::Pass`] also carries [`PRIVATE_HEADERS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Not under `/private/`: serve it like any public file.
+    Pass,
+    /// A valid credential: serve this file (decoded, canonical segments, `private` first).
+    Serve {
+        /// The path's segments, e.g. `["private", "cortex", "index.html"]`.
+        segments: Vec<String>,
+    },
+    /// 301 to the canonical or published address, or 302 after a valid token.
+    Redirect {
+        /// 301 or 302.
+        status: u16,
+        /// Path-absolute target, query included.
+        location: String,
+        /// The credential cookie a verified `?s=` token sets.
+        set_cookie: Option<String>,
+    },
+    /// A refusal page from `gate.html`, with `X-Vitrine-Reason: reason`.
+    Refuse {
+        /// 400, 401, 403 or 410.
+        status: u16,
+        /// `missing`, `invalid`, `unknown-key`, `wrong-scope`, `not-yet-valid`, `expired` or `revoked`.
+        reason: &'static str,
+    },
+}
+
+impl Decision {
+    fn refuse(error: Error) -> Decision {
+        Decision::Refuse {
+            status: error.http_status(),
+            reason: error.reason(),
+        }
+    }
+}
+
+/// Decides one request exactly as the edge modules do.
+pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
+    let raw_path = whatwg_path(req.path);
+    let Some(segs) = segments(&raw_path) else {
+        return Decision::Refuse {
+            status: 400,
+            reason: "invalid",
+        };
+    };
+    if segs.first().map(String::as_str) != Some("private") {
+        return Decision::Pass;
+    }
+    let query = whatwg_query(req.query);
+    let folder = !segs.last().is_some_and(|s| s.contains('.'));
+    let mut path = String::new();
+    for s in &segs {
+        path.push('/');
+        path.push_str(&encode_uri_component(s));
+    }
+    if folder {
+        path.push('/');
+    }
+    if path != raw_path {
+        let location = if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        };
+        return redirect(301, location, None);
+    }
+
+    let mut rest = Vec::new();
+    let mut tokens = Vec::new();
+    for piece in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = piece
+            .split_once('=')
+            .map_or((piece, None), |(n, v)| (n, Some(v)));
+        if form_decode(name) == "s" {
+            tokens.push(value.map(form_decode).unwrap_or_default());
+        } else {
+            rest.push(piece);
+        }
+    }
+    let clean = if rest.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", rest.join("&"))
+    };
+    let slug = segs.get(1).map_or("", String::as_str);
+    let sub = &segs[2.min(segs.len())..];
+    let annotation = (sub.len() > 1 && sub[0] == "annotations").then(|| sub[1].as_str());
+    let media = sub.first().is_some_and(|s| s == "media");
+    if let Some(private_ids) = data.published.get(slug) {
+        if !annotation.is_some_and(|id| private_ids.iter().any(|p| p == id)) {
+            return redirect(
+                301,
+                format!("/datasets{}{clean}", &path["/private".len()..]),
+                None,
+            );
+        }
+    }
+
+    let keys: Vec<(Kid, [u8; 32])> = data.keys.iter().map(|(k, v)| (*k, *v)).collect();
+    let dataset = Scope::Dataset(slug);
+    match tokens.as_slice() {
+        [] => {}
+        [token] => {
+            let mut scopes = vec![dataset];
+            scopes.extend(annotation.map(|id| Scope::Annotation(slug, id)));
+            return match verify(data, &keys, token, &scopes, req.now) {
+                Err(e) => Decision::refuse(e),
+                Ok((scope, expires)) => {
+                    let name = match scope {
+                        Scope::Dataset(_) => "vitrine_d".to_string(),
+                        Scope::Annotation(_, id) => format!("vitrine_a_{id}"),
+                    };
+                    let age = expires.map_or(MAX_COOKIE_AGE, |e| {
+                        u64::from(e)
+                            .saturating_sub(req.now)
+                            .clamp(1, MAX_COOKIE_AGE)
+                    });
+                    let secure = if req.plain_http_localhost {
+                        ""
+                    } else {
+                        "; Secure"
+                    };
+                    let cookie = format!(
+                        "{name}={token}; Path=/private/{slug}/; Max-Age={age}; HttpOnly{secure}; SameSite=Lax"
+                    );
+                    redirect(302, format!("{path}{clean}"), Some(cookie))
+                }
+            };
+        }
+        _ => {
+            return Decision::Refuse {
+                status: 403,
+                reason: "invalid",
+            }
+        }
+    }
+
+    let mut first_error = None;
+    let candidates = req
+        .cookies
+        .iter()
+        .flat_map(|h| h.split([';', ',']))
+        .filter_map(|c| {
+            let (name, value) = c.split_once('=')?;
+            let (name, value) = (name.trim(), value.trim());
+            let scope = match name.strip_prefix("vitrine_a_") {
+                _ if name == "vitrine_d" => dataset,
+                Some(id) if !id.is_empty() && (media || annotation == Some(id)) => {
+                    Scope::Annotation(slug, id)
+                }
+                _ => return None,
+            };
+            Some((scope, value))
+        })
+        .take(MAX_CANDIDATE_COOKIES);
+    for (scope, value) in candidates {
+        match verify(data, &keys, value, &[scope], req.now) {
+            Ok(_) => {
+                return Decision::Serve {
+                    segments: segs.clone(),
+                }
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Decision::refuse(e),
+        None => Decision::Refuse {
+            status: 401,
+            reason: "missing",
+        },
+    }
+}
+
+/// Checks 1–7 for one credential; the claims' scope picks the cookie name.
+fn verify<'s>(
+    data: &GateData,
+    keys: &[(Kid, [u8; 32])],
+    token: &str,
+    scopes: &[Scope<'s>],
+    now: u64,
+) -> Result<(Scope<'s>, Option<u32>), Error> {
+    let claims =
+        UntrustedToken::parse(token)?.verify(keys, scopes, data.revoked.as_slice(), now)?;
+    Ok((claims.scope(), claims.expires()))
+}
+
+fn redirect(status: u16, location: String, set_cookie: Option<String>) -> Decision {
+    Decision::Redirect {
+        status,
+        location,
+        set_cookie,
+    }
+}
+
+/// The path as a WHATWG URL parser hands it to the edge runtimes: `\` read as `/`, dot segments
+/// (also `%2e` ones) resolved, and bytes outside the path set percent-encoded.
+fn whatwg_path(raw: &str) -> String {
+    let raw = raw.strip_prefix(['/', '\\']).unwrap_or(raw);
+    let parts: Vec<&str> = raw.split(['/', '\\']).collect();
+    let mut out: Vec<String> = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let lower = part.to_ascii_lowercase();
+        if matches!(lower.as_str(), ".." | ".%2e" | "%2e." | "%2e%2e") {
+            out.pop();
+            if last {
+                out.push(String::new());
+            }
+        } else if matches!(lower.as_str(), "." | "%2e") {
+            if last {
+                out.push(String::new());
+            }
+        } else {
+            out.push(encode_bytes(part, |b| {
+                b <= 0x20
+                    || b >= 0x7f
+                    || matches!(b, b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}')
+            }));
+        }
+    }
+    format!("/{}", out.join("/"))
+}
+
+/// The query as a WHATWG URL parser keeps it (`url.search` without `?`).
+fn whatwg_query(raw: &str) -> String {
+    encode_bytes(raw, |b| {
+        b <= 0x20 || b >= 0x7f || matches!(b, b'"' | b'#' | b'<' | b'>' | b'\'')
+    })
+}
+
+/// Step 1 of the gate: percent-decode, read `\` as `/`, split, resolve, lowercase ASCII.
+/// `None` for an invalid escape, bad UTF-8 or a NUL: the 400 answer.
+fn segments(raw: &str) -> Option<Vec<String>> {
+    let decoded = percent_decode(raw)?;
+    if decoded.contains('\0') {
+        return None;
+    }
+    let mut segs: Vec<String> = Vec::new();
+    for s in decoded.split(['/', '\\']) {
+        match s {
+            "" | "." => {}
+            ".." => {
+                segs.pop();
+            }
+            _ => segs.push(s.to_ascii_lowercase()),
+        }
+    }
+    Some(segs)
+}
+
+/// Strict percent-decoding to UTF-8 (JavaScript's `decodeURIComponent`).
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hi = (*b.get(i + 1)? as char).to_digit(16)?;
+            let lo = (*b.get(i + 2)? as char).to_digit(16)?;
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// One form-encoded query name or value; text that does not decode stays as sent, like the edges.
+fn form_decode(s: &str) -> String {
+    percent_decode(&s.replace('+', " ")).unwrap_or_else(|| s.to_string())
+}
+
+/// JavaScript's `encodeURIComponent`, so canonical paths are spelled as the edges spell them.
+fn encode_uri_component(s: &str) -> String {
+    encode_bytes(s, |b| {
+        !(b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b))
+    })
+}
+
+fn encode_bytes(s: &str, encode: impl Fn(u8) -> bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if encode(b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != 2 * N
+        || !s
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}

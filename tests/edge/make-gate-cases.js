@@ -1,0 +1,214 @@
+// Writes tests/vectors/gate-cases.json: the gate's expected answers as data, read by the Rust gate
+// tests (tests/suite/gate.rs) and the Deno and workerd tests alike.
+// Run: node_modules/.bin/deno run --allow-write=tests/vectors tests/edge/make-gate-cases.js
+// Tokens are signed here with fixed test seeds (Ed25519 is deterministic, so the file is stable);
+// they are test keys only and the seeds are public on purpose.
+
+const B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const te = new TextEncoder();
+const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const sha512 = async (b) => new Uint8Array(await crypto.subtle.digest("SHA-512", b));
+
+function base62(bytes) {
+  let n = BigInt("0x" + hex(bytes));
+  let s = "";
+  for (let i = 0; i < 125; i++, n /= 62n) s = B62[Number(n % 62n)] + s;
+  return s;
+}
+
+async function keyFromSeed(label) {
+  const seed = (await sha512(te.encode(label))).slice(0, 32);
+  const pkcs8 = new Uint8Array([...hexBytes("302e020100300506032b657004220420"), ...seed]);
+  const key = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, true, ["sign"]);
+  const jwk = await crypto.subtle.exportKey("jwk", key);
+  const pk = Uint8Array.from(atob(jwk.x.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  return { key, pk, kid: hex((await sha512(pk)).slice(0, 4)) };
+}
+
+function hexBytes(h) {
+  return Uint8Array.from(h.match(/../g), (x) => parseInt(x, 16));
+}
+
+const T0 = 1764075600; // 2025-11-25T13:00:00Z, the fixed "now" of most cases
+const K1 = await keyFromSeed("vitrine gate test key 1");
+const K2 = await keyFromSeed("vitrine gate test key 2 (not listed in site.yaml)");
+
+async function token(k, share, scope, issued, expires, { version = 1, flipSig = false } = {}) {
+  const b = new Uint8Array(93);
+  const v = new DataView(b.buffer);
+  b[0] = version;
+  b.set(hexBytes(k.kid), 1);
+  b.set(hexBytes(share), 5);
+  b.set((await sha512(te.encode(scope))).slice(0, 8), 13);
+  v.setUint32(21, issued);
+  v.setUint32(25, expires);
+  const msg = new Uint8Array([...te.encode("vitrine/share/v1\0"), ...b.slice(0, 29)]);
+  b.set(new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, k.key, msg)), 29);
+  if (flipSig) b[92] ^= 1;
+  return base62(b);
+}
+
+const tokens = {
+  cortex: await token(K1, "c0c0c0c0c0c0c001", "dataset:cortex", T0 - 86400, 0),
+  cortex_1h: await token(K1, "c0c0c0c0c0c0c002", "dataset:cortex", T0 - 60, T0 + 3600),
+  cortex_100d: await token(K1, "c0c0c0c0c0c0c003", "dataset:cortex", T0 - 60, T0 + 100 * 86400),
+  cortex_expired: await token(K1, "c0c0c0c0c0c0c004", "dataset:cortex", T0 - 86400, T0 - 10),
+  cortex_ends_now: await token(K1, "c0c0c0c0c0c0c005", "dataset:cortex", T0 - 86400, T0),
+  cortex_ends_in_1s: await token(K1, "c0c0c0c0c0c0c006", "dataset:cortex", T0 - 86400, T0 + 1),
+  cortex_revoked: await token(K1, "c0c0c0c0c0c0c0ff", "dataset:cortex", T0 - 86400, 0),
+  cortex_future_120s: await token(K1, "c0c0c0c0c0c0c007", "dataset:cortex", T0 + 120, 0),
+  cortex_future_60s: await token(K1, "c0c0c0c0c0c0c008", "dataset:cortex", T0 + 60, 0),
+  cortex_unknown_key: await token(K2, "c0c0c0c0c0c0c009", "dataset:cortex", T0 - 60, 0),
+  cortex_bad_sig: await token(K1, "c0c0c0c0c0c0c001", "dataset:cortex", T0 - 86400, 0, { flipSig: true }),
+  cortex_version_2: await token(K1, "c0c0c0c0c0c0c00a", "dataset:cortex", T0 - 60, 0, { version: 2 }),
+  hippo: await token(K1, "1111111111111111", "dataset:hippo", T0 - 86400, 0),
+  trace1: await token(K1, "a1a1a1a1a1a1a101", "annotation:cortex/trace-1", T0 - 86400, T0 + 7200),
+  trace2: await token(K1, "a1a1a1a1a1a1a102", "annotation:cortex/trace-2", T0 - 86400, 0),
+  retina: await token(K1, "beefbeefbeefbeef", "dataset:retina", T0 - 86400, 0),
+  retina_draft: await token(K1, "beefbeefbeef0001", "annotation:retina/draft", T0 - 86400, 0),
+};
+// A cookie forged from another share: hippo's signed bytes with cortex's scope digest pasted in.
+{
+  const b = hexBytes(BigInt(decodeBig(tokens.hippo)).toString(16).padStart(186, "0"));
+  b.set((await sha512(te.encode("dataset:cortex"))).slice(0, 8), 13);
+  tokens.forged_from_hippo = base62(b);
+}
+tokens.too_short = tokens.cortex.slice(1);
+tokens.too_long = tokens.cortex + "0";
+tokens.bad_char = tokens.cortex.slice(0, 60) + "-" + tokens.cortex.slice(61);
+tokens.too_large = "z".repeat(125);
+tokens.huge = "A".repeat(20000);
+
+function decodeBig(t) {
+  let n = 0n;
+  for (const c of t) n = n * 62n + BigInt(B62.indexOf(c));
+  return n;
+}
+
+const CORTEX = "/private/cortex/";
+const PRIV = { cache_control: "private, no-store", x_robots_tag: "noindex", referrer_policy: "no-referrer" };
+const cookie = (name, tok, maxAge, secure = true) => ({ name, value: `{${tok}}`, path: CORTEX, max_age: maxAge, http_only: true, secure, same_site: "Lax" });
+const ok = { answer: "serve" };
+const refuse = (status, reason) => ({ answer: "refuse", status, reason });
+const redirect = (status, location, set_cookie) => ({ answer: "redirect", status, location, ...(set_cookie ? { set_cookie } : {}) });
+
+const C = (name, req, expect) => ({ name, method: "GET", path: CORTEX, query: "", cookies: [], now: T0, localhost: false, ...req, expect });
+
+const cases = [
+  // The contract's table.
+  C("valid token in ?s= gives 302 and a month-long cookie", { query: "s={cortex}" }, redirect(302, CORTEX, cookie("vitrine_d", "cortex", 2592000))),
+  C("302 keeps the other query parameters, drops s", { path: CORTEX + "index.html", query: "z=1&s={cortex}&view=2" }, redirect(302, CORTEX + "index.html?z=1&view=2", cookie("vitrine_d", "cortex", 2592000))),
+  C("cookie lifetime is the share's remaining lifetime", { query: "s={cortex_1h}" }, redirect(302, CORTEX, cookie("vitrine_d", "cortex_1h", 3600))),
+  C("cookie lifetime is capped at 30 days", { query: "s={cortex_100d}" }, redirect(302, CORTEX, cookie("vitrine_d", "cortex_100d", 2592000))),
+  C("cookie lifetime is at least 1 second", { query: "s={cortex_ends_in_1s}" }, redirect(302, CORTEX, cookie("vitrine_d", "cortex_ends_in_1s", 1))),
+  C("plain-http localhost cookie has no Secure", { query: "s={cortex}", localhost: true }, redirect(302, CORTEX, cookie("vitrine_d", "cortex", 2592000, false))),
+  C("valid cookie serves the file", { cookies: ["vitrine_d={cortex}"] }, ok),
+  C("valid cookie serves a file below the dataset", { path: CORTEX + "index.html", cookies: ["vitrine_d={cortex}"] }, ok),
+  C("nothing is 401 missing", {}, refuse(401, "missing")),
+  C("nothing on a media file is 401 missing", { path: CORTEX + "media/0123456789abcdef/thumb-480.jpg" }, refuse(401, "missing")),
+  C("bad signature is 403 invalid", { query: "s={cortex_bad_sig}" }, refuse(403, "invalid")),
+  C("unknown key is 403 unknown-key", { query: "s={cortex_unknown_key}" }, refuse(403, "unknown-key")),
+  C("truncated token is 403 invalid", { query: "s={too_short}" }, refuse(403, "invalid")),
+  C("token with trailing garbage is 403 invalid", { query: "s={too_long}" }, refuse(403, "invalid")),
+  C("token with a hyphen is 403 invalid", { query: "s={bad_char}" }, refuse(403, "invalid")),
+  C("token of 2^744 or more is 403 invalid", { query: "s={too_large}" }, refuse(403, "invalid")),
+  C("token of version 2 is 403 invalid", { query: "s={cortex_version_2}" }, refuse(403, "invalid")),
+  C("empty s is 403 invalid", { query: "s=" }, refuse(403, "invalid")),
+  C("two s parameters are 403 invalid", { query: "s={cortex}&s={cortex}" }, refuse(403, "invalid")),
+  C("another dataset's token is 403 wrong-scope", { query: "s={hippo}" }, refuse(403, "wrong-scope")),
+  C("expired token is 410 expired", { query: "s={cortex_expired}" }, refuse(410, "expired")),
+  C("a token expiring now is expired (no leeway)", { query: "s={cortex_ends_now}" }, refuse(410, "expired")),
+  C("revoked token is 410 revoked", { query: "s={cortex_revoked}" }, refuse(410, "revoked")),
+  C("revoked cookie is 410 revoked", { cookies: ["vitrine_d={cortex_revoked}"] }, refuse(410, "revoked")),
+  C("expired cookie is 410 expired", { cookies: ["vitrine_d={cortex_expired}"] }, refuse(410, "expired")),
+  C("token issued 120 s ahead is 403 not-yet-valid", { query: "s={cortex_future_120s}" }, refuse(403, "not-yet-valid")),
+  C("token issued 60 s ahead is within the leeway", { query: "s={cortex_future_60s}" }, redirect(302, CORTEX, cookie("vitrine_d", "cortex_future_60s", 2592000))),
+  C("a bad token in ?s= wins over a good cookie", { query: "s={cortex_expired}", cookies: ["vitrine_d={cortex}"] }, refuse(410, "expired")),
+  // Annotations open their annotation and the dataset's media, nothing else.
+  C("annotation token opens its annotation", { path: CORTEX + "annotations/trace-1/", query: "s={trace1}" }, redirect(302, CORTEX + "annotations/trace-1/", cookie("vitrine_a_trace-1", "trace1", 7200))),
+  C("dataset token opens an annotation of it", { path: CORTEX + "annotations/trace-1/", query: "s={cortex}" }, redirect(302, CORTEX + "annotations/trace-1/", cookie("vitrine_d", "cortex", 2592000))),
+  C("annotation cookie serves its annotation", { path: CORTEX + "annotations/trace-1/", cookies: ["vitrine_a_trace-1={trace1}"] }, ok),
+  C("annotation cookie serves the dataset's media", { path: CORTEX + "media/0123456789abcdef/tiles.dzi", cookies: ["vitrine_a_trace-1={trace1}"] }, ok),
+  C("annotation cookie does not open the dataset page", { cookies: ["vitrine_a_trace-1={trace1}"] }, refuse(401, "missing")),
+  C("annotation cookie does not open another annotation", { path: CORTEX + "annotations/trace-2/", cookies: ["vitrine_a_trace-1={trace1}"] }, refuse(401, "missing")),
+  C("annotation token does not open the dataset page", { query: "s={trace1}" }, refuse(403, "wrong-scope")),
+  C("annotation token does not open another annotation", { path: CORTEX + "annotations/trace-2/", query: "s={trace1}" }, refuse(403, "wrong-scope")),
+  C("annotation token in ?s= on media is wrong-scope", { path: CORTEX + "media/0123456789abcdef/tiles.dzi", query: "s={trace1}" }, refuse(403, "wrong-scope")),
+  C("annotation cookie renamed to another annotation is wrong-scope", { path: CORTEX + "annotations/trace-2/", cookies: ["vitrine_a_trace-2={trace1}"] }, refuse(403, "wrong-scope")),
+  C("annotation token as a dataset cookie is wrong-scope", { cookies: ["vitrine_d={trace1}"] }, refuse(403, "wrong-scope")),
+  // Cookies never cross datasets, and forged cookies never verify.
+  C("a cookie for one dataset never opens another", { cookies: ["vitrine_d={hippo}"] }, refuse(403, "wrong-scope")),
+  C("a cookie forged from another share is invalid", { cookies: ["vitrine_d={forged_from_hippo}"] }, refuse(403, "invalid")),
+  C("the first failing cookie decides the refusal", { cookies: ["vitrine_d={hippo}", "vitrine_d={cortex_expired}"] }, refuse(403, "wrong-scope")),
+  C("a good cookie after bad ones serves", { cookies: ["vitrine_d={hippo}", "other=1", "vitrine_d={cortex}"] }, ok),
+  C("unrelated cookies are ignored", { cookies: ["theme=dark", "vitrine_x={cortex}", "vitrine_a_={cortex}"] }, refuse(401, "missing")),
+  C("at most 16 candidate cookies are examined", { cookies: [...Array(16).fill("vitrine_d={hippo}"), "vitrine_d={cortex}"] }, refuse(403, "wrong-scope")),
+  C("the 16th candidate cookie still counts", { cookies: [...Array(15).fill("vitrine_d={hippo}"), "vitrine_d={cortex}"] }, ok),
+  C("many cookies in one header", { cookies: [Array.from({ length: 200 }, (_, i) => `c${i}=${"x".repeat(40)}`).join("; ")] }, refuse(401, "missing")),
+  C("a very long token is 403 invalid", { query: "s={huge}" }, refuse(403, "invalid")),
+  C("a very long cookie is 403 invalid", { cookies: ["vitrine_d={huge}"] }, refuse(403, "invalid")),
+  // Methods: the gate does not care which; a credential is required for all.
+  C("HEAD without credentials is 401", { method: "HEAD" }, refuse(401, "missing")),
+  C("OPTIONS without credentials is 401", { method: "OPTIONS" }, refuse(401, "missing")),
+  C("POST without credentials is 401", { method: "POST" }, refuse(401, "missing")),
+  C("HEAD with a cookie serves", { method: "HEAD", cookies: ["vitrine_d={cortex}"] }, ok),
+  // Published datasets: old links keep working.
+  C("old link of a published dataset is 301 to its public page", { path: "/private/retina/", query: "s={retina}" }, redirect(301, "/datasets/retina/")),
+  C("old link keeps other query parameters", { path: "/private/retina/index.html", query: "s={retina}&x=1" }, redirect(301, "/datasets/retina/index.html?x=1")),
+  C("invalid old link of a published dataset is 301 too", { path: "/private/retina/media/0123456789abcdef/tiles.dzi", query: "s={too_short}" }, redirect(301, "/datasets/retina/media/0123456789abcdef/tiles.dzi")),
+  C("a published dataset's public annotation is 301", { path: "/private/retina/annotations/overview/" }, redirect(301, "/datasets/retina/annotations/overview/")),
+  C("a published dataset's still-private annotation stays gated", { path: "/private/retina/annotations/draft/" }, refuse(401, "missing")),
+  C("a published dataset's still-private annotation opens with its token", { path: "/private/retina/annotations/draft/", query: "s={retina_draft}" }, redirect(302, "/private/retina/annotations/draft/", { ...cookie("vitrine_a_draft", "retina_draft", 2592000), path: "/private/retina/" })),
+  C("non-canonical old link is made canonical first", { path: "/private/Retina/" }, redirect(301, "/private/retina/")),
+  // Paths that try to trick the gate.
+  C("missing trailing slash is 301", { path: "/private/cortex", query: "s={cortex}" }, redirect(301, "/private/cortex/?s={cortex}")),
+  C("mixed case is 301 to lowercase", { path: "/Private/CORTEX/", cookies: ["vitrine_d={cortex}"] }, redirect(301, CORTEX)),
+  C("mixed-case private prefix without credentials is 301, never the file", { path: "/PRIVATE/cortex/index.html" }, redirect(301, "/private/cortex/index.html")),
+  C("double slash is 301", { path: "/private//cortex/" }, redirect(301, CORTEX)),
+  C("leading double slash is 301", { path: "//private/cortex/" }, redirect(301, CORTEX)),
+  C("encoded slash is 301", { path: "/private%2fcortex/" }, redirect(301, CORTEX)),
+  C("encoded backslash is 301", { path: "/private%5ccortex%5c" }, redirect(301, CORTEX)),
+  C("encoded letters are 301", { path: "/%70rivate/cortex/" }, redirect(301, CORTEX)),
+  C("encoded dot-dot out of a public folder into private is gated", { path: "/datasets/%2e%2e/private/cortex/" }, refuse(401, "missing")),
+  C("dot-dot out of a public folder into private is gated", { path: "/datasets/open-data/../../private/cortex/index.html" }, refuse(401, "missing")),
+  C("encoded dot-dot with an encoded slash is 301", { path: "/datasets%2f%2e%2e%2fprivate/cortex/" }, redirect(301, CORTEX)),
+  C("encoded dot-dot from one private dataset into another is gated there", { path: "/private/hippo/%2e%2e/cortex/", cookies: ["vitrine_d={hippo}"] }, refuse(403, "wrong-scope")),
+  C("dot-dot from one private dataset into another is gated there", { path: "/private/hippo/../cortex/", cookies: ["vitrine_d={hippo}"] }, refuse(403, "wrong-scope")),
+  C("mixed-case encoded dot-dot is resolved", { path: "/private/hippo/.%2E/cortex/", cookies: ["vitrine_d={cortex}"] }, ok),
+  C("encoded single dot is resolved", { path: "/private/%2e/cortex/" }, refuse(401, "missing")),
+  C("dot segment then encoded slash is 301", { path: "/private/./cortex%2f" }, redirect(301, CORTEX)),
+  C("dot-dot above the root stays at the root", { path: "/private/%2e%2e/%2e%2e/%2e%2e/private/cortex/" }, refuse(401, "missing")),
+  C("encoded dot-dot hidden behind an encoded slash is 301", { path: "/private/hippo%2f%2e%2e%2fcortex/" }, redirect(301, CORTEX)),
+  C("a file path with a trailing slash is 301 without it", { path: CORTEX + "index.html/" }, redirect(301, CORTEX + "index.html")),
+  C("index.html suffix is gated like the folder", { path: CORTEX + "index.html" }, refuse(401, "missing")),
+  C("index.html suffix with a cookie serves", { path: CORTEX + "index.html", cookies: ["vitrine_d={cortex}"] }, ok),
+  C("a bare /private is 301 to /private/", { path: "/private" }, redirect(301, "/private/")),
+  C("/private/ itself is gated", { path: "/private/" }, refuse(401, "missing")),
+  C("/private/ with a dataset cookie is wrong-scope", { path: "/private/", cookies: ["vitrine_d={cortex}"] }, refuse(403, "wrong-scope")),
+  C("an invalid percent escape is 400", { path: "/private/cortex/%zz/" }, refuse(400, "invalid")),
+  C("a truncated percent escape is 400", { path: "/private/cortex/%2" }, refuse(400, "invalid")),
+  C("an encoded NUL is 400", { path: "/private/cortex%00/" }, refuse(400, "invalid")),
+  C("encoded invalid UTF-8 is 400", { path: "/private/cortex/%ff/" }, refuse(400, "invalid")),
+  C("an invalid escape on a public path is 400 too", { path: "/datasets/%zz/" }, refuse(400, "invalid")),
+  C("a public page is not gated", { path: "/datasets/open-data/" }, { answer: "pass" }),
+  C("the gallery is not gated", { path: "/" }, { answer: "pass" }),
+  C("a path merely starting with private is not gated", { path: "/privateer/" }, { answer: "pass" }),
+  C("a 16 KB path is gated and refused", { path: CORTEX + "a".repeat(16000) + "/" }, refuse(401, "missing")),
+];
+
+const out = {
+  description: "The gate's answers as data (docs/share-links.md, 'Gates'). A path is the request target as sent; every gate first parses it as a WHATWG URL does (dot segments, also %2e ones, resolved; \\ read as /), exactly as the edge runtimes hand it over. Generated by tests/edge/make-gate-cases.js with fixed test seeds; read by tests/suite/gate.rs and tests/edge/*. Placeholders {name} in query, cookies and expect stand for tokens[name]. answer: pass (not gated), serve (the file behind a valid credential), redirect, refuse. Every gated answer also carries the headers in gated_headers.",
+  now: T0,
+  site: {
+    keys: { [K1.kid]: hex(K1.pk) },
+    revoked: ["c0c0c0c0c0c0c0ff"],
+    serial: 1,
+    published: { "open-data": [], retina: ["draft"] },
+  },
+  unlisted_key: { [K2.kid]: hex(K2.pk) },
+  gated_headers: PRIV,
+  tokens,
+  cases,
+};
+await Deno.writeTextFile(new URL("../vectors/gate-cases.json", import.meta.url), JSON.stringify(out, null, 1) + "\n");
+console.log(`wrote ${cases.length} cases, ${Object.keys(tokens).length} tokens`);

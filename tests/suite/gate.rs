@@ -1,0 +1,233 @@
+//! The gate's decision (`vitrine::share::gate`) against `tests/vectors/gate-cases.json`, the same
+//! cases the Deno and workerd tests run through the edge modules; and the edge modules rendered
+//! from the built-in theme.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use vitrine::output::edge::{self, Edge, EdgeSources};
+use vitrine::share::gate::{decide, Decision, GateData, Request, PRIVATE_HEADERS};
+
+use crate::common::repo;
+
+fn cases_file() -> Value {
+    let path = repo().join("tests/vectors/gate-cases.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("read gate-cases.json"))
+        .expect("parse gate-cases.json")
+}
+
+/// Replaces `{name}` placeholders with the named test tokens.
+fn fill(text: &str, tokens: &serde_json::Map<String, Value>) -> String {
+    let mut out = text.to_string();
+    for (name, token) in tokens {
+        out = out.replace(&format!("{{{name}}}"), token.as_str().unwrap());
+    }
+    out
+}
+
+/// The parts of a `Set-Cookie` header the cases name, keyed like the vectors file.
+fn parse_cookie(header: &str) -> Value {
+    let mut parts = header.split(';').map(str::trim);
+    let (name, value) = parts.next().unwrap().split_once('=').unwrap();
+    let mut out =
+        serde_json::json!({"name": name, "value": value, "http_only": false, "secure": false});
+    for attr in parts {
+        let (k, v) = attr.split_once('=').unwrap_or((attr, ""));
+        match k.to_ascii_lowercase().as_str() {
+            "path" => out["path"] = v.into(),
+            "max-age" => out["max_age"] = v.parse::<u64>().unwrap().into(),
+            "httponly" => out["http_only"] = true.into(),
+            "secure" => out["secure"] = true.into(),
+            "samesite" => out["same_site"] = v.into(),
+            other => panic!("unexpected cookie attribute {other}"),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_gate_case_decides_as_the_vectors_say() {
+    let file = cases_file();
+    let data: GateData = serde_json::from_value(file["site"].clone()).expect("site data");
+    let tokens = file["tokens"].as_object().unwrap();
+    let mut failures = Vec::new();
+    for case in file["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let query = fill(case["query"].as_str().unwrap(), tokens);
+        let cookies: Vec<String> = case["cookies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| fill(c.as_str().unwrap(), tokens))
+            .collect();
+        let cookie_header = cookies.join("; ");
+        let headers: Vec<&str> = if cookies.is_empty() {
+            vec![]
+        } else {
+            vec![cookie_header.as_str()]
+        };
+        let request = Request {
+            path: case["path"].as_str().unwrap(),
+            query: &query,
+            cookies: &headers,
+            plain_http_localhost: case["localhost"].as_bool().unwrap(),
+            now: case["now"].as_u64().unwrap(),
+        };
+        let expect: Value =
+            serde_json::from_str(&fill(&case["expect"].to_string(), tokens)).unwrap();
+        let got = match decide(&data, &request) {
+            Decision::Pass => serde_json::json!({"answer": "pass"}),
+            Decision::Serve { segments } => {
+                assert_eq!(
+                    segments[0], "private",
+                    "{name}: served segments {segments:?}"
+                );
+                serde_json::json!({"answer": "serve"})
+            }
+            Decision::Redirect {
+                status,
+                location,
+                set_cookie,
+            } => {
+                let mut v = serde_json::json!({"answer": "redirect", "status": status, "location": location});
+                if let Some(c) = set_cookie {
+                    v["set_cookie"] = parse_cookie(&c);
+                }
+                v
+            }
+            Decision::Refuse { status, reason } => {
+                serde_json::json!({"answer": "refuse", "status": status, "reason": reason})
+            }
+        };
+        if got != expect {
+            failures.push(format!("{name}:\n  got  {got}\n  want {expect}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} gate cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn private_headers_are_the_vectors_headers() {
+    let file = cases_file();
+    let want = &file["gated_headers"];
+    let got: BTreeMap<&str, &str> = PRIVATE_HEADERS.into_iter().collect();
+    assert_eq!(got["Cache-Control"], want["cache_control"]);
+    assert_eq!(got["X-Robots-Tag"], want["x_robots_tag"]);
+    assert_eq!(got["Referrer-Policy"], want["referrer_policy"]);
+}
+
+#[test]
+fn gate_data_round_trips_through_json() {
+    let file = cases_file();
+    let data: GateData = serde_json::from_value(file["site"].clone()).unwrap();
+    assert_eq!(serde_json::to_value(&data).unwrap(), file["site"]);
+    let bad =
+        serde_json::json!({"keys": {"XYZ": "00"}, "revoked": [], "serial": 0, "published": {}});
+    let err = serde_json::from_value::<GateData>(bad)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("key id `XYZ`"), "{err}");
+}
+
+/// A tera with the built-in theme's `base.html` and `gate.html`, as the theme loader provides.
+fn theme_tera() -> tera::Tera {
+    let dir = repo().join("themes/default/templates");
+    let mut tera = tera::Tera::default();
+    for name in ["base.html", "gate.html"] {
+        tera.add_template_file(dir.join(name), Some(name)).unwrap();
+    }
+    tera
+}
+
+fn theme_context() -> tera::Context {
+    let mut ctx = tera::Context::new();
+    ctx.insert("site", &serde_json::json!({"title": "Gate Lab", "base_url": "https://gate.test/", "description_html": "", "hosting": "netlify"}));
+    ctx.insert("vitrine_version", "test");
+    ctx
+}
+
+#[test]
+fn refusal_pages_say_what_happened_and_name_nothing_private() {
+    let pages = edge::render_gate_pages(&theme_tera(), &theme_context(), "/").unwrap();
+    for (key, status, _) in edge::GATE_PAGES {
+        let page = &pages[key];
+        assert!(
+            page.contains(&format!(">{status}<")),
+            "{key} page shows no {status}:\n{page}"
+        );
+        assert!(
+            page.contains("Gate Lab"),
+            "{key} page is not styled like the site"
+        );
+        // tera escapes `/` as `&#x2F;` in attributes, which browsers read back as `/`.
+        let root_css = [
+            "href=\"/assets/vitrine.css\"",
+            "href=\"&#x2F;assets/vitrine.css\"",
+        ];
+        assert!(
+            root_css.iter().any(|c| page.contains(c)),
+            "{key} page links no stylesheet from the root:\n{page}"
+        );
+        assert!(page.contains("noindex"), "{key} page may be indexed");
+    }
+    assert!(pages["expired"].contains("expired") && pages["revoked"].contains("withdrawn"));
+    assert!(pages["missing"].contains("private"));
+}
+
+#[test]
+fn edge_modules_carry_the_data_and_no_template_syntax() {
+    let data: GateData = serde_json::from_value(cases_file()["site"].clone()).unwrap();
+    let pages = edge::render_gate_pages(&theme_tera(), &theme_context(), "/").unwrap();
+    let sources = EdgeSources::builtin();
+    for (edge_kind, export) in [
+        (
+            Edge::Netlify,
+            "export const config = { path: \"/private/*\" };",
+        ),
+        (Edge::Cloudflare, "async fetch(request, env)"),
+    ] {
+        let module = edge::render_edge_module(edge_kind, &sources, &data, &pages).unwrap();
+        assert!(
+            module.contains(export),
+            "{edge_kind:?} module lacks `{export}`"
+        );
+        assert!(
+            module.contains(&serde_json::to_string(&data).unwrap()),
+            "{edge_kind:?} module lacks the gate data"
+        );
+        assert!(
+            !module.contains("{{") && !module.contains("{%"),
+            "{edge_kind:?} module has template syntax left"
+        );
+        assert!(
+            !module.contains("import "),
+            "{edge_kind:?} module imports something"
+        );
+    }
+}
+
+#[test]
+fn a_user_theme_overrides_edge_templates_file_by_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("worker.js"),
+        "// custom\n{% include \"gate.js\" %}\nexport default { fetch: gate };\n",
+    )
+    .unwrap();
+    let sources = EdgeSources::with_overrides(tmp.path()).unwrap();
+    let data = GateData::default();
+    let pages = edge::render_gate_pages(&theme_tera(), &theme_context(), "/").unwrap();
+    let worker = edge::render_edge_module(Edge::Cloudflare, &sources, &data, &pages).unwrap();
+    assert!(worker.starts_with("// custom\n") && worker.contains("async function gate("));
+    let netlify = edge::render_edge_module(Edge::Netlify, &sources, &data, &pages).unwrap();
+    assert!(netlify.contains("context.next()"));
+    let mut missing = pages.clone();
+    missing.remove("revoked");
+    let err = edge::render_edge_module(Edge::Netlify, &sources, &data, &missing).unwrap_err();
+    assert!(err.to_string().contains("`revoked`"), "{err}");
+}
