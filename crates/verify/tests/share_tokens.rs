@@ -1,0 +1,924 @@
+//! The project's own token and revocation-list vectors, `tests/vectors/share-tokens.json`:
+//! every case verifies exactly as the file says, and the file is what the generator below
+//! writes (refresh it with `VITRINE_REGENERATE_VECTORS=1 cargo test -p vitrine-verify --test
+//! share_tokens`). The edge modules' tests read the same file.
+
+use std::path::PathBuf;
+
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::{json, Value};
+use vitrine_verify::{
+    base62, kid_of, revocations_message, Error, Scope, Signer as ListSigner, TokenFields,
+    UntrustedRevocationList, UntrustedToken,
+};
+
+fn vectors_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/share-tokens.json")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex<const N: usize>(s: &str, what: &str) -> [u8; N] {
+    assert_eq!(s.len(), 2 * N, "{what}: `{s}` is not {N} bytes of hex");
+    let mut out = [0u8; N];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap_or_else(|e| panic!("{what}: {e}"));
+    }
+    out
+}
+
+fn error_name(e: Error) -> &'static str {
+    match e {
+        Error::Malformed => "Malformed",
+        Error::UnknownKey => "UnknownKey",
+        Error::BadSignature => "BadSignature",
+        Error::WrongScope => "WrongScope",
+        Error::Expired => "Expired",
+        Error::NotYetValid => "NotYetValid",
+        Error::Revoked => "Revoked",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking the file.
+
+fn keys_of(v: &Value, name: &str) -> Vec<([u8; 4], [u8; 32])> {
+    v["keys"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{name}: `keys` is not a list"))
+        .iter()
+        .map(|k| {
+            (
+                unhex(k["kid"].as_str().unwrap(), name),
+                unhex(k["public_key"].as_str().unwrap(), name),
+            )
+        })
+        .collect()
+}
+
+fn outcome_of_token(v: &Value, name: &str) -> Value {
+    let keys = keys_of(v, name);
+    let scope_texts: Vec<&str> = v["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let scopes: Vec<Scope> = scope_texts
+        .iter()
+        .map(|s| Scope::parse(s).unwrap_or_else(|| panic!("{name}: bad scope `{s}`")))
+        .collect();
+    let revoked: Vec<[u8; 8]> = v["revoked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| unhex(r.as_str().unwrap(), name))
+        .collect();
+    let now = v["now"].as_u64().unwrap();
+    let result = UntrustedToken::parse(v["token"].as_str().unwrap())
+        .and_then(|t| t.verify(keys.as_slice(), &scopes, revoked.as_slice(), now));
+    match result {
+        Ok(claims) => json!({
+            "result": "valid",
+            "claims": {
+                "kid": hex(&claims.kid()),
+                "share_id": hex(&claims.share_id()),
+                "scope": claims.scope().to_string(),
+                "issued": claims.issued(),
+                "expires": claims.expires(),
+            }
+        }),
+        Err(e) => json!({ "result": e.reason(), "error": error_name(e) }),
+    }
+}
+
+fn outcome_of_list(v: &Value, name: &str) -> Value {
+    let keys = keys_of(v, name);
+    let list = &v["list"];
+    let revoked: Vec<[u8; 8]> = list["revoked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| unhex(r.as_str().unwrap(), name))
+        .collect();
+    let signer = match (&list["kid"], &list["signature"]) {
+        (Value::String(kid), Value::String(sig)) => Some(ListSigner {
+            kid: unhex(kid, name),
+            signature: unhex(sig, name),
+        }),
+        _ => None,
+    };
+    let untrusted = UntrustedRevocationList {
+        serial: list["serial"].as_u64().unwrap(),
+        issued: list["issued"].as_u64().unwrap(),
+        revoked: &revoked,
+        signer,
+    };
+    match untrusted.verify(keys.as_slice()) {
+        Ok(l) => json!({ "result": "valid", "serial": l.serial() }),
+        Err(e) => json!({ "result": e.reason(), "error": error_name(e) }),
+    }
+}
+
+fn expected_of(v: &Value) -> Value {
+    let mut e = v["expected"].clone();
+    if e["result"] == "valid" {
+        e.as_object_mut().unwrap().remove("error");
+    }
+    e
+}
+
+#[test]
+fn every_share_token_vector_verifies_as_recorded() {
+    let path = vectors_path();
+    // While regenerating, check the fresh text: the other test may not have written it yet.
+    let text = match std::env::var_os("VITRINE_REGENERATE_VECTORS") {
+        Some(_) => generate(),
+        None => {
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        }
+    };
+    let file: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut failures = Vec::new();
+    let tokens = file["tokens"].as_array().unwrap();
+    let lists = file["revocation_lists"].as_array().unwrap();
+    for v in tokens {
+        let name = v["name"].as_str().unwrap();
+        let got = outcome_of_token(v, name);
+        if got != expected_of(v) {
+            failures.push(format!(
+                "token vector `{name}`: expected {}, got {got}",
+                v["expected"]
+            ));
+        }
+    }
+    for v in lists {
+        let name = v["name"].as_str().unwrap();
+        let got = outcome_of_list(v, name);
+        if got != expected_of(v) {
+            failures.push(format!(
+                "revocation-list vector `{name}`: expected {}, got {got}",
+                v["expected"]
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}:\n{}",
+        path.display(),
+        failures.join("\n")
+    );
+    assert!(
+        tokens.len() >= 40 && lists.len() >= 5,
+        "the vector file lost cases"
+    );
+}
+
+#[test]
+fn vector_file_is_what_the_generator_writes() {
+    let path = vectors_path();
+    let fresh = generate();
+    if std::env::var_os("VITRINE_REGENERATE_VECTORS").is_some() {
+        std::fs::write(&path, &fresh).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    let on_disk =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        on_disk == fresh,
+        "{} is stale; refresh it with VITRINE_REGENERATE_VECTORS=1 cargo test -p vitrine-verify --test share_tokens",
+        path.display()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generator. Expected outcomes are written down per case from the rules in
+// docs/share-links.md, never computed by the verifier, so the check above is not circular.
+
+/// The fixed test seeds: key A is bytes 0x00..0x1f, key B bytes 0x20..0x3f, key C 0x40..0x5f.
+fn test_key(first: u8) -> SigningKey {
+    let mut seed = [0u8; 32];
+    for (i, b) in seed.iter_mut().enumerate() {
+        *b = first + i as u8;
+    }
+    SigningKey::from_bytes(&seed)
+}
+
+fn key_json(k: &SigningKey) -> Value {
+    let public = k.verifying_key().to_bytes();
+    json!({ "kid": hex(&kid_of(&public)), "public_key": hex(&public) })
+}
+
+const T: u32 = 1_764_000_000; // 2025-11-24T16:00:00Z
+const DAY: u32 = 86_400;
+const SHARE: [u8; 8] = [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77];
+const OTHER_SHARE: [u8; 8] = [0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18];
+
+fn fields(key: &SigningKey, scope: &str, issued: u32, expires: u32) -> TokenFields {
+    TokenFields {
+        kid: kid_of(&key.verifying_key().to_bytes()),
+        share_id: SHARE,
+        scope: Scope::parse(scope).unwrap().digest(),
+        issued,
+        expires,
+    }
+}
+
+fn sign(key: &SigningKey, f: &TokenFields) -> [u8; 93] {
+    let text = f.encode(&key.sign(&f.signing_message()).to_bytes());
+    base62::decode(&text).unwrap()
+}
+
+fn text(bytes: &[u8; 93]) -> String {
+    String::from_utf8(base62::encode(bytes).to_vec()).unwrap()
+}
+
+/// The base62 spelling of n + 2^744: a second, non-canonical spelling of the same 93 bytes.
+fn plus_2_pow_744(canonical: &str) -> String {
+    let mut power = [0u8; 125]; // little-endian base62 digits
+    power[0] = 1;
+    for _ in 0..744 {
+        let mut carry = 0;
+        for d in power.iter_mut() {
+            let t = *d * 2 + carry;
+            *d = t % 62;
+            carry = t / 62;
+        }
+        assert_eq!(carry, 0);
+    }
+    let digits = base62::ALPHABET;
+    let value = |c: u8| digits.iter().position(|&d| d == c).unwrap() as u8;
+    let mut out = [0u8; 125];
+    let mut carry = 0;
+    for (i, c) in canonical.bytes().rev().enumerate() {
+        let t = value(c) + power[i] + carry;
+        out[124 - i] = digits[(t % 62) as usize];
+        carry = t / 62;
+    }
+    assert_eq!(carry, 0, "n + 2^744 does not fit 125 digits");
+    String::from_utf8(out.to_vec()).unwrap()
+}
+
+struct Gen {
+    tokens: Vec<Value>,
+}
+
+impl Gen {
+    #[allow(clippy::too_many_arguments)]
+    fn case(
+        &mut self,
+        name: &str,
+        comment: &str,
+        token: &str,
+        scopes: &[&str],
+        keys: &[&SigningKey],
+        revoked: &[[u8; 8]],
+        now: u32,
+        expected: Value,
+    ) {
+        self.tokens.push(json!({
+            "name": name,
+            "comment": comment,
+            "token": token,
+            "scopes": scopes,
+            "keys": keys.iter().map(|k| key_json(k)).collect::<Vec<_>>(),
+            "revoked": revoked.iter().map(|r| hex(r)).collect::<Vec<_>>(),
+            "now": now,
+            "expected": expected,
+        }));
+    }
+}
+
+fn valid(key: &SigningKey, scope: &str, issued: u32, expires: u32) -> Value {
+    json!({
+        "result": "valid",
+        "claims": {
+            "kid": hex(&kid_of(&key.verifying_key().to_bytes())),
+            "share_id": hex(&SHARE),
+            "scope": scope,
+            "issued": issued,
+            "expires": if expires == 0 { Value::Null } else { json!(expires) },
+        }
+    })
+}
+
+fn refused(e: Error) -> Value {
+    json!({ "result": e.reason(), "error": error_name(e) })
+}
+
+fn generate() -> String {
+    let a = test_key(0x00);
+    let b = test_key(0x20);
+    let c = test_key(0x40);
+    let ds = "dataset:cortex-l4";
+    let an = "annotation:cortex-l4/axon-7";
+    let exp = T + 90 * DAY;
+    let now = T + 3600;
+    let mut g = Gen { tokens: Vec::new() };
+
+    let d = sign(&a, &fields(&a, ds, T, exp));
+    let dt = text(&d);
+    g.case(
+        "valid-dataset",
+        "a dataset token on its dataset's page",
+        &dt,
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        valid(&a, ds, T, exp),
+    );
+    let an_bytes = sign(&a, &fields(&a, an, T, exp));
+    let at = text(&an_bytes);
+    g.case(
+        "valid-annotation",
+        "an annotation token on its annotation page, which also opens with the dataset scope",
+        &at,
+        &[ds, an],
+        &[&a],
+        &[],
+        now,
+        valid(&a, an, T, exp),
+    );
+    g.case(
+        "valid-dataset-on-annotation-page",
+        "a dataset token opens its annotations' pages too",
+        &dt,
+        &[ds, an],
+        &[&a],
+        &[],
+        now,
+        valid(&a, ds, T, exp),
+    );
+    let never = text(&sign(&a, &fields(&a, ds, T, 0)));
+    g.case(
+        "valid-never-expires",
+        "expires = 0 means never; checked 70 years on",
+        &never,
+        &[ds],
+        &[&a],
+        &[],
+        u32::MAX - 1,
+        valid(&a, ds, T, 0),
+    );
+    let by_b = text(&sign(&b, &fields(&b, ds, T, exp)));
+    g.case(
+        "valid-second-key",
+        "during a rotation the site lists two keys; a token signed by either verifies",
+        &by_b,
+        &[ds],
+        &[&a, &b],
+        &[],
+        now,
+        valid(&b, ds, T, exp),
+    );
+    g.case(
+        "valid-other-share-revoked",
+        "revoking another share changes nothing",
+        &dt,
+        &[ds],
+        &[&a],
+        &[OTHER_SHARE],
+        now,
+        valid(&a, ds, T, exp),
+    );
+    g.case(
+        "valid-last-second",
+        "one second before expiry",
+        &dt,
+        &[ds],
+        &[&a],
+        &[],
+        exp - 1,
+        valid(&a, ds, T, exp),
+    );
+    g.case(
+        "expired-exact-second",
+        "now == expires is expired: no leeway on expiry",
+        &dt,
+        &[ds],
+        &[&a],
+        &[],
+        exp,
+        refused(Error::Expired),
+    );
+    g.case(
+        "expired-later",
+        "a year after expiry",
+        &dt,
+        &[ds],
+        &[&a],
+        &[],
+        exp + 365 * DAY,
+        refused(Error::Expired),
+    );
+    g.case(
+        "valid-inside-leeway",
+        "issued 60 s in the verifier's future: inside the leeway",
+        &dt,
+        &[ds],
+        &[&a],
+        &[],
+        T - 60,
+        valid(&a, ds, T, exp),
+    );
+    g.case(
+        "not-yet-valid",
+        "issued 61 s in the verifier's future",
+        &dt,
+        &[ds],
+        &[&a],
+        &[],
+        T - 61,
+        refused(Error::NotYetValid),
+    );
+    g.case(
+        "revoked",
+        "the share id is on the revocation list",
+        &dt,
+        &[ds],
+        &[&a],
+        &[OTHER_SHARE, SHARE],
+        now,
+        refused(Error::Revoked),
+    );
+    g.case(
+        "revoked-before-expired",
+        "revocation is checked before expiry",
+        &dt,
+        &[ds],
+        &[&a],
+        &[SHARE],
+        exp + DAY,
+        refused(Error::Revoked),
+    );
+    g.case(
+        "wrong-scope-other-dataset",
+        "a dataset token on another dataset",
+        &dt,
+        &["dataset:retina"],
+        &[&a],
+        &[],
+        now,
+        refused(Error::WrongScope),
+    );
+    g.case(
+        "wrong-scope-annotation-on-dataset",
+        "an annotation token on its dataset's page",
+        &at,
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::WrongScope),
+    );
+    g.case(
+        "wrong-scope-other-annotation",
+        "an annotation token on a sibling annotation",
+        &at,
+        &[ds, "annotation:cortex-l4/axon-8"],
+        &[&a],
+        &[],
+        now,
+        refused(Error::WrongScope),
+    );
+    g.case(
+        "wrong-scope-before-revoked",
+        "scope is checked before revocation",
+        &dt,
+        &["dataset:retina"],
+        &[&a],
+        &[SHARE],
+        now,
+        refused(Error::WrongScope),
+    );
+    g.case(
+        "unknown-key",
+        "the signing key was removed from site.yaml",
+        &dt,
+        &[ds],
+        &[&b, &c],
+        &[],
+        now,
+        refused(Error::UnknownKey),
+    );
+    g.case(
+        "unknown-key-no-keys",
+        "a site with no keys at all",
+        &dt,
+        &[ds],
+        &[],
+        &[],
+        now,
+        refused(Error::UnknownKey),
+    );
+
+    let tamper = |at: usize, xor: u8| {
+        let mut t = d;
+        t[at] ^= xor;
+        text(&t)
+    };
+    g.case(
+        "tampered-version-2",
+        "version byte 0x02",
+        &tamper(0, 0x03),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::Malformed),
+    );
+    g.case(
+        "tampered-version-0",
+        "version byte 0x00",
+        &tamper(0, 0x01),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::Malformed),
+    );
+    g.case(
+        "tampered-kid-unknown",
+        "one bit of the key id flipped: names no key",
+        &tamper(1, 0x01),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::UnknownKey),
+    );
+    let mut swapped_kid = d;
+    swapped_kid[1..5].copy_from_slice(&kid_of(&b.verifying_key().to_bytes()));
+    g.case(
+        "tampered-kid-other-key",
+        "key id replaced by the other site key's id",
+        &text(&swapped_kid),
+        &[ds],
+        &[&a, &b],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+    g.case(
+        "tampered-share-id",
+        "one bit of the share id flipped",
+        &tamper(12, 0x80),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+    let mut rescoped = d;
+    rescoped[13..21].copy_from_slice(&Scope::Dataset("retina").digest());
+    g.case(
+        "tampered-scope",
+        "scope digest replaced by that of the requested dataset",
+        &text(&rescoped),
+        &["dataset:retina"],
+        &[&a],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+    g.case(
+        "tampered-issued",
+        "issue time moved",
+        &tamper(24, 0x01),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+    let mut forever = d;
+    forever[25..29].copy_from_slice(&[0; 4]);
+    g.case(
+        "tampered-expires-never",
+        "expiry set to 0 (never)",
+        &text(&forever),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+    g.case(
+        "tampered-expires",
+        "expiry moved",
+        &tamper(28, 0x10),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+    g.case(
+        "tampered-signature-r",
+        "first signature byte flipped (R)",
+        &tamper(29, 0x01),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+    g.case(
+        "tampered-signature-s",
+        "last signature byte flipped (S)",
+        &tamper(92, 0x01),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+    let mut s_plus_l = d;
+    add_group_order(&mut s_plus_l[61..93]);
+    g.case(
+        "non-canonical-signature-s",
+        "S + ℓ: the same signature in a malleable spelling (verify_strict refuses)",
+        &text(&s_plus_l),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+    let mut zero_sig = d;
+    zero_sig[29..93].copy_from_slice(&[0; 64]);
+    g.case(
+        "small-order-r",
+        "signature R and S all zero",
+        &text(&zero_sig),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+    let other_signed = {
+        let f = fields(&a, ds, T, exp);
+        let mut bytes = sign(&a, &f);
+        bytes[29..].copy_from_slice(&b.sign(&f.signing_message()).to_bytes());
+        text(&bytes)
+    };
+    g.case(
+        "signed-by-other-key",
+        "kid of key A, signature by key B",
+        &other_signed,
+        &[ds],
+        &[&a, &b],
+        &[],
+        now,
+        refused(Error::BadSignature),
+    );
+
+    g.case(
+        "non-canonical-plus-2-pow-744",
+        "the same bytes spelled as n + 2^744 (125 characters, too large)",
+        &plus_2_pow_744(&dt),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::Malformed),
+    );
+    g.case(
+        "non-canonical-all-z",
+        "the largest 125-character string",
+        &"z".repeat(125),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::Malformed),
+    );
+    for (label, bad) in [
+        ("hyphen", "-"),
+        ("underscore", "_"),
+        ("dot", "."),
+        ("tilde", "~"),
+        ("equals", "="),
+        ("plus", "+"),
+        ("slash", "/"),
+        ("space", " "),
+        ("percent", "%"),
+        ("non-ascii", "é"),
+    ] {
+        let mut t = dt.clone();
+        t.replace_range(60..61, bad);
+        g.case(
+            &format!("bad-character-{label}"),
+            &format!("character 61 replaced by `{bad}`"),
+            &t,
+            &[ds],
+            &[&a],
+            &[],
+            now,
+            refused(Error::Malformed),
+        );
+    }
+    g.case(
+        "truncated-124",
+        "last character missing",
+        &dt[..124],
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::Malformed),
+    );
+    g.case(
+        "truncated-half",
+        "cut in half, as a line break in a PDF would",
+        &dt[..62],
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::Malformed),
+    );
+    g.case(
+        "empty",
+        "the empty string",
+        "",
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::Malformed),
+    );
+    g.case(
+        "trailing-garbage",
+        "one extra character",
+        &format!("{dt}0"),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::Malformed),
+    );
+    g.case(
+        "leading-zero",
+        "a leading `0`: same value, 126 characters",
+        &format!("0{dt}"),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::Malformed),
+    );
+    g.case(
+        "trailing-newline",
+        "a newline after the token",
+        &format!("{dt}\n"),
+        &[ds],
+        &[&a],
+        &[],
+        now,
+        refused(Error::Malformed),
+    );
+
+    let lists = revocation_cases(&a, &b);
+    let file = json!({
+        "format": "vitrine-share-token-vectors-v1",
+        "description": concat!(
+            "Share-token and revocation-list vectors for every vitrine verifier (docs/share-links.md). ",
+            "Keys are Ed25519 keys from fixed test seeds: key A seed = bytes 00 01 .. 1f, key B = 20 21 .. 3f, ",
+            "key C = 40 41 .. 5f (hex below is lowercase). ",
+            "tokens[]: {name, comment, token (the ?s= text), scopes (scope strings the request allows, in the ",
+            "order tried), keys ([{kid, public_key}] the site lists), revoked (share ids as 16 hex digits), ",
+            "now (Unix seconds), expected}. expected.result is 'valid' or the gate's X-Vitrine-Reason ",
+            "(invalid, unknown-key, wrong-scope, expired, revoked, not-yet-valid); expected.error is the ",
+            "precise error (Malformed, BadSignature, UnknownKey, WrongScope, Expired, NotYetValid, Revoked); ",
+            "a valid case has expected.claims {kid, share_id, scope (the allowed scope that matched), issued, ",
+            "expires (null = never)}. ",
+            "revocation_lists[]: {name, comment, list (as published in share/revocations.json), keys, expected} ",
+            "with expected.result 'valid' (and expected.serial) or a reason as above. ",
+            "Regenerate with VITRINE_REGENERATE_VECTORS=1 cargo test -p vitrine-verify --test share_tokens."
+        ),
+        "test_keys": {
+            "A": { "seed": hex(&a.to_bytes()), "kid": key_json(&a)["kid"], "public_key": key_json(&a)["public_key"] },
+            "B": { "seed": hex(&b.to_bytes()), "kid": key_json(&b)["kid"], "public_key": key_json(&b)["public_key"] },
+            "C": { "seed": hex(&c.to_bytes()), "kid": key_json(&c)["kid"], "public_key": key_json(&c)["public_key"] },
+        },
+        "tokens": g.tokens,
+        "revocation_lists": lists,
+    });
+    serde_json::to_string_pretty(&file).unwrap() + "\n"
+}
+
+/// Adds the group order ℓ to a little-endian 32-byte scalar (S + ℓ still fits 256 bits).
+fn add_group_order(s: &mut [u8]) {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut carry = 0u16;
+    for (b, l) in s.iter_mut().zip(L) {
+        let t = u16::from(*b) + u16::from(l) + carry;
+        *b = t as u8;
+        carry = t >> 8;
+    }
+    assert_eq!(carry, 0);
+}
+
+fn revocation_cases(a: &SigningKey, b: &SigningKey) -> Vec<Value> {
+    let kid_a = kid_of(&a.verifying_key().to_bytes());
+    let ids = [SHARE, OTHER_SHARE];
+    let issued = u64::from(T + DAY);
+    let signed = |serial: u64, ids: &[[u8; 8]], by: &SigningKey| {
+        let sig = by
+            .sign(&revocations_message(&kid_a, serial, issued, ids))
+            .to_bytes();
+        json!({
+            "format": "vitrine-revocations-v1",
+            "serial": serial,
+            "issued": issued,
+            "issued_at": "2025-11-25T16:00:00Z",
+            "kid": hex(&kid_a),
+            "revoked": ids.iter().map(|i| hex(i)).collect::<Vec<_>>(),
+            "signature": hex(&sig),
+        })
+    };
+    let case = |name: &str, comment: &str, list: Value, expected: Value| json!({ "name": name, "comment": comment, "list": list, "keys": [key_json(a), key_json(b)], "expected": expected });
+    let mut tampered_serial = signed(3, &ids, a);
+    tampered_serial["serial"] = json!(4);
+    let mut dropped = signed(3, &ids, a);
+    dropped["revoked"] = json!([hex(&SHARE)]);
+    let mut unknown = signed(3, &ids, a);
+    unknown["kid"] = json!("00000000");
+    let empty_unsigned = json!({
+        "format": "vitrine-revocations-v1", "serial": 0, "issued": 0, "issued_at": null,
+        "kid": null, "revoked": [], "signature": null,
+    });
+    let mut unsigned = signed(3, &ids, a);
+    unsigned["kid"] = Value::Null;
+    unsigned["signature"] = Value::Null;
+    vec![
+        case(
+            "list-valid",
+            "two revoked ids, signed by key A",
+            signed(3, &ids, a),
+            json!({"result": "valid", "serial": 3}),
+        ),
+        case(
+            "list-valid-empty-signed",
+            "the serial-0 list `vitrine share` signs first",
+            signed(0, &[], a),
+            json!({"result": "valid", "serial": 0}),
+        ),
+        case(
+            "list-empty-unsigned",
+            "the unsigned empty list of a site that never signed one",
+            empty_unsigned,
+            json!({"result": "valid", "serial": 0}),
+        ),
+        case(
+            "list-unsigned-with-ids",
+            "ids without a signature",
+            unsigned,
+            refused(Error::BadSignature),
+        ),
+        case(
+            "list-tampered-serial",
+            "serial raised after signing",
+            tampered_serial,
+            refused(Error::BadSignature),
+        ),
+        case(
+            "list-dropped-id",
+            "an id removed after signing",
+            dropped,
+            refused(Error::BadSignature),
+        ),
+        case(
+            "list-unknown-key",
+            "kid names no site key",
+            unknown,
+            refused(Error::UnknownKey),
+        ),
+        case(
+            "list-out-of-order",
+            "ids not strictly ascending",
+            signed(3, &[OTHER_SHARE, SHARE], a),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-duplicate-id",
+            "the same id twice",
+            signed(3, &[SHARE, SHARE], a),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-signed-by-other-key",
+            "kid of key A, signature by key B",
+            signed(3, &ids, b),
+            refused(Error::BadSignature),
+        ),
+    ]
+}
