@@ -78,6 +78,7 @@ pub(crate) fn write(dir: &Path, top: &Raster, format: Format) -> Result<u32, (Pa
     let mut smaller: Option<Raster> = None;
     for l in (0..=max).rev() {
         let level = smaller.as_ref().unwrap_or(top);
+        debug_assert_eq!((level.width, level.height), level_size(width, height, l));
         let level_dir = files.join(l.to_string());
         fs::create_dir_all(&level_dir).map_err(|e| (level_dir.clone(), e))?;
         let (tiles, next) = rayon::join(
