@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::content::{self, Content, Dataset};
+use crate::content::{self, Content, Dataset, Hosting};
 use crate::media::{self, Derived, MediaJob, MediaSettings};
+use crate::output::edge::{self, Edge};
 use crate::output::{self, leak::Needle, Files, LeakGuard, Manifest, PrivateItem, Source};
 use crate::render::{self, MediaIndex, RenderOptions, Theme};
 use crate::share::gate::GateData;
@@ -109,6 +110,15 @@ impl Site {
         place_media(&content, &media, include_private, &mut files);
 
         let gate = GateData::from_site(&content, &vitrine_verify::RevocationList::EMPTY)?;
+        let netlify_module = match hosting {
+            Hosting::Static => None,
+            Hosting::Netlify => Some(self.edge_module(&content, &theme, &gate, Edge::Netlify)?),
+            Hosting::Cloudflare => {
+                let worker = self.edge_module(&content, &theme, &gate, Edge::Cloudflare)?;
+                files.insert(edge::CLOUDFLARE_WORKER.to_string(), Source::Bytes(worker.into_bytes()));
+                None
+            }
+        };
 
         let guard = leak_guard(&content, &media)?;
         let leaks = guard.check(&files);
@@ -126,6 +136,7 @@ impl Site {
             save_manifest(&self.manifest_path(&opts.out), &manifest);
         }
         self.manifests.insert(opts.out.clone(), manifest);
+        self.place_netlify_module(netlify_module.as_deref())?;
 
         Ok(BuildReport {
             files: files.len(),
@@ -174,6 +185,38 @@ impl Site {
             return Err(problems.sorted().into());
         }
         Ok(index)
+    }
+
+    /// Renders one edge module: the theme's gate templates filled with the site's public keys,
+    /// revocations, published slugs and refusal pages.
+    fn edge_module(&self, content: &Content, theme: &Theme, gate: &GateData, which: Edge) -> Result<String> {
+        let base_url = &content.config.base_url;
+        let site = serde_json::json!({
+            "title": content.config.title,
+            "base_url": base_url,
+            "description_html": render::markdown::to_html(&content.config.description),
+            "hosting": content.config.hosting,
+        });
+        let pages = edge::render_gate_pages(theme, &site, &render::base_path(base_url))?;
+        edge::render_edge_module(which, &edge::EdgeSources::from_theme(theme)?, gate, &pages)
+    }
+
+    /// Writes (or, when the site is not on Netlify, removes) the Netlify edge function, which
+    /// lives beside the output in `ROOT/.netlify/`, not in it.
+    fn place_netlify_module(&self, module: Option<&str>) -> Result<()> {
+        let path = self.root.join(edge::NETLIFY_MODULE);
+        match module {
+            Some(text) => {
+                if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+                    output::write_file_atomically(&path, text.as_bytes())?;
+                }
+            }
+            None if path.is_file() => {
+                std::fs::remove_file(&path).with_context(|| format!("removing the stale `{}`", path.display()))?
+            }
+            None => {}
+        }
+        Ok(())
     }
 
     fn manifest_path(&self, out: &Path) -> PathBuf {

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 pub use context::{relative, tag_slug};
+pub use feeds::base_path;
 pub use theme::Theme;
 
 use crate::content::model::Content;

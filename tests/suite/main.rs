@@ -1,5 +1,9 @@
 //! vitrine's integration tests: one binary (one link step on 2 cores), one module per feature.
 
+mod build;
 mod common;
+mod annotations;
+mod gate;
 mod serve;
+mod render;
 mod media;

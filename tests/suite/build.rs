@@ -1,0 +1,236 @@
+//! `vitrine build`, `check` and `init` on fixture sites: what must build, what must fail with
+//! which message, what must never be published.
+
+use std::fs;
+use std::path::Path;
+
+use crate::common::{fixture, text, vitrine};
+
+/// Every file under `dir` with its bytes, for comparing whole outputs.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().strip_prefix(dir).unwrap().display().to_string(), fs::read(e.path()).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+fn public_text(out: &Path) -> String {
+    let mut all = String::new();
+    for (path, bytes) in snapshot(out) {
+        if path.starts_with("private/") {
+            continue;
+        }
+        all.push_str(&path);
+        all.push('\n');
+        all.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    all
+}
+
+#[test]
+fn invalid_sites_fail_with_their_messages() {
+    let cases = fs::read_dir(crate::common::repo().join("tests/sites_invalid")).unwrap();
+    let mut seen = 0;
+    for case in cases.flatten() {
+        let name = case.file_name().to_string_lossy().to_string();
+        let (_tmp, root) = fixture(&format!("sites_invalid/{name}"));
+        let expected = fs::read_to_string(root.join("expected.txt")).unwrap();
+        for command in ["build", "check"] {
+            let out = vitrine(&root, &[command]);
+            assert_eq!(out.status.code(), Some(1), "{name} {command}: {}", text(&out));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            for line in expected.lines().filter(|l| !l.is_empty()) {
+                assert!(stderr.contains(line), "{name} {command}: expected `{line}` in\n{stderr}");
+            }
+        }
+        assert!(!root.join("public").exists(), "{name}: a failed build wrote an output");
+        seen += 1;
+    }
+    assert!(seen >= 8, "only {seen} invalid fixtures found");
+}
+
+#[test]
+fn basic_site_builds_and_keeps_private_items_private() {
+    let (_tmp, root) = fixture("sites/basic");
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let public = root.join("public");
+    for path in [
+        "index.html",
+        "spotlight/index.html",
+        "datasets/open-cortex/index.html",
+        "datasets/older-retina/index.html",
+        "private/secret-hydra/index.html",
+        "tags/cortex/index.html",
+        "sitemap.xml",
+        "robots.txt",
+        "feed.xml",
+        "search-index.json",
+        "404.html",
+        "share/revocations.json",
+    ] {
+        assert!(public.join(path).is_file(), "missing {path}");
+    }
+    let all = public_text(&public);
+    for secret in ["secret-hydra", "Unpublished Hydra", "regeneration-secret", "hydra nerve net"] {
+        assert!(!all.contains(secret), "public output mentions `{secret}`");
+    }
+    assert!(!public.join("tags/regeneration-secret").exists());
+    let gallery = fs::read_to_string(public.join("index.html")).unwrap();
+    let (a, b) = (gallery.find("Open cortex volume").unwrap(), gallery.find("Older retina scan").unwrap());
+    assert!(a < b, "featured dataset must come first");
+    let page = fs::read_to_string(public.join("datasets/open-cortex/index.html")).unwrap();
+    assert!(!page.contains("<script>alert"), "raw HTML in a description must be sanitised");
+    assert!(page.contains("<b>bold</b>") || page.contains("<strong>"), "harmless markup stays");
+    let robots = fs::read_to_string(public.join("robots.txt")).unwrap();
+    assert!(robots.contains("Disallow: /data/private/") || robots.contains("Disallow: /private/"), "{robots}");
+    let sitemap = fs::read_to_string(public.join("sitemap.xml")).unwrap();
+    assert!(sitemap.contains("<loc>https://lab.example.org/data/datasets/open-cortex/</loc>"), "{sitemap}");
+    let private = fs::read_to_string(public.join("private/secret-hydra/index.html")).unwrap();
+    assert!(private.contains("noindex"));
+
+    // A second build with no change rewrites nothing.
+    let before = snapshot(&public);
+    let again = vitrine(&root, &["build"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing changed"), "{}", text(&again));
+    assert_eq!(before, snapshot(&public));
+}
+
+#[test]
+fn check_writes_nothing() {
+    let (_tmp, root) = fixture("sites/basic");
+    let before = snapshot(&root);
+    let out = vitrine(&root, &["check"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(before, snapshot(&root), "check must not write");
+}
+
+#[test]
+fn static_hosting_skips_private_datasets_and_says_so() {
+    let (_tmp, root) = fixture("sites/static-hosting");
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("private-one"), "{}", text(&out));
+    let public = root.join("public");
+    assert!(!public.join("private").exists());
+    assert!(!public_text(&public).contains("Private one under review"));
+    assert!(!root.join(".netlify").exists(), "no edge module for a static host");
+}
+
+#[test]
+fn leak_guard_stops_a_theme_that_names_a_private_dataset() {
+    let (_tmp, root) = fixture("sites/leaky-theme");
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("leak guard"), "{stderr}");
+    assert!(stderr.contains("404.html"), "the leaking file is named: {stderr}");
+    assert!(!root.join("public").exists());
+}
+
+#[test]
+fn leak_guard_stops_a_private_image_reused_as_a_public_thumbnail() {
+    let (_tmp, root) = fixture("sites/basic");
+    let datasets = root.join("content/datasets");
+    fs::copy(datasets.join("secret-hydra/h.png"), datasets.join("open-cortex/thumb.png")).unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("content hash"), "{}", text(&out));
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_site_untouched() {
+    let (_tmp, root) = fixture("sites/basic");
+    assert!(vitrine(&root, &["build"]).status.success());
+    let before = snapshot(&root.join("public"));
+    let descriptor = root.join("content/datasets/open-cortex/dataset.yaml");
+    let broken = fs::read_to_string(&descriptor).unwrap().replace("display_name:", "display_nme:");
+    fs::write(&descriptor, broken).unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean 'display_name'"), "{}", text(&out));
+    assert_eq!(before, snapshot(&root.join("public")));
+}
+
+#[test]
+fn hostile_files_are_refused_with_the_dataset_named() {
+    let (_tmp, root) = fixture("sites/basic");
+    let ds = root.join("content/datasets/open-cortex");
+    // A PNG header claiming 200000 × 200000 pixels: refused from the header, never decoded.
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend(200_000u32.to_be_bytes());
+    png.extend(200_000u32.to_be_bytes());
+    png.extend([8, 0, 0, 0, 0]);
+    png.extend(crc32(&png[12..]).to_be_bytes());
+    fs::write(ds.join("thumb.png"), &png).unwrap();
+    // A symlink out of the dataset folder.
+    let outside = root.join("outside.png");
+    fs::copy(root.join("content/datasets/older-retina/r.png"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("content/datasets/older-retina/link.png")).unwrap();
+    let descriptor = root.join("content/datasets/older-retina/dataset.yaml");
+    let text_ = fs::read_to_string(&descriptor).unwrap().replace("thumbnail: r.png", "thumbnail: link.png");
+    fs::write(&descriptor, text_).unwrap();
+
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("older-retina/dataset.yaml") && stderr.contains("outside the dataset folder"), "{stderr}");
+    // Content errors stop the build before images are read; fix the symlink to see the bomb.
+    let text_ = fs::read_to_string(&descriptor).unwrap().replace("thumbnail: link.png", "thumbnail: r.png");
+    fs::write(&descriptor, text_).unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("open-cortex") && stderr.contains("megapixels"), "{stderr}");
+}
+
+#[test]
+fn a_private_key_inside_the_site_stops_the_build() {
+    let (_tmp, root) = fixture("sites/basic");
+    let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n";
+    fs::write(root.join("content/datasets/open-cortex/notes.txt"), pem).unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("private key material"), "{}", text(&out));
+    assert!(!root.join("public").exists());
+}
+
+#[test]
+fn init_makes_a_site_that_builds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("new-site");
+    let out = vitrine(tmp.path(), &["init", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let gitignore = fs::read_to_string(dir.join(".gitignore")).unwrap();
+    assert!(gitignore.contains("/public/") && gitignore.contains("*.key"));
+    assert!(dir.join("netlify.toml").is_file());
+    let out = vitrine(&dir, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(dir.join("public/datasets/example-section/index.html").is_file());
+    let again = vitrine(tmp.path(), &["init", dir.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1), "init refuses an existing site");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = vitrine(tmp.path(), &["build", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+/// CRC-32 (PNG's), so the bomb's header is well-formed and only its size is hostile.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
