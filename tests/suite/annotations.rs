@@ -1,9 +1,13 @@
 //! Annotations: the NML and SWC parsers against hand-made files whose numbers were worked out
-//! by hand (see the comments in each file), the `path:line:col` messages for broken files.
+//! by hand, the `path:line:col` messages for broken files, and the fixture site
+//! `tests/sites/annotations` built by the real binary (pages where their visibility says, and
+//! nowhere else).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use vitrine::content::annotation::{parse_file, Format, Skeleton};
+
+use crate::common::{fixture, text, vitrine};
 
 fn annotation(name: &str) -> PathBuf {
     crate::common::repo().join("tests/annotations").join(name)
@@ -11,7 +15,13 @@ fn annotation(name: &str) -> PathBuf {
 
 fn parse_ok(name: &str) -> Skeleton {
     parse_file(&annotation(name)).unwrap_or_else(|ds| {
-        panic!("{name} should parse: {}", ds.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+        panic!(
+            "{name} should parse: {}",
+            ds.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
     })
 }
 
@@ -38,7 +48,10 @@ fn nml_trees_scale_comments_and_statistics() {
     assert_eq!(sk.scale_nm, [10.0, 10.0, 40.0]);
     assert_eq!(sk.experiment.as_deref(), Some("cortex-em-sample"));
     let names: Vec<_> = sk.trees.iter().map(|t| (t.id, t.name.as_str())).collect();
-    assert_eq!(names, [(1, "axon & bouton"), (2, "dendrite"), (7, "Tree 7")]);
+    assert_eq!(
+        names,
+        [(1, "axon & bouton"), (2, "dendrite"), (7, "Tree 7")]
+    );
     assert_eq!(sk.trees[0].color, Some([1.0, 0.0, 0.0, 1.0]));
     // webKnossos writes -1 for "no colour".
     assert_eq!(sk.trees[1].color, None);
@@ -53,7 +66,11 @@ fn nml_trees_scale_comments_and_statistics() {
     assert_eq!((stats.trees, stats.nodes, stats.edges), (3, 9, 6));
     // Tree 1: 1–2 (30,40,0) nm = 50, 2–3 (0,0,40) = 40, 4–2 = 50, 2–5 (0,40,0) = 40 → 180;
     // tree 2: 10–11 = 40, 11–12 = 50 → 90.
-    assert!(close(stats.path_length_nm, 270.0), "{}", stats.path_length_nm);
+    assert!(
+        close(stats.path_length_nm, 270.0),
+        "{}",
+        stats.path_length_nm
+    );
     // Node 2 has four neighbours; ends: 1, 3, 4, 5, 10, 12 (the lone node 20 has none).
     assert_eq!((stats.branch_points, stats.end_points), (1, 6));
     assert_eq!((stats.marked_branch_points, stats.comments), (2, 2));
@@ -75,7 +92,11 @@ fn swc_roots_types_forward_parents_and_statistics() {
     let stats = sk.stats();
     assert_eq!((stats.trees, stats.nodes, stats.edges), (2, 9, 7));
     // Tree 1: 5 + 12 + 2 + 5 µm; tree 2: 5 + 5 + 12 µm → 46 µm.
-    assert!(close(stats.path_length_nm, 46_000.0), "{}", stats.path_length_nm);
+    assert!(
+        close(stats.path_length_nm, 46_000.0),
+        "{}",
+        stats.path_length_nm
+    );
     // Node 2 (parent 1, children 3 and 5) branches; ends: 3, 4, 5, 10, 12.
     assert_eq!((stats.branch_points, stats.end_points), (1, 5));
     assert_eq!((stats.marked_branch_points, stats.comments), (0, 0));
@@ -89,14 +110,20 @@ fn broken_nml_files_point_at_the_line() {
         malformed[0].starts_with("malformed.nml:8:") && malformed[0].contains("malformed XML"),
         "{malformed:?}"
     );
-    assert_eq!(errors("invalid/missing-node.nml"), ["missing-node.nml:12:7: edge 2–99: there is no node 99"]);
+    assert_eq!(
+        errors("invalid/missing-node.nml"),
+        ["missing-node.nml:12:7: edge 2–99: there is no node 99"]
+    );
     assert_eq!(
         errors("invalid/duplicate-node.nml"),
         ["duplicate-node.nml:12:7: node id 1 is already used on line 7: node ids must be unique in the whole file"]
     );
     let no_scale = errors("invalid/no-scale.nml");
     assert_eq!(no_scale.len(), 1);
-    assert!(no_scale[0].starts_with("no-scale.nml:2:3: missing <scale"), "{no_scale:?}");
+    assert!(
+        no_scale[0].starts_with("no-scale.nml:2:3: missing <scale"),
+        "{no_scale:?}"
+    );
     assert_eq!(
         errors("invalid/bad-number.nml"),
         ["bad-number.nml:7:26: <node> attribute `y` must be a number, found \"twelve\""]
@@ -130,4 +157,207 @@ fn other_extensions_are_refused_with_advice() {
     std::fs::write(&zip, b"PK").unwrap();
     let err = parse_file(&zip).unwrap_err();
     assert!(err[0].to_string().contains("unpack it first"), "{}", err[0]);
+}
+
+// ---- the fixture site `tests/sites/annotations`, built by the real binary ----
+
+/// Builds a copy of the fixture (after `edit`), returning the temp dir, site root and run output.
+fn build(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf, std::process::Output) {
+    let (tmp, root) = fixture("sites/annotations");
+    edit(&root);
+    let out = vitrine(&root, &["build"]);
+    (tmp, root, out)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Every file under `dir`, except those under `dir/private/`.
+fn public_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path != dir.join("private") {
+                    todo.push(path);
+                }
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+fn overlay(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn site_publishes_annotation_pages_where_their_visibility_says() {
+    let (_tmp, root, out) = build(|_| {});
+    assert!(out.status.success(), "{}", text(&out));
+    let public = root.join("public");
+
+    // The public NML annotation of the public dataset: page, original file, overlay.
+    let dir = public.join("datasets/cortex/annotations/axon-tracing");
+    let html = read(&dir.join("index.html"));
+    for needle in [
+        "<h1>Axon tracing</h1>",
+        "<dt>Trees</dt><dd>2</dd>",
+        "<dt>Nodes</dt><dd>6</dd>",
+        "<dt>Edges</dt><dd>4</dd>",
+        // 1044.80 + 1077.78 + 1300 + 2001.60 nm, worked out in axons.nml's comment.
+        "<dt>Total path length</dt><dd>5.42 µm</dd>",
+        "<dt>Branch points</dt><dd>1 ",
+        "<dt>End points</dt><dd>4 ",
+        "bouton",
+        "href=\"axon-tracing.nml\" download=\"axon-tracing.nml\"",
+        "<a href=\"../../\">Layer 4 cortex</a>",
+        "class=\"viewer-overlay\"",
+        "data-skeleton=\"skeleton.json\"",
+        "assets/skeleton.js",
+    ] {
+        assert!(html.contains(needle), "page lacks {needle:?}:\n{html}");
+    }
+    assert!(
+        !html.contains("Draft neuron"),
+        "a public page names a private annotation"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("axon-tracing.nml"))
+            .expect("original NML published beside its page"),
+        std::fs::read(root.join("content/datasets/cortex/axons.nml")).unwrap(),
+        "the download must be the original file byte for byte"
+    );
+    let json = overlay(&dir.join("skeleton.json"));
+    assert_eq!(json["slices"], 3);
+    assert_eq!(json["trees"][0]["name"], "Axon A");
+    assert_eq!(json["trees"][0]["color"], "#ff3333");
+    assert_eq!(
+        json["trees"][0]["nodes"][0],
+        serde_json::json!([50.0, 50.0, 0.0])
+    );
+    assert_eq!(json["trees"][0]["edges"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        json["trees"][1]["color"], "#56b4e9",
+        "palette colour for a tree without one"
+    );
+
+    // The dataset page lists the public annotation only.
+    let dataset_page = read(&public.join("datasets/cortex/index.html"));
+    assert!(dataset_page.contains("Axon tracing"));
+    assert!(!dataset_page.contains("Draft neuron") && !dataset_page.contains("draft-neuron"));
+
+    // The private SWC of the public dataset: only under private/, in image pixels (10 nm voxels).
+    assert!(!public
+        .join("datasets/cortex/annotations/draft-neuron")
+        .exists());
+    let draft = public.join("private/cortex/annotations/draft-neuron");
+    let draft_html = read(&draft.join("index.html"));
+    assert!(draft_html.contains("<h1>Draft neuron reconstruction</h1>"));
+    assert!(draft_html.contains("noindex"));
+    assert!(
+        draft_html.contains("href=\"../../../../datasets/cortex/\""),
+        "links back to the public dataset page"
+    );
+    let json = overlay(&draft.join("skeleton.json"));
+    assert_eq!(
+        json["trees"][0]["nodes"][0],
+        serde_json::json!([100.0, 100.0, 0.0])
+    );
+    assert_eq!(
+        json["trees"][0]["nodes"][1],
+        serde_json::json!([200.0, 100.0, 1.0])
+    );
+    assert!(draft.join("draft-neuron.swc").is_file());
+
+    // The private dataset: its page lists its annotation, whose page says how it is drawn.
+    assert!(read(&public.join("private/hidden/index.html")).contains("Ganglion cell trace"));
+    let secret = public.join("private/hidden/annotations/secret-trace");
+    assert!(read(&secret.join("index.html")).contains("1 µm = 1 pixel"));
+    assert_eq!(
+        std::fs::read(secret.join("secret-trace.swc")).expect("lowercase download name"),
+        std::fs::read(root.join("content/datasets/hidden/Trace.SWC")).unwrap()
+    );
+
+    // Nothing outside private/ names a private annotation.
+    for file in public_files(&public) {
+        let bytes = std::fs::read(&file).unwrap();
+        let body = String::from_utf8_lossy(&bytes);
+        for secret in [
+            "draft-neuron",
+            "Draft neuron",
+            "secret-trace",
+            "Ganglion cell trace",
+        ] {
+            assert!(
+                !body.contains(secret),
+                "{} names {secret:?}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn static_hosting_builds_public_annotations_only() {
+    let (_tmp, root, out) = build(|root| {
+        let site = root.join("content/site.yaml");
+        let yaml = read(&site).replace("hosting: netlify", "hosting: static");
+        std::fs::write(site, yaml).unwrap();
+    });
+    assert!(out.status.success(), "{}", text(&out));
+    let public = root.join("public");
+    assert!(public
+        .join("datasets/cortex/annotations/axon-tracing/index.html")
+        .is_file());
+    assert!(
+        !public.join("private").exists(),
+        "static hosting has no gate, so nothing private is built"
+    );
+}
+
+#[test]
+fn public_annotation_on_private_dataset_is_refused() {
+    let (_tmp, root, out) = build(|root| {
+        let yaml_path = root.join("content/datasets/hidden/dataset.yaml");
+        let yaml = read(&yaml_path) + "    visibility: public\n";
+        std::fs::write(yaml_path, yaml).unwrap();
+    });
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("content/datasets/hidden/dataset.yaml:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("a public annotation needs a public dataset"),
+        "{stderr}"
+    );
+    assert!(
+        !root.join("public").exists(),
+        "a refused build writes nothing"
+    );
+}
+
+#[test]
+fn broken_annotation_file_fails_the_build_with_its_line() {
+    let (_tmp, _root, out) = build(|root| {
+        let nml = root.join("content/datasets/cortex/axons.nml");
+        let text = read(&nml).replace(
+            "<edge source=\"5\" target=\"6\"/>",
+            "<edge source=\"5\" target=\"60\"/>",
+        );
+        std::fs::write(nml, text).unwrap();
+    });
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("content/datasets/cortex/axons.nml:27:7: edge 5–60: there is no node 60"),
+        "{stderr}"
+    );
 }
