@@ -158,27 +158,30 @@ if (stack) {
     await until(() => ofSlice(page, 0).some((t) => t.level > first));
     const finer = Math.max(...ofSlice(page, 0).map((t) => t.level));
     assert(finer > first, `levels requested stayed at ${first}`);
-    // Open a link deep into the bottom-right corner: full-resolution edge tiles, only visible ones.
-    const deep = await open(`${stack.path}#v=${W - 10},${H - 10},1000,0`, { viewport: { width: 700, height: 600 } });
-    await until(() => ofSlice(deep, 0).some((t) => t.level === max));
-    await settle(deep);
-    await deep.waitForTimeout(300); // any stray extra tile would arrive now
-    const v = await view(deep);
-    const top = ofSlice(deep, 0).filter((t) => t.level === max);
-    assert(top.length > 0, "no full-resolution tile requested at maximum zoom");
-    const vis = await deep.evaluate(() => {
-      const r = document.querySelector(".viewer-stage").getBoundingClientRect();
-      return { w: r.width, h: r.height };
-    });
-    const first0 = (c, half) => Math.floor(Math.max(0, c - half) / T);
-    const last0 = (c, half, size) => Math.floor((Math.min(size, c + half) - 1e-9) / T);
-    const c0 = first0(v.x, vis.w / 2 / v.scale), c1 = last0(v.x, vis.w / 2 / v.scale, W);
-    const r0 = first0(v.y, vis.h / 2 / v.scale), r1 = last0(v.y, vis.h / 2 / v.scale, H);
-    const outside = top.filter((t) => t.col < c0 || t.col > c1 || t.row < r0 || t.row > r1);
-    assert(!outside.length, `tiles outside the view (cols ${c0}-${c1}, rows ${r0}-${r1}) fetched: ${outside.map((t) => `${t.col}_${t.row}`)}`);
-    assert(top.some((t) => t.col === c1 && t.row === r1), `the corner tile ${c1}_${r1} was not fetched`);
-    const bad = deep.tiles.filter((t) => t.status !== 200);
-    assert(!bad.length, `failed tiles: ${bad.map((t) => `${t.url} ${t.status}`).join(", ")}`);
+    // Links deep into the bottom-right corner (edge tiles) and the middle: only visible
+    // full-resolution tiles may be fetched.
+    for (const [x, y] of [[W - 10, H - 10], [W / 2, H / 2]]) {
+      const deep = await open(`${stack.path}#v=${x},${y},1000,0`, { viewport: { width: 700, height: 600 } });
+      await until(() => ofSlice(deep, 0).some((t) => t.level === max));
+      await settle(deep);
+      await deep.waitForTimeout(300); // any stray extra tile would arrive now
+      const v = await view(deep);
+      const top = ofSlice(deep, 0).filter((t) => t.level === max);
+      assert(top.length > 0, "no full-resolution tile requested at maximum zoom");
+      const vis = await deep.evaluate(() => {
+        const r = document.querySelector(".viewer-stage").getBoundingClientRect();
+        return { w: r.width, h: r.height };
+      });
+      const first0 = (c, half) => Math.floor(Math.max(0, c - half) / T);
+      const last0 = (c, half, size) => Math.floor((Math.min(size, c + half) - 1e-9) / T);
+      const c0 = first0(v.x, vis.w / 2 / v.scale), c1 = last0(v.x, vis.w / 2 / v.scale, W);
+      const r0 = first0(v.y, vis.h / 2 / v.scale), r1 = last0(v.y, vis.h / 2 / v.scale, H);
+      const outside = top.filter((t) => t.col < c0 || t.col > c1 || t.row < r0 || t.row > r1);
+      assert(!outside.length, `at ${x},${y}: tiles outside the view (cols ${c0}-${c1}, rows ${r0}-${r1}) fetched: ${outside.map((t) => `${t.col}_${t.row}`)}`);
+      assert(top.some((t) => t.col === c1 && t.row === r1), `at ${x},${y}: tile ${c1}_${r1} was not fetched`);
+      const bad = deep.tiles.filter((t) => t.status !== 200);
+      assert(!bad.length, `failed tiles: ${bad.map((t) => `${t.url} ${t.status}`).join(", ")}`);
+    }
   });
 
   await test("neighbouring slices are preloaded", async () => {
