@@ -244,13 +244,13 @@ impl Events {
                     name = v.to_owned();
                 } else if let Some(v) = line.strip_prefix("data: ") {
                     data = v.to_owned();
-                } else if line.is_empty() && !name.is_empty() {
-                    if tx
+                } else if line.is_empty()
+                    && !name.is_empty()
+                    && tx
                         .send((std::mem::take(&mut name), std::mem::take(&mut data)))
                         .is_err()
-                    {
-                        return;
-                    }
+                {
+                    return;
                 }
             }
         });
