@@ -108,6 +108,9 @@ impl Site {
             files.entry(path.clone()).or_insert_with(|| Source::Bytes(bytes.to_vec()));
         }
         place_media(&content, &media, include_private, &mut files);
+        for (path, source) in render::annotation::annotation_files(&content, &render_opts) {
+            files.insert(path, Source::File(source));
+        }
 
         let gate = GateData::from_site(&content, &vitrine_verify::RevocationList::EMPTY)?;
         let netlify_module = match hosting {
@@ -126,6 +129,9 @@ impl Site {
             bail!("leak guard: the build would publish private items, so nothing was written:\n  {}", leaks.join("\n  "));
         }
 
+        // One build of an output at a time, across processes: a second `vitrine build` (or a
+        // `serve` rebuild) waits here instead of racing for the swap.
+        let lock = self.lock_output(&opts.out)?;
         output::remove_stale_staging(&opts.out);
         let previous = match self.manifests.get(&opts.out) {
             Some(m) => m.clone(),
@@ -137,6 +143,7 @@ impl Site {
         }
         self.manifests.insert(opts.out.clone(), manifest);
         self.place_netlify_module(netlify_module.as_deref())?;
+        drop(lock);
 
         Ok(BuildReport {
             files: files.len(),
@@ -217,6 +224,15 @@ impl Site {
             None => {}
         }
         Ok(())
+    }
+
+    fn lock_output(&self, out: &Path) -> Result<std::fs::File> {
+        let path = self.manifest_path(out).with_extension("lock");
+        std::fs::create_dir_all(path.parent().expect("the lock lives in the cache"))
+            .with_context(|| format!("creating `{}`", self.cache_dir().display()))?;
+        let file = std::fs::File::create(&path).with_context(|| format!("creating `{}`", path.display()))?;
+        file.lock().with_context(|| format!("locking `{}`", path.display()))?;
+        Ok(file)
     }
 
     fn manifest_path(&self, out: &Path) -> PathBuf {

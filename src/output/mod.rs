@@ -165,19 +165,16 @@ fn swap_into_place(staging: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Removes staging folders left by a build that was killed, so they do not pile up.
+/// Removes staging folders left by a build that was killed. **Call it only while holding the
+/// output's build lock**, so no running build's staging folder is taken.
 pub fn remove_stale_staging(out: &Path) {
     let (Some(parent), Some(name)) = (out.parent(), out.file_name().and_then(|n| n.to_str())) else { return };
+    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
     let prefix = format!(".{name}.staging-");
-    let Ok(entries) = fs::read_dir(if parent.as_os_str().is_empty() { Path::new(".") } else { parent }) else { return };
+    let Ok(entries) = fs::read_dir(parent) else { return };
     for entry in entries.flatten() {
-        let n = entry.file_name();
-        let Some(n) = n.to_str() else { continue };
-        if n.starts_with(&prefix) {
-            let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
-            if age.is_some_and(|a| a.as_secs() > 600) {
-                let _ = fs::remove_dir_all(entry.path());
-            }
+        if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+            let _ = fs::remove_dir_all(entry.path());
         }
     }
 }

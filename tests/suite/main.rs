@@ -4,6 +4,7 @@ mod build;
 mod common;
 mod annotations;
 mod gate;
+mod hardening;
 mod serve;
 mod render;
 mod media;
