@@ -309,6 +309,27 @@ if (stack) {
     assert(Math.abs(b.x - a.x - 60 / a.scale) < 1, `a 60 px drag moved x by ${b.x - a.x}, expected ${60 / a.scale}`);
   });
 
+  await test("brightness/contrast filter the image; full screen fills the screen", async () => {
+    const page = await open(stack.path);
+    await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
+    await page.locator("input.viewer-brightness").fill("150");
+    await page.locator("input.viewer-contrast").fill("60");
+    const filter = await page.$eval(".viewer-canvas", (c) => c.style.filter);
+    assert(filter === "brightness(150%) contrast(60%)", `canvas filter: ${filter}`);
+    await page.click('button[data-action="reset-image"]');
+    assert((await page.$eval(".viewer-canvas", (c) => c.style.filter)) === "", "reset image left a filter");
+    await page.click('button[data-action="fullscreen"]');
+    await waitFor(page, () => document.fullscreenElement === document.querySelector(".viewer"));
+    await settle(page);
+    const r = await page.evaluate(() => {
+      const c = document.querySelector(".viewer-canvas");
+      return { ch: c.height, wh: innerHeight, pressed: document.querySelector('[data-action="fullscreen"]').getAttribute("aria-pressed") };
+    });
+    assert(r.ch > r.wh * 0.6 && r.pressed === "true", `full screen: canvas ${r.ch}px high in a ${r.wh}px window, aria-pressed ${r.pressed}`);
+    await page.keyboard.press("f");
+    await waitFor(page, () => !document.fullscreenElement);
+  });
+
   await test("the overlay SVG sits exactly over the image and view events fire", async () => {
     const page = await open(stack.path);
     await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);
