@@ -396,7 +396,6 @@
 
     pointerDown(e) {
       if (e.pointerType === "mouse" && e.button !== 0) return;
-      this.stage.setPointerCapture(e.pointerId);
       this.pointers.set(e.pointerId, this.local(e));
       this.target = null;
       this.stage.classList.add("viewer-dragging");
@@ -405,6 +404,9 @@
     pointerMove(e) {
       const prev = this.pointers.get(e.pointerId);
       if (!prev) return;
+      // Captured on the first move rather than on press, so a click on an interactive overlay
+      // element still reaches it.
+      if (!this.stage.hasPointerCapture(e.pointerId)) this.stage.setPointerCapture(e.pointerId);
       const pts = [...this.pointers.values()];
       const before = pts.length > 1 ? this.pinch(pts) : null;
       this.pointers.set(e.pointerId, this.local(e));
