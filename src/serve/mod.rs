@@ -23,7 +23,8 @@ use anyhow::Context;
 pub use watch::ChangeKind;
 
 use crate::content::Diagnostics;
-use crate::output::edge::GatePages;
+use crate::output::edge::{self, GatePages};
+use crate::render::Theme;
 use crate::share::gate::GateData;
 use crate::site::{BuildOptions, Site};
 use live::{Hub, Message};
@@ -193,6 +194,8 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
         options: build_options,
         state: state.clone(),
         failed: false,
+        local_url: url.clone(),
+        pages_stale: true,
     };
     rebuilder.build("first build", &[]);
 
@@ -240,6 +243,10 @@ struct Rebuilder {
     state: Arc<State>,
     /// Whether the last build failed (so the next good one must reload to clear the overlay).
     failed: bool,
+    /// The URL the preview builds for (links on the refusal pages start from its path).
+    local_url: String,
+    /// Whether the refusal pages must be rendered again (site config or theme changed).
+    pages_stale: bool,
 }
 
 impl Rebuilder {
@@ -268,11 +275,25 @@ impl Rebuilder {
         let ms = started.elapsed().as_millis();
         match result {
             Ok(report) => {
-                self.state
-                    .gate
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .data = report.gate;
+                self.pages_stale |= kinds.iter().any(ChangeKind::affects_gate_pages);
+                let pages = if self.pages_stale {
+                    match gate_pages(self.site.root(), &self.local_url) {
+                        Ok(pages) => Some(pages),
+                        Err(err) => {
+                            eprintln!("warning: the refusal pages could not be rendered: {err:#}");
+                            None
+                        }
+                    }
+                } else {
+                    None
+                };
+                self.pages_stale = pages.is_none();
+                let mut gate = self.state.gate.write().unwrap_or_else(|e| e.into_inner());
+                gate.data = report.gate;
+                if let Some(pages) = pages {
+                    gate.pages = pages;
+                }
+                drop(gate);
                 let changed = report.changed;
                 println!(
                     "{what}: built in {ms} ms, {} output file(s) changed",
@@ -302,6 +323,20 @@ impl Rebuilder {
             }
         }
     }
+}
+
+/// The refusal pages, from the theme's `gate.html` with the same context the edge modules'
+/// pages get, so a refusal in the preview looks as it will in production.
+fn gate_pages(root: &Path, base_url: &str) -> anyhow::Result<GatePages> {
+    let config = crate::content::load_config(root).map_err(Diagnostics)?;
+    let theme = Theme::load(root, config.theme.as_deref())?;
+    let site = serde_json::json!({
+        "title": config.title,
+        "base_url": base_url,
+        "description_html": crate::render::markdown::to_html(&config.description),
+        "hosting": config.hosting,
+    });
+    edge::render_gate_pages(&theme, &site, &crate::render::base_path(base_url))
 }
 
 /// One line per problem: `path:line:col: message` for content errors, the cause chain else.
