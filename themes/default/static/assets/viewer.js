@@ -155,10 +155,8 @@
       this.stage.setAttribute("role", "application");
       this.stage.setAttribute("aria-label", this.stage.dataset.label || "Image viewer");
       const help = q(".viewer-help");
-      if (help) {
-        help.hidden = false;
-        this.stage.setAttribute("aria-describedby", help.id);
-      }
+      help.hidden = false;
+      this.stage.setAttribute("aria-describedby", help.id);
       this.controls = q(".viewer-controls");
       this.controls.hidden = false;
       this.bar = q(".viewer-scalebar");
@@ -523,8 +521,10 @@
           this.inflight--;
           t.ok = loaded;
           t.failed = !loaded;
-          if (w.slice === this.view.slice) this.request();
-          else this.pump();
+          // The very first tile is drawn at once rather than next frame: it is what readers wait for.
+          if (w.slice !== this.view.slice) this.pump();
+          else if (!this.painted && loaded) this.draw();
+          else this.request();
         };
         t.img.decode().then(() => done(true), () => done(false));
       }
