@@ -11,7 +11,10 @@ const TARGET_MS = 300;
 const site = siteDir(process.argv[2] || process.env.VITRINE_SITE || join(REPO, "tests/sites/viewer"));
 const runs = Number(process.argv[3] || 15);
 const stack = pickStack(viewerPages(site.dir, "datasets"));
-if (!stack) throw new Error(`no dataset page with a deep-zoom viewer in ${site.dir}`);
+if (!stack) {
+  site.cleanup();
+  throw new Error(`no dataset page with a deep-zoom viewer in ${site.dir}`);
+}
 const server = await serve(site.dir);
 const browser = await launch();
 const samples = [], fcps = [];

@@ -36,6 +36,10 @@ export function siteDir(arg) {
     cleanup();
     throw new Error(`${bin} build --root ${dir} failed (${r.status}):\n${r.stderr}${r.error || ""}`);
   }
+  if (!existsSync(join(out, "public/index.html"))) {
+    cleanup();
+    throw new Error(`${bin} build --root ${dir} exited 0 but wrote no index.html (is ${bin} really vitrine? try VITRINE_BIN)`);
+  }
   return { dir: join(out, "public"), cleanup };
 }
 
