@@ -152,6 +152,15 @@ if (stack) {
     const T = +dzi.match(/TileSize="(\d+)"/)[1];
     const max = Math.ceil(Math.log2(Math.max(W, H)));
     assert(first < max, `the fixture's first view already needs the full-resolution level ${max}; use larger images`);
+    // A 2× screen needs one level finer for the same view, on a canvas of device pixels.
+    const ctx2 = await browser.newContext({ viewport: { width: 700, height: 600 }, deviceScaleFactor: 2 });
+    cleanups.push(() => ctx2.close());
+    const hidpi = await open(stack.path, { context: ctx2 });
+    await until(() => ofSlice(hidpi, 0).some((t) => t.level === Math.min(first + 1, max)));
+    const hiLevel = Math.max(...ofSlice(hidpi, 0).map((t) => t.level));
+    assert(hiLevel === Math.min(first + 1, max), `at 2× the first view used level ${hiLevel}, at 1× level ${first}`);
+    const crisp = await hidpi.$eval(".viewer-canvas", (c) => c.width === Math.round(c.getBoundingClientRect().width * 2));
+    assert(crisp, "the canvas is not sized in device pixels");
     await page.focus(".viewer-stage");
     for (let i = 0; i < 3; i++) await page.keyboard.press("+");
     await settle(page);
