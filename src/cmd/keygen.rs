@@ -1,13 +1,45 @@
-//! `vitrine keygen`.
+//! `vitrine keygen`: create a signing key outside the site and list its public half.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::content::{self, Diagnostics};
+use crate::share::keys;
 
 /// Options of `vitrine keygen`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Where to write the private key (PKCS#8, mode 0600); default
+    /// `$XDG_CONFIG_HOME/vitrine/keys/<kid>.key`. Never inside the site folder.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
 
-/// Runs `vitrine keygen`.
-pub fn run(_root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`vitrine keygen` is not built yet")
+/// Runs `vitrine keygen`: prints the new key id on stdout.
+pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    // A broken site.yaml is reported before a key is made that could not be listed.
+    content::load_config(root)
+        .map_err(|d| Diagnostics(d.into_iter().map(|d| d.relative_to(root)).collect()))?;
+    let key = keys::generate()?;
+    let kid = keys::kid_hex(&key);
+    let path = match args.key {
+        Some(path) => path,
+        None => keys::key_dir()?.join(format!("{kid}.key")),
+    };
+    keys::write_key_file(root, &path, &key)?;
+    keys::add_to_site_yaml(root, &key.verifying_key().to_bytes()).with_context(|| {
+        format!(
+            "the key file `{}` was written, but its public half is not in content/site.yaml yet",
+            path.display()
+        )
+    })?;
+    eprintln!(
+        "created key {kid} in {} (mode 0600) and listed it under sharing.keys in content/site.yaml.\n\
+         Back the file up somewhere safe: links it signs stop working only if you remove {kid} from site.yaml.",
+        path.display()
+    );
+    println!("{kid}");
+    Ok(ExitCode::SUCCESS)
 }

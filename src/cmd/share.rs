@@ -1,13 +1,159 @@
-//! `vitrine share`.
+//! `vitrine share`: issue a private share link, record it, print it alone on stdout.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+use crate::content::{self, Content, Dataset};
+use crate::share::ledger::{Ledger, Share};
+use crate::share::{keys, revocations, token};
 
 /// Options of `vitrine share`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The private dataset to share (its folder name under content/datasets/).
+    pub slug: String,
+    /// Share only this annotation of the dataset (its `id` in dataset.yaml).
+    #[arg(long, value_name = "ID")]
+    pub annotation: Option<String>,
+    /// When the link stops working: 90d, 12w, 1y, a date (YYYY-MM-DD, valid through that day,
+    /// UTC) or `never`; default `sharing.default_expiry` (180d).
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    /// Who the link is for, shown by `vitrine shares` and usable with `vitrine revoke`.
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+    /// The signing key file; default: the newest key of site.yaml found in the key folder.
+    #[arg(long, value_name = "FILE", env = "VITRINE_KEY")]
+    pub key: Option<PathBuf>,
+    /// Also write the link as a QR code to this SVG file, for posters and printed pages.
+    #[arg(long, value_name = "FILE.svg")]
+    pub qr: Option<PathBuf>,
+}
 
 /// Runs `vitrine share`.
-pub fn run(_root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`vitrine share` is not built yet")
+pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let content = content::load(root)?;
+    let dataset = shareable(&content, &args.slug, args.annotation.as_deref())?;
+    let label = args.label.unwrap_or_default().trim().to_string();
+    if label.chars().any(char::is_control) || label.chars().count() > 200 {
+        bail!("--label must be one line of at most 200 characters");
+    }
+    let now = crate::share::now();
+    let expiry_text = args
+        .expires
+        .as_deref()
+        .unwrap_or(&content.config.default_expiry);
+    let expires = token::parse_expiry(expiry_text, now).with_context(|| match args.expires {
+        Some(_) => "in --expires".to_string(),
+        None => "in sharing.default_expiry of content/site.yaml".to_string(),
+    })?;
+    let (key, _) = keys::signing_key(&content.config.keys, args.key.as_deref(), None)?;
+    if let Some(qr) = &args.qr {
+        let parent = qr
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !parent.is_dir() {
+            bail!(
+                "cannot write the QR code to `{}`: the folder `{}` does not exist",
+                qr.display(),
+                parent.display()
+            );
+        }
+    }
+    let issued = u32::try_from(now).context("the clock is past 2106")?;
+    let kid = vitrine_verify::kid_of(&key.verifying_key().to_bytes());
+    let share = Ledger::update(root, |ledger| {
+        let id = loop {
+            let id = token::new_share_id()?;
+            if ledger.find(&id).is_none() {
+                break id;
+            }
+        };
+        let share = Share {
+            id,
+            label,
+            kid,
+            dataset: dataset.slug.clone(),
+            annotation: args.annotation.clone(),
+            issued,
+            expires,
+            revoked: None,
+        };
+        ledger.shares.push(share.clone());
+        revocations::ensure_signed(ledger, &key, &content.config.keys, now)?;
+        Ok(share)
+    })?;
+    let text = token::sign(&key, share.id, share.scope(), share.issued, share.expires);
+    let url = token::link(&content.config.base_url, share.scope(), &text);
+    if let Some(qr) = &args.qr {
+        write_qr(qr, &url).with_context(|| {
+            format!(
+                "the share {} was recorded; get its link again with `vitrine shares --link {}`",
+                crate::share::hex(&share.id),
+                crate::share::hex(&share.id)
+            )
+        })?;
+    }
+    println!("{url}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The dataset to share, refusing what a link could never open.
+fn shareable<'a>(
+    content: &'a Content,
+    slug: &str,
+    annotation: Option<&str>,
+) -> anyhow::Result<&'a Dataset> {
+    let Some(dataset) = content.datasets.iter().find(|d| d.slug == slug) else {
+        let slugs: Vec<&str> = content.datasets.iter().map(|d| d.slug.as_str()).collect();
+        let hint = match slugs
+            .iter()
+            .max_by(|a, b| strsim::jaro_winkler(slug, a).total_cmp(&strsim::jaro_winkler(slug, b)))
+        {
+            Some(best) if strsim::jaro_winkler(slug, best) > 0.8 => {
+                format!(" (did you mean `{best}`?)")
+            }
+            _ if slugs.is_empty() => " (the site has no datasets yet)".to_string(),
+            _ => format!("; the datasets are: {}", slugs.join(", ")),
+        };
+        bail!("no dataset `{slug}` in content/datasets/{hint}");
+    };
+    if dataset.is_public() {
+        bail!(
+            "dataset `{slug}` is public, so it needs no share link: link to {}/datasets/{slug}/ \
+             (set `visibility: private` in its dataset.yaml to share it privately)",
+            content.config.base_url
+        );
+    }
+    if !content.config.hosting.has_gate() {
+        bail!(
+            "content/site.yaml has `hosting: static`, which has no gate, so private datasets are not built and a link \
+             could never open; use `hosting: netlify` or `hosting: cloudflare`"
+        );
+    }
+    if let Some(id) = annotation {
+        if !dataset.annotations.iter().any(|a| a.id == id) {
+            let ids: Vec<&str> = dataset.annotations.iter().map(|a| a.id.as_str()).collect();
+            bail!(
+                "dataset `{slug}` has no annotation `{id}` ({}); see `annotations:` in its dataset.yaml",
+                if ids.is_empty() { "it has none".to_string() } else { format!("it has: {}", ids.join(", ")) }
+            );
+        }
+    }
+    Ok(dataset)
+}
+
+/// Writes the link as an SVG QR code (error correction M: survives a smudged print).
+fn write_qr(path: &Path, url: &str) -> anyhow::Result<()> {
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .context("the link is too long for a QR code")?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    std::fs::write(path, svg).with_context(|| format!("writing the QR code `{}`", path.display()))
 }

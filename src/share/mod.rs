@@ -1,1 +1,47 @@
-//! share (being written).
+//! Private share links beside the build pipeline: issuing and signing tokens ([`token`]), the
+//! signing keys ([`keys`]), the share ledger `content/shares.yaml` ([`ledger`]), the signed
+//! revocation list ([`revocations`]) and the gate's decision ([`gate`]).
+//!
+//! What a *valid* link is lives in the `vitrine-verify` crate and nowhere else; this module
+//! only signs, records and asks that crate. It never writes a private key or a token into the
+//! site folder, and the build reads from it only what is public.
+
+pub mod gate;
+pub mod keys;
+pub mod ledger;
+pub mod revocations;
+pub mod token;
+
+/// Bytes as lowercase hex, the way key ids, share ids and keys are written everywhere.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Exactly `2 * N` hex digits (either case) to bytes; `None` for anything else.
+pub fn parse_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != 2 * N || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Unix seconds as an RFC 3339 UTC time (`2026-02-22T16:00:00Z`), as the ledger and the CLI
+/// print it.
+pub fn rfc3339(unix: u64) -> String {
+    match chrono::DateTime::from_timestamp(unix as i64, 0) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => format!("@{unix}"),
+    }
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,270 @@
+//! Issuing share links: share ids, expiry parsing, signing, and reading links back.
+//!
+//! Signing is deterministic (Ed25519), so a recorded share and its key give the same link again;
+//! checking a link is left to `vitrine-verify`.
+
+use anyhow::{bail, Context, Result};
+use chrono::{NaiveDate, NaiveTime};
+use ed25519_dalek::{Signer, SigningKey};
+use vitrine_verify::{kid_of, Scope, ShareId, TokenFields};
+
+/// Seconds in a day.
+const DAY: u64 = 86_400;
+
+/// Draws a random share id, the name of a share in the ledger and on the revocation list.
+pub fn new_share_id() -> Result<ShareId> {
+    let mut id = [0u8; 8];
+    getrandom::getrandom(&mut id)
+        .map_err(|e| anyhow::anyhow!("the system's random generator failed: {e}"))?;
+    Ok(id)
+}
+
+/// Parses `--expires` (or `sharing.default_expiry`): `90d`, `12w`, `1y`, `YYYY-MM-DD` or
+/// `never`, counted from `now` (Unix seconds); returns the expiry, `None` for never.
+///
+/// A date means "valid through that day": the link expires at the following midnight UTC, so
+/// a reviewer told "until 31 March" still gets in on the 31st.
+pub fn parse_expiry(text: &str, now: u64) -> Result<Option<u32>> {
+    let text = text.trim();
+    let help = "write a duration (90d, 12w, 1y), a date (YYYY-MM-DD) or `never`";
+    if text == "never" {
+        return Ok(None);
+    }
+    let expires = if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let end = date
+            .succ_opt()
+            .context("date out of range")?
+            .and_time(NaiveTime::MIN);
+        let end = end.and_utc().timestamp();
+        if end <= now as i64 {
+            bail!("expiry `{text}` is in the past; {help}");
+        }
+        end as u64
+    } else {
+        let (number, unit) = text.split_at(text.len().saturating_sub(1));
+        let days = match unit {
+            "d" => 1,
+            "w" => 7,
+            "y" => 365,
+            _ => bail!("cannot read expiry `{text}`; {help}"),
+        };
+        let n: u64 = number.parse().ok().filter(|&n| n > 0).with_context(|| {
+            format!(
+                "cannot read expiry `{text}`: `{number}` is not a positive whole number; {help}"
+            )
+        })?;
+        now.saturating_add(n.saturating_mul(days * DAY))
+    };
+    u32::try_from(expires).map(Some).map_err(|_| {
+        anyhow::anyhow!(
+            "expiry `{text}` lies after 2106, beyond what a link can carry; use `never`"
+        )
+    })
+}
+
+/// Signs a token; the same inputs always give the same 125 characters.
+pub fn sign(
+    key: &SigningKey,
+    share_id: ShareId,
+    scope: Scope<'_>,
+    issued: u32,
+    expires: Option<u32>,
+) -> String {
+    let fields = TokenFields {
+        kid: kid_of(&key.verifying_key().to_bytes()),
+        share_id,
+        scope: scope.digest(),
+        issued,
+        expires: expires.unwrap_or(0),
+    };
+    let signature = key.sign(&fields.signing_message()).to_bytes();
+    fields
+        .encode(&signature)
+        .iter()
+        .map(|&c| c as char)
+        .collect()
+}
+
+/// The link for a token: `<base>/private/<slug>/?s=…` or `…/annotations/<id>/?s=…`.
+pub fn link(base_url: &str, scope: Scope<'_>, token: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    match scope {
+        Scope::Dataset(slug) => format!("{base}/private/{slug}/?s={token}"),
+        Scope::Annotation(slug, id) => format!("{base}/private/{slug}/annotations/{id}/?s={token}"),
+    }
+}
+
+/// A share link taken apart: the token text and where it points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedLink {
+    /// The `s` parameter, **untrusted**.
+    pub token: String,
+    /// The dataset slug from the path.
+    pub slug: String,
+    /// The annotation id, when the path is an annotation page.
+    pub annotation: Option<String>,
+}
+
+impl ParsedLink {
+    /// The scopes a gate would try for this path with a token in `?s=` (docs/share-links.md,
+    /// "Which scopes open the path"), most specific last.
+    pub fn scopes(&self) -> Vec<Scope<'_>> {
+        let mut scopes = vec![Scope::Dataset(&self.slug)];
+        if let Some(id) = &self.annotation {
+            scopes.push(Scope::Annotation(&self.slug, id));
+        }
+        scopes
+    }
+}
+
+/// Reads a share link as a person pastes it: whitespace (a line break from a PDF) is dropped,
+/// any host is accepted, and the path must be `/private/<slug>/` or an annotation page of it.
+pub fn parse_link(url: &str) -> Result<ParsedLink> {
+    let url: String = url.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some((before, query)) = url.split_once('?') else {
+        bail!("`{url}` is not a share link: it has no `?s=` token");
+    };
+    let query = query.split('#').next().unwrap_or_default();
+    let tokens: Vec<&str> = query
+        .split('&')
+        .filter_map(|p| p.strip_prefix("s="))
+        .collect();
+    let token = match tokens.as_slice() {
+        [one] => one.to_string(),
+        [] => bail!("`{url}` is not a share link: it has no `s=` parameter"),
+        _ => bail!("`{url}` has more than one `s=` parameter; a gate refuses it"),
+    };
+    let path = match before.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => before,
+    };
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let Some(at) = segments.iter().position(|s| *s == "private") else {
+        bail!("`{url}` is not a share link: its path has no `/private/<dataset>/` part");
+    };
+    let (slug, annotation) = match &segments[at + 1..] {
+        [slug] => (slug, None),
+        [slug, "annotations", id] => (slug, Some(id.to_string())),
+        _ => bail!("`{url}` is not a share link: expected /private/<dataset>/ or /private/<dataset>/annotations/<id>/"),
+    };
+    Ok(ParsedLink {
+        token,
+        slug: slug.to_string(),
+        annotation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vitrine_verify::UntrustedToken;
+
+    const NOW: u64 = 1_764_000_000; // 2025-11-24T16:00:00Z
+
+    #[test]
+    fn expiry_forms() {
+        assert_eq!(parse_expiry("never", NOW).unwrap(), None);
+        assert_eq!(
+            parse_expiry("90d", NOW).unwrap(),
+            Some((NOW + 90 * DAY) as u32)
+        );
+        assert_eq!(
+            parse_expiry("12w", NOW).unwrap(),
+            Some((NOW + 84 * DAY) as u32)
+        );
+        assert_eq!(
+            parse_expiry("1y", NOW).unwrap(),
+            Some((NOW + 365 * DAY) as u32)
+        );
+        // Valid through 2026-03-31: expires at midnight starting 1 April.
+        assert_eq!(
+            parse_expiry("2026-03-31", NOW).unwrap(),
+            Some(1_775_001_600)
+        );
+    }
+
+    #[test]
+    fn expiry_errors_say_what_to_write() {
+        for bad in [
+            "",
+            "90",
+            "d",
+            "0d",
+            "-3d",
+            "3m",
+            "2025-01-01",
+            "2200-01-01",
+            "soon",
+        ] {
+            let err = parse_expiry(bad, NOW).unwrap_err().to_string();
+            assert!(err.contains(bad.trim()), "{bad}: {err}");
+        }
+        assert!(parse_expiry("3m", NOW)
+            .unwrap_err()
+            .to_string()
+            .contains("90d, 12w, 1y"));
+    }
+
+    #[test]
+    fn signing_is_deterministic_and_verifies() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let public = key.verifying_key().to_bytes();
+        let scope = Scope::Annotation("cortex", "axon-1");
+        let t1 = sign(&key, [1; 8], scope, NOW as u32, Some(NOW as u32 + 10));
+        assert_eq!(
+            t1,
+            sign(&key, [1; 8], scope, NOW as u32, Some(NOW as u32 + 10))
+        );
+        assert_eq!(t1.len(), 125);
+        let keys = [(kid_of(&public), public)];
+        let claims = UntrustedToken::parse(&t1)
+            .unwrap()
+            .verify(&keys, &[scope], &[[0u8; 8]; 0], NOW)
+            .unwrap();
+        assert_eq!(claims.share_id(), [1; 8]);
+    }
+
+    #[test]
+    fn links_round_trip_through_parse_link() {
+        let token = "0".repeat(125);
+        let url = link(
+            "https://data.example-lab.org/",
+            Scope::Annotation("cortex", "axon-1"),
+            &token,
+        );
+        assert_eq!(
+            url,
+            format!("https://data.example-lab.org/private/cortex/annotations/axon-1/?s={token}")
+        );
+        let parsed = parse_link(&url).unwrap();
+        assert_eq!(parsed.slug, "cortex");
+        assert_eq!(parsed.annotation.as_deref(), Some("axon-1"));
+        assert_eq!(
+            parsed.scopes(),
+            vec![
+                Scope::Dataset("cortex"),
+                Scope::Annotation("cortex", "axon-1")
+            ]
+        );
+        // Broken over two lines, as copied from a PDF.
+        let wrapped = format!("{}\n{}", &url[..70], &url[70..]);
+        assert_eq!(parse_link(&wrapped).unwrap(), parsed);
+    }
+
+    #[test]
+    fn parse_link_explains_refusals() {
+        assert!(parse_link("https://x.org/private/a/")
+            .unwrap_err()
+            .to_string()
+            .contains("no `?s=`"));
+        assert!(parse_link("https://x.org/datasets/a/?s=1")
+            .unwrap_err()
+            .to_string()
+            .contains("/private/"));
+        assert!(parse_link("https://x.org/private/a/?s=1&s=2")
+            .unwrap_err()
+            .to_string()
+            .contains("more than one"));
+        assert!(parse_link("https://x.org/private/a/b/?s=1").is_err());
+    }
+}
