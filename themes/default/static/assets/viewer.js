@@ -363,7 +363,8 @@
     step(now) {
       const t = this.target;
       if (!t) return;
-      const k = 1 - Math.exp(-(now - this.stamp) / EASE_MS);
+      // rAF stamps the frame start, which can precede the event that began the easing.
+      const k = 1 - Math.exp(-Math.max(0, now - this.stamp) / EASE_MS);
       this.stamp = now;
       const v = this.view;
       const lz = Math.log(v.zoom), tz = Math.log(t.zoom);
