@@ -24,25 +24,24 @@ const PALETTE: [&str; 8] = [
     "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#ffffff",
 ];
 
-/// The annotations that are built with these options, with their dataset: public ones always,
-/// the others only when private pages are built (never on `hosting: static`).
-fn built<'a>(
-    content: &'a Content,
-    opts: &'a RenderOptions,
-) -> impl Iterator<Item = (&'a Dataset, &'a AnnotationRef)> + 'a {
-    content.datasets.iter().flat_map(move |d| {
-        d.annotations
-            .iter()
-            .filter(move |a| a.is_public_in(d) || opts.include_private)
-            .map(move |a| (d, a))
-    })
+/// Whether an annotation is built with these options: public ones always, the others only
+/// when private pages are built (never on `hosting: static`).
+fn is_built(d: &Dataset, a: &AnnotationRef, opts: &RenderOptions) -> bool {
+    a.is_public_in(d) || opts.include_private
 }
 
 /// The original annotation files to publish byte for byte beside their pages, as
 /// `(output-relative path, source path)`: `<output_dir>/<id>.nml` or `.swc`, lowercase.
 pub fn annotation_files(content: &Content, opts: &RenderOptions) -> Vec<(String, PathBuf)> {
-    built(content, opts)
-        .map(|(d, a)| (download_path(d, a), a.file.clone()))
+    content
+        .datasets
+        .iter()
+        .flat_map(|d| {
+            d.annotations
+                .iter()
+                .filter(move |a| is_built(d, a, opts))
+                .map(move |a| (download_path(d, a), a.file.clone()))
+        })
         .collect()
 }
 
@@ -75,9 +74,10 @@ pub fn render_annotation_pages(
     let has_viewer = theme.has_template(VIEWER_TEMPLATE);
     let mut pages = Vec::new();
     for dataset in &content.datasets {
-        let annotations: Vec<&AnnotationRef> = built(content, &opts)
-            .filter(|(d, _)| d.slug == dataset.slug)
-            .map(|(_, a)| a)
+        let annotations: Vec<&AnnotationRef> = dataset
+            .annotations
+            .iter()
+            .filter(|a| is_built(dataset, a, &opts))
             .collect();
         if annotations.is_empty() {
             continue;
@@ -181,8 +181,12 @@ fn render_one(
         private,
         format!("{} · {} · {}", a.display_name, d.display_name, site.title),
         format!(
-            "Skeleton annotation “{}” of {}: {} trees, {} nodes, {} of tracing.",
-            a.display_name, d.display_name, stats.trees, stats.nodes, path_length
+            "Skeleton annotation “{}” of {}: {}, {}, {} of tracing.",
+            a.display_name,
+            d.display_name,
+            count(stats.trees, "tree"),
+            count(stats.nodes, "node"),
+            path_length
         ),
     );
     let (to_pixels, overlay_note) = pixel_mapping(sk, d.voxel_size_nm);
@@ -384,6 +388,11 @@ fn trim_number_to(value: f64, decimals: usize) -> String {
 
 fn trim_number(value: f64) -> String {
     trim_number_to(value, 3)
+}
+
+/// `1 tree`, `3 trees`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 fn hex(r: f32, g: f32, b: f32) -> String {

@@ -213,10 +213,11 @@ fn site_publishes_annotation_pages_where_their_visibility_says() {
         // 1044.80 + 1077.78 + 1300 + 2001.60 nm, worked out in axons.nml's comment.
         "<dt>Total path length</dt><dd>5.42 µm</dd>",
         "<dt>Branch points</dt><dd>1 ",
-        "<dt>End points</dt><dd>4 ",
+        // Ends: 1, 3, 4 of Axon A and both nodes of Dendrite B.
+        "<dt>End points</dt><dd>5 ",
         "bouton",
         "href=\"axon-tracing.nml\" download=\"axon-tracing.nml\"",
-        "<a href=\"../../\">Layer 4 cortex</a>",
+        "<a href=\"../../../../datasets/cortex/\">Layer 4 cortex</a>",
         "class=\"viewer-overlay\"",
         "data-skeleton=\"skeleton.json\"",
         "assets/skeleton.js",
@@ -276,12 +277,14 @@ fn site_publishes_annotation_pages_where_their_visibility_says() {
     assert!(draft.join("draft-neuron.swc").is_file());
 
     // The private dataset: its page lists its annotation, whose page says how it is drawn.
-    assert!(read(&public.join("private/hidden/index.html")).contains("Ganglion cell trace"));
-    let secret = public.join("private/hidden/annotations/secret-trace");
+    assert!(
+        read(&public.join("private/retina-unpublished/index.html")).contains("Ganglion cell trace")
+    );
+    let secret = public.join("private/retina-unpublished/annotations/secret-trace");
     assert!(read(&secret.join("index.html")).contains("1 µm = 1 pixel"));
     assert_eq!(
         std::fs::read(secret.join("secret-trace.swc")).expect("lowercase download name"),
-        std::fs::read(root.join("content/datasets/hidden/Trace.SWC")).unwrap()
+        std::fs::read(root.join("content/datasets/retina-unpublished/Trace.SWC")).unwrap()
     );
 
     // Nothing outside private/ names a private annotation.
@@ -324,14 +327,14 @@ fn static_hosting_builds_public_annotations_only() {
 #[test]
 fn public_annotation_on_private_dataset_is_refused() {
     let (_tmp, root, out) = build(|root| {
-        let yaml_path = root.join("content/datasets/hidden/dataset.yaml");
+        let yaml_path = root.join("content/datasets/retina-unpublished/dataset.yaml");
         let yaml = read(&yaml_path) + "    visibility: public\n";
         std::fs::write(yaml_path, yaml).unwrap();
     });
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("content/datasets/hidden/dataset.yaml:"),
+        stderr.contains("content/datasets/retina-unpublished/dataset.yaml:"),
         "{stderr}"
     );
     assert!(
