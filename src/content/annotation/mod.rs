@@ -186,11 +186,13 @@ pub fn parse_file(path: &Path) -> Result<Skeleton, Vec<Diagnostic>> {
     let format = match ext.as_deref() {
         Some("nml") => Format::Nml,
         Some("swc") => Format::Swc,
-        _ => return Err(vec![Diagnostic::new(
+        _ => {
+            return Err(vec![Diagnostic::new(
             path,
             "unsupported annotation file: name a webKnossos `.nml` or a NeuroMorpho `.swc` file \
                  (a webKnossos `.zip` download holds the `.nml`: unpack it first)",
-        )]),
+        )])
+        }
     };
     let bytes = std::fs::read(path).map_err(|e| {
         vec![Diagnostic::new(

@@ -164,7 +164,9 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Skeleton, Vec<Diagnostic>
                     path,
                     line,
                     col,
-                    format!("malformed XML: {e}; fix it or export the annotation again from webKnossos"),
+                    format!(
+                        "malformed XML: {e}; fix it or export the annotation again from webKnossos"
+                    ),
                 ));
                 return Err(errors);
             }
