@@ -6,5 +6,6 @@ mod annotations;
 mod gate;
 mod hardening;
 mod serve;
+mod share;
 mod render;
 mod media;

@@ -1,0 +1,471 @@
+//! Share links end to end through the real binary: keys, issuing, listing, revoking,
+//! verifying, the ledger under concurrency and corruption, and mutated links.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::common::{fixture, text, vitrine};
+
+/// A copy of `tests/sites/share-basic` with a fresh key made by `vitrine keygen`.
+struct Site {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    kid: String,
+}
+
+impl Site {
+    fn new() -> Site {
+        let (tmp, root) = fixture("sites/share-basic");
+        let out = vitrine(&root, &["keygen"]);
+        assert!(out.status.success(), "keygen failed\n{}", text(&out));
+        let kid = stdout(&out).trim().to_string();
+        Site {
+            _tmp: tmp,
+            root,
+            kid,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        vitrine(&self.root, args)
+    }
+
+    fn key_dir(&self) -> PathBuf {
+        self.root.parent().unwrap().join("xdg-config/vitrine/keys")
+    }
+
+    /// Issues a share and returns its link, asserting it is printed alone.
+    fn share(&self, args: &[&str]) -> String {
+        let mut all = vec!["share"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "share {args:?} failed\n{}",
+            text(&out)
+        );
+        let link = stdout(&out);
+        assert_eq!(
+            link.lines().count(),
+            1,
+            "share must print the link alone\n{}",
+            text(&out)
+        );
+        link.trim().to_string()
+    }
+
+    fn ledger(&self) -> String {
+        fs::read_to_string(self.root.join("content/shares.yaml")).unwrap()
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The share ids recorded in a ledger text.
+fn ids(ledger: &str) -> Vec<String> {
+    ledger
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- id: "))
+        .map(|s| s.trim_matches('"').to_string())
+        .collect()
+}
+
+fn verify_at(site: &Site, link: &str, at: &str) -> (i32, String) {
+    let out = site.run(&["verify", link, "--at", at]);
+    (out.status.code().unwrap(), stdout(&out))
+}
+
+#[test]
+fn keygen_writes_a_0600_key_outside_the_site_and_lists_it() {
+    let site = Site::new();
+    assert_eq!(site.kid.len(), 8, "keygen prints the key id");
+    let file = site.key_dir().join(format!("{}.key", site.kid));
+    let mode = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", file.display());
+    assert!(fs::read_to_string(&file)
+        .unwrap()
+        .starts_with("-----BEGIN PRIVATE KEY-----"));
+    let yaml = fs::read_to_string(site.root.join("content/site.yaml")).unwrap();
+    assert!(yaml.contains(&format!("- kid: \"{}\"", site.kid)), "{yaml}");
+    assert!(
+        yaml.contains("default_expiry: 90d   # shorter than"),
+        "comments are kept:\n{yaml}"
+    );
+
+    // A second key (rotation) is appended to the same list.
+    let out = site.run(&["keygen"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let second = stdout(&out).trim().to_string();
+    let yaml = fs::read_to_string(site.root.join("content/site.yaml")).unwrap();
+    assert_eq!(yaml.matches("- kid:").count(), 2, "{yaml}");
+    assert!(yaml.contains(&second));
+    assert!(
+        site.run(&["check"]).status.success(),
+        "the edited site.yaml still validates"
+    );
+}
+
+#[test]
+fn keygen_refuses_a_path_inside_the_site() {
+    let site = Site::new();
+    for inside in [
+        "content/leak.key",
+        "public/x/leak.key",
+        "./content/../themes/leak.key",
+    ] {
+        let target = site.root.join(inside);
+        let out = site.run(&["keygen", "--key", target.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{inside}\n{}", text(&out));
+        assert!(
+            stderr(&out).contains("inside the site folder"),
+            "{}",
+            text(&out)
+        );
+        assert!(!target.exists(), "{inside} was written");
+    }
+    // An existing key file is never overwritten.
+    let existing = site.key_dir().join(format!("{}.key", site.kid));
+    let before = fs::read(&existing).unwrap();
+    let out = site.run(&["keygen", "--key", existing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("never overwritten"), "{}", text(&out));
+    assert_eq!(fs::read(&existing).unwrap(), before);
+}
+
+#[test]
+fn share_verify_revoke_round_trip() {
+    let site = Site::new();
+    let link = site.share(&[
+        "cortex-l4",
+        "--label",
+        "Reviewer 2",
+        "--expires",
+        "2030-01-31",
+    ]);
+    assert!(
+        link.starts_with("https://data.example-lab.org/private/cortex-l4/?s="),
+        "{link}"
+    );
+    let token = link.rsplit("?s=").next().unwrap();
+    assert_eq!(token.len(), 125);
+    assert!(token.bytes().all(|c| c.is_ascii_alphanumeric()), "{token}");
+
+    let (code, out) = verify_at(&site, &link, "2030-01-31T23:59:59Z");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("valid:")
+            && out.contains("\"Reviewer 2\"")
+            && out.contains("2030-02-01T00:00:00Z"),
+        "{out}"
+    );
+    let (code, out) = verify_at(&site, &link, "2030-02-01T00:00:00Z");
+    assert_eq!(
+        (code, out.lines().next().unwrap()),
+        (1, "expired: the link has expired"),
+        "{out}"
+    );
+    let (code, out) = verify_at(&site, &link, "2020-01-01T00:00:00Z");
+    assert!(code == 1 && out.starts_with("not-yet-valid:"), "{out}");
+
+    let list = stdout(&site.run(&["shares"]));
+    assert!(list.lines().next().unwrap().starts_with("ID "), "{list}");
+    assert!(
+        list.contains("Reviewer 2")
+            && list.contains("dataset:cortex-l4")
+            && list.contains("active"),
+        "{list}"
+    );
+
+    // The lost link comes back identical (Ed25519 is deterministic).
+    let id = ids(&site.ledger()).pop().unwrap();
+    let again = site.run(&["shares", "--link", &id]);
+    assert_eq!(stdout(&again).trim(), link, "{}", text(&again));
+
+    let out = site.run(&["revoke", &link]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (code, out) = verify_at(&site, &link, "2029-01-01T00:00:00Z");
+    assert!(
+        code == 1 && out.starts_with("revoked:") && out.contains("Reviewer 2"),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&site.run(&["shares", "--json"]).stdout).unwrap();
+    assert_eq!(json[0]["status"], "revoked");
+    assert_eq!(json[0]["expires"], "2030-02-01T00:00:00Z");
+    assert!(
+        site.ledger().contains("serial: 2"),
+        "first share signs serial 1, the revocation serial 2"
+    );
+}
+
+#[test]
+fn default_expiry_comes_from_site_yaml_and_never_means_never() {
+    let site = Site::new();
+    site.share(&["cortex-l4", "--label", "ninety"]);
+    site.share(&["cortex-l4", "--label", "forever", "--expires", "never"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&site.run(&["shares", "--json"]).stdout).unwrap();
+    let parse =
+        |v: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let days = (parse(&json[0]["expires"]) - parse(&json[0]["issued"])).num_days();
+    assert_eq!(days, 90, "sharing.default_expiry: 90d");
+    assert!(json[1]["expires"].is_null());
+}
+
+#[test]
+fn annotation_links_open_only_their_annotation() {
+    let site = Site::new();
+    let link = site.share(&["cortex-l4", "--annotation", "axon-7"]);
+    assert!(
+        link.contains("/private/cortex-l4/annotations/axon-7/?s="),
+        "{link}"
+    );
+    let out = site.run(&["verify", &link]);
+    assert!(
+        out.status.success()
+            && stdout(&out).starts_with("valid: opens annotation:cortex-l4/axon-7"),
+        "{}",
+        text(&out)
+    );
+    // The same token on the dataset's page is a wrong scope, not a forgery.
+    let moved = link.replace("annotations/axon-7/", "");
+    let out = site.run(&["verify", &moved]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("wrong-scope:"), "{}", text(&out));
+}
+
+#[test]
+fn share_refuses_what_no_link_could_open() {
+    let site = Site::new();
+    let cases: [(&[&str], &str); 4] = [
+        (&["share", "cortex-l5"], "did you mean `cortex-l4`?"),
+        (&["share", "retina-public"], "is public"),
+        (
+            &["share", "cortex-l4", "--annotation", "axon-8"],
+            "it has: axon-7",
+        ),
+        (
+            &["share", "cortex-l4", "--expires", "3 months"],
+            "90d, 12w, 1y",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = site.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}\n{}", text(&out));
+        assert!(
+            stderr(&out).contains(message),
+            "{args:?} should say `{message}`\n{}",
+            text(&out)
+        );
+        assert!(stdout(&out).is_empty(), "{args:?} printed a link");
+    }
+    assert!(
+        !site.root.join("content/shares.yaml").exists(),
+        "refusals record nothing"
+    );
+}
+
+#[test]
+fn revoke_by_ambiguous_label_lists_the_candidates() {
+    let site = Site::new();
+    site.share(&["cortex-l4", "--label", "Lab visit"]);
+    site.share(&["cortex-l4", "--label", "Lab visit"]);
+    let out = site.run(&["revoke", "lab visit"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    for id in ids(&site.ledger()) {
+        assert!(
+            stderr(&out).contains(&id),
+            "candidate {id} not listed\n{}",
+            text(&out)
+        );
+    }
+    assert!(!site.ledger().contains("revoked: 2"), "nothing was revoked");
+}
+
+#[test]
+fn removing_a_key_makes_its_links_unknown_key() {
+    let site = Site::new();
+    let link = site.share(&["cortex-l4"]);
+    let yaml_path = site.root.join("content/site.yaml");
+    let yaml = fs::read_to_string(&yaml_path).unwrap();
+    let kept: Vec<&str> = yaml
+        .lines()
+        .filter(|l| !l.contains("kid:") && !l.contains("public_key:"))
+        .collect();
+    fs::write(&yaml_path, kept.join("\n") + "\n").unwrap();
+    let out = site.run(&["verify", &link]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("unknown-key:"), "{}", text(&out));
+}
+
+#[test]
+fn qr_code_is_written_as_svg() {
+    let site = Site::new();
+    let svg = site.root.parent().unwrap().join("poster.svg");
+    site.share(&["cortex-l4", "--qr", svg.to_str().unwrap()]);
+    let body = fs::read_to_string(&svg).unwrap();
+    assert!(
+        body.contains("<svg") && body.contains("</svg>") && body.len() > 1000,
+        "{}",
+        &body[..body.len().min(300)]
+    );
+}
+
+#[test]
+fn twenty_concurrent_shares_record_twenty_entries() {
+    let site = Site::new();
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            std::process::Command::new(crate::common::vitrine_bin())
+                .arg("--root")
+                .arg(&site.root)
+                .args(["share", "cortex-l4", "--label", &format!("reader {i}")])
+                .env(
+                    "XDG_CONFIG_HOME",
+                    site.root.parent().unwrap().join("xdg-config"),
+                )
+                .env_remove("VITRINE_KEY")
+                .output_async()
+        })
+        .collect();
+    let mut links = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        links.push(stdout(&out).trim().to_string());
+    }
+    let recorded = ids(&site.ledger());
+    assert_eq!(recorded.len(), 20, "{}", site.ledger());
+    let mut unique = recorded.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 20);
+    for i in 0..20 {
+        assert!(
+            site.ledger().contains(&format!("\"reader {i}\"")),
+            "reader {i} lost"
+        );
+    }
+    let out = site.run(&["verify", &links[7]]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// Spawning without waiting, so the twenty runs really overlap.
+trait SpawnOutput {
+    fn output_async(&mut self) -> std::process::Child;
+}
+
+impl SpawnOutput for std::process::Command {
+    fn output_async(&mut self) -> std::process::Child {
+        self.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn vitrine")
+    }
+}
+
+#[test]
+fn a_corrupt_ledger_is_reported_with_its_position_and_never_rewritten() {
+    let site = Site::new();
+    site.share(&["cortex-l4"]);
+    let path = site.root.join("content/shares.yaml");
+    let corrupt = site.ledger().replace("expires: ", "expires: soon # was ");
+    fs::write(&path, &corrupt).unwrap();
+    let line = corrupt
+        .lines()
+        .position(|l| l.contains("expires: soon"))
+        .unwrap()
+        + 1;
+    for args in [
+        &["share", "cortex-l4"][..],
+        &["revoke", "anything"],
+        &["shares"],
+        &["verify", "https://x.org/private/cortex-l4/?s=1"],
+    ] {
+        let out = site.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}\n{}", text(&out));
+        assert!(
+            stderr(&out).contains(&format!("content/shares.yaml:{line}:")),
+            "{args:?} should name content/shares.yaml:{line}\n{}",
+            text(&out)
+        );
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            corrupt,
+            "{args:?} rewrote the ledger"
+        );
+    }
+}
+
+#[test]
+fn mutated_links_never_verify() {
+    let site = Site::new();
+    let link = site.share(&["cortex-l4", "--expires", "never"]);
+    let (prefix, token) = link.split_at(link.len() - 125);
+    let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_.~=%";
+    // A fixed-seed xorshift makes every run try the same 2000 links.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut mutants = Vec::new();
+    while mutants.len() < 2000 {
+        let mut t: Vec<u8> = token.as_bytes().to_vec();
+        match next(5) {
+            0 => {
+                let i = next(t.len());
+                t[i] = alphabet[next(alphabet.len())];
+            }
+            1 => t.insert(next(t.len() + 1), alphabet[next(alphabet.len())]),
+            2 => {
+                t.remove(next(t.len()));
+            }
+            3 => {
+                let (i, j) = (next(t.len()), next(t.len()));
+                t.swap(i, j);
+            }
+            _ => t.truncate(next(t.len())),
+        }
+        if t != token.as_bytes() {
+            mutants.push(format!("{prefix}{}", String::from_utf8(t).unwrap()));
+        }
+    }
+    let root: &Path = &site.root;
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = mutants
+            .chunks(500)
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .filter_map(|m| {
+                            let out = vitrine(root, &["verify", m]);
+                            (out.status.code() != Some(1)).then(|| format!("{m}\n{}", text(&out)))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of 2000 mutated links did not exit 1:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
