@@ -9,8 +9,8 @@
 // private copy button), console errors, axe-core and the Nu HTML checker. Prints
 // `N passed, N failed` last; exits 1 on any failure.
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { launch, pickStack, REPO, siteDir, viewerPages } from "./lib.mjs";
 import { serve } from "./serve.mjs";
 
@@ -455,9 +455,15 @@ for (const [name, path] of axePages) {
   });
 }
 
+/** A dataset's annotation pages (they embed the viewer too). */
+function annotationPages(datasetDir) {
+  const base = join(datasetDir, "annotations");
+  return existsSync(base) ? readdirSync(base).map((id) => join(base, id, "index.html")) : [];
+}
+
 await test("Nu HTML checker: no errors on the main pages", () => {
   const files = [join(dir, "index.html"), join(dir, "spotlight/index.html"), join(dir, "404.html"),
-    ...publicPages.map((p) => p.file), ...privatePages.map((p) => p.file)].filter((f) => existsSync(f));
+    ...[...publicPages, ...privatePages].flatMap((p) => [p.file, ...annotationPages(dirname(p.file))])].filter((f) => existsSync(f));
   try {
     execFileSync("java", ["-jar", VNU, "--errors-only", ...files], { encoding: "utf8", stdio: "pipe" });
   } catch (e) {
