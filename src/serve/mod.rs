@@ -275,53 +275,71 @@ impl Rebuilder {
         let ms = started.elapsed().as_millis();
         match result {
             Ok(report) => {
-                self.pages_stale |= kinds.iter().any(ChangeKind::affects_gate_pages);
-                let pages = if self.pages_stale {
-                    match gate_pages(self.site.root(), &self.local_url) {
-                        Ok(pages) => Some(pages),
-                        Err(err) => {
-                            eprintln!("warning: the refusal pages could not be rendered: {err:#}");
-                            None
-                        }
-                    }
-                } else {
-                    None
-                };
-                self.pages_stale = pages.is_none();
-                let mut gate = self.state.gate.write().unwrap_or_else(|e| e.into_inner());
-                gate.data = report.gate;
-                if let Some(pages) = pages {
-                    gate.pages = pages;
-                }
-                drop(gate);
+                let gate_changed = self.update_gate(report.gate, kinds);
                 let changed = report.changed;
                 println!(
                     "{what}: built in {ms} ms, {} output file(s) changed",
                     changed.len()
                 );
-                let only_css = !changed.is_empty()
-                    && changed.iter().all(|p| p.ends_with(".css"))
-                    && kinds.iter().all(|k| matches!(k, ChangeKind::Static(_)));
-                let message = if self.failed || !only_css {
-                    Message::Reload(changed)
-                } else {
-                    Message::Css(changed)
-                };
-                if self.failed || !matches!(&message, Message::Reload(c) if c.is_empty()) {
+                if let Some(message) = message(self.failed, changed, kinds, gate_changed) {
                     self.state.live.broadcast(&message);
                 }
                 self.failed = false;
             }
             Err(err) => {
-                let messages = error_lines(&err);
                 eprintln!(
                     "{what}: the build failed after {ms} ms; still serving the last good build:"
                 );
                 crate::cmd::report(&err);
-                self.state.live.broadcast(&Message::Error(messages));
+                self.state
+                    .live
+                    .broadcast(&Message::Error(error_lines(&err)));
                 self.failed = true;
             }
         }
+    }
+
+    /// Hands the new build's gate data (and, when the config or theme changed, new refusal
+    /// pages) to the request workers; whether any answer of the gate may have changed.
+    fn update_gate(&mut self, data: GateData, kinds: &[ChangeKind]) -> bool {
+        self.pages_stale |= kinds.iter().any(ChangeKind::affects_gate_pages);
+        let pages = if self.pages_stale {
+            gate_pages(self.site.root(), &self.local_url)
+                .inspect_err(|err| {
+                    eprintln!("warning: the refusal pages could not be rendered: {err:#}")
+                })
+                .ok()
+        } else {
+            None
+        };
+        self.pages_stale = pages.is_none();
+        let mut gate = self.state.gate.write().unwrap_or_else(|e| e.into_inner());
+        let changed = gate.data != data || pages.is_some();
+        gate.data = data;
+        if let Some(pages) = pages {
+            gate.pages = pages;
+        }
+        changed
+    }
+}
+
+/// What the tabs need to hear after a good build: a reload after a failed build (to clear
+/// the overlay), a stylesheet swap when only theme CSS changed, nothing when nothing did.
+fn message(
+    failed: bool,
+    changed: Vec<String>,
+    kinds: &[ChangeKind],
+    gate_changed: bool,
+) -> Option<Message> {
+    let only_css = !changed.is_empty()
+        && changed.iter().all(|p| p.ends_with(".css"))
+        && kinds.iter().all(|k| matches!(k, ChangeKind::Static(_)));
+    if failed || gate_changed || (!changed.is_empty() && !only_css) {
+        Some(Message::Reload(changed))
+    } else if only_css {
+        Some(Message::Css(changed))
+    } else {
+        None
     }
 }
 
@@ -411,6 +429,34 @@ fn open_browser(url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tabs_hear_only_what_they_need() {
+        let css = vec!["assets/site.css".to_owned()];
+        let static_css = [ChangeKind::Static("themes/lab/static/site.css".into())];
+        assert_eq!(
+            message(false, css.clone(), &static_css, false),
+            Some(Message::Css(css.clone()))
+        );
+        assert_eq!(
+            message(true, css.clone(), &static_css, false),
+            Some(Message::Reload(css.clone()))
+        );
+        let descriptor = [ChangeKind::Descriptor("fly".into())];
+        assert_eq!(
+            message(false, css.clone(), &descriptor, false),
+            Some(Message::Reload(css))
+        );
+        assert_eq!(message(false, vec![], &descriptor, false), None);
+        assert_eq!(
+            message(false, vec![], &[ChangeKind::Ledger], true),
+            Some(Message::Reload(vec![]))
+        );
+        assert_eq!(
+            message(true, vec![], &descriptor, false),
+            Some(Message::Reload(vec![]))
+        );
+    }
 
     #[test]
     fn base_url_paths() {
