@@ -30,7 +30,8 @@ pub struct SiteView<'a> {
 pub struct PageView {
     /// Output folder, e.g. `datasets/foo/` (empty for the root).
     pub path: String,
-    /// Relative prefix back to the site root, e.g. `../../` (the 404 page gets an absolute path).
+    /// Relative prefix back to the site root, e.g. `../../`, or `./` at the root (the 404 page
+    /// gets an absolute path).
     pub root: String,
     /// Absolute URL of the page; `None` on private pages, which must not point at a public one.
     pub canonical: Option<String>,
@@ -53,7 +54,10 @@ impl PageView {
     ) -> Self {
         PageView {
             path: dir.to_string(),
-            root: root_of(dir),
+            root: match root_of(dir) {
+                root if root.is_empty() => "./".to_string(),
+                root => root,
+            },
             canonical: (!private).then(|| absolute(base_url, dir)),
             private,
             title,
@@ -436,16 +440,20 @@ fn citation(d: &Dataset, publisher: &str, page_url: &str) -> Citation {
         .doi
         .as_deref()
         .map_or_else(|| page_url.to_string(), doi_url);
-    let mut text = String::new();
-    if !d.authors.is_empty() {
-        text.push_str(&d.authors.join(", "));
-        text.push(' ');
-    }
-    text.push_str(&format!("({}). ", year.as_deref().unwrap_or("n.d.")));
-    text.push_str(&format!(
-        "{} [Data set]. {publisher}. {locator}",
-        d.display_name
-    ));
+    let year_text = year.as_deref().unwrap_or("n.d.");
+    // APA style: without authors the title takes their place.
+    let text = if d.authors.is_empty() {
+        format!(
+            "{} ({year_text}) [Data set]. {publisher}. {locator}",
+            d.display_name
+        )
+    } else {
+        format!(
+            "{} ({year_text}). {} [Data set]. {publisher}. {locator}",
+            d.authors.join(", "),
+            d.display_name
+        )
+    };
 
     let key: String = d
         .slug

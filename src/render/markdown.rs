@@ -19,8 +19,7 @@ fn options() -> Options {
 
 /// Renders markdown to sanitised HTML.
 ///
-/// Headings move down one level (`#` becomes `<h2>`) because the page's own `<h1>` is the
-/// dataset's name; footnotes get ids the sanitiser keeps, so their links still work.
+/// Headings move down two levels (`#` becomes `<h3>`) to nest under the page's own headings; footnotes get ids the sanitiser keeps, so their links still work.
 pub fn to_html(markdown: &str) -> String {
     let mut numbers: HashMap<String, usize> = HashMap::new();
     let mut number_of = |label: &str| {
@@ -76,8 +75,19 @@ pub fn summary(markdown: &str) -> String {
     let mut text = String::new();
     let mut depth = 0usize;
     let mut in_first = false;
+    let mut in_script = false;
     for event in Parser::new_ext(markdown, options()) {
         match event {
+            // The body of an inline `<script>` or `<style>` is code, not prose.
+            Event::InlineHtml(tag) => {
+                let tag = tag.to_ascii_lowercase();
+                if tag.starts_with("<script") || tag.starts_with("<style") {
+                    in_script = true;
+                } else if tag.starts_with("</script") || tag.starts_with("</style") {
+                    in_script = false;
+                }
+            }
+            _ if in_script => {}
             Event::Start(Tag::Paragraph) if depth == 0 => in_first = true,
             Event::End(TagEnd::Paragraph) if in_first && depth == 0 => break,
             // Paragraphs nested in lists, quotes or footnotes are not the description's first.
@@ -95,14 +105,14 @@ pub fn summary(markdown: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// One heading level lower, so a description never competes with the page's `<h1>`.
+/// Two heading levels lower: a description sits under the page's `<h1>` (the dataset's name)
+/// and its `<h2>` ("About this dataset"), so its own headings must not compete with them.
 fn demote(level: HeadingLevel) -> HeadingLevel {
     match level {
-        HeadingLevel::H1 => HeadingLevel::H2,
-        HeadingLevel::H2 => HeadingLevel::H3,
-        HeadingLevel::H3 => HeadingLevel::H4,
-        HeadingLevel::H4 => HeadingLevel::H5,
-        HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H6,
+        HeadingLevel::H1 => HeadingLevel::H3,
+        HeadingLevel::H2 => HeadingLevel::H4,
+        HeadingLevel::H3 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
     }
 }
 
@@ -163,7 +173,7 @@ mod tests {
         let html = to_html(
             "# Methods\n\nSee [paper](https://example.org).\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ text[^n]\n\n[^n]: A note.\n",
         );
-        assert!(html.contains("<h2>Methods</h2>"), "{html}");
+        assert!(html.contains("<h3>Methods</h3>"), "{html}");
         assert!(html.contains("rel=\"noopener noreferrer\""), "{html}");
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("<del>old</del>"), "{html}");
@@ -173,7 +183,7 @@ mod tests {
 
     #[test]
     fn summary_is_the_first_top_level_paragraph_as_text() {
-        let md = "# Title\n\n- a list item\n\nFirst *real*\nparagraph with `code` and <b>html</b>.\n\nSecond.";
+        let md = "# Title\n\n- a list item\n\nFirst *real*\nparagraph with `code` and <b>html</b>.<script>x()</script>\n\nSecond.";
         assert_eq!(summary(md), "First real paragraph with code and html.");
         assert_eq!(summary("# Only a heading"), "");
         assert_eq!(summary(""), "");

@@ -104,6 +104,7 @@ impl Theme {
         }
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+        tera.set_escape_fn(escape);
         tera.add_raw_templates(templates.iter().map(|(n, (_, text))| (n, text)))
             .map_err(|err| anyhow::anyhow!(chain(&err)))
             .context(
@@ -149,6 +150,25 @@ impl Theme {
             anyhow::anyhow!("{file}: {}", chain(&err))
         })
     }
+}
+
+/// Escapes text for HTML content and quoted attribute values.
+///
+/// Unlike tera's default it leaves `/` alone: that is safe inside quotes, and URLs then read
+/// as URLs in the output (and in golden files) instead of `..&#x2F;..&#x2F;`.
+fn escape(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + 16);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `themes/<name>/` under the site root, checked to be a plain folder name that exists.
