@@ -5,10 +5,12 @@
 //! produces the text; the build decides where it goes ([`NETLIFY_MODULE`], [`CLOUDFLARE_WORKER`]).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 
+use crate::content::model::Hosting;
+use crate::render::Theme;
 use crate::share::gate::GateData;
 
 /// Where the Netlify edge function goes, relative to the site root (Netlify's Frameworks API).
@@ -43,8 +45,8 @@ pub const GATE_PAGES: [(&str, u16, &str); 8] = [
 
 /// The three edge templates: the shared gate core and one thin wrapper per edge.
 ///
-/// Kept as strings so the built-in theme (embedded at compile time) and a user theme's `edge/`
-/// folder are handled alike, file by file.
+/// Taken from the theme (built-in, or a site theme's `edge/` copy file by file), so a lab can
+/// restyle or extend a gate without patching vitrine.
 #[derive(Debug, Clone)]
 pub struct EdgeSources {
     gate: String,
@@ -53,51 +55,42 @@ pub struct EdgeSources {
 }
 
 impl EdgeSources {
-    /// The built-in theme's edge templates.
-    pub fn builtin() -> Self {
-        EdgeSources {
-            gate: include_str!("../../themes/default/edge/gate.js").to_string(),
-            netlify: include_str!("../../themes/default/edge/netlify.js").to_string(),
-            worker: include_str!("../../themes/default/edge/worker.js").to_string(),
-        }
-    }
-
-    /// The built-in templates, each replaced by the same-named file in `dir` where one exists.
-    pub fn with_overrides(dir: &Path) -> Result<Self> {
-        let mut sources = Self::builtin();
-        for (name, slot) in [
-            ("gate.js", &mut sources.gate),
-            ("netlify.js", &mut sources.netlify),
-            ("worker.js", &mut sources.worker),
-        ] {
-            let path = dir.join(name);
-            if path.is_file() {
-                *slot = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading `{}`", path.display()))?;
-            }
-        }
-        Ok(sources)
+    /// The theme's `edge/gate.js`, `edge/netlify.js` and `edge/worker.js`.
+    pub fn from_theme(theme: &Theme) -> Result<Self> {
+        let get = |name: &str| {
+            theme
+                .edge_template(name)
+                .map(str::to_string)
+                .with_context(|| format!("the theme has no edge template `edge/{name}`"))
+        };
+        Ok(EdgeSources {
+            gate: get("gate.js")?,
+            netlify: get("netlify.js")?,
+            worker: get("worker.js")?,
+        })
     }
 }
 
-/// Renders the refusal pages from the theme's `gate.html`, which must be loaded in `tera`.
+/// Renders the refusal pages from the theme's `gate.html`.
 ///
-/// `context` carries `site` and `vitrine_version`; this adds `page` (served under any depth of
-/// `/private/`, so links are root-relative from `root_path`, e.g. `/`) and `gate: {status, reason}`.
+/// They are served under any depth of `/private/`, so their links start from `root_path` (the
+/// path of the site root, e.g. `/`); the page gets `site`, `page` and `gate: {status, reason}`.
 pub fn render_gate_pages(
-    tera: &tera::Tera,
-    context: &tera::Context,
+    theme: &Theme,
+    site: &impl Serialize,
     root_path: &str,
 ) -> Result<GatePages> {
     let mut pages = GatePages::new();
     for (key, status, reason) in GATE_PAGES {
-        let mut ctx = context.clone();
+        let mut ctx = tera::Context::new();
+        ctx.insert("site", site);
+        ctx.insert("vitrine_version", env!("CARGO_PKG_VERSION"));
         ctx.insert(
             "page",
             &serde_json::json!({
                 "path": "private/",
                 "root": root_path,
-                "canonical": "",
+                "canonical": null,
                 "private": true,
                 "title": "Private dataset",
                 "description": "",
@@ -107,12 +100,9 @@ pub fn render_gate_pages(
             "gate",
             &serde_json::json!({ "status": status, "reason": reason }),
         );
-        let html = tera
+        let html = theme
             .render("gate.html", &ctx)
-            .map_err(|e| anyhow::anyhow!(tera_chain(&e)))
-            .with_context(|| {
-                format!("rendering the theme's `templates/gate.html` for the {status} `{key}` page")
-            })?;
+            .with_context(|| format!("rendering the {status} `{key}` page of the gates"))?;
         pages.insert(key.to_string(), html);
     }
     Ok(pages)
@@ -145,9 +135,52 @@ pub fn render_edge_module(
     let mut ctx = tera::Context::new();
     ctx.insert("data", &serde_json::to_string(data)?);
     ctx.insert("pages", &serde_json::to_string(pages)?);
-    tera.render(name, &ctx)
+    let module = tera
+        .render(name, &ctx)
         .map_err(|e| anyhow::anyhow!(tera_chain(&e)))
-        .with_context(|| format!("rendering the theme's edge template `edge/{name}`"))
+        .with_context(|| format!("rendering the theme's edge template `edge/{name}`"))?;
+    Ok(compact(&module))
+}
+
+/// Renders the gate the site's hosting runs, or `None` for `hosting: static` (no gate).
+///
+/// The build writes a [`Edge::Netlify`] module to `ROOT/`[`NETLIFY_MODULE`] and a
+/// [`Edge::Cloudflare`] worker to `OUT/`[`CLOUDFLARE_WORKER`]; `site` is the templates' `site`.
+pub fn render_for_hosting(
+    hosting: Hosting,
+    theme: &Theme,
+    site: &impl Serialize,
+    root_path: &str,
+    data: &GateData,
+) -> Result<Option<(Edge, String)>> {
+    let edge = match hosting {
+        Hosting::Netlify => Edge::Netlify,
+        Hosting::Cloudflare => Edge::Cloudflare,
+        Hosting::Static => return Ok(None),
+    };
+    let pages = render_gate_pages(theme, site, root_path)?;
+    let module = render_edge_module(edge, &EdgeSources::from_theme(theme)?, data, &pages)?;
+    Ok(Some((edge, module)))
+}
+
+/// Keeps the module's first line (who wrote it) and drops every other comment line, indentation
+/// and blank line: the templates are written to be read, the module is deployed to every edge
+/// location, where only the code counts (see the size budget in `docs/deploy.md`).
+///
+/// **Caveat**: a multi-line template literal would lose its indentation; the templates have none.
+fn compact(js: &str) -> String {
+    let mut lines = js.lines();
+    let mut out = lines
+        .next()
+        .map(|first| format!("{first}\n"))
+        .unwrap_or_default();
+    for line in lines.map(str::trim_start) {
+        if !line.is_empty() && !line.starts_with("//") {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Tera hides the useful part of an error in its source chain; this spells the whole chain.

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use vitrine_verify::{Error, Kid, Scope, ShareId, UntrustedToken};
 
+use super::{hex, parse_hex};
+
 /// Longest cookie lifetime, 30 days: a cookie is re-verified on every request anyway.
 pub const MAX_COOKIE_AGE: u64 = 2_592_000;
 
@@ -98,8 +100,7 @@ impl TryFrom<Wire> for GateData {
     type Error = String;
 
     fn try_from(w: Wire) -> Result<GateData, String> {
-        let bad =
-            |what: &str, v: &str| format!("{what} `{v}` is not lowercase hex of the right length");
+        let bad = |what: &str, v: &str| format!("{what} `{v}` is not hex of the right length");
         let mut keys = BTreeMap::new();
         for (kid, pk) in &w.keys {
             let kid_bytes = parse_hex::<4>(kid).ok_or_else(|| bad("key id", kid))?;
@@ -431,23 +432,4 @@ fn encode_bytes(s: &str, encode: impl Fn(u8) -> bool) -> String {
         }
     }
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if s.len() != 2 * N
-        || !s
-            .bytes()
-            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
-    {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use vitrine::output::edge::{self, Edge, EdgeSources};
+use vitrine::render::Theme;
 use vitrine::share::gate::{decide, Decision, GateData, Request, PRIVATE_HEADERS};
 
 use crate::common::repo;
@@ -134,26 +135,20 @@ fn gate_data_round_trips_through_json() {
     assert!(err.contains("key id `XYZ`"), "{err}");
 }
 
-/// A tera with the built-in theme's `base.html` and `gate.html`, as the theme loader provides.
-fn theme_tera() -> tera::Tera {
-    let dir = repo().join("themes/default/templates");
-    let mut tera = tera::Tera::default();
-    for name in ["base.html", "gate.html"] {
-        tera.add_template_file(dir.join(name), Some(name)).unwrap();
-    }
-    tera
+/// The built-in theme, as `vitrine build` loads it for a site without `themes/`.
+fn builtin_theme() -> Theme {
+    let empty = tempfile::tempdir().unwrap();
+    Theme::load(empty.path(), None).unwrap()
 }
 
-fn theme_context() -> tera::Context {
-    let mut ctx = tera::Context::new();
-    ctx.insert("site", &serde_json::json!({"title": "Gate Lab", "base_url": "https://gate.test/", "description_html": "", "hosting": "netlify"}));
-    ctx.insert("vitrine_version", "test");
-    ctx
+fn site_view() -> Value {
+    serde_json::json!({"title": "Gate Lab", "base_url": "https://gate.test/", "description_html": "", "hosting": "netlify"})
 }
 
 #[test]
 fn refusal_pages_say_what_happened_and_name_nothing_private() {
-    let pages = edge::render_gate_pages(&theme_tera(), &theme_context(), "/").unwrap();
+    let theme = builtin_theme();
+    let pages = edge::render_gate_pages(&theme, &site_view(), "/").unwrap();
     for (key, status, _) in edge::GATE_PAGES {
         let page = &pages[key];
         assert!(
@@ -182,8 +177,9 @@ fn refusal_pages_say_what_happened_and_name_nothing_private() {
 #[test]
 fn edge_modules_carry_the_data_and_no_template_syntax() {
     let data: GateData = serde_json::from_value(cases_file()["site"].clone()).unwrap();
-    let pages = edge::render_gate_pages(&theme_tera(), &theme_context(), "/").unwrap();
-    let sources = EdgeSources::builtin();
+    let theme = builtin_theme();
+    let pages = edge::render_gate_pages(&theme, &site_view(), "/").unwrap();
+    let sources = EdgeSources::from_theme(&theme).unwrap();
     for (edge_kind, export) in [
         (
             Edge::Netlify,
@@ -213,15 +209,21 @@ fn edge_modules_carry_the_data_and_no_template_syntax() {
 
 #[test]
 fn a_user_theme_overrides_edge_templates_file_by_file() {
-    let tmp = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let edge_dir = root.path().join("themes/custom/edge");
+    std::fs::create_dir_all(&edge_dir).unwrap();
+    for dir in ["templates", "static"] {
+        std::fs::create_dir_all(root.path().join("themes/custom").join(dir)).unwrap();
+    }
     std::fs::write(
-        tmp.path().join("worker.js"),
+        edge_dir.join("worker.js"),
         "// custom\n{% include \"gate.js\" %}\nexport default { fetch: gate };\n",
     )
     .unwrap();
-    let sources = EdgeSources::with_overrides(tmp.path()).unwrap();
+    let theme = Theme::load(root.path(), Some("custom")).unwrap();
+    let sources = EdgeSources::from_theme(&theme).unwrap();
     let data = GateData::default();
-    let pages = edge::render_gate_pages(&theme_tera(), &theme_context(), "/").unwrap();
+    let pages = edge::render_gate_pages(&theme, &site_view(), "/").unwrap();
     let worker = edge::render_edge_module(Edge::Cloudflare, &sources, &data, &pages).unwrap();
     assert!(worker.starts_with("// custom\n") && worker.contains("async function gate("));
     let netlify = edge::render_edge_module(Edge::Netlify, &sources, &data, &pages).unwrap();

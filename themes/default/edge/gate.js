@@ -12,13 +12,11 @@ const MONTH = 2592000, MAX_COOKIES = 16, PASS = 0, FILE = 1;
 const SMALL = ["00".repeat(32), "01" + "00".repeat(31), ...["ec", "ed", "ee"].map(x => x + "ff".repeat(30) + "7f"),
   "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
   "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"];
-const REASON = { Malformed: "invalid", BadSignature: "invalid", UnknownKey: "unknown-key", WrongScope: "wrong-scope",
-  NotYetValid: "not-yet-valid", Expired: "expired", Revoked: "revoked" };
 const hex = b => Array.from(b, x => x.toString(16).padStart(2, "0")).join("");
 const unhex = h => Uint8Array.from(h.match(/../g) || [], x => parseInt(x, 16));
-// Caches are bounded: slugs come from request paths, so an attacker must not grow them.
-const cached = (m, k, f) => m.get(k) || (m.size < 256 && m.set(k, f()), m.get(k) || f());
-const keyCache = new Map(), scopeCache = new Map();
+// Small caches, emptied when full: paths and cookies come from anyone, so nobody can grow them.
+const cached = (m, k, f) => m.get(k) || (m.size > 255 && m.clear(), m.set(k, f()).get(k));
+const keyCache = new Map(), scopeCache = new Map(), sigCache = new Map();
 
 // 125 base62 digits -> 93 bytes, or null: wrong length, foreign character or a value >= 2^744.
 function base62(t) {
@@ -58,23 +56,25 @@ const digest = s => cached(scopeCache, s, () =>
   crypto.subtle.digest("SHA-512", TE.encode(s)).then(h => hex(new Uint8Array(h, 0, 8))));
 
 // The seven checks in order: {scope, expires} for a trusted token, else {error}.
+const no = error => ({ error });
 async function verify(token, scopes, now, keys = KEYS, revoked = REVOKED) {
   const b = base62(token);
-  if (!b || b[0] != 1) return { error: "Malformed" };
+  if (!b || b[0] != 1) return no("Malformed");
   const pk = keys.get(hex(b.subarray(1, 5)));
-  if (!pk) return { error: "UnknownKey" };
+  if (!pk) return no("UnknownKey");
   const msg = new Uint8Array(46);
   msg.set(CONTEXT);
   msg.set(b.subarray(0, 29), 17);
-  if (!await ed25519(unhex(pk), msg, b.subarray(29))) return { error: "BadSignature" };
+  // A cookie comes back on every request: its signature is checked once per isolate, not each time.
+  if (!await cached(sigCache, pk + token, () => ed25519(unhex(pk), msg, b.subarray(29)))) return no("BadSignature");
   const d = hex(b.subarray(13, 21));
   let scope;
   for (const s of scopes) if (await digest(s) == d) { scope = s; break; }
-  if (!scope) return { error: "WrongScope" };
-  if (revoked.has(hex(b.subarray(5, 13)))) return { error: "Revoked" };
+  if (!scope) return no("WrongScope");
+  if (revoked.has(hex(b.subarray(5, 13)))) return no("Revoked");
   const v = new DataView(b.buffer), issued = v.getUint32(21), expires = v.getUint32(25);
-  if (now + 60 < issued) return { error: "NotYetValid" };
-  if (expires && now >= expires) return { error: "Expired" };
+  if (now + 60 < issued) return no("NotYetValid");
+  if (expires && now >= expires) return no("Expired");
   return { scope, expires };
 }
 
@@ -97,57 +97,47 @@ function form(x) {
   try { return decodeURIComponent(x.replace(/\+/g, " ")); } catch { return x; }
 }
 
-// Every answer under /private/ (and a bad path anywhere) carries these, so nothing is cached or indexed.
-function answer(status, head, reason, extra) {
-  const h = new Headers(extra);
-  h.set("Cache-Control", "private, no-store");
-  h.set("X-Robots-Tag", "noindex");
-  h.set("Referrer-Policy", "no-referrer");
-  if (!reason) return new Response(null, { status, headers: h });
-  h.set("X-Vitrine-Reason", reason);
-  h.set("Content-Type", "text/html; charset=utf-8");
-  return new Response(head ? null : PAGES[status == 400 ? "bad-path" : reason], { status, headers: h });
-}
-const refuse = (error, head) => answer(error == "Expired" || error == "Revoked" ? 410 : 403, head, REASON[error]);
-
-// Marks a file response from the host as private (same headers as every other gated answer).
-function privateFile(res) {
-  const r = new Response(res.body, res);
-  r.headers.set("Cache-Control", "private, no-store");
-  r.headers.set("X-Robots-Tag", "noindex");
-  r.headers.set("Referrer-Policy", "no-referrer");
+// Every answer under /private/ (and a bad path anywhere) carries these, so nothing is cached,
+// indexed or leaked through a Referer; a file from the host gets them too.
+function privately(res, status = res.status, extra = {}) {
+  const r = new Response(res.body, { status, headers: res.headers });
+  for (const [k, v] of Object.entries({ ...extra, "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer" })) r.headers.set(k, v);
   return r;
 }
+const redirect = (status, Location, extra) => privately(new Response(), status, { Location, ...extra });
+// A refusal: the theme's page for the reason (bodiless for HEAD).
+const refuse = (status, reason, head) => privately(new Response(head ? null : PAGES[status == 400 ? "bad-path" : reason]), status,
+  { "X-Vitrine-Reason": reason, "Content-Type": "text/html; charset=utf-8" });
+const refuseFor = (error, head) => refuse(error == "Expired" || error == "Revoked" ? 410 : 403,
+  /^(Malformed|BadSignature)$/.test(error) ? "invalid" : error.replace(/\B[A-Z]/g, "-$&").toLowerCase(), head);
 
-// The decision: {kind: PASS, segs} (not gated), {kind: FILE} (serve it privately) or {response}.
+// The decision for one request: PASS (not gated), FILE (serve it privately) or a Response.
 async function gate(request, now = Math.floor(Date.now() / 1000)) {
   const url = new URL(request.url), head = request.method == "HEAD";
   const segs = segments(url.pathname);
-  if (!segs) return { response: answer(400, head, "invalid") };
-  if (segs[0] != "private") return { kind: PASS, segs };
+  if (!segs) return refuse(400, "invalid", head);
+  if (segs[0] != "private") return PASS;
   const last = segs[segs.length - 1];
   const path = "/" + segs.map(encodeURIComponent).join("/") + (last.includes(".") ? "" : "/");
-  if (path != url.pathname) return { response: answer(301, head, null, { Location: path + url.search }) };
+  if (path != url.pathname) return redirect(301, path + url.search);
 
   const pieces = url.search.slice(1).split("&").filter(p => p).map(p => [p, ...p.split(/=(.*)/s, 2).map(form)]);
-  const rest = pieces.filter(p => p[1] != "s").map(p => p[0]), tokens = pieces.filter(p => p[1] == "s").map(p => p[2] || "");
-  const clean = rest.length ? "?" + rest.join("&") : "";
+  const tokens = pieces.filter(p => p[1] == "s").map(p => p[2] || "");
+  const rest = pieces.filter(p => p[1] != "s").map(p => p[0]), clean = rest.length ? "?" + rest.join("&") : "";
   const slug = segs[1] || "", sub = segs.slice(2), ids = PUBLISHED.get(slug);
   const annotation = sub[0] == "annotations" && sub.length > 1 ? sub[1] : null, media = sub[0] == "media";
-  if (ids && !(annotation && ids.includes(annotation))) {
-    return { response: answer(301, head, null, { Location: "/datasets" + path.slice(8) + clean }) };
-  }
+  if (ids && !(annotation && ids.includes(annotation))) return redirect(301, "/datasets" + path.slice(8) + clean);
 
   const dataset = "dataset:" + slug, scopeOf = id => `annotation:${slug}/${id}`;
-  if (tokens.length > 1) return { response: answer(403, head, "invalid") };
+  if (tokens.length > 1) return refuse(403, "invalid", head);
   if (tokens.length) {
     const v = await verify(tokens[0], annotation ? [dataset, scopeOf(annotation)] : [dataset], now);
-    if (v.error) return { response: refuse(v.error, head) };
+    if (v.error) return refuseFor(v.error, head);
     const name = v.scope == dataset ? "vitrine_d" : "vitrine_a_" + annotation;
     const age = v.expires ? Math.min(MONTH, Math.max(1, v.expires - now)) : MONTH;
     const local = url.protocol == "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
-    const cookie = `${name}=${tokens[0]}; Path=/private/${slug}/; Max-Age=${age}; HttpOnly${local ? "" : "; Secure"}; SameSite=Lax`;
-    return { response: answer(302, head, null, { Location: path + clean, "Set-Cookie": cookie }) };
+    return redirect(302, path + clean, { "Set-Cookie":
+      `${name}=${tokens[0]}; Path=/private/${slug}/; Max-Age=${age}; HttpOnly${local ? "" : "; Secure"}; SameSite=Lax` });
   }
 
   let first, seen = 0;
@@ -158,8 +148,8 @@ async function gate(request, now = Math.floor(Date.now() / 1000)) {
     if (i < 0 || !scope) continue;
     if (++seen > MAX_COOKIES) break;
     const v = await verify(value, [scope], now);
-    if (!v.error) return { kind: FILE };
+    if (!v.error) return FILE;
     first = first || v.error;
   }
-  return { response: first ? refuse(first, head) : answer(401, head, "missing") };
+  return first ? refuseFor(first, head) : refuse(401, "missing", head);
 }

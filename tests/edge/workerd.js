@@ -1,0 +1,149 @@
+// Starts workerd on 127.0.0.1 with a built site's _worker.js and the site as its assets, the way
+// Cloudflare Pages runs it, and speaks raw HTTP/1.1 to it. Used by the gate test and the benchmark.
+
+import { repo } from "./cases.js";
+
+const workerd = Deno.env.get("WORKERD") ?? new URL("node_modules/@cloudflare/workerd-linux-64/bin/workerd", repo).pathname;
+
+// Starts workerd for SITE_DIR; returns {port, source (the worker as built), raw, stop}.
+export async function startWorkerd(siteDir) {
+  const dir = await Deno.makeTempDir({ prefix: "vitrine-workerd-" });
+  const source = await Deno.readTextFile(`${siteDir}/_worker.js`);
+  // The worker as built, plus one export line so the test entry can reach its verifier.
+  await Deno.writeTextFile(`${dir}/_worker.js`, source + "\nexport const __test = { verify, ed25519 };\n");
+
+  // Test entry: sets the clock a case asks for, answers the vector requests, else runs the worker.
+  await Deno.writeTextFile(`${dir}/main.js`, `
+  import worker, { __test } from "./_worker.js";
+  const bytes = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
+  export default {
+    async fetch(request, env) {
+      const now = request.headers.get("x-test-now");
+      if (now) Date.now = () => Number(now) * 1000;
+      const path = new URL(request.url).pathname;
+      if (path === "/__test/ed25519") {
+        const out = [];
+        for (const v of await request.json()) out.push(await __test.ed25519(bytes(v.pk), bytes(v.msg), bytes(v.sig)));
+        return Response.json(out);
+      }
+      if (path === "/__test/tokens") {
+        const out = [];
+        for (const t of await request.json()) out.push(await __test.verify(t.token, t.scopes, t.now, new Map(t.keys), new Set(t.revoked)));
+        return Response.json(out);
+      }
+      return worker.fetch(request, env);
+    },
+  };
+  `);
+
+  // Cloudflare Pages' asset server as far as the gate can tell: folders serve index.html, missing
+  // files the site's 404.html with status 404, and content types (workerd's disk service sends none).
+  await Deno.writeTextFile(`${dir}/assets.js`, `
+  const TYPES = { html: "text/html; charset=utf-8", js: "text/javascript", css: "text/css", json: "application/json", svg: "image/svg+xml", png: "image/png", jpg: "image/jpeg", webp: "image/webp", dzi: "application/xml", xml: "application/xml" };
+  export default {
+    async fetch(request, env) {
+      const url = new URL(request.url);
+      const file = url.pathname.endsWith("/") ? url.pathname + "index.html" : url.pathname;
+      const res = await env.DISK.fetch("http://disk" + file, { method: request.method === "HEAD" ? "HEAD" : "GET" });
+      if (res.status === 200 && !res.headers.get("content-type")?.includes("json")) {
+        return new Response(res.body, { headers: { "content-type": TYPES[file.split(".").pop()] ?? "application/octet-stream" } });
+      }
+      const missing = await env.DISK.fetch("http://disk/404.html");
+      return new Response(missing.ok ? missing.body : "not found", { status: 404, headers: { "content-type": "text/html; charset=utf-8" } });
+    },
+  };
+  `);
+
+  const port = (() => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const p = l.addr.port;
+    l.close();
+    return p;
+  })();
+
+  await Deno.writeTextFile(`${dir}/config.capnp`, `
+  using Workerd = import "/workerd/workerd.capnp";
+  const config :Workerd.Config = (
+    services = [
+      (name = "main", worker = .gate),
+      (name = "assets", worker = .assets),
+      (name = "site", disk = (path = ${JSON.stringify(siteDir)}, writable = false)),
+    ],
+    sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+  );
+  const gate :Workerd.Worker = (
+    modules = [ (name = "main.js", esModule = embed "main.js"), (name = "_worker.js", esModule = embed "_worker.js") ],
+    compatibilityDate = "2025-09-01",
+    bindings = [ (name = "ASSETS", service = "assets") ],
+  );
+  const assets :Workerd.Worker = (
+    modules = [ (name = "assets.js", esModule = embed "assets.js") ],
+    compatibilityDate = "2025-09-01",
+    bindings = [ (name = "DISK", service = "site") ],
+  );
+  `);
+
+  const child = new Deno.Command(workerd, { args: ["serve", `${dir}/config.capnp`], stdout: "inherit", stderr: "inherit" }).spawn();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  };
+
+  /// One raw HTTP/1.1 exchange; returns {status, header(name), headers, body}.
+  async function raw(method, target, headers, body = "") {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const lines = [`${method} ${target} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `Content-Length: ${new TextEncoder().encode(body).length}`, "Connection: close", "", body];
+    await conn.write(new TextEncoder().encode(lines.join("\r\n")));
+    const chunks = [];
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+    }
+    conn.close();
+    const all = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+    let at = 0;
+    for (const c of chunks) all.set(c, (at += c.length) - c.length);
+    const text = new TextDecoder().decode(all);
+    const split = text.indexOf("\r\n\r\n");
+    const [statusLine, ...headerLines] = text.slice(0, split).split("\r\n");
+    const hs = headerLines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]);
+    let rest = text.slice(split + 4);
+    if (hs.some(([k, v]) => k === "transfer-encoding" && v.includes("chunked"))) {
+      let out = "";
+      for (;;) {
+        const nl = rest.indexOf("\r\n");
+        const size = parseInt(rest.slice(0, nl), 16);
+        if (!size) break;
+        const bytes = new TextEncoder().encode(rest.slice(nl + 2));
+        out += new TextDecoder().decode(bytes.slice(0, size));
+        rest = new TextDecoder().decode(bytes.slice(size + 2));
+      }
+      rest = out;
+    }
+    const header = (name) => {
+      const found = hs.filter(([k]) => k === name.toLowerCase()).map(([, v]) => v);
+      return found.length ? found.join(", ") : null;
+    };
+    return { status: Number(statusLine.split(" ")[1]), header, body: method === "HEAD" ? "" : rest };
+  }
+
+
+  for (let i = 0; ; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      if (i > 200) {
+        await stop();
+        throw new Error("workerd did not start listening within 20 s");
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { port, source, raw, stop };
+}
