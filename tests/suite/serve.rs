@@ -277,7 +277,8 @@ impl Events {
 /// Writes `text` to `path` the way editors that save atomically do: a temporary file beside
 /// it, renamed over it.
 fn save_by_rename(path: &Path, text: &str) {
-    let tmp = path.with_file_name(".dataset.yaml.tmp~");
+    let name = path.file_name().unwrap().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp~"));
     std::fs::write(&tmp, text).unwrap();
     std::fs::rename(&tmp, path).unwrap();
 }
@@ -390,6 +391,30 @@ fn a_broken_edit_shows_its_error_and_keeps_the_last_good_site() {
     serve.eventually(page, "the fixed page", |r| {
         r.text().contains("marker-fixed")
     });
+}
+
+#[test]
+fn a_stylesheet_change_swaps_styles_without_a_reload() {
+    let (tmp, root) = fixture("sites/serve");
+    let site_yaml = root.join("content/site.yaml");
+    let config = std::fs::read_to_string(&site_yaml).unwrap();
+    std::fs::write(&site_yaml, format!("{config}theme: lab\n")).unwrap();
+    let css = root.join("themes/lab/static/assets/vitrine.css");
+    std::fs::create_dir_all(css.parent().unwrap()).unwrap();
+    std::fs::write(&css, "/* lab v1 */ body { color: #111; }\n").unwrap();
+    let serve = Serve::start_in(tmp, root, &[]);
+    assert!(serve.get("/assets/vitrine.css").text().contains("lab v1"));
+
+    let events = serve.events();
+    save_by_rename(&css, "/* lab v2 */ body { color: #222; }\n");
+    let swapped = events.wait("css");
+    assert!(swapped.contains("assets/vitrine.css"), "{swapped}");
+    let served = serve.get("/assets/vitrine.css");
+    assert!(served.text().contains("lab v2"));
+    assert!(served
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("text/css"));
 }
 
 #[test]
@@ -578,7 +603,7 @@ fn gated() -> (Serve, String) {
         .1
         .to_owned();
     (
-        Serve::start_in(tmp, root, &["--base-url", "https://example.org"]),
+        Serve::start_in(tmp, root, &["--base-url", "https://example.org/lab/"]),
         token,
     )
 }
@@ -639,12 +664,13 @@ fn private_pages_answer_like_the_edges() {
     assert_private_headers(&served, "200");
     assert_eq!(serve.request("HEAD", page, &headers).status, 200);
 
-    // The link as printed, under the public base URL's path, works with the host swapped.
+    // A link issued for a base URL with a path (`https://example.org/lab/private/…`) works
+    // with only the host swapped: the path prefix leads to the preview's root.
+    let prefixed = serve.get(&format!("/lab/private/closed-retina/?s={token}"));
+    assert_eq!(prefixed.status, 301);
     assert_eq!(
-        serve
-            .get(&format!("/private/closed-retina/?s={token}"))
-            .status,
-        302
+        prefixed.header("Location"),
+        Some(format!("/private/closed-retina/?s={token}").as_str())
     );
 
     let mut forged = token.clone().into_bytes();
@@ -676,7 +702,27 @@ fn private_pages_answer_like_the_edges() {
         + "vitrine_d=junk";
     assert_eq!(serve.request("GET", page, &[("Cookie", &many)]).status, 403);
 
-    // Revoking the share takes effect on the next rebuild, for the cookie already set.
+    // Published: old private links answer 301 to the public address.
+    let events = serve.events();
+    std::fs::write(
+        serve.descriptor("closed-retina"),
+        descriptor("Closed retina", "public", "now open"),
+    )
+    .unwrap();
+    events.wait("reload");
+    let moved = serve.eventually(page, "the published redirect", |r| r.status == 301);
+    assert_eq!(moved.header("Location"), Some("/datasets/closed-retina/"));
+}
+
+#[test]
+fn revoking_a_share_closes_it_on_the_next_rebuild() {
+    let (serve, token) = gated();
+    let page = "/private/closed-retina/";
+    let cookie = format!("vitrine_d={token}");
+    let headers = [("Cookie", cookie.as_str())];
+    assert_eq!(serve.request("GET", page, &headers).status, 200);
+
+    // The cookie already set stops working once the ledger records the revocation.
     let events = serve.events();
     let revoke = vitrine(&serve.root, &["revoke", "reviewer"]);
     assert!(revoke.status.success(), "{}", text(&revoke));
@@ -687,16 +733,11 @@ fn private_pages_answer_like_the_edges() {
         (410, Some("revoked"))
     );
     assert_private_headers(&revoked, "410");
-
-    // Published: old private links answer 301 to the public address.
-    std::fs::write(
-        serve.descriptor("closed-retina"),
-        descriptor("Closed retina", "public", "now open"),
-    )
-    .unwrap();
-    events.wait("reload");
-    let moved = serve.eventually(page, "the published redirect", |r| r.status == 301);
-    assert_eq!(moved.header("Location"), Some("/datasets/closed-retina/"));
+    let link = serve.get(&format!("{page}?s={token}"));
+    assert_eq!(
+        (link.status, link.header("X-Vitrine-Reason")),
+        (410, Some("revoked"))
+    );
 }
 
 #[test]
