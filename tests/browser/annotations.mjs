@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The skeleton overlay in headless Chromium: one `<g>` per tree with a `<title>`, the tree's
-// colour, slice emphasis on a z-stack, and the per-tree toggles.
+// colour, slice emphasis on a z-stack, the per-tree toggles, and axe-core on both pages.
 //
 //   node tests/browser/annotations.mjs [built-site-dir | site-root]
 //
 // Defaults to the fixture site tests/sites/annotations, built first with target/debug/vitrine
 // (VITRINE_BIN overrides). Prints `N passed, N failed` last; exits 1 on any failure.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { launch, REPO, siteDir } from "./lib.mjs";
 import { serve } from "./serve.mjs";
@@ -107,6 +108,20 @@ try {
     assert(t.near === "M60 50L20 20", `edges: ${t.near}`);
     assert(errors.length === 0, errors.join("\n"));
     await page.close();
+  });
+  await test("axe-core finds nothing on either annotation page", async () => {
+    const axe = readFileSync(join(REPO, "node_modules/axe-core/axe.min.js"), "utf8");
+    for (const [path, trees] of [
+      ["/datasets/cortex/annotations/axon-tracing/", 2],
+      ["/private/retina-unpublished/annotations/secret-trace/", 1],
+    ]) {
+      const { page } = await open(path, trees);
+      await page.addScriptTag({ content: axe });
+      const found = await page.evaluate(async () =>
+        (await window.axe.run()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(" ")}`));
+      assert(found.length === 0, `${path}: ${found.join("; ")}`);
+      await page.close();
+    }
   });
 } finally {
   await browser.close();
