@@ -25,6 +25,11 @@ pub struct Args {
     /// are redirected to the preview's root, so a printed link works with the host swapped.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
+
+    /// Print the preview's link of every active share, signed again with this machine's key
+    /// (the same token `vitrine share` printed).
+    #[arg(long)]
+    share_local: bool,
 }
 
 /// Runs `vitrine serve` until Ctrl-C.
@@ -39,6 +44,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         port: args.port,
         open: args.open,
         base_url: args.base_url,
+        share_local: args.share_local,
     };
     crate::serve::run(root, &options, stop)?;
     Ok(ExitCode::SUCCESS)

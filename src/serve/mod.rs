@@ -26,6 +26,8 @@ use crate::content::Diagnostics;
 use crate::output::edge::{self, GatePages};
 use crate::render::Theme;
 use crate::share::gate::GateData;
+use crate::share::ledger::{Ledger, Status};
+use crate::share::{keys, token};
 use crate::site::{BuildOptions, Site};
 use live::{Hub, Message};
 use watch::Watcher;
@@ -45,6 +47,8 @@ pub struct Options {
     /// The public base URL share links were issued for; links under its path are redirected to
     /// the same path at the preview's root.
     pub base_url: Option<String>,
+    /// Print the preview's link of every active share (re-signed with the key on this machine).
+    pub share_local: bool,
 }
 
 /// What request workers share with the rebuild loop.
@@ -213,6 +217,9 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
     if let Some(base) = &options.base_url {
         println!("Share links issued for {base} open here with {url} in its place");
     }
+    if options.share_local {
+        print_local_links(&root, &url);
+    }
     if options.open {
         open_browser(&url);
     }
@@ -355,6 +362,49 @@ fn gate_pages(root: &Path, base_url: &str) -> anyhow::Result<GatePages> {
         "hosting": config.hosting,
     });
     edge::render_gate_pages(&theme, &site, &crate::render::base_path(base_url))
+}
+
+/// Prints each active share's link on the preview, labelled. Signing is deterministic, so the
+/// key that issued a share signs the very token `vitrine share` printed; shares whose key file
+/// is not on this machine are named with what to do.
+fn print_local_links(root: &Path, url: &str) {
+    let ledger = match Ledger::load(root) {
+        Ok(ledger) => ledger,
+        Err(err) => return eprintln!("{err}; no share links printed"),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let active: Vec<_> = ledger
+        .shares
+        .iter()
+        .filter(|s| s.status(now) == Status::Active)
+        .collect();
+    if active.is_empty() {
+        return println!("No active share links (issue one with `vitrine share SLUG`)");
+    }
+    println!("Active share links on this preview:");
+    for share in active {
+        let kid = crate::share::hex(&share.kid);
+        let key = keys::key_dir()
+            .map(|dir| dir.join(format!("{kid}.key")))
+            .and_then(|path| keys::load_key_file(&path));
+        match key {
+            Ok(key) => {
+                let secret =
+                    token::sign(&key, share.id, share.scope(), share.issued, share.expires);
+                println!(
+                    "  {}  {}",
+                    share.label,
+                    token::link(url, share.scope(), &secret)
+                );
+            }
+            Err(err) => println!(
+                "  {}  (not printed: no key {kid} here: {err:#})",
+                share.label
+            ),
+        }
+    }
 }
 
 /// One line per problem: `path:line:col: message` for content errors, the cause chain else.

@@ -603,7 +603,11 @@ fn gated() -> (Serve, String) {
         .1
         .to_owned();
     (
-        Serve::start_in(tmp, root, &["--base-url", "https://example.org/lab/"]),
+        Serve::start_in(
+            tmp,
+            root,
+            &["--base-url", "https://example.org/lab/", "--share-local"],
+        ),
         token,
     )
 }
@@ -626,6 +630,16 @@ fn assert_private_headers(reply: &Reply, what: &str) {
 fn private_pages_answer_like_the_edges() {
     let (serve, token) = gated();
     let page = "/private/closed-retina/";
+
+    // `--share-local` prints the share's link on the preview, with the very token issued.
+    let local = format!(
+        "http://127.0.0.1:{}/private/closed-retina/?s={token}",
+        serve.port
+    );
+    let printed = (0..20)
+        .map_while(|_| serve.stdout.recv_timeout(Duration::from_secs(5)).ok())
+        .any(|line| line.contains(&local));
+    assert!(printed, "`--share-local` printed no {local}");
 
     let none = serve.get(page);
     assert_eq!(
