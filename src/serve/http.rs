@@ -117,8 +117,7 @@ fn serve(state: &State, request: Request, path: &str, query: &str) {
 }
 
 /// Answers with what the lookup found, `extra` headers (the gate's) added to whatever comes.
-/// `again` repeats the lookup: the build swaps the whole folder in one rename, and a miss in
-/// that instant is retried once the build is done.
+/// `again` repeats the lookup for a miss while the output folder was being swapped.
 fn answer(
     state: &State,
     request: Request,
@@ -141,7 +140,7 @@ fn answer(
         }
     }
     let found = match found {
-        Lookup::Missing if state.wait_for_build() => again(),
+        Lookup::Missing if state.wait_for_output() => again(),
         found => found,
     };
     match found {

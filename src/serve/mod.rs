@@ -59,8 +59,8 @@ pub(crate) struct State {
     gate: RwLock<Gate>,
     /// The open live-reload streams.
     live: Hub,
-    /// Whether a build is running, so a request missing a file mid-swap can wait for it, and
-    /// shutdown can wait for the build to end before removing the folder.
+    /// Whether a build is running, so shutdown can wait for it to end before removing the
+    /// folder.
     phase: Mutex<Phase>,
     idle: Condvar,
     /// The path of `--base-url` (e.g. `/data`), without a trailing slash; empty for none.
@@ -90,15 +90,16 @@ impl State {
         self.phase.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits (a bounded time) for a running build to finish; whether one was running.
-    fn wait_for_build(&self) -> bool {
-        let phase = self.phase();
-        if *phase != Phase::Building {
+    /// Where the build cannot swap folders in one step (no `RENAME_EXCHANGE`), the output is
+    /// briefly absent; waits (at most a second) for it to be back. Whether it was absent.
+    fn wait_for_output(&self) -> bool {
+        if self.out.is_dir() {
             return false;
         }
-        let _idle = self
-            .idle
-            .wait_timeout_while(phase, Duration::from_secs(30), |p| *p == Phase::Building);
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while !self.out.is_dir() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         true
     }
 
