@@ -266,11 +266,16 @@ impl<'a> Prepared<'a> {
                 .annotations
                 .iter()
                 .filter(|a| on_private_page || a.is_public_in(d))
-                .map(|a| AnnotationView {
-                    id: &a.id,
-                    display_name: &a.display_name,
-                    url: relative(from_dir, &a.output_dir(d)),
-                    private: !a.is_public_in(d),
+                .map(|a| {
+                    let stats = a.skeleton.stats();
+                    AnnotationView {
+                        id: &a.id,
+                        display_name: &a.display_name,
+                        url: relative(from_dir, &a.output_dir(d)),
+                        trees: stats.trees,
+                        nodes: stats.nodes,
+                        private: !a.is_public_in(d),
+                    }
                 })
                 .collect(),
             viewer: Viewer {
@@ -590,6 +595,8 @@ pub struct AnnotationView<'a> {
     pub id: &'a str,
     pub display_name: &'a str,
     pub url: String,
+    pub trees: usize,
+    pub nodes: usize,
     pub private: bool,
 }
 
