@@ -19,7 +19,7 @@ const fmt = (ms) => `${(ms * 1000).toFixed(1)} µs`;
 
 // Code size: the module minus the two JSON literals the build fills in.
 function codeSize(source) {
-  const m = source.match(/^const D = (.*), PAGES = (.*);$/m);
+  const m = source.match(/^const D ?= ?(.*?), ?PAGES ?= ?(.*);$/m);
   return new TextEncoder().encode(source).length - new TextEncoder().encode(m[1] + m[2]).length;
 }
 
@@ -42,26 +42,36 @@ for (let i = 0; i < N + 500; i++) {
 }
 const denoGate = median(gated), denoNext = median(passed);
 
-// workerd: the clock stands still inside a request, so measure from outside: median latency of a
-// gated request minus that of a public one (same asset server, no gate work), over keep-alive.
+// workerd: the clock stands still inside a request, so time from outside. (1) In the isolate:
+// N requests through the worker with a valid cookie vs N public ones, one HTTP call each; the
+// difference over N is the mean gate cost. (2) Over HTTP: N gated and N public requests
+// interleaved on one keep-alive connection; the median of the pairwise differences.
 const cf = await startWorkerd(await Deno.realPath(cloudflareSite));
 const base = `http://127.0.0.1:${cf.port}`;
-const time = async (path, headers) => {
-  const xs = [];
-  for (let i = 0; i < N + 500; i++) {
-    const t0 = performance.now();
-    const res = await fetch(base + path, { headers: { "x-test-now": String(data.now), ...headers } });
-    await res.arrayBuffer();
-    const t1 = performance.now();
-    if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
-    if (i >= 500) xs.push(t1 - t0);
-  }
-  return median(xs);
+const headers = { "x-test-now": String(data.now) };
+const once = async (path, extra = {}) => {
+  const t0 = performance.now();
+  const res = await fetch(base + path, { headers: { ...headers, ...extra } });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+  return performance.now() - t0;
 };
-let workerdGated, workerdPublic;
+const loop = async (url, cookie) => {
+  const t0 = performance.now();
+  const res = await fetch(base + "/__test/loop", { method: "POST", headers, body: JSON.stringify({ n: N, url, cookie }) });
+  if ((await res.text()) !== "done") throw new Error(`loop over ${url} failed`);
+  return performance.now() - t0;
+};
+let isolateGated, isolatePublic, pairDiffs = [], httpGated = [], httpPublic = [];
 try {
-  workerdPublic = await time("/datasets/open-data/", {});
-  workerdGated = await time("/private/cortex/", { Cookie: cookie });
+  await loop("https://gate.test/private/cortex/", cookie);
+  isolatePublic = await loop("https://gate.test/datasets/open-data/", null);
+  isolateGated = await loop("https://gate.test/private/cortex/", cookie);
+  for (let i = 0; i < N + 500; i++) {
+    const p = await once("/datasets/open-data/");
+    const g = await once("/private/cortex/", { Cookie: cookie });
+    if (i >= 500) pairDiffs.push(g - p), httpGated.push(g), httpPublic.push(p);
+  }
 } finally {
   await cf.stop();
 }
@@ -70,5 +80,6 @@ const netlifySource = await Deno.readTextFile(netlifyModule);
 const workerSource = await Deno.readTextFile(`${cloudflareSite}/_worker.js`);
 console.log(`requests per figure: ${N} (after 500 warm-up)`);
 console.log(`deno ${Deno.version.deno}: edge function with a valid cookie, median ${fmt(denoGate)} (context.next() alone ${fmt(denoNext)}): gate overhead ${fmt(denoGate - denoNext)}`);
-console.log(`workerd: gated request median ${fmt(workerdGated)}, public request ${fmt(workerdPublic)}: gate overhead ${fmt(workerdGated - workerdPublic)}`);
+console.log(`workerd, in the isolate: ${fmt(isolateGated / N)} per gated request, ${fmt(isolatePublic / N)} per public one: gate overhead ${fmt((isolateGated - isolatePublic) / N)} (mean)`);
+console.log(`workerd, over HTTP: gated median ${fmt(median(httpGated))}, public ${fmt(median(httpPublic))}: gate overhead ${fmt(median(pairDiffs))} (median of paired differences)`);
 console.log(`module code without bundled data: netlify ${codeSize(netlifySource)} B, cloudflare ${codeSize(workerSource)} B (with data: ${netlifySource.length} B, ${workerSource.length} B)`);

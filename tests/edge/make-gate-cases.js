@@ -217,15 +217,18 @@ await Deno.writeTextFile(new URL("../vectors/gate-cases.json", import.meta.url),
 // list the cases assume: the shares issued above with the site's key, and the list signed by it.
 const iso = (t) => new Date(t * 1000).toISOString().replace(".000Z", "Z");
 const revokedAt = T0 - 3600;
-const listMsg = new Uint8Array(112);
+// Context (22 characters and a NUL: 23 bytes), kid, serial, issued, id count, SHA-512 of the ids.
+const listContext = te.encode("vitrine/revocations/v1\0");
+const listMsg = new Uint8Array(listContext.length + 4 + 8 + 8 + 4 + 64);
 {
   const v = new DataView(listMsg.buffer);
-  listMsg.set(te.encode("vitrine/revocations/v1\0"));
-  listMsg.set(hexBytes(K1.kid), 24);
-  v.setBigUint64(28, 1n);
-  v.setBigUint64(36, BigInt(revokedAt));
-  v.setUint32(44, 1);
-  listMsg.set(await sha512(hexBytes(out.site.revoked.join(""))), 48);
+  const at = listContext.length;
+  listMsg.set(listContext);
+  listMsg.set(hexBytes(K1.kid), at);
+  v.setBigUint64(at + 4, 1n);
+  v.setBigUint64(at + 12, BigInt(revokedAt));
+  v.setUint32(at + 20, out.site.revoked.length);
+  listMsg.set(await sha512(hexBytes(out.site.revoked.join(""))), at + 24);
 }
 const listSig = hex(new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, K1.key, listMsg)));
 const issued = [

@@ -21,7 +21,7 @@ const { source, raw, stop } = await startWorkerd(siteDir);
 
 const results = [];
 try {
-  const bundled = JSON.parse(source.match(/^const D = (.*), PAGES = /m)[1]);
+  const bundled = JSON.parse(source.match(/^const D ?= ?(.*?), ?PAGES ?=/m)[1]);
   results.push(["bundled site data matches gate-cases.json", JSON.stringify({ ...bundled, serial: undefined }) === JSON.stringify({ ...data.site, serial: undefined }) ? [] : [`module data ${JSON.stringify(bundled)}`]]);
 
   for (const c of cases) {

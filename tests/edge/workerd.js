@@ -26,6 +26,16 @@ export async function startWorkerd(siteDir) {
         for (const v of await request.json()) out.push(await __test.ed25519(bytes(v.pk), bytes(v.msg), bytes(v.sig)));
         return Response.json(out);
       }
+      if (path === "/__test/loop") {
+        // n requests through the worker in this isolate, with an asset server that answers at once.
+        const { n, url, cookie } = await request.json();
+        const assets = { ASSETS: { fetch: async () => new Response("ok") } };
+        for (let i = 0; i < n; i++) {
+          const res = await worker.fetch(new Request(url, { headers: cookie ? { Cookie: cookie } : {} }), assets);
+          if (res.status !== 200) return new Response("status " + res.status, { status: 500 });
+        }
+        return new Response("done");
+      }
       if (path === "/__test/tokens") {
         const out = [];
         for (const t of await request.json()) out.push(await __test.verify(t.token, t.scopes, t.now, new Map(t.keys), new Set(t.revoked)));

@@ -1,5 +1,5 @@
-// vitrine share gate, a Netlify edge function written by `vitrine build` (do not edit): it runs
-// before anything under /private/ is served, and context.next() serves the file.
+// vitrine share gate (Netlify edge function), written by `vitrine build`: do not edit.
+// Netlify runs it before serving anything under /private/; context.next() serves the file.
 {% include "gate.js" %}
 
 export default async (request, context) => {

@@ -1,5 +1,6 @@
-// vitrine share gate, a Cloudflare Pages worker written by `vitrine build` (do not edit): it sees
-// every request; public paths go straight to the assets, /private/ only through the gate.
+// vitrine share gate (Cloudflare Pages worker), written by `vitrine build`: do not edit.
+// It sees every request: public paths go straight to the assets, /private/ only through the gate,
+// and its own source is never served (real Pages hides it too; a plain asset server would not).
 {% include "gate.js" %}
 
 export default {
@@ -7,8 +8,8 @@ export default {
     const r = await gate(request);
     if (r == FILE) return privately(await env.ASSETS.fetch(request));
     if (r) return r;
-    if (segments(new URL(request.url).pathname)[0] != "_worker.js") return env.ASSETS.fetch(request);
-    const missing = await env.ASSETS.fetch(new URL("/404.html", request.url));
-    return new Response(missing.ok ? missing.body : "Not found", { status: 404, headers: missing.headers });
+    const own = segments(new URL(request.url).pathname)[0] == "_worker.js";
+    const res = await env.ASSETS.fetch(own ? new URL("/404.html", request.url) : request);
+    return own ? new Response(res.body, { status: 404, headers: res.headers }) : res;
   },
 };
