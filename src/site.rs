@@ -14,6 +14,7 @@ use crate::output::edge::{self, Edge};
 use crate::output::{self, leak::Needle, Files, LeakGuard, Manifest, PrivateItem, Source};
 use crate::render::{self, MediaIndex, RenderOptions, Theme};
 use crate::share::gate::GateData;
+use crate::share::{self, ledger::Ledger};
 
 /// Where a build goes and how it talks.
 #[derive(Debug, Clone)]
@@ -112,7 +113,13 @@ impl Site {
             files.insert(path, Source::File(source));
         }
 
-        let gate = GateData::from_site(&content, &vitrine_verify::RevocationList::EMPTY)?;
+        let ledger = Ledger::load(&self.root).map_err(|d| content::Diagnostics(vec![d]))?;
+        let revocations = share::revocations::verified(&ledger, &content.config.keys)?;
+        let gate = GateData::from_site(&content, &revocations)?;
+        files.insert(
+            "share/revocations.json".to_string(),
+            Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
+        );
         let netlify_module = match hosting {
             Hosting::Static => None,
             Hosting::Netlify => Some(self.edge_module(&content, &theme, &gate, Edge::Netlify)?),
@@ -280,6 +287,7 @@ fn place_media(content: &Content, media: &MediaIndex, include_private: bool, fil
 /// What identifies each private item, and the public text that is no leak when shared.
 fn leak_guard(content: &Content, media: &MediaIndex) -> Result<LeakGuard> {
     let mut public_text = format!("{}\n{}\n", content.config.title, content.config.description);
+    public_text.push_str(render::theme::builtin_text());
     let mut public_tags = BTreeSet::new();
     for d in content.datasets.iter().filter(|d| d.is_public()) {
         public_text.push_str(&public_words(d));

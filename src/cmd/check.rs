@@ -24,6 +24,14 @@ pub fn run(root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
     if let Err(err) = crate::render::Theme::load(root, content.config.theme.as_deref()) {
         problems.push(Diagnostic::new(root.join("themes"), format!("{err:#}")).relative_to(root));
     }
+    match crate::share::ledger::Ledger::load(root) {
+        Ok(ledger) => {
+            if let Err(err) = crate::share::revocations::verified(&ledger, &content.config.keys) {
+                problems.push(Diagnostic::new("content/shares.yaml", format!("{err:#}")));
+            }
+        }
+        Err(diagnostic) => problems.push(diagnostic),
+    }
     if !problems.is_empty() {
         return Err(problems.sorted().into());
     }

@@ -14,6 +14,22 @@ use include_dir::{include_dir, Dir, DirEntry};
 /// The built-in theme, read at compile time.
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
 
+/// All text of the built-in theme (templates, static files, edge templates).
+///
+/// The leak guard counts it as public: a private slug like `hidden` that is also an HTML
+/// attribute of vitrine's own templates identifies nothing. A site theme's own text is **not**
+/// included, so a theme that names a private dataset is still caught.
+pub fn builtin_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        builtin_files(&BUILTIN)
+            .into_iter()
+            .filter_map(|f| f.contents_utf8())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 /// Where a theme file came from, for error messages that point at it.
 #[derive(Debug, Clone)]
 enum Origin {

@@ -167,6 +167,17 @@ fn hostile_files_are_refused_with_the_dataset_named() {
     png.extend(200_000u32.to_be_bytes());
     png.extend([8, 0, 0, 0, 0]);
     png.extend(crc32(&png[12..]).to_be_bytes());
+    // One tiny IDAT (a stored zlib block holding one filter byte) and IEND, so decoders
+    // that read up to the first image data see a complete, well-formed file.
+    let zlib = [0x78, 0x01, 0x01, 0x01, 0x00, 0xfe, 0xff, 0x00, 0x00, 0x01, 0x00, 0x01];
+    let mut idat = b"IDAT".to_vec();
+    idat.extend(zlib);
+    png.extend((zlib.len() as u32).to_be_bytes());
+    png.extend(&idat);
+    png.extend(crc32(&idat).to_be_bytes());
+    png.extend(0u32.to_be_bytes());
+    png.extend(b"IEND");
+    png.extend(crc32(b"IEND").to_be_bytes());
     fs::write(ds.join("thumb.png"), &png).unwrap();
     // A symlink out of the dataset folder.
     let outside = root.join("outside.png");

@@ -93,8 +93,11 @@ fn ten_thousand_small_datasets_build_in_bounded_memory() {
     let root = tmp.path().join("site");
     fs::create_dir_all(root.join("content")).unwrap();
     fs::write(root.join("content/site.yaml"), "title: Many\nbase_url: https://many.example.org\nviewer:\n  pyramids: false\n").unwrap();
-    let png = small_png(5, 24);
-    for i in 0..10_000 {
+    for i in 0..10_000u32 {
+        // Each image distinct: a private image reused as a public one would (rightly) fail.
+        let img = image::GrayImage::from_fn(24, 24, |x, y| image::Luma([(i >> ((x + y) % 2 * 8)) as u8 ^ (x * 9 + y) as u8]));
+        let mut png = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
         let visibility = if i % 5 == 0 { "private" } else { "public" };
         write_dataset(
             &root,
