@@ -160,14 +160,17 @@ def main():
         try:
             events = Events(port)
             time.sleep(0.3)
-            target = os.path.join(root, "content", "datasets", "set-0042", "dataset.yaml")
+            # Two public datasets (every tenth one is private) from the middle of the site.
+            edited, pictured = (args.datasets // 2) | 1, (args.datasets // 3) | 1
+            folder = os.path.join(root, "content", "datasets")
+            target = os.path.join(folder, f"set-{edited:04d}", "dataset.yaml")
             edits = measure(
                 events,
                 args.edits,
-                lambda i: save_by_rename(target, descriptor(42, f"edit {i}").encode()),
+                lambda i: save_by_rename(target, descriptor(edited, f"edit {i}").encode()),
             )
             images = [png_gray(2048, 2048, 10_000 + i) for i in range(args.images)]
-            thumb = os.path.join(root, "content", "datasets", "set-0007", "thumb.png")
+            thumb = os.path.join(folder, f"set-{pictured:04d}", "thumb.png")
             image_times = measure(events, args.images, lambda i: save_by_rename(thumb, images[i]))
         finally:
             serve.send_signal(2)
