@@ -97,6 +97,15 @@ export async function check(c, res, site) {
   return bad;
 }
 
+// No byte of the site's signing key may reach the module: not as hex, base64 or base64url.
+export function leaks(source) {
+  const seed = data.signing_seed_for_leak_tests;
+  const bytes = Uint8Array.from(seed.match(/../g), (x) => parseInt(x, 16));
+  const b64 = btoa(String.fromCharCode(...bytes));
+  const spellings = [seed, seed.toUpperCase(), b64.slice(0, 40), b64.slice(0, 40).replace(/\+/g, "-").replace(/\//g, "_")];
+  return spellings.filter((s) => source.includes(s)).map((s) => `the module contains the signing key as ${s}`);
+}
+
 // Runs named checks, prints failures and the closing `N passed, N failed` line, and sets the exit code.
 export function report(results) {
   let passed = 0, failed = 0;

@@ -4,7 +4,7 @@
 // and token vector through the worker's own verifier inside workerd.
 // Usage: deno run -A tests/edge/workerd-gate.js SITE_DIR   (SITE_DIR holds _worker.js)
 
-import { cases, check, data, report, repo } from "./cases.js";
+import { cases, check, data, leaks, report, repo } from "./cases.js";
 import { ed25519Vectors } from "./vectors.js";
 import { tokenCases } from "./token-vectors.js";
 import { startWorkerd } from "./workerd.js";
@@ -23,6 +23,8 @@ const results = [];
 try {
   const bundled = JSON.parse(source.match(/^const D ?= ?(.*?), ?PAGES ?=/m)[1]);
   results.push(["bundled site data matches gate-cases.json", JSON.stringify({ ...bundled, serial: undefined }) === JSON.stringify({ ...data.site, serial: undefined }) ? [] : [`module data ${JSON.stringify(bundled)}`]]);
+
+  results.push(["no byte of the signing key in the worker", leaks(source)]);
 
   for (const c of cases) {
     const headers = { Host: c.localhost ? "localhost" : "gate.test", "x-test-now": String(c.now) };

@@ -233,3 +233,72 @@ fn a_user_theme_overrides_edge_templates_file_by_file() {
     let err = edge::render_edge_module(Edge::Netlify, &sources, &data, &missing).unwrap_err();
     assert!(err.to_string().contains("`revoked`"), "{err}");
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_build_writes_the_gate_its_hosting_runs_and_no_key_byte() {
+    let seed_hex = cases_file()["signing_seed_for_leak_tests"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let seed: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&seed_hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    for hosting in ["netlify", "cloudflare", "static"] {
+        let (_tmp, root) = crate::common::fixture("sites/gate");
+        let yaml = root.join("content/site.yaml");
+        let text = std::fs::read_to_string(&yaml)
+            .unwrap()
+            .replace("hosting: netlify", &format!("hosting: {hosting}"));
+        std::fs::write(&yaml, text).unwrap();
+        let out = crate::common::vitrine(&root, &["build"]);
+        assert!(
+            out.status.success(),
+            "{hosting}: {}",
+            crate::common::text(&out)
+        );
+        let netlify = root.join(edge::NETLIFY_MODULE);
+        let worker = root.join("public").join(edge::CLOUDFLARE_WORKER);
+        assert_eq!(
+            netlify.is_file(),
+            hosting == "netlify",
+            "{hosting}: {}",
+            netlify.display()
+        );
+        assert_eq!(
+            worker.is_file(),
+            hosting == "cloudflare",
+            "{hosting}: {}",
+            worker.display()
+        );
+        assert_eq!(
+            root.join("public/private").exists(),
+            hosting != "static",
+            "{hosting}: private/"
+        );
+        let mut written = files_under(&root.join("public"));
+        written.extend(netlify.is_file().then_some(netlify));
+        for file in written {
+            let bytes = std::fs::read(&file).unwrap();
+            let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+            assert!(
+                !bytes.windows(32).any(|w| w == seed.as_slice()) && !text.contains(&seed_hex),
+                "{hosting}: {} holds the signing key",
+                file.display()
+            );
+        }
+    }
+}
