@@ -796,6 +796,12 @@ fn gate_bypass_spellings_never_open_a_private_file() {
             }
         }
     }
+    // A 100 kB cookie header is refused like any bad token, and the server carries on.
+    let huge = format!("vitrine_d={}", "A".repeat(100_000));
+    let refused = serve.request("GET", "/private/closed-retina/", &[("Cookie", &huge)]);
+    assert_eq!(refused.status, 403);
+    assert_eq!(serve.get("/").status, 200);
+
     // A dataset's cookie opens no other dataset.
     let other = serve.request("GET", "/private/other-set/", &[("Cookie", &cookie)]);
     assert_eq!(
