@@ -3,9 +3,9 @@
 //!
 //! This module owns the preview only: it never writes into `public/` or the sources, and it
 //! never decides about a share link itself: every request goes through [`crate::share::gate`].
-//! The pieces: [`watch`] turns file events into kinds of change, the rebuild loop here runs
-//! one build at a time and tells the tabs through [`live`], [`http`] answers requests from the
-//! last good output with [`files`] keeping them inside it.
+//! The pieces: `watch` turns file events into kinds of change, the rebuild loop here runs
+//! one build at a time and tells the tabs through `live`, `http` answers requests from the
+//! last good output with `files` keeping them inside it.
 
 mod files;
 mod http;
