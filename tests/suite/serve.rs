@@ -254,8 +254,7 @@ impl Events {
                 }
             }
         });
-        // The stream is registered once its head is out; give the server a moment to list it.
-        std::thread::sleep(Duration::from_millis(100));
+        // The server lists a stream before it writes the head, so from here no event is missed.
         Events { events }
     }
 
