@@ -469,3 +469,123 @@ fn mutated_links_never_verify() {
         failures.join("\n")
     );
 }
+
+/// The revocation list `vitrine build` publishes, checked with the verifier crate.
+fn published_list(site: &Site) -> (u64, Vec<String>) {
+    let out = site.run(&["build"]);
+    assert!(out.status.success(), "build failed\n{}", text(&out));
+    let json: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(site.root.join("public/share/revocations.json")).unwrap(),
+    )
+    .unwrap();
+    let hex8 = |s: &str| -> [u8; 8] {
+        std::array::from_fn(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+    };
+    let ids: Vec<String> = json["revoked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let raw: Vec<[u8; 8]> = ids.iter().map(|s| hex8(s)).collect();
+    let kid: [u8; 4] = std::array::from_fn(|i| {
+        u8::from_str_radix(&json["kid"].as_str().unwrap()[2 * i..2 * i + 2], 16).unwrap()
+    });
+    let sig = json["signature"].as_str().unwrap();
+    let signature: [u8; 64] =
+        std::array::from_fn(|i| u8::from_str_radix(&sig[2 * i..2 * i + 2], 16).unwrap());
+    let yaml = fs::read_to_string(site.root.join("content/site.yaml")).unwrap();
+    let keys: Vec<([u8; 4], [u8; 32])> = yaml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("public_key: "))
+        .map(|pk| {
+            let pk = pk.trim_matches('"');
+            let pk: [u8; 32] =
+                std::array::from_fn(|i| u8::from_str_radix(&pk[2 * i..2 * i + 2], 16).unwrap());
+            (vitrine_verify::kid_of(&pk), pk)
+        })
+        .collect();
+    let list = vitrine_verify::UntrustedRevocationList {
+        serial: json["serial"].as_u64().unwrap(),
+        issued: json["issued"].as_u64().unwrap(),
+        revoked: &raw,
+        signer: Some(vitrine_verify::Signer { kid, signature }),
+    };
+    let verified = list
+        .verify(keys.as_slice())
+        .unwrap_or_else(|e| panic!("published list does not verify: {e}\n{json}"));
+    (verified.serial(), ids)
+}
+
+#[test]
+fn build_publishes_the_signed_revocation_list() {
+    let site = Site::new();
+    site.share(&["cortex-l4", "--label", "kept"]);
+    let link = site.share(&["cortex-l4", "--label", "gone"]);
+    assert_eq!(published_list(&site), (1, vec![]));
+    assert!(site.run(&["revoke", "gone"]).status.success());
+    let gone = ids(&site.ledger())[1].clone();
+    assert_eq!(published_list(&site), (2, vec![gone]));
+    // The edge module carries the same list, and never the key.
+    let edge = fs::read_to_string(
+        site.root
+            .join(".netlify/v1/edge-functions/vitrine-share.js"),
+    )
+    .unwrap();
+    assert!(
+        edge.contains(&ids(&site.ledger())[1]),
+        "the edge module misses the revoked id"
+    );
+    let key_file = fs::read_to_string(site.key_dir().join(format!("{}.key", site.kid))).unwrap();
+    let body: String = key_file
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    assert!(
+        !edge.contains(&body),
+        "the private key reached the edge module"
+    );
+    assert!(verify_at(&site, &link, "2026-12-01T00:00:00Z")
+        .1
+        .starts_with("revoked:"));
+}
+
+#[test]
+fn key_rotation_re_signs_the_list_and_orphans_only_old_links() {
+    let site = Site::new();
+    let old_link = site.share(&["cortex-l4", "--label", "old"]);
+    let new_kid = stdout(&site.run(&["keygen"])).trim().to_string();
+    let new_link = site.share(&["cortex-l4", "--label", "new"]);
+    assert!(
+        site.ledger().contains(&format!("kid: \"{new_kid}\"")),
+        "the newest key signs new links"
+    );
+    // Step 3 of the rotation: drop the old key from site.yaml.
+    let yaml_path = site.root.join("content/site.yaml");
+    let yaml = fs::read_to_string(&yaml_path).unwrap();
+    let lines: Vec<&str> = yaml.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains(&format!("kid: \"{}\"", site.kid)))
+        .unwrap();
+    let kept: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != at && *i != at + 1)
+        .map(|(_, l)| *l)
+        .collect();
+    fs::write(&yaml_path, kept.join("\n") + "\n").unwrap();
+    let out = site.run(&["build"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a list signed by a removed key must not be published\n{}",
+        text(&out)
+    );
+    assert!(stderr(&out).contains("revoke --resign"), "{}", text(&out));
+    assert!(site.run(&["revoke", "--resign"]).status.success());
+    let (serial, _) = published_list(&site);
+    assert!(serial >= 2);
+    assert!(stdout(&site.run(&["verify", &old_link])).starts_with("unknown-key:"));
+    assert!(site.run(&["verify", &new_link]).status.success());
+}
