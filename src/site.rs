@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::content::{self, Content, Dataset, Hosting};
 use crate::media::{self, Derived, MediaJob, MediaSettings};
-use crate::output::edge::{self, Edge};
+use crate::output::edge;
 use crate::output::{self, leak::Needle, Files, LeakGuard, Manifest, PrivateItem, Source};
 use crate::render::{self, MediaIndex, RenderOptions, Theme};
 use crate::share::gate::GateData;
@@ -25,6 +25,9 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Draw a progress bar for long image work when stderr is a terminal.
     pub progress: bool,
+    /// A preview for `vitrine serve`: update the output in place (fast, not crash-atomic) and
+    /// leave `ROOT/.netlify/` alone, so a parallel `vitrine build` owns it.
+    pub preview: bool,
 }
 
 /// What a build did.
@@ -77,90 +80,92 @@ impl Site {
             content.config.base_url = url.trim_end_matches('/').to_string();
         }
         let theme = Theme::load(&self.root, content.config.theme.as_deref())?;
-        let themes_dir = self.root.join("themes");
-        let content_dir = self.root.join("content");
-        let mut key_dirs: Vec<&Path> = vec![&content_dir, &themes_dir];
-        if opts.out.is_dir() {
-            key_dirs.push(&opts.out);
-        }
-        output::check_no_private_keys(&self.root, &key_dirs)?;
-
-        let hosting = content.config.hosting;
-        let include_private = hosting.has_gate();
-        let skipped_private: Vec<String> = if include_private {
-            Vec::new()
-        } else {
-            content.datasets.iter().filter(|d| !d.is_public()).map(|d| d.slug.clone()).collect()
-        };
-
+        let include_private = content.config.hosting.has_gate();
         let media = self.derive_media(&content, include_private, opts.progress)?;
-        let render_opts = RenderOptions {
-            base_url: content.config.base_url.clone(),
-            include_private,
-            pyramids: content.config.pyramids,
-        };
-        let pages = render::render_site(&content, &media, &theme, &render_opts)?;
+        let (files, gate) = self.assemble(&content, &theme, &media, include_private)?;
 
-        let mut files = Files::new();
-        for page in pages {
-            files.insert(page.path, Source::Bytes(page.body));
-        }
-        for (path, bytes) in theme.static_files() {
-            files.entry(path.clone()).or_insert_with(|| Source::Bytes(bytes.to_vec()));
-        }
-        place_media(&content, &media, include_private, &mut files);
-        for (path, source) in render::annotation::annotation_files(&content, &render_opts) {
-            files.insert(path, Source::File(source));
-        }
-
-        let ledger = Ledger::load(&self.root).map_err(|d| content::Diagnostics(vec![d]))?;
-        let revocations = share::revocations::verified(&ledger, &content.config.keys)?;
-        let gate = GateData::from_site(&content, &revocations)?;
-        files.insert(
-            "share/revocations.json".to_string(),
-            Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
-        );
-        let netlify_module = match hosting {
-            Hosting::Static => None,
-            Hosting::Netlify => Some(self.edge_module(&content, &theme, &gate, Edge::Netlify)?),
-            Hosting::Cloudflare => {
-                let worker = self.edge_module(&content, &theme, &gate, Edge::Cloudflare)?;
-                files.insert(edge::CLOUDFLARE_WORKER.to_string(), Source::Bytes(worker.into_bytes()));
-                None
-            }
-        };
-
-        let guard = leak_guard(&content, &media)?;
-        let leaks = guard.check(&files);
+        let leaks = leak_guard(&content, &media)?.check(&files);
         if !leaks.is_empty() {
             bail!("leak guard: the build would publish private items, so nothing was written:\n  {}", leaks.join("\n  "));
         }
-
-        // One build of an output at a time, across processes: a second `vitrine build` (or a
-        // `serve` rebuild) waits here instead of racing for the swap.
-        let lock = self.lock_output(&opts.out)?;
-        output::remove_stale_staging(&opts.out);
-        let previous = match self.manifests.get(&opts.out) {
-            Some(m) => m.clone(),
-            None => load_manifest(&self.manifest_path(&opts.out)),
+        let netlify_module = match (content.config.hosting, opts.preview) {
+            (Hosting::Netlify, false) => Some(self.edge_module(&content, &theme, &gate)?),
+            _ => None,
         };
-        let (manifest, changed) = output::write_atomically(&opts.out, &files, &previous)?;
-        if !changed.is_empty() {
-            save_manifest(&self.manifest_path(&opts.out), &manifest);
+        let changed = self.publish(opts, &files)?;
+        if !opts.preview {
+            self.place_netlify_module(netlify_module.as_deref())?;
         }
-        self.manifests.insert(opts.out.clone(), manifest);
-        self.place_netlify_module(netlify_module.as_deref())?;
-        drop(lock);
 
+        let private = content.datasets.iter().filter(|d| !d.is_public()).map(|d| d.slug.clone());
+        let (private_built, skipped_private) = if include_private { (private.count(), Vec::new()) } else { (0, private.collect()) };
         Ok(BuildReport {
             files: files.len(),
             public_datasets: content.datasets.iter().filter(|d| d.is_public()).count(),
-            private_datasets: if include_private { content.datasets.iter().filter(|d| !d.is_public()).count() } else { 0 },
+            private_datasets: private_built,
             skipped_private,
             changed,
             gate,
             elapsed: started.elapsed(),
         })
+    }
+
+    /// Everything the output will hold: pages, static files, media, annotation originals, the
+    /// revocation list and, on Cloudflare, the worker; plus the data the gates need.
+    fn assemble(&self, content: &Content, theme: &Theme, media: &MediaIndex, include_private: bool) -> Result<(Files, GateData)> {
+        let render_opts = RenderOptions {
+            base_url: content.config.base_url.clone(),
+            include_private,
+            pyramids: content.config.pyramids,
+        };
+        let mut files = Files::new();
+        for page in render::render_site(content, media, theme, &render_opts)? {
+            files.insert(page.path, Source::Bytes(page.body));
+        }
+        for (path, bytes) in theme.static_files() {
+            files.entry(path.clone()).or_insert_with(|| Source::Bytes(bytes.to_vec()));
+        }
+        place_media(content, media, include_private, &mut files);
+        for (path, source) in render::annotation::annotation_files(content, &render_opts) {
+            files.insert(path, Source::File(source));
+        }
+
+        let ledger = Ledger::load(&self.root).map_err(|d| content::Diagnostics(vec![d]))?;
+        let revocations = share::revocations::verified(&ledger, &content.config.keys)?;
+        let gate = GateData::from_site(content, &revocations)?;
+        let list = share::revocations::revocations_json(&ledger);
+        files.insert("share/revocations.json".to_string(), Source::Bytes(list.into_bytes()));
+        if content.config.hosting == Hosting::Cloudflare {
+            let worker = self.edge_module(content, theme, &gate)?;
+            files.insert(edge::CLOUDFLARE_WORKER.to_string(), Source::Bytes(worker.into_bytes()));
+        }
+        Ok((files, gate))
+    }
+
+    /// Writes `files` to the output under the output's lock, after the secrets check: atomically
+    /// for builds, in place for previews. Returns the output paths that changed.
+    fn publish(&mut self, opts: &BuildOptions, files: &Files) -> Result<Vec<String>> {
+        // One build of an output at a time, across processes: a second `vitrine build` (or a
+        // `serve` rebuild) waits here instead of racing for the swap.
+        let lock = self.lock_output(&opts.out)?;
+        let previous = match self.manifests.get(&opts.out) {
+            Some(m) => m.clone(),
+            None => load_manifest(&self.manifest_path(&opts.out)),
+        };
+        let (content_dir, themes_dir) = (self.root.join("content"), self.root.join("themes"));
+        output::check_no_private_keys(&self.root, &[&content_dir, &themes_dir], &opts.out, &previous, files)?;
+        let (manifest, changed) = if opts.preview {
+            output::update_in_place(&opts.out, files, &previous)?
+        } else {
+            output::remove_stale_staging(&opts.out);
+            output::write_atomically(&opts.out, files, &previous)?
+        };
+        if !changed.is_empty() {
+            save_manifest(&self.manifest_path(&opts.out), &manifest);
+        }
+        self.manifests.insert(opts.out.clone(), manifest);
+        drop(lock);
+        Ok(changed)
     }
 
     /// Derives every image of the built datasets (cached by content hash), reporting every
@@ -201,9 +206,9 @@ impl Site {
         Ok(index)
     }
 
-    /// Renders one edge module: the theme's gate templates filled with the site's public keys,
-    /// revocations, published slugs and refusal pages.
-    fn edge_module(&self, content: &Content, theme: &Theme, gate: &GateData, which: Edge) -> Result<String> {
+    /// Renders the edge module of the site's hosting: the theme's gate templates filled with the
+    /// site's public keys, revocations, published slugs and refusal pages.
+    fn edge_module(&self, content: &Content, theme: &Theme, gate: &GateData) -> Result<String> {
         let base_url = &content.config.base_url;
         let site = serde_json::json!({
             "title": content.config.title,
@@ -211,8 +216,8 @@ impl Site {
             "description_html": render::markdown::to_html(&content.config.description),
             "hosting": content.config.hosting,
         });
-        let pages = edge::render_gate_pages(theme, &site, &render::base_path(base_url))?;
-        edge::render_edge_module(which, &edge::EdgeSources::from_theme(theme)?, gate, &pages)
+        let module = edge::render_for_hosting(content.config.hosting, theme, &site, &render::base_path(base_url), gate)?;
+        Ok(module.map(|(_, text)| text).unwrap_or_default())
     }
 
     /// Writes (or, when the site is not on Netlify, removes) the Netlify edge function, which

@@ -20,7 +20,7 @@ pub struct Args {
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let out = args.out.unwrap_or_else(|| default_out(root));
     let mut site = Site::new(root);
-    let report = site.build(&BuildOptions { out: out.clone(), base_url: args.base_url, progress: true })?;
+    let report = site.build(&BuildOptions { out: out.clone(), base_url: args.base_url, progress: true, preview: false })?;
     if !report.skipped_private.is_empty() {
         eprintln!(
             "note: {} private dataset{} not built ({}): `hosting: static` has no gate to keep them private; \

@@ -80,6 +80,46 @@ pub fn write_atomically(out: &Path, files: &Files, previous: &Manifest) -> Resul
     Ok((manifest, changed))
 }
 
+/// Brings `out` to exactly `files` by touching only what changed since `previous`: each
+/// changed file is replaced by an atomic rename, removed files are deleted. For previews
+/// (`vitrine serve`), where speed matters and no one deploys the folder: a crash mid-way can
+/// leave a mix of old and new files, which the next update repairs.
+pub fn update_in_place(out: &Path, files: &Files, previous: &Manifest) -> Result<(Manifest, Vec<String>)> {
+    let manifest: Manifest = files.par_iter().map(|(path, source)| (path.clone(), fingerprint(source))).collect();
+    if previous.is_empty() && out.exists() {
+        // Nothing is known about what is there: start from an empty folder.
+        fs::remove_dir_all(out).with_context(|| format!("clearing `{}`", out.display()))?;
+    }
+    let changed = diff(previous, &manifest);
+    changed.par_iter().try_for_each(|path| -> Result<()> {
+        let dest = out.join(path);
+        match files.get(path) {
+            Some(source) => {
+                let dir = dest.parent().context("output files live in the output folder")?;
+                fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+                let tmp = dir.join(format!(".{}.tmp", dest.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
+                let _ = fs::remove_file(&tmp);
+                match source {
+                    Source::Bytes(bytes) => write_file(&tmp, bytes),
+                    Source::File(src) => link_or_copy(src, &tmp),
+                }
+                .and_then(|()| fs::rename(&tmp, &dest))
+                .with_context(|| format!("writing `{}`", dest.display()))
+            }
+            None => match fs::remove_file(&dest) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e).with_context(|| format!("removing `{}`", dest.display())),
+            },
+        }
+    })?;
+    for path in changed.iter().filter(|p| !files.contains_key(*p)) {
+        let mut dir = out.join(path);
+        while dir.pop() && dir != out && fs::remove_dir(&dir).is_ok() {}
+    }
+    Ok((manifest, changed))
+}
+
 /// Writes a file outside the output folder (the Netlify edge module) atomically.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("a file path has a parent")?;
@@ -207,6 +247,14 @@ mod tests {
 
         let (_, changed) = write_atomically(&out, &files, &m2).unwrap();
         assert!(changed.is_empty());
+
+        files.insert("deep/er/new.txt".into(), bytes("new"));
+        let (m3, changed) = update_in_place(&out, &files, &m2).unwrap();
+        assert_eq!(changed, ["deep/er/new.txt"]);
+        files.remove("deep/er/new.txt");
+        let (_, changed) = update_in_place(&out, &files, &m3).unwrap();
+        assert_eq!(changed, ["deep/er/new.txt"]);
+        assert!(!out.join("deep").exists(), "emptied folders are removed");
         let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(leftovers, [std::ffi::OsString::from("public")]);
     }

@@ -193,6 +193,7 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
         out: out.clone(),
         base_url: Some(url.clone()),
         progress: false,
+        preview: true,
     };
     let mut rebuilder = Rebuilder {
         site: Site::new(&root),
