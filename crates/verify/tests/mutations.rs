@@ -9,7 +9,10 @@ use vitrine_verify::{base62, kid_of, Scope, TokenFields, UntrustedToken};
 
 const NOW: u64 = 1_764_000_000;
 
-fn issued() -> (String, [([u8; 4], [u8; 32]); 1]) {
+/// The site's one key, as `(kid, public key)`.
+type Keys = [([u8; 4], [u8; 32]); 1];
+
+fn issued() -> (String, Keys) {
     let key = SigningKey::from_bytes(&[42; 32]);
     let public = key.verifying_key().to_bytes();
     let fields = TokenFields {
