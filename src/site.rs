@@ -58,7 +58,10 @@ pub struct Site {
 impl Site {
     /// A site rooted at `root` (the folder holding `content/`).
     pub fn new(root: &Path) -> Site {
-        Site { root: root.to_path_buf(), manifests: HashMap::new() }
+        Site {
+            root: root.to_path_buf(),
+            manifests: HashMap::new(),
+        }
     }
 
     /// The site folder.
@@ -86,7 +89,10 @@ impl Site {
 
         let leaks = leak_guard(&content, &media)?.check(&files);
         if !leaks.is_empty() {
-            bail!("leak guard: the build would publish private items, so nothing was written:\n  {}", leaks.join("\n  "));
+            bail!(
+                "leak guard: the build would publish private items, so nothing was written:\n  {}",
+                leaks.join("\n  ")
+            );
         }
         let netlify_module = match (content.config.hosting, opts.preview) {
             (Hosting::Netlify, false) => Some(self.edge_module(&content, &theme, &gate)?),
@@ -97,8 +103,16 @@ impl Site {
             self.place_netlify_module(netlify_module.as_deref())?;
         }
 
-        let private = content.datasets.iter().filter(|d| !d.is_public()).map(|d| d.slug.clone());
-        let (private_built, skipped_private) = if include_private { (private.count(), Vec::new()) } else { (0, private.collect()) };
+        let private = content
+            .datasets
+            .iter()
+            .filter(|d| !d.is_public())
+            .map(|d| d.slug.clone());
+        let (private_built, skipped_private) = if include_private {
+            (private.count(), Vec::new())
+        } else {
+            (0, private.collect())
+        };
         Ok(BuildReport {
             files: files.len(),
             public_datasets: content.datasets.iter().filter(|d| d.is_public()).count(),
@@ -112,7 +126,13 @@ impl Site {
 
     /// Everything the output will hold: pages, static files, media, annotation originals, the
     /// revocation list and, on Cloudflare, the worker; plus the data the gates need.
-    fn assemble(&self, content: &Content, theme: &Theme, media: &MediaIndex, include_private: bool) -> Result<(Files, GateData)> {
+    fn assemble(
+        &self,
+        content: &Content,
+        theme: &Theme,
+        media: &MediaIndex,
+        include_private: bool,
+    ) -> Result<(Files, GateData)> {
         let render_opts = RenderOptions {
             base_url: content.config.base_url.clone(),
             include_private,
@@ -123,7 +143,9 @@ impl Site {
             files.insert(page.path, Source::Bytes(page.body));
         }
         for (path, bytes) in theme.static_files() {
-            files.entry(path.clone()).or_insert_with(|| Source::Bytes(bytes.to_vec()));
+            files
+                .entry(path.clone())
+                .or_insert_with(|| Source::Bytes(bytes.to_vec()));
         }
         place_media(content, media, include_private, &mut files);
         for (path, source) in render::annotation::annotation_files(content, &render_opts) {
@@ -134,10 +156,16 @@ impl Site {
         let revocations = share::revocations::verified(&ledger, &content.config.keys)?;
         let gate = GateData::from_site(content, &revocations)?;
         let list = share::revocations::revocations_json(&ledger);
-        files.insert("share/revocations.json".to_string(), Source::Bytes(list.into_bytes()));
+        files.insert(
+            "share/revocations.json".to_string(),
+            Source::Bytes(list.into_bytes()),
+        );
         if content.config.hosting == Hosting::Cloudflare {
             let worker = self.edge_module(content, theme, &gate)?;
-            files.insert(edge::CLOUDFLARE_WORKER.to_string(), Source::Bytes(worker.into_bytes()));
+            files.insert(
+                edge::CLOUDFLARE_WORKER.to_string(),
+                Source::Bytes(worker.into_bytes()),
+            );
         }
         Ok((files, gate))
     }
@@ -153,7 +181,13 @@ impl Site {
             None => load_manifest(&self.manifest_path(&opts.out)),
         };
         let (content_dir, themes_dir) = (self.root.join("content"), self.root.join("themes"));
-        output::check_no_private_keys(&self.root, &[&content_dir, &themes_dir], &opts.out, &previous, files)?;
+        output::check_no_private_keys(
+            &self.root,
+            &[&content_dir, &themes_dir],
+            &opts.out,
+            &previous,
+            files,
+        )?;
         let (manifest, changed) = if opts.preview {
             output::update_in_place(&opts.out, files, &previous)?
         } else {
@@ -170,15 +204,30 @@ impl Site {
 
     /// Derives every image of the built datasets (cached by content hash), reporting every
     /// failing image at once, each under its dataset's descriptor.
-    fn derive_media(&self, content: &Content, include_private: bool, progress: bool) -> Result<MediaIndex> {
+    fn derive_media(
+        &self,
+        content: &Content,
+        include_private: bool,
+        progress: bool,
+    ) -> Result<MediaIndex> {
         let settings = media_settings(&self.root, content);
         let mut jobs = Vec::new();
         let mut owners = Vec::new();
-        for d in content.datasets.iter().filter(|d| include_private || d.is_public()) {
-            jobs.push(MediaJob { source: d.thumbnail.clone(), pyramid: d.images.is_empty() });
+        for d in content
+            .datasets
+            .iter()
+            .filter(|d| include_private || d.is_public())
+        {
+            jobs.push(MediaJob {
+                source: d.thumbnail.clone(),
+                pyramid: d.images.is_empty(),
+            });
             owners.push(d);
             for image in &d.images {
-                jobs.push(MediaJob { source: image.clone(), pyramid: true });
+                jobs.push(MediaJob {
+                    source: image.clone(),
+                    pyramid: true,
+                });
                 owners.push(d);
             }
         }
@@ -189,14 +238,19 @@ impl Site {
             match result {
                 Ok(derived) => {
                     // A thumbnail that is also a viewer image keeps the variant with a pyramid.
-                    let keep = index.get(&job.source).is_some_and(|d: &Derived| d.pyramid.is_some());
+                    let keep = index
+                        .get(&job.source)
+                        .is_some_and(|d: &Derived| d.pyramid.is_some());
                     if !keep {
                         index.insert(job.source, derived);
                     }
                 }
                 Err(err) => problems.push(
-                    content::Diagnostic::new(owner.descriptor.clone(), format!("dataset '{}': {err}", owner.slug))
-                        .relative_to(&self.root),
+                    content::Diagnostic::new(
+                        owner.descriptor.clone(),
+                        format!("dataset '{}': {err}", owner.slug),
+                    )
+                    .relative_to(&self.root),
                 ),
             }
         }
@@ -216,7 +270,13 @@ impl Site {
             "description_html": render::markdown::to_html(&content.config.description),
             "hosting": content.config.hosting,
         });
-        let module = edge::render_for_hosting(content.config.hosting, theme, &site, &render::base_path(base_url), gate)?;
+        let module = edge::render_for_hosting(
+            content.config.hosting,
+            theme,
+            &site,
+            &render::base_path(base_url),
+            gate,
+        )?;
         Ok(module.map(|(_, text)| text).unwrap_or_default())
     }
 
@@ -225,14 +285,12 @@ impl Site {
     fn place_netlify_module(&self, module: Option<&str>) -> Result<()> {
         let path = self.root.join(edge::NETLIFY_MODULE);
         match module {
-            Some(text) => {
-                if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
-                    output::write_file_atomically(&path, text.as_bytes())?;
-                }
+            Some(text) if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) => {
+                output::write_file_atomically(&path, text.as_bytes())?;
             }
-            None if path.is_file() => {
-                std::fs::remove_file(&path).with_context(|| format!("removing the stale `{}`", path.display()))?
-            }
+            Some(_) => {}
+            None if path.is_file() => std::fs::remove_file(&path)
+                .with_context(|| format!("removing the stale `{}`", path.display()))?,
             None => {}
         }
         Ok(())
@@ -242,8 +300,10 @@ impl Site {
         let path = self.manifest_path(out).with_extension("lock");
         std::fs::create_dir_all(path.parent().expect("the lock lives in the cache"))
             .with_context(|| format!("creating `{}`", self.cache_dir().display()))?;
-        let file = std::fs::File::create(&path).with_context(|| format!("creating `{}`", path.display()))?;
-        file.lock().with_context(|| format!("locking `{}`", path.display()))?;
+        let file = std::fs::File::create(&path)
+            .with_context(|| format!("creating `{}`", path.display()))?;
+        file.lock()
+            .with_context(|| format!("locking `{}`", path.display()))?;
         Ok(file)
     }
 
@@ -266,22 +326,36 @@ pub fn media_settings(root: &Path, content: &Content) -> MediaSettings {
 
 /// Links every derived file of every built dataset into its media folder.
 fn place_media(content: &Content, media: &MediaIndex, include_private: bool, files: &mut Files) {
-    for d in content.datasets.iter().filter(|d| include_private || d.is_public()) {
+    for d in content
+        .datasets
+        .iter()
+        .filter(|d| include_private || d.is_public())
+    {
         for source in std::iter::once(&d.thumbnail).chain(&d.images) {
-            let Some(derived) = media.get(source) else { continue };
+            let Some(derived) = media.get(source) else {
+                continue;
+            };
             let dir = d.media_dir(&derived.hash);
             for r in &derived.thumbnails {
                 files.insert(format!("{dir}{}", r.name), Source::File(r.file.clone()));
             }
             if let Some(p) = &derived.pyramid {
-                for entry in walkdir::WalkDir::new(&p.dir).into_iter().filter_map(Result::ok) {
+                for entry in walkdir::WalkDir::new(&p.dir)
+                    .into_iter()
+                    .filter_map(Result::ok)
+                {
                     if !entry.file_type().is_file() {
                         continue;
                     }
-                    let Ok(rel) = entry.path().strip_prefix(&p.dir) else { continue };
+                    let Ok(rel) = entry.path().strip_prefix(&p.dir) else {
+                        continue;
+                    };
                     let rel = rel.to_string_lossy();
                     if rel == "tiles.dzi" || rel.starts_with("tiles_files") {
-                        files.insert(format!("{dir}{rel}"), Source::File(entry.path().to_path_buf()));
+                        files.insert(
+                            format!("{dir}{rel}"),
+                            Source::File(entry.path().to_path_buf()),
+                        );
                     }
                 }
             }
@@ -302,33 +376,60 @@ fn leak_guard(content: &Content, media: &MediaIndex) -> Result<LeakGuard> {
     for d in &content.datasets {
         let mut needles = Vec::new();
         if !d.is_public() {
-            needles.push(Needle { text: d.slug.clone(), kind: "slug", whole_word: true });
-            needles.push(Needle { text: d.display_name.clone(), kind: "display name", whole_word: true });
+            needles.push(Needle {
+                text: d.slug.clone(),
+                kind: "slug",
+                whole_word: true,
+            });
+            needles.push(Needle {
+                text: d.display_name.clone(),
+                kind: "display name",
+                whole_word: true,
+            });
             needles.extend(
                 distinctive_fragments(&d.description)
                     .into_iter()
-                    .map(|text| Needle { text, kind: "description", whole_word: false }),
+                    .map(|text| Needle {
+                        text,
+                        kind: "description",
+                        whole_word: false,
+                    }),
             );
             needles.extend(
                 d.tags
                     .iter()
                     .filter(|t| !public_tags.contains(*t))
-                    .map(|t| Needle { text: t.clone(), kind: "tag", whole_word: true }),
+                    .map(|t| Needle {
+                        text: t.clone(),
+                        kind: "tag",
+                        whole_word: true,
+                    }),
             );
             for source in std::iter::once(&d.thumbnail).chain(&d.images) {
                 let hash = match media.get(source) {
                     Some(derived) => derived.hash.clone(),
                     None => file_hash(source)?,
                 };
-                needles.push(Needle { text: hash, kind: "image (by content hash)", whole_word: false });
+                needles.push(Needle {
+                    text: hash,
+                    kind: "image (by content hash)",
+                    whole_word: false,
+                });
             }
-            items.push(PrivateItem { label: format!("private dataset '{}'", d.slug), needles });
+            items.push(PrivateItem {
+                label: format!("private dataset '{}'", d.slug),
+                needles,
+            });
         }
         for a in d.annotations.iter().filter(|a| !a.is_public_in(d)) {
             if d.is_public() {
                 items.push(PrivateItem {
                     label: format!("private annotation '{}' of dataset '{}'", a.id, d.slug),
-                    needles: vec![Needle { text: a.display_name.clone(), kind: "display name", whole_word: true }],
+                    needles: vec![Needle {
+                        text: a.display_name.clone(),
+                        kind: "display name",
+                        whole_word: true,
+                    }],
                 });
             }
         }
@@ -347,7 +448,10 @@ fn public_words(d: &Dataset) -> String {
         s.push_str(part);
         s.push('\n');
     }
-    for part in [&d.species, &d.region, &d.modality, &d.license].into_iter().flatten() {
+    for part in [&d.species, &d.region, &d.modality, &d.license]
+        .into_iter()
+        .flatten()
+    {
         s.push_str(part);
         s.push('\n');
     }
@@ -377,7 +481,10 @@ fn file_hash(path: &Path) -> Result<String> {
 }
 
 fn load_manifest(path: &Path) -> Manifest {
-    std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
 }
 
 fn save_manifest(path: &Path, manifest: &Manifest) {

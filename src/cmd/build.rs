@@ -20,7 +20,12 @@ pub struct Args {
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let out = args.out.unwrap_or_else(|| default_out(root));
     let mut site = Site::new(root);
-    let report = site.build(&BuildOptions { out: out.clone(), base_url: args.base_url, progress: true, preview: false })?;
+    let report = site.build(&BuildOptions {
+        out: out.clone(),
+        base_url: args.base_url,
+        progress: true,
+        preview: false,
+    })?;
     if !report.skipped_private.is_empty() {
         eprintln!(
             "note: {} private dataset{} not built ({}): `hosting: static` has no gate to keep them private; \
@@ -33,13 +38,21 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let what = if report.changed.is_empty() {
         "nothing changed".to_string()
     } else {
-        format!("{} file{} changed", report.changed.len(), if report.changed.len() == 1 { "" } else { "s" })
+        format!(
+            "{} file{} changed",
+            report.changed.len(),
+            if report.changed.len() == 1 { "" } else { "s" }
+        )
     };
     eprintln!(
         "Built {} public and {} private dataset{} into {} ({} files, {what}) in {:.2} s",
         report.public_datasets,
         report.private_datasets,
-        if report.private_datasets == 1 { "" } else { "s" },
+        if report.private_datasets == 1 {
+            ""
+        } else {
+            "s"
+        },
         out.display(),
         report.files,
         report.elapsed.as_secs_f64()

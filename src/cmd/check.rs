@@ -17,7 +17,10 @@ pub fn run(root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
     for d in &content.datasets {
         for image in std::iter::once(&d.thumbnail).chain(&d.images) {
             if let Err(err) = media::probe(image, content.config.images.max_pixels) {
-                problems.push(Diagnostic::new(&d.descriptor, format!("dataset '{}': {err}", d.slug)).relative_to(root));
+                problems.push(
+                    Diagnostic::new(&d.descriptor, format!("dataset '{}': {err}", d.slug))
+                        .relative_to(root),
+                );
             }
         }
     }

@@ -14,7 +14,10 @@ pub struct Args {
 
 const FILES: [(&str, &str); 4] = [
     ("content/site.yaml", include_str!("init/site.yaml")),
-    ("content/datasets/example-section/dataset.yaml", include_str!("init/dataset.yaml")),
+    (
+        "content/datasets/example-section/dataset.yaml",
+        include_str!("init/dataset.yaml"),
+    ),
     ("netlify.toml", include_str!("init/netlify.toml")),
     (".gitignore", include_str!("init/gitignore")),
 ];
@@ -23,21 +26,32 @@ const FILES: [(&str, &str); 4] = [
 pub fn run(_root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let dir = args.dir;
     if dir.join("content").exists() {
-        bail!("`{}` already holds a site (it has a content/ folder); choose an empty folder", dir.display());
+        bail!(
+            "`{}` already holds a site (it has a content/ folder); choose an empty folder",
+            dir.display()
+        );
     }
     for (rel, text) in FILES {
         let path = dir.join(rel);
         if path.exists() {
-            bail!("`{}` already exists; init writes into an empty folder only", path.display());
+            bail!(
+                "`{}` already exists; init writes into an empty folder only",
+                path.display()
+            );
         }
         std::fs::create_dir_all(path.parent().expect("scaffold files live in folders"))
             .with_context(|| format!("creating `{}`", dir.display()))?;
         std::fs::write(&path, text).with_context(|| format!("writing `{}`", path.display()))?;
     }
     let image = dir.join("content/datasets/example-section/section.png");
-    specimen(640, 480, 7).save(&image).with_context(|| format!("writing `{}`", image.display()))?;
+    specimen(640, 480, 7)
+        .save(&image)
+        .with_context(|| format!("writing `{}`", image.display()))?;
     println!("Created a vitrine site in {}", dir.display());
-    println!("Next: cd {} && vitrine build   (or `vitrine serve` to preview with live reload)", dir.display());
+    println!(
+        "Next: cd {} && vitrine build   (or `vitrine serve` to preview with live reload)",
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -52,10 +66,21 @@ fn specimen(width: u32, height: u32, seed: u64) -> image::GrayImage {
         rng
     };
     let cells: Vec<(f32, f32)> = (0..40)
-        .map(|_| ((next() % width as u64) as f32, (next() % height as u64) as f32))
+        .map(|_| {
+            (
+                (next() % width as u64) as f32,
+                (next() % height as u64) as f32,
+            )
+        })
         .collect();
     let vesicles: Vec<(f32, f32, f32)> = (0..120)
-        .map(|_| ((next() % width as u64) as f32, (next() % height as u64) as f32, 2.0 + (next() % 5) as f32))
+        .map(|_| {
+            (
+                (next() % width as u64) as f32,
+                (next() % height as u64) as f32,
+                2.0 + (next() % 5) as f32,
+            )
+        })
         .collect();
     image::GrayImage::from_fn(width, height, |x, y| {
         let (fx, fy) = (x as f32, y as f32);

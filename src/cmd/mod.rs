@@ -18,7 +18,10 @@ pub fn report(err: &anyhow::Error) {
     if let Some(diags) = err.downcast_ref::<Diagnostics>() {
         eprintln!("{diags}");
         let n = diags.0.len();
-        eprintln!("error: {n} problem{} found; nothing was written", if n == 1 { "" } else { "s" });
+        eprintln!(
+            "error: {n} problem{} found; nothing was written",
+            if n == 1 { "" } else { "s" }
+        );
     } else {
         eprintln!("error: {err:#}");
     }

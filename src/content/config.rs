@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use sha2::{Digest, Sha512};
 
 use super::yaml::{self, Fields};
 use super::{Diagnostic, Hosting, ImageSettings, PublicKeyEntry, SiteConfig};
@@ -54,13 +53,38 @@ struct RawImages {
     thumbnail_widths: Option<Vec<u32>>,
 }
 
-const KEY_FIELDS: Fields = Fields { names: &["kid", "public_key"], nested: &[] };
-const SHARING_FIELDS: Fields = Fields { names: &["keys", "default_expiry"], nested: &[("keys", &KEY_FIELDS)] };
-const VIEWER_FIELDS: Fields = Fields { names: &["pyramids"], nested: &[] };
-const IMAGES_FIELDS: Fields = Fields { names: &["max_megapixels", "thumbnail_widths"], nested: &[] };
+const KEY_FIELDS: Fields = Fields {
+    names: &["kid", "public_key"],
+    nested: &[],
+};
+const SHARING_FIELDS: Fields = Fields {
+    names: &["keys", "default_expiry"],
+    nested: &[("keys", &KEY_FIELDS)],
+};
+const VIEWER_FIELDS: Fields = Fields {
+    names: &["pyramids"],
+    nested: &[],
+};
+const IMAGES_FIELDS: Fields = Fields {
+    names: &["max_megapixels", "thumbnail_widths"],
+    nested: &[],
+};
 const SITE_FIELDS: Fields = Fields {
-    names: &["title", "base_url", "description", "theme", "hosting", "sharing", "viewer", "images"],
-    nested: &[("sharing", &SHARING_FIELDS), ("viewer", &VIEWER_FIELDS), ("images", &IMAGES_FIELDS)],
+    names: &[
+        "title",
+        "base_url",
+        "description",
+        "theme",
+        "hosting",
+        "sharing",
+        "viewer",
+        "images",
+    ],
+    nested: &[
+        ("sharing", &SHARING_FIELDS),
+        ("viewer", &VIEWER_FIELDS),
+        ("images", &IMAGES_FIELDS),
+    ],
 };
 
 /// Default pixel limit: 250 megapixels (a 16k × 16k image), far above any thumbnail source.
@@ -91,7 +115,12 @@ pub fn load_config(root: &Path) -> Result<SiteConfig, Vec<Diagnostic>> {
     }
     if raw.title.trim().is_empty() {
         let (l, c) = at("title");
-        problems.push(Diagnostic::at(&path, l, c, "title is empty; give the site a name"));
+        problems.push(Diagnostic::at(
+            &path,
+            l,
+            c,
+            "title is empty; give the site a name",
+        ));
     }
     if let Some(theme) = &raw.theme {
         if !is_slug(theme) {
@@ -107,26 +136,45 @@ pub fn load_config(root: &Path) -> Result<SiteConfig, Vec<Diagnostic>> {
     for key in &raw.sharing.keys {
         let (l, c) = locate_value(&text, &key.kid).unwrap_or_else(|| at("keys"));
         match parse_key(key) {
-            Ok(entry) if keys.iter().any(|k| k.kid == entry.kid) => {
-                problems.push(Diagnostic::at(&path, l, c, format!("key id {} is listed twice in sharing.keys", entry.kid)))
-            }
+            Ok(entry) if keys.iter().any(|k| k.kid == entry.kid) => problems.push(Diagnostic::at(
+                &path,
+                l,
+                c,
+                format!("key id {} is listed twice in sharing.keys", entry.kid),
+            )),
             Ok(entry) => keys.push(entry),
             Err(msg) => problems.push(Diagnostic::at(&path, l, c, msg)),
         }
     }
 
-    let default_expiry = raw.sharing.default_expiry.unwrap_or_else(|| "180d".to_string());
+    let default_expiry = raw
+        .sharing
+        .default_expiry
+        .unwrap_or_else(|| "180d".to_string());
     let max_mp = raw.images.max_megapixels.unwrap_or(DEFAULT_MAX_MEGAPIXELS);
     if !(max_mp.is_finite() && max_mp > 0.0) {
         let (l, c) = at("max_megapixels");
-        problems.push(Diagnostic::at(&path, l, c, "images.max_megapixels must be a positive number"));
+        problems.push(Diagnostic::at(
+            &path,
+            l,
+            c,
+            "images.max_megapixels must be a positive number",
+        ));
     }
-    let mut widths = raw.images.thumbnail_widths.unwrap_or_else(|| vec![400, 1200]);
+    let mut widths = raw
+        .images
+        .thumbnail_widths
+        .unwrap_or_else(|| vec![400, 1200]);
     widths.sort_unstable();
     widths.dedup();
     if widths.is_empty() || widths.iter().any(|w| !(16..=8192).contains(w)) {
         let (l, c) = at("thumbnail_widths");
-        problems.push(Diagnostic::at(&path, l, c, "images.thumbnail_widths must list widths between 16 and 8192 pixels"));
+        problems.push(Diagnostic::at(
+            &path,
+            l,
+            c,
+            "images.thumbnail_widths must list widths between 16 and 8192 pixels",
+        ));
     }
 
     if !problems.is_empty() {
@@ -141,7 +189,10 @@ pub fn load_config(root: &Path) -> Result<SiteConfig, Vec<Diagnostic>> {
         keys,
         default_expiry,
         pyramids: raw.viewer.pyramids.unwrap_or(true),
-        images: ImageSettings { max_pixels: (max_mp * 1e6) as u64, thumbnail_widths: widths },
+        images: ImageSettings {
+            max_pixels: (max_mp * 1e6) as u64,
+            thumbnail_widths: widths,
+        },
     })
 }
 
@@ -151,17 +202,21 @@ fn check_base_url(url: &str) -> Result<(), String> {
         .or_else(|| url.strip_prefix("http://"))
         .ok_or_else(|| format!("base_url '{url}' must be an absolute http(s) URL, e.g. https://data.example-lab.org"))?;
     if rest.is_empty() || rest.contains(['?', '#', ' ']) {
-        return Err(format!("base_url '{url}' must be a plain address without query, fragment or spaces"));
+        return Err(format!(
+            "base_url '{url}' must be a plain address without query, fragment or spaces"
+        ));
     }
     Ok(())
 }
 
 fn parse_key(key: &RawKey) -> Result<PublicKeyEntry, String> {
-    let public_key: [u8; 32] = decode_hex(&key.public_key)
-        .and_then(|v| v.try_into().ok())
-        .ok_or_else(|| format!("public_key of key {} must be 64 hex digits (an Ed25519 public key)", key.kid))?;
-    let digest = Sha512::digest(public_key);
-    let kid: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let public_key: [u8; 32] = crate::share::parse_hex(&key.public_key).ok_or_else(|| {
+        format!(
+            "public_key of key {} must be 64 hex digits (an Ed25519 public key)",
+            key.kid
+        )
+    })?;
+    let kid = crate::share::hex(&vitrine_verify::kid_of(&public_key));
     if key.kid != kid {
         return Err(format!(
             "key id '{}' does not match its public key (expected '{kid}'); keys are added by `vitrine keygen`, do not edit them by hand",
@@ -171,21 +226,14 @@ fn parse_key(key: &RawKey) -> Result<PublicKeyEntry, String> {
     Ok(PublicKeyEntry { kid, public_key })
 }
 
-/// Lowercase or uppercase hex to bytes.
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
-}
-
 /// Whether `s` is a valid slug: `[a-z0-9][a-z0-9-]{0,63}`.
 pub fn is_slug(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 64
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
 /// Line and column of `key:` in `text`, or 1:1.
@@ -228,7 +276,10 @@ mod tests {
 
     #[test]
     fn kid_must_match_key() {
-        let key = RawKey { kid: "00000000".into(), public_key: "11".repeat(32) };
+        let key = RawKey {
+            kid: "00000000".into(),
+            public_key: "11".repeat(32),
+        };
         assert!(parse_key(&key).unwrap_err().contains("does not match"));
     }
 }

@@ -59,7 +59,10 @@ struct RawAnnotation {
     visibility: Visibility,
 }
 
-const ANNOTATION_FIELDS: Fields = Fields { names: &["id", "display_name", "file", "visibility"], nested: &[] };
+const ANNOTATION_FIELDS: Fields = Fields {
+    names: &["id", "display_name", "file", "visibility"],
+    nested: &[],
+};
 /// The fields of `dataset.yaml`, as CONTRACT.md lists them.
 pub const DATASET_FIELDS: Fields = Fields {
     names: &[
@@ -101,18 +104,35 @@ pub fn load_dataset(dir: &Path) -> Result<Dataset, Vec<Diagnostic>> {
             format!("folder name '{slug}' is not a valid slug ([a-z0-9][a-z0-9-]{{0,63}}); rename it, e.g. to '{suggestion}'"),
         )]);
     }
-    let meta = std::fs::metadata(&descriptor)
-        .map_err(|e| vec![Diagnostic::new(&descriptor, format!("cannot read the descriptor ({e}); every dataset folder needs a dataset.yaml"))])?;
+    let meta = std::fs::metadata(&descriptor).map_err(|e| {
+        vec![Diagnostic::new(
+            &descriptor,
+            format!("cannot read the descriptor ({e}); every dataset folder needs a dataset.yaml"),
+        )]
+    })?;
     if meta.len() > MAX_DESCRIPTOR_BYTES {
         return Err(vec![Diagnostic::new(
             &descriptor,
-            format!("descriptor is {} MB, over the limit of 16 MB; move long text out of it", meta.len() / 1_000_000),
+            format!(
+                "descriptor is {} MB, over the limit of 16 MB; move long text out of it",
+                meta.len() / 1_000_000
+            ),
         )]);
     }
-    let text = std::fs::read_to_string(&descriptor)
-        .map_err(|e| vec![Diagnostic::new(&descriptor, format!("cannot read the descriptor as UTF-8 text ({e})"))])?;
+    let text = std::fs::read_to_string(&descriptor).map_err(|e| {
+        vec![Diagnostic::new(
+            &descriptor,
+            format!("cannot read the descriptor as UTF-8 text ({e})"),
+        )]
+    })?;
     let raw: RawDataset = yaml::parse(&descriptor, &text, &DATASET_FIELDS)?;
-    Validator { dir, descriptor: &descriptor, text: &text, problems: Vec::new() }.finish(slug, raw)
+    Validator {
+        dir,
+        descriptor: &descriptor,
+        text: &text,
+        problems: Vec::new(),
+    }
+    .finish(slug, raw)
 }
 
 struct Validator<'a> {
@@ -125,19 +145,24 @@ struct Validator<'a> {
 impl Validator<'_> {
     fn error(&mut self, key: &str, message: impl Into<String>) {
         let (line, col) = locate(self.text, key);
-        self.problems.push(Diagnostic::at(self.descriptor, line, col, message));
+        self.problems
+            .push(Diagnostic::at(self.descriptor, line, col, message));
     }
 
     fn error_at_value(&mut self, key: &str, value: &str, message: impl Into<String>) {
         let (line, col) = locate_value(self.text, value).unwrap_or_else(|| locate(self.text, key));
-        self.problems.push(Diagnostic::at(self.descriptor, line, col, message));
+        self.problems
+            .push(Diagnostic::at(self.descriptor, line, col, message));
     }
 
     /// Resolves a file named in the descriptor: relative, inside the dataset folder after
     /// following symlinks, and an existing regular file.
     fn file(&mut self, key: &str, name: &str) -> Option<PathBuf> {
         let rel = Path::new(name);
-        if name.is_empty() || rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        if name.is_empty()
+            || rel.is_absolute()
+            || rel.components().any(|c| !matches!(c, Component::Normal(_)))
+        {
             self.error_at_value(key, name, format!("'{name}' must be a plain relative path inside the dataset folder (no '..', no absolute path)"));
             return None;
         }
@@ -145,11 +170,18 @@ impl Validator<'_> {
         let resolved = match path.canonicalize() {
             Ok(p) => p,
             Err(_) => {
-                self.error_at_value(key, name, format!("file '{name}' not found beside the descriptor"));
+                self.error_at_value(
+                    key,
+                    name,
+                    format!("file '{name}' not found beside the descriptor"),
+                );
                 return None;
             }
         };
-        let dir = self.dir.canonicalize().unwrap_or_else(|_| self.dir.to_path_buf());
+        let dir = self
+            .dir
+            .canonicalize()
+            .unwrap_or_else(|_| self.dir.to_path_buf());
         if !resolved.starts_with(&dir) {
             self.error_at_value(key, name, format!("'{name}' leads outside the dataset folder (a symlink?); copy the file into the folder"));
             return None;
@@ -183,21 +215,48 @@ impl Validator<'_> {
             .into_iter()
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_file() || e.file_type().is_symlink())
-            .filter_map(|e| e.path().strip_prefix(self.dir).ok()?.to_str().map(str::to_string))
+            .filter_map(|e| {
+                e.path()
+                    .strip_prefix(self.dir)
+                    .ok()?
+                    .to_str()
+                    .map(str::to_string)
+            })
             .filter(|rel| compiled.matches(rel))
             .collect();
         names.sort_by(|a, b| natural_cmp(a, b));
         if names.is_empty() {
-            self.error_at_value("images", pattern, format!("no file matches '{pattern}' in the dataset folder"));
+            self.error_at_value(
+                "images",
+                pattern,
+                format!("no file matches '{pattern}' in the dataset folder"),
+            );
         }
-        names.iter().filter_map(|n| self.file("images", n)).collect()
+        names
+            .iter()
+            .filter_map(|n| self.file("images", n))
+            .collect()
     }
 
     fn finish(mut self, slug: &str, raw: RawDataset) -> Result<Dataset, Vec<Diagnostic>> {
-        let display_name = raw.display_name.as_deref().map(str::trim).unwrap_or_default().to_string();
+        let display_name = raw
+            .display_name
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string();
         if display_name.is_empty() {
-            let (line, col) = if raw.display_name.is_some() { locate(self.text, "display_name") } else { (1, 1) };
-            self.problems.push(Diagnostic::at(self.descriptor, line, col, "display_name is required: the name shown in the gallery"));
+            let (line, col) = if raw.display_name.is_some() {
+                locate(self.text, "display_name")
+            } else {
+                (1, 1)
+            };
+            self.problems.push(Diagnostic::at(
+                self.descriptor,
+                line,
+                col,
+                "display_name is required: the name shown in the gallery",
+            ));
         }
 
         let images = raw.images.map(|spec| self.images(spec)).unwrap_or_default();
@@ -210,25 +269,52 @@ impl Validator<'_> {
             }
         };
         for path in thumbnail.iter().chain(&images) {
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-            if !matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "tif" | "tiff" | "webp") {
-                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
-                self.error_at_value("thumbnail", &name, format!("'{name}' is not a supported image (PNG, JPEG, TIFF or WebP)"));
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if !matches!(
+                ext.as_str(),
+                "png" | "jpg" | "jpeg" | "tif" | "tiff" | "webp"
+            ) {
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("?")
+                    .to_string();
+                self.error_at_value(
+                    "thumbnail",
+                    &name,
+                    format!("'{name}' is not a supported image (PNG, JPEG, TIFF or WebP)"),
+                );
             }
         }
 
         let voxel_size_nm = match raw.voxel_size_nm {
             None => None,
-            Some(v) if v.len() == 3 && v.iter().all(|x| x.is_finite() && *x > 0.0) => Some([v[0], v[1], v[2]]),
+            Some(v) if v.len() == 3 && v.iter().all(|x| x.is_finite() && *x > 0.0) => {
+                Some([v[0], v[1], v[2]])
+            }
             Some(_) => {
-                self.error("voxel_size_nm", "voxel_size_nm must be three positive numbers [x, y, z] in nanometres");
+                self.error(
+                    "voxel_size_nm",
+                    "voxel_size_nm must be three positive numbers [x, y, z] in nanometres",
+                );
                 None
             }
         };
 
         if let Some(license) = &raw.license {
-            if license.is_empty() || !license.chars().all(|c| c.is_ascii_alphanumeric() || "-.+".contains(c)) {
-                self.error("license", format!("license '{license}' is not an SPDX identifier such as CC-BY-4.0"));
+            if license.is_empty()
+                || !license
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.+".contains(c))
+            {
+                self.error(
+                    "license",
+                    format!("license '{license}' is not an SPDX identifier such as CC-BY-4.0"),
+                );
             }
         }
         let doi = raw.doi.as_deref().map(|d| {
@@ -243,25 +329,38 @@ impl Validator<'_> {
                 self.error("doi", format!("doi '{d}' is not a DOI (it starts with '10.' and has a '/', e.g. 10.5281/zenodo.123)"));
             }
         }
-        let published = raw.published.as_deref().and_then(|p| match NaiveDate::parse_from_str(p.trim(), "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                self.error("published", format!("published '{p}' is not a date like 2024-05-31"));
-                None
+        let published = raw.published.as_deref().and_then(|p| {
+            match NaiveDate::parse_from_str(p.trim(), "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    self.error(
+                        "published",
+                        format!("published '{p}' is not a date like 2024-05-31"),
+                    );
+                    None
+                }
             }
         });
         let mut tags = Vec::new();
         for tag in &raw.tags {
             let t = tag.trim().to_lowercase();
             if t.is_empty() || t.contains(['/', '\\', '?', '#']) {
-                self.error_at_value("tags", tag, format!("tag '{tag}' must be non-empty and contain no '/', '\\\\', '?' or '#'"));
+                self.error_at_value(
+                    "tags",
+                    tag,
+                    format!("tag '{tag}' must be non-empty and contain no '/', '\\\\', '?' or '#'"),
+                );
             } else if !tags.contains(&t) {
                 tags.push(t);
             }
         }
         for (name, url) in &raw.links {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                self.error_at_value("links", url, format!("link '{name}' must be an absolute http(s) URL"));
+                self.error_at_value(
+                    "links",
+                    url,
+                    format!("link '{name}' must be an absolute http(s) URL"),
+                );
             }
         }
 
@@ -269,11 +368,22 @@ impl Validator<'_> {
         let mut annotations: Vec<AnnotationRef> = Vec::new();
         for a in raw.annotations {
             if !is_slug(&a.id) {
-                self.error_at_value("id", &a.id, format!("annotation id '{}' must be a slug: lowercase letters, digits and '-'", a.id));
+                self.error_at_value(
+                    "id",
+                    &a.id,
+                    format!(
+                        "annotation id '{}' must be a slug: lowercase letters, digits and '-'",
+                        a.id
+                    ),
+                );
                 continue;
             }
             if annotations.iter().any(|b| b.id == a.id) {
-                self.error_at_value("id", &a.id, format!("annotation id '{}' is used twice in this dataset", a.id));
+                self.error_at_value(
+                    "id",
+                    &a.id,
+                    format!("annotation id '{}' is used twice in this dataset", a.id),
+                );
                 continue;
             }
             if a.visibility == Visibility::Public && !public {
@@ -286,12 +396,25 @@ impl Validator<'_> {
                     ),
                 );
             }
-            let ext = Path::new(&a.file).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            let ext = Path::new(&a.file)
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
             if ext != "swc" && ext != "nml" {
-                self.error_at_value("file", &a.file, format!("annotation file '{}' must be SWC (.swc) or webKnossos NML (.nml)", a.file));
+                self.error_at_value(
+                    "file",
+                    &a.file,
+                    format!(
+                        "annotation file '{}' must be SWC (.swc) or webKnossos NML (.nml)",
+                        a.file
+                    ),
+                );
                 continue;
             }
-            let Some(file) = self.file("file", &a.file) else { continue };
+            let Some(file) = self.file("file", &a.file) else {
+                continue;
+            };
             let skeleton = match super::annotation::parse_file(&file) {
                 Ok(s) => s,
                 Err(problems) => {
@@ -321,7 +444,12 @@ impl Validator<'_> {
             thumbnail: thumbnail.expect("checked above"),
             images,
             voxel_size_nm,
-            authors: raw.authors.into_iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect(),
+            authors: raw
+                .authors
+                .into_iter()
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect(),
             license: raw.license,
             doi,
             tags,
@@ -347,7 +475,11 @@ fn slugify(name: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-');
-    if out.is_empty() { "dataset".to_string() } else { out.chars().take(64).collect() }
+    if out.is_empty() {
+        "dataset".to_string()
+    } else {
+        out.chars().take(64).collect()
+    }
 }
 
 /// Compares names so that runs of digits compare by value: `z2.png` < `z10.png`.

@@ -19,12 +19,27 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A problem with a whole file (no position).
     pub fn new(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Diagnostic { path: path.into(), line: None, column: None, message: message.into() }
+        Diagnostic {
+            path: path.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
     }
 
     /// A problem at a line and column of a file.
-    pub fn at(path: impl Into<PathBuf>, line: usize, column: usize, message: impl Into<String>) -> Self {
-        Diagnostic { path: path.into(), line: Some(line), column: Some(column), message: message.into() }
+    pub fn at(
+        path: impl Into<PathBuf>,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            path: path.into(),
+            line: Some(line),
+            column: Some(column),
+            message: message.into(),
+        }
     }
 
     /// The same diagnostic with its path made relative to `root` (for messages).
@@ -66,7 +81,8 @@ impl Diagnostics {
 
     /// Sorted by path and position, so output is stable across runs.
     pub fn sorted(mut self) -> Self {
-        self.0.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        self.0
+            .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
         self
     }
 }

@@ -41,7 +41,10 @@ pub fn load(root: &Path) -> Result<Content, Diagnostics> {
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => problems.push(Diagnostic::new(&datasets_dir, format!("cannot list datasets: {e}"))),
+        Err(e) => problems.push(Diagnostic::new(
+            &datasets_dir,
+            format!("cannot list datasets: {e}"),
+        )),
     }
     dirs.sort();
 
@@ -63,8 +66,19 @@ pub fn load(root: &Path) -> Result<Content, Diagnostics> {
     match config {
         Some(config) if problems.is_empty() => {
             datasets.sort_by(|a, b| a.slug.cmp(&b.slug));
-            Ok(Content { root: root.to_path_buf(), config, datasets })
+            Ok(Content {
+                root: root.to_path_buf(),
+                config,
+                datasets,
+            })
         }
-        _ => Err(Diagnostics(problems.0.into_iter().map(|d| d.relative_to(root)).collect()).sorted()),
+        _ => Err(Diagnostics(
+            problems
+                .0
+                .into_iter()
+                .map(|d| d.relative_to(root))
+                .collect(),
+        )
+        .sorted()),
     }
 }

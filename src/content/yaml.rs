@@ -15,7 +15,8 @@ pub fn parse<T: DeserializeOwned>(
     text: &str,
     fields: &Fields,
 ) -> Result<T, Vec<Diagnostic>> {
-    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| vec![from_error(path, &e)])?;
+    let value: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| vec![from_error(path, &e)])?;
     let mut problems = Vec::new();
     check_keys(path, text, &value, fields, &mut problems);
     if !problems.is_empty() {
@@ -32,7 +33,13 @@ pub struct Fields {
     pub nested: &'static [(&'static str, &'static Fields)],
 }
 
-fn check_keys(path: &Path, text: &str, value: &serde_yaml_ng::Value, fields: &Fields, out: &mut Vec<Diagnostic>) {
+fn check_keys(
+    path: &Path,
+    text: &str,
+    value: &serde_yaml_ng::Value,
+    fields: &Fields,
+    out: &mut Vec<Diagnostic>,
+) {
     match value {
         serde_yaml_ng::Value::Mapping(map) => {
             for (key, val) in map {
@@ -74,7 +81,10 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
-        let trimmed_list = trimmed.strip_prefix("- ").map(str::trim_start).unwrap_or(trimmed);
+        let trimmed_list = trimmed
+            .strip_prefix("- ")
+            .map(str::trim_start)
+            .unwrap_or(trimmed);
         for candidate in [trimmed, trimmed_list] {
             let rest = candidate
                 .strip_prefix(key)
@@ -118,20 +128,32 @@ mod tests {
         visibility: String,
     }
 
-    const FIELDS: Fields = Fields { names: &["visibility", "display_name"], nested: &[] };
+    const FIELDS: Fields = Fields {
+        names: &["visibility", "display_name"],
+        nested: &[],
+    };
 
     #[test]
     fn unknown_field_is_located_and_suggested() {
         let text = "display_name: x\n\n  visiblity: public\n";
         let err = parse::<Doc>(Path::new("d.yaml"), text, &FIELDS).unwrap_err();
-        assert_eq!(err[0].to_string(), "d.yaml:3:3: unknown field 'visiblity' (did you mean 'visibility'?)");
+        assert_eq!(
+            err[0].to_string(),
+            "d.yaml:3:3: unknown field 'visiblity' (did you mean 'visibility'?)"
+        );
     }
 
     #[test]
     fn type_errors_keep_their_position() {
         let text = "visibility: [1, 2]\n";
         let err = parse::<Doc>(Path::new("d.yaml"), text, &FIELDS).unwrap_err();
-        assert!(err[0].to_string().starts_with("d.yaml:1:13: visibility: invalid type"), "{}", err[0]);
+        assert!(
+            err[0]
+                .to_string()
+                .starts_with("d.yaml:1:13: visibility: invalid type"),
+            "{}",
+            err[0]
+        );
     }
 
     #[test]

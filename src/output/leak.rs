@@ -47,7 +47,9 @@ impl LeakGuard {
         for (i, item) in items.iter().enumerate() {
             for (j, needle) in item.needles.iter().enumerate() {
                 let text = needle.text.trim().to_lowercase();
-                if text.chars().count() < MIN_NEEDLE || contains_word(&public_lower, &text, needle.whole_word) {
+                if text.chars().count() < MIN_NEEDLE
+                    || contains_word(&public_lower, &text, needle.whole_word)
+                {
                     continue;
                 }
                 patterns.push(text);
@@ -61,13 +63,19 @@ impl LeakGuard {
                 .build(&patterns)
                 .expect("leak patterns compile")
         });
-        LeakGuard { matcher, owners, items }
+        LeakGuard {
+            matcher,
+            owners,
+            items,
+        }
     }
 
     /// Checks the public files of `files` (everything outside `private/` and the edge module)
     /// and returns one message per leaking file.
     pub fn check(&self, files: &Files) -> Vec<String> {
-        let Some(matcher) = &self.matcher else { return Vec::new() };
+        let Some(matcher) = &self.matcher else {
+            return Vec::new();
+        };
         let mut problems = Vec::new();
         for (path, source) in files {
             if path.starts_with("private/") || path == "_worker.js" {
@@ -82,7 +90,9 @@ impl LeakGuard {
                 ));
                 continue;
             }
-            let Source::Bytes(bytes) = source else { continue };
+            let Source::Bytes(bytes) = source else {
+                continue;
+            };
             if !is_text(path) {
                 continue;
             }
@@ -100,17 +110,23 @@ impl LeakGuard {
     }
 
     fn first_hit(&self, matcher: &AhoCorasick, text: &str) -> Option<(usize, usize)> {
-        matcher.find_overlapping_iter(text.as_bytes()).find_map(|hit| {
-            let (i, j) = self.owners[hit.pattern().as_usize()];
-            let needle = &self.items[i].needles[j];
-            (!needle.whole_word || word_bounded(text.as_bytes(), hit.start(), hit.end())).then_some((i, j))
-        })
+        matcher
+            .find_overlapping_iter(text.as_bytes())
+            .find_map(|hit| {
+                let (i, j) = self.owners[hit.pattern().as_usize()];
+                let needle = &self.items[i].needles[j];
+                (!needle.whole_word || word_bounded(text.as_bytes(), hit.start(), hit.end()))
+                    .then_some((i, j))
+            })
     }
 }
 
 fn is_text(path: &str) -> bool {
     let ext = path.rsplit('.').next().unwrap_or("");
-    matches!(ext, "html" | "htm" | "xml" | "json" | "txt" | "js" | "css" | "svg" | "dzi" | "md")
+    matches!(
+        ext,
+        "html" | "htm" | "xml" | "json" | "txt" | "js" | "css" | "svg" | "dzi" | "md"
+    )
 }
 
 /// Collapses whitespace and decodes the entities templates produce, so a name that was
@@ -171,7 +187,8 @@ fn word_bounded(hay: &[u8], start: usize, end: usize) -> bool {
 }
 
 fn contains_word(hay: &str, needle: &str, whole_word: bool) -> bool {
-    hay.match_indices(needle).any(|(i, m)| !whole_word || word_bounded(hay.as_bytes(), i, i + m.len()))
+    hay.match_indices(needle)
+        .any(|(i, m)| !whole_word || word_bounded(hay.as_bytes(), i, i + m.len()))
 }
 
 fn shorten(s: &str) -> String {
@@ -192,9 +209,21 @@ mod tests {
             vec![PrivateItem {
                 label: "private dataset `secret-mouse`".into(),
                 needles: vec![
-                    Needle { text: "secret-mouse".into(), kind: "slug", whole_word: true },
-                    Needle { text: "Hidden Cortex Volume".into(), kind: "display name", whole_word: false },
-                    Needle { text: "mouse".into(), kind: "tag", whole_word: true },
+                    Needle {
+                        text: "secret-mouse".into(),
+                        kind: "slug",
+                        whole_word: true,
+                    },
+                    Needle {
+                        text: "Hidden Cortex Volume".into(),
+                        kind: "display name",
+                        whole_word: false,
+                    },
+                    Needle {
+                        text: "mouse".into(),
+                        kind: "tag",
+                        whole_word: true,
+                    },
                 ],
             }],
             public_text,
@@ -219,8 +248,15 @@ mod tests {
     fn shared_words_and_private_files_are_no_leak() {
         let g = guard("a public mouse dataset");
         assert!(g.check(&page("index.html", "mouse")).is_empty());
-        assert!(g.check(&page("private/secret-mouse/index.html", "Hidden Cortex Volume")).is_empty());
-        assert!(g.check(&page("index.html", "not-secret-mouse-at-all")).is_empty());
+        assert!(g
+            .check(&page(
+                "private/secret-mouse/index.html",
+                "Hidden Cortex Volume"
+            ))
+            .is_empty());
+        assert!(g
+            .check(&page("index.html", "not-secret-mouse-at-all"))
+            .is_empty());
         assert_eq!(g.check(&page("feed.xml", "/secret-mouse/")).len(), 1);
     }
 }

@@ -40,14 +40,24 @@ pub type Manifest = BTreeMap<String, String>;
 ///
 /// Unchanged files are hard-linked from the previous output instead of written again, and when
 /// nothing changed at all the output is left as it is.
-pub fn write_atomically(out: &Path, files: &Files, previous: &Manifest) -> Result<(Manifest, Vec<String>)> {
-    let manifest: Manifest = files.par_iter().map(|(path, source)| (path.clone(), fingerprint(source))).collect();
+pub fn write_atomically(
+    out: &Path,
+    files: &Files,
+    previous: &Manifest,
+) -> Result<(Manifest, Vec<String>)> {
+    let manifest: Manifest = files
+        .par_iter()
+        .map(|(path, source)| (path.clone(), fingerprint(source)))
+        .collect();
     let changed = diff(previous, &manifest);
     if changed.is_empty() && out.is_dir() && manifest_matches_disk(out, &manifest) {
         return Ok((manifest, changed));
     }
 
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(parent).with_context(|| format!("creating `{}`", parent.display()))?;
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("public");
     let staging = tempfile::Builder::new()
@@ -55,24 +65,28 @@ pub fn write_atomically(out: &Path, files: &Files, previous: &Manifest) -> Resul
         .tempdir_in(parent)
         .with_context(|| format!("creating a staging folder beside `{}`", out.display()))?;
 
-    let dirs: std::collections::BTreeSet<PathBuf> =
-        files.keys().filter_map(|p| Path::new(p).parent().map(Path::to_path_buf)).collect();
+    let dirs: std::collections::BTreeSet<PathBuf> = files
+        .keys()
+        .filter_map(|p| Path::new(p).parent().map(Path::to_path_buf))
+        .collect();
     for dir in &dirs {
         fs::create_dir_all(staging.path().join(dir))?;
     }
-    files.par_iter().try_for_each(|(path, source)| -> Result<()> {
-        let dest = staging.path().join(path);
-        let old = out.join(path);
-        let unchanged = previous.get(path) == manifest.get(path);
-        if unchanged && fs::hard_link(&old, &dest).is_ok() {
-            return Ok(());
-        }
-        match source {
-            Source::Bytes(bytes) => write_file(&dest, bytes),
-            Source::File(src) => link_or_copy(src, &dest),
-        }
-        .with_context(|| format!("writing `{}`", dest.display()))
-    })?;
+    files
+        .par_iter()
+        .try_for_each(|(path, source)| -> Result<()> {
+            let dest = staging.path().join(path);
+            let old = out.join(path);
+            let unchanged = previous.get(path) == manifest.get(path);
+            if unchanged && fs::hard_link(&old, &dest).is_ok() {
+                return Ok(());
+            }
+            match source {
+                Source::Bytes(bytes) => write_file(&dest, bytes),
+                Source::File(src) => link_or_copy(src, &dest),
+            }
+            .with_context(|| format!("writing `{}`", dest.display()))
+        })?;
     sync_dir(staging.path());
 
     let staging = staging.keep();
@@ -84,8 +98,15 @@ pub fn write_atomically(out: &Path, files: &Files, previous: &Manifest) -> Resul
 /// changed file is replaced by an atomic rename, removed files are deleted. For previews
 /// (`vitrine serve`), where speed matters and no one deploys the folder: a crash mid-way can
 /// leave a mix of old and new files, which the next update repairs.
-pub fn update_in_place(out: &Path, files: &Files, previous: &Manifest) -> Result<(Manifest, Vec<String>)> {
-    let manifest: Manifest = files.par_iter().map(|(path, source)| (path.clone(), fingerprint(source))).collect();
+pub fn update_in_place(
+    out: &Path,
+    files: &Files,
+    previous: &Manifest,
+) -> Result<(Manifest, Vec<String>)> {
+    let manifest: Manifest = files
+        .par_iter()
+        .map(|(path, source)| (path.clone(), fingerprint(source)))
+        .collect();
     if previous.is_empty() && out.exists() {
         // Nothing is known about what is there: start from an empty folder.
         fs::remove_dir_all(out).with_context(|| format!("clearing `{}`", out.display()))?;
@@ -95,9 +116,14 @@ pub fn update_in_place(out: &Path, files: &Files, previous: &Manifest) -> Result
         let dest = out.join(path);
         match files.get(path) {
             Some(source) => {
-                let dir = dest.parent().context("output files live in the output folder")?;
+                let dir = dest
+                    .parent()
+                    .context("output files live in the output folder")?;
                 fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-                let tmp = dir.join(format!(".{}.tmp", dest.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
+                let tmp = dir.join(format!(
+                    ".{}.tmp",
+                    dest.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+                ));
                 let _ = fs::remove_file(&tmp);
                 match source {
                     Source::Bytes(bytes) => write_file(&tmp, bytes),
@@ -124,10 +150,12 @@ pub fn update_in_place(out: &Path, files: &Files, previous: &Manifest) -> Result
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("a file path has a parent")?;
     fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing `{}`", path.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing `{}`", path.display()))?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).with_context(|| format!("writing `{}`", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("writing `{}`", path.display()))?;
     Ok(())
 }
 
@@ -139,7 +167,9 @@ fn fingerprint(source: &Source) -> String {
             // and mtime identify the bytes without reading them.
             let meta = fs::metadata(path).ok();
             let len = meta.as_ref().map(|m| m.len()).unwrap_or(0);
-            let mtime = meta.and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            let mtime = meta
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
             let id = format!("{}|{len}|{:?}", path.display(), mtime);
             format!("f{}", &blake3::hash(id.as_bytes()).to_hex()[..31])
         }
@@ -147,8 +177,11 @@ fn fingerprint(source: &Source) -> String {
 }
 
 fn diff(old: &Manifest, new: &Manifest) -> Vec<String> {
-    let mut changed: Vec<String> =
-        new.iter().filter(|(p, h)| old.get(*p) != Some(*h)).map(|(p, _)| p.clone()).collect();
+    let mut changed: Vec<String> = new
+        .iter()
+        .filter(|(p, h)| old.get(*p) != Some(*h))
+        .map(|(p, _)| p.clone())
+        .collect();
     changed.extend(old.keys().filter(|p| !new.contains_key(*p)).cloned());
     changed.sort();
     changed
@@ -192,15 +225,18 @@ fn swap_into_place(staging: &Path, out: &Path) -> Result<()> {
         );
         if exchanged.is_ok() {
             // `staging` now holds the previous output.
-            fs::remove_dir_all(staging).with_context(|| format!("removing the previous output `{}`", staging.display()))?;
+            fs::remove_dir_all(staging)
+                .with_context(|| format!("removing the previous output `{}`", staging.display()))?;
             return Ok(());
         }
         let aside = staging.with_extension("old");
         fs::rename(out, &aside).with_context(|| format!("moving `{}` aside", out.display()))?;
-        fs::rename(staging, out).with_context(|| format!("moving the new site to `{}`", out.display()))?;
+        fs::rename(staging, out)
+            .with_context(|| format!("moving the new site to `{}`", out.display()))?;
         fs::remove_dir_all(&aside).with_context(|| format!("removing `{}`", aside.display()))?;
     } else {
-        fs::rename(staging, out).with_context(|| format!("moving the new site to `{}`", out.display()))?;
+        fs::rename(staging, out)
+            .with_context(|| format!("moving the new site to `{}`", out.display()))?;
     }
     Ok(())
 }
@@ -208,12 +244,25 @@ fn swap_into_place(staging: &Path, out: &Path) -> Result<()> {
 /// Removes staging folders left by a build that was killed. **Call it only while holding the
 /// output's build lock**, so no running build's staging folder is taken.
 pub fn remove_stale_staging(out: &Path) {
-    let (Some(parent), Some(name)) = (out.parent(), out.file_name().and_then(|n| n.to_str())) else { return };
-    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+    let (Some(parent), Some(name)) = (out.parent(), out.file_name().and_then(|n| n.to_str()))
+    else {
+        return;
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
     let prefix = format!(".{name}.staging-");
-    let Ok(entries) = fs::read_dir(parent) else { return };
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
     for entry in entries.flatten() {
-        if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+        if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(&prefix))
+        {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
@@ -255,7 +304,11 @@ mod tests {
         let (_, changed) = update_in_place(&out, &files, &m3).unwrap();
         assert_eq!(changed, ["deep/er/new.txt"]);
         assert!(!out.join("deep").exists(), "emptied folders are removed");
-        let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        let leftovers: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(leftovers, [std::ffi::OsString::from("public")]);
     }
 }

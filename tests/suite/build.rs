@@ -12,7 +12,12 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().strip_prefix(dir).unwrap().display().to_string(), fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().display().to_string(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
         .collect();
     files.sort();
     files
@@ -41,13 +46,24 @@ fn invalid_sites_fail_with_their_messages() {
         let expected = fs::read_to_string(root.join("expected.txt")).unwrap();
         for command in ["build", "check"] {
             let out = vitrine(&root, &[command]);
-            assert_eq!(out.status.code(), Some(1), "{name} {command}: {}", text(&out));
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{name} {command}: {}",
+                text(&out)
+            );
             let stderr = String::from_utf8_lossy(&out.stderr);
             for line in expected.lines().filter(|l| !l.is_empty()) {
-                assert!(stderr.contains(line), "{name} {command}: expected `{line}` in\n{stderr}");
+                assert!(
+                    stderr.contains(line),
+                    "{name} {command}: expected `{line}` in\n{stderr}"
+                );
             }
         }
-        assert!(!root.join("public").exists(), "{name}: a failed build wrote an output");
+        assert!(
+            !root.join("public").exists(),
+            "{name}: a failed build wrote an output"
+        );
         seen += 1;
     }
     assert!(seen >= 8, "only {seen} invalid fixtures found");
@@ -76,20 +92,40 @@ fn basic_site_builds_and_keeps_private_items_private() {
         assert!(public.join(path).is_file(), "missing {path}");
     }
     let all = public_text(&public);
-    for secret in ["secret-hydra", "Unpublished Hydra", "regeneration-secret", "hydra nerve net"] {
+    for secret in [
+        "secret-hydra",
+        "Unpublished Hydra",
+        "regeneration-secret",
+        "hydra nerve net",
+    ] {
         assert!(!all.contains(secret), "public output mentions `{secret}`");
     }
     assert!(!public.join("tags/regeneration-secret").exists());
     let gallery = fs::read_to_string(public.join("index.html")).unwrap();
-    let (a, b) = (gallery.find("Open cortex volume").unwrap(), gallery.find("Older retina scan").unwrap());
+    let (a, b) = (
+        gallery.find("Open cortex volume").unwrap(),
+        gallery.find("Older retina scan").unwrap(),
+    );
     assert!(a < b, "featured dataset must come first");
     let page = fs::read_to_string(public.join("datasets/open-cortex/index.html")).unwrap();
-    assert!(!page.contains("<script>alert"), "raw HTML in a description must be sanitised");
-    assert!(page.contains("<b>bold</b>") || page.contains("<strong>"), "harmless markup stays");
+    assert!(
+        !page.contains("<script>alert"),
+        "raw HTML in a description must be sanitised"
+    );
+    assert!(
+        page.contains("<b>bold</b>") || page.contains("<strong>"),
+        "harmless markup stays"
+    );
     let robots = fs::read_to_string(public.join("robots.txt")).unwrap();
-    assert!(robots.contains("Disallow: /data/private/") || robots.contains("Disallow: /private/"), "{robots}");
+    assert!(
+        robots.contains("Disallow: /data/private/") || robots.contains("Disallow: /private/"),
+        "{robots}"
+    );
     let sitemap = fs::read_to_string(public.join("sitemap.xml")).unwrap();
-    assert!(sitemap.contains("<loc>https://lab.example.org/data/datasets/open-cortex/</loc>"), "{sitemap}");
+    assert!(
+        sitemap.contains("<loc>https://lab.example.org/data/datasets/open-cortex/</loc>"),
+        "{sitemap}"
+    );
     let private = fs::read_to_string(public.join("private/secret-hydra/index.html")).unwrap();
     assert!(private.contains("noindex"));
 
@@ -97,7 +133,11 @@ fn basic_site_builds_and_keeps_private_items_private() {
     let before = snapshot(&public);
     let again = vitrine(&root, &["build"]);
     assert!(again.status.success(), "{}", text(&again));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing changed"), "{}", text(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("nothing changed"),
+        "{}",
+        text(&again)
+    );
     assert_eq!(before, snapshot(&public));
 }
 
@@ -115,11 +155,18 @@ fn static_hosting_skips_private_datasets_and_says_so() {
     let (_tmp, root) = fixture("sites/static-hosting");
     let out = vitrine(&root, &["build"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("private-one"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("private-one"),
+        "{}",
+        text(&out)
+    );
     let public = root.join("public");
     assert!(!public.join("private").exists());
     assert!(!public_text(&public).contains("Private one under review"));
-    assert!(!root.join(".netlify").exists(), "no edge module for a static host");
+    assert!(
+        !root.join(".netlify").exists(),
+        "no edge module for a static host"
+    );
 }
 
 #[test]
@@ -129,7 +176,10 @@ fn leak_guard_stops_a_theme_that_names_a_private_dataset() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("leak guard"), "{stderr}");
-    assert!(stderr.contains("404.html"), "the leaking file is named: {stderr}");
+    assert!(
+        stderr.contains("404.html"),
+        "the leaking file is named: {stderr}"
+    );
     assert!(!root.join("public").exists());
 }
 
@@ -137,10 +187,18 @@ fn leak_guard_stops_a_theme_that_names_a_private_dataset() {
 fn leak_guard_stops_a_private_image_reused_as_a_public_thumbnail() {
     let (_tmp, root) = fixture("sites/basic");
     let datasets = root.join("content/datasets");
-    fs::copy(datasets.join("secret-hydra/h.png"), datasets.join("open-cortex/thumb.png")).unwrap();
+    fs::copy(
+        datasets.join("secret-hydra/h.png"),
+        datasets.join("open-cortex/thumb.png"),
+    )
+    .unwrap();
     let out = vitrine(&root, &["build"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("content hash"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("content hash"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -149,11 +207,17 @@ fn a_failed_build_leaves_the_previous_site_untouched() {
     assert!(vitrine(&root, &["build"]).status.success());
     let before = snapshot(&root.join("public"));
     let descriptor = root.join("content/datasets/open-cortex/dataset.yaml");
-    let broken = fs::read_to_string(&descriptor).unwrap().replace("display_name:", "display_nme:");
+    let broken = fs::read_to_string(&descriptor)
+        .unwrap()
+        .replace("display_name:", "display_nme:");
     fs::write(&descriptor, broken).unwrap();
     let out = vitrine(&root, &["build"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean 'display_name'"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("did you mean 'display_name'"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(before, snapshot(&root.join("public")));
 }
 
@@ -169,7 +233,9 @@ fn hostile_files_are_refused_with_the_dataset_named() {
     png.extend(crc32(&png[12..]).to_be_bytes());
     // One tiny IDAT (a stored zlib block holding one filter byte) and IEND, so decoders
     // that read up to the first image data see a complete, well-formed file.
-    let zlib = [0x78, 0x01, 0x01, 0x01, 0x00, 0xfe, 0xff, 0x00, 0x00, 0x01, 0x00, 0x01];
+    let zlib = [
+        0x78, 0x01, 0x01, 0x01, 0x00, 0xfe, 0xff, 0x00, 0x00, 0x01, 0x00, 0x01,
+    ];
     let mut idat = b"IDAT".to_vec();
     idat.extend(zlib);
     png.extend((zlib.len() as u32).to_be_bytes());
@@ -182,22 +248,37 @@ fn hostile_files_are_refused_with_the_dataset_named() {
     // A symlink out of the dataset folder.
     let outside = root.join("outside.png");
     fs::copy(root.join("content/datasets/older-retina/r.png"), &outside).unwrap();
-    std::os::unix::fs::symlink(&outside, root.join("content/datasets/older-retina/link.png")).unwrap();
+    std::os::unix::fs::symlink(
+        &outside,
+        root.join("content/datasets/older-retina/link.png"),
+    )
+    .unwrap();
     let descriptor = root.join("content/datasets/older-retina/dataset.yaml");
-    let text_ = fs::read_to_string(&descriptor).unwrap().replace("thumbnail: r.png", "thumbnail: link.png");
+    let text_ = fs::read_to_string(&descriptor)
+        .unwrap()
+        .replace("thumbnail: r.png", "thumbnail: link.png");
     fs::write(&descriptor, text_).unwrap();
 
     let out = vitrine(&root, &["build"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("older-retina/dataset.yaml") && stderr.contains("outside the dataset folder"), "{stderr}");
+    assert!(
+        stderr.contains("older-retina/dataset.yaml")
+            && stderr.contains("outside the dataset folder"),
+        "{stderr}"
+    );
     // Content errors stop the build before images are read; fix the symlink to see the bomb.
-    let text_ = fs::read_to_string(&descriptor).unwrap().replace("thumbnail: link.png", "thumbnail: r.png");
+    let text_ = fs::read_to_string(&descriptor)
+        .unwrap()
+        .replace("thumbnail: link.png", "thumbnail: r.png");
     fs::write(&descriptor, text_).unwrap();
     let out = vitrine(&root, &["build"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("open-cortex") && stderr.contains("megapixels"), "{stderr}");
+    assert!(
+        stderr.contains("open-cortex") && stderr.contains("megapixels"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -207,7 +288,11 @@ fn a_private_key_inside_the_site_stops_the_build() {
     fs::write(root.join("content/datasets/open-cortex/notes.txt"), pem).unwrap();
     let out = vitrine(&root, &["build"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("private key material"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("private key material"),
+        "{}",
+        text(&out)
+    );
     assert!(!root.join("public").exists());
 }
 
@@ -222,9 +307,15 @@ fn init_makes_a_site_that_builds() {
     assert!(dir.join("netlify.toml").is_file());
     let out = vitrine(&dir, &["build"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(dir.join("public/datasets/example-section/index.html").is_file());
+    assert!(dir
+        .join("public/datasets/example-section/index.html")
+        .is_file());
     let again = vitrine(tmp.path(), &["init", dir.to_str().unwrap()]);
-    assert_eq!(again.status.code(), Some(1), "init refuses an existing site");
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "init refuses an existing site"
+    );
 }
 
 #[test]
@@ -240,7 +331,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

@@ -16,9 +16,15 @@ fn write_dataset(root: &Path, slug: &str, descriptor: &str, image: &[u8]) {
 }
 
 fn small_png(seed: u8, side: u32) -> Vec<u8> {
-    let img = image::GrayImage::from_fn(side, side, |x, y| image::Luma([(x * 7 + y * 13 + seed as u32 * 31) as u8]));
+    let img = image::GrayImage::from_fn(side, side, |x, y| {
+        image::Luma([(x * 7 + y * 13 + seed as u32 * 31) as u8])
+    });
     let mut bytes = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
     bytes
 }
 
@@ -35,10 +41,18 @@ fn assert_fails_naming(root: &Path, needles: &[&str]) {
 #[test]
 fn yaml_alias_bomb_fails_fast_naming_the_descriptor() {
     let (_tmp, root) = fixture("sites/basic");
-    let mut bomb = String::from("display_name: x\nthumbnail: t.png\nlinks:\n  a: &a [x, x, x, x, x, x, x, x, x]\n");
+    let mut bomb = String::from(
+        "display_name: x\nthumbnail: t.png\nlinks:\n  a: &a [x, x, x, x, x, x, x, x, x]\n",
+    );
     for i in 1..10 {
-        let p = if i == 1 { "a".to_string() } else { format!("a{}", i - 1) };
-        bomb.push_str(&format!("  a{i}: &a{i} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"));
+        let p = if i == 1 {
+            "a".to_string()
+        } else {
+            format!("a{}", i - 1)
+        };
+        bomb.push_str(&format!(
+            "  a{i}: &a{i} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        ));
     }
     write_dataset(&root, "bomb", &bomb, &small_png(1, 8));
     assert_fails_naming(&root, &["content/datasets/bomb/dataset.yaml"]);
@@ -48,28 +62,45 @@ fn yaml_alias_bomb_fails_fast_naming_the_descriptor() {
 fn truncated_and_corrupt_images_name_their_dataset() {
     let (_tmp, root) = fixture("sites/basic");
     let png = small_png(2, 64);
-    write_dataset(&root, "truncated", "display_name: T\nvisibility: public\nthumbnail: t.png\n", &png[..png.len() / 2]);
+    write_dataset(
+        &root,
+        "truncated",
+        "display_name: T\nvisibility: public\nthumbnail: t.png\n",
+        &png[..png.len() / 2],
+    );
     let mut corrupt = png.clone();
     for b in corrupt.iter_mut().skip(40).take(40) {
         *b ^= 0x5a;
     }
-    write_dataset(&root, "corrupt", "display_name: C\nvisibility: public\nthumbnail: t.png\n", &corrupt);
+    write_dataset(
+        &root,
+        "corrupt",
+        "display_name: C\nvisibility: public\nthumbnail: t.png\n",
+        &corrupt,
+    );
     assert_fails_naming(&root, &["dataset 'truncated'", "dataset 'corrupt'"]);
 }
 
 #[test]
 fn a_ten_megabyte_description_builds() {
     let (_tmp, root) = fixture("sites/basic");
-    let mut desc = String::from("display_name: Long\nvisibility: public\nthumbnail: t.png\ndescription: |\n");
+    let mut desc =
+        String::from("display_name: Long\nvisibility: public\nthumbnail: t.png\ndescription: |\n");
     let line = "  Serial sections were imaged at 4 nm with a fast detector and aligned by hand.\n";
     while desc.len() < 10_000_000 {
         desc.push_str(line);
-        desc.push_str("\n");
+        desc.push('\n');
     }
     write_dataset(&root, "long", &desc, &small_png(3, 32));
     let out = vitrine(&root, &["build"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(root.join("public/datasets/long/index.html").metadata().unwrap().len() > 5_000_000);
+    assert!(
+        root.join("public/datasets/long/index.html")
+            .metadata()
+            .unwrap()
+            .len()
+            > 5_000_000
+    );
 }
 
 #[test]
@@ -77,14 +108,36 @@ fn odd_folder_names_are_refused_or_ignored() {
     use std::os::unix::ffi::OsStrExt;
     let (_tmp, root) = fixture("sites/basic");
     // A non-UTF-8 file nobody refers to is ignored; a non-UTF-8 or upper-case folder is refused.
-    fs::write(root.join("content/datasets/open-cortex").join(std::ffi::OsStr::from_bytes(b"notes-\xff.txt")), "x").unwrap();
+    fs::write(
+        root.join("content/datasets/open-cortex")
+            .join(std::ffi::OsStr::from_bytes(b"notes-\xff.txt")),
+        "x",
+    )
+    .unwrap();
     let out = vitrine(&root, &["build"]);
     assert!(out.status.success(), "{}", text(&out));
-    let bad = root.join("content/datasets").join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    let bad = root
+        .join("content/datasets")
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
     fs::create_dir_all(&bad).unwrap();
-    fs::write(bad.join("dataset.yaml"), "display_name: x\nthumbnail: t.png\n").unwrap();
-    write_dataset(&root, "Open-Cortex", "display_name: Dup\nvisibility: public\nthumbnail: t.png\n", &small_png(4, 8));
-    assert_fails_naming(&root, &["not valid UTF-8", "folder name 'Open-Cortex' is not a valid slug"]);
+    fs::write(
+        bad.join("dataset.yaml"),
+        "display_name: x\nthumbnail: t.png\n",
+    )
+    .unwrap();
+    write_dataset(
+        &root,
+        "Open-Cortex",
+        "display_name: Dup\nvisibility: public\nthumbnail: t.png\n",
+        &small_png(4, 8),
+    );
+    assert_fails_naming(
+        &root,
+        &[
+            "not valid UTF-8",
+            "folder name 'Open-Cortex' is not a valid slug",
+        ],
+    );
 }
 
 #[test]
@@ -92,12 +145,19 @@ fn ten_thousand_small_datasets_build_in_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("site");
     fs::create_dir_all(root.join("content")).unwrap();
-    fs::write(root.join("content/site.yaml"), "title: Many\nbase_url: https://many.example.org\nviewer:\n  pyramids: false\n").unwrap();
+    fs::write(
+        root.join("content/site.yaml"),
+        "title: Many\nbase_url: https://many.example.org\nviewer:\n  pyramids: false\n",
+    )
+    .unwrap();
     for i in 0..10_000u32 {
         // Each image distinct: a private image reused as a public one would (rightly) fail.
-        let img = image::GrayImage::from_fn(24, 24, |x, y| image::Luma([(i >> ((x + y) % 2 * 8)) as u8 ^ (x * 9 + y) as u8]));
+        let img = image::GrayImage::from_fn(24, 24, |x, y| {
+            image::Luma([(i >> ((x + y) % 2 * 8)) as u8 ^ (x * 9 + y) as u8])
+        });
         let mut png = Vec::new();
-        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
         let visibility = if i % 5 == 0 { "private" } else { "public" };
         write_dataset(
             &root,
@@ -109,7 +169,11 @@ fn ten_thousand_small_datasets_build_in_bounded_memory() {
     // Under an 8 GB address-space limit, as the hardening issue asks.
     let out = Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit -v 8000000 && exec '{}' --root '{}' build", vitrine_bin().display(), root.display()))
+        .arg(format!(
+            "ulimit -v 8000000 && exec '{}' --root '{}' build",
+            vitrine_bin().display(),
+            root.display()
+        ))
         .env("XDG_CONFIG_HOME", tmp.path().join("xdg"))
         .output()
         .unwrap();
@@ -123,7 +187,12 @@ fn a_killed_build_leaves_the_previous_site_intact() {
     let (_tmp, root) = fixture("sites/basic");
     // Enough fresh image work that a kill lands mid-build.
     for i in 0..12 {
-        write_dataset(&root, &format!("big-{i}"), "display_name: Big\nvisibility: public\nthumbnail: t.png\n", &small_png(i, 900));
+        write_dataset(
+            &root,
+            &format!("big-{i}"),
+            "display_name: Big\nvisibility: public\nthumbnail: t.png\n",
+            &small_png(i, 900),
+        );
     }
     assert!(vitrine(&root, &["build"]).status.success());
     let public = root.join("public");
@@ -132,7 +201,12 @@ fn a_killed_build_leaves_the_previous_site_intact() {
             .into_iter()
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_file())
-            .map(|e| (e.path().strip_prefix(dir).unwrap().display().to_string(), fs::read(e.path()).unwrap()))
+            .map(|e| {
+                (
+                    e.path().strip_prefix(dir).unwrap().display().to_string(),
+                    fs::read(e.path()).unwrap(),
+                )
+            })
             .collect();
         v.sort();
         v
@@ -147,7 +221,12 @@ fn a_killed_build_leaves_the_previous_site_intact() {
                 &small_png(i + 20 * (round as u8 + 1), 900),
             );
         }
-        let mut child = Command::new(vitrine_bin()).arg("--root").arg(&root).arg("build").spawn().unwrap();
+        let mut child = Command::new(vitrine_bin())
+            .arg("--root")
+            .arg(&root)
+            .arg("build")
+            .spawn()
+            .unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill();
         let status = child.wait().unwrap();
@@ -155,12 +234,19 @@ fn a_killed_build_leaves_the_previous_site_intact() {
         if status.success() {
             // The build won the race: the site is the complete new one, never a mix.
             for i in 0..12 {
-                let page = fs::read_to_string(public.join(format!("datasets/big-{i}/index.html"))).unwrap();
-                assert!(page.contains(&format!("Big round {round}")), "round {round}: big-{i} is stale");
+                let page = fs::read_to_string(public.join(format!("datasets/big-{i}/index.html")))
+                    .unwrap();
+                assert!(
+                    page.contains(&format!("Big round {round}")),
+                    "round {round}: big-{i} is stale"
+                );
             }
             before = now;
         } else {
-            assert_eq!(before, now, "round {round}: a killed build changed the live site");
+            assert_eq!(
+                before, now,
+                "round {round}: a killed build changed the live site"
+            );
         }
     }
     // The next build cleans up and succeeds.

@@ -1,11 +1,11 @@
 //! vitrine's integration tests: one binary (one link step on 2 cores), one module per feature.
 
+mod annotations;
 mod build;
 mod common;
-mod annotations;
 mod gate;
 mod hardening;
+mod media;
+mod render;
 mod serve;
 mod share;
-mod render;
-mod media;
