@@ -174,16 +174,22 @@ impl Theme {
 /// as URLs in the output (and in golden files) instead of `..&#x2F;..&#x2F;`.
 fn escape(input: &str) -> String {
     let mut out = String::with_capacity(input.len() + 16);
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut plain = 0;
+    // Works on bytes: every escaped character is ASCII, so slicing between them keeps UTF-8 whole.
+    for (i, byte) in input.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&input[plain..i]);
+        out.push_str(entity);
+        plain = i + 1;
     }
+    out.push_str(&input[plain..]);
     out
 }
 
@@ -298,6 +304,15 @@ mod tests {
             std::fs::write(path, text).unwrap();
         }
         tmp
+    }
+
+    #[test]
+    fn escape_covers_html_specials_and_keeps_slashes_and_unicode() {
+        assert_eq!(
+            escape("a/b <é> & \"q\" 'x'"),
+            "a/b &lt;é&gt; &amp; &quot;q&quot; &#39;x&#39;"
+        );
+        assert_eq!(escape(""), "");
     }
 
     #[test]
