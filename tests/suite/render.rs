@@ -674,3 +674,30 @@ fn golden_main_pages() {
         check_golden(golden, page(&pages, path));
     }
 }
+
+#[test]
+fn a_site_with_no_public_dataset_still_renders_every_listing() {
+    let (mut content, media) = model();
+    content.datasets.retain(|d| !d.is_public());
+    let theme = Theme::load(Path::new("/nonexistent"), None).unwrap();
+    let pages = render_site(&content, &media, &theme, &options(false)).unwrap();
+    let paths: Vec<&str> = pages.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "404.html",
+            "feed.xml",
+            "index.html",
+            "robots.txt",
+            "search-index.json",
+            "sitemap.xml",
+            "spotlight/index.html",
+            "tags/index.html"
+        ]
+    );
+    assert!(page(&pages, "index.html").contains("No public datasets yet"));
+    assert!(!page(&pages, "index.html").contains("data-filters"));
+    assert!(page(&pages, "tags/index.html").contains("No public dataset has tags yet."));
+    assert_eq!(page(&pages, "search-index.json"), "[]");
+    assert!(!page(&pages, "feed.xml").contains("<entry>"));
+}
