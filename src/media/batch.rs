@@ -119,12 +119,16 @@ fn remove_stale_temporaries(settings: &MediaSettings) {
         return;
     };
     let now = SystemTime::now();
-    for entry in entries.flatten() {
+    // Names first: a warm cache holds thousands of entries, and only temporaries need a `stat`.
+    let temporaries = entries
+        .flatten()
+        .filter(|e| e.file_name().as_encoded_bytes().starts_with(b".tmp-"));
+    for entry in temporaries {
         let stale = entry
             .metadata()
             .and_then(|m| m.modified())
             .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > STALE_TEMP);
-        if stale && entry.file_name().to_string_lossy().starts_with(".tmp-") {
+        if stale {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -296,13 +296,13 @@ fn index_path(cache_dir: &Path, src: &Path) -> PathBuf {
 struct Stamp {
     path: PathBuf,
     size: u64,
-    mtime_ns: u128,
+    /// Nanoseconds since the Unix epoch (u64 lasts until 2554); 0 when the platform has none.
+    mtime_ns: u64,
 }
 
-/// A [`Stamp`] with the content hash it was last seen with.
+/// One index file: a [`Stamp`] and the content hash the file had then.
 #[derive(Serialize, Deserialize)]
 struct IndexEntry {
-    #[serde(flatten)]
     stamp: Stamp,
     hash: String,
 }
@@ -313,7 +313,7 @@ impl Stamp {
             .modified()
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(0));
         Stamp {
             path: path.to_owned(),
             size: meta.len(),
@@ -322,6 +322,8 @@ impl Stamp {
     }
 
     /// The hash recorded for this exact path, size and mtime, if any.
+    ///
+    /// Without a modification time a stamp proves nothing, so the file is hashed again.
     fn known_hash(&self, index_file: &Path) -> Option<String> {
         let entry: IndexEntry = serde_json::from_slice(&fs::read(index_file).ok()?).ok()?;
         (entry.stamp == *self && self.mtime_ns != 0).then_some(entry.hash)
@@ -367,5 +369,22 @@ mod tests {
             settings_fingerprint(&a, false),
             settings_fingerprint(&a, true)
         );
+    }
+
+    #[test]
+    fn index_round_trips_and_spots_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.png");
+        fs::write(&src, b"pixels").unwrap();
+        let index = index_path(dir.path(), &src);
+        let stamp = || Stamp::of(&src, &fs::metadata(&src).unwrap());
+        assert_eq!(stamp().known_hash(&index), None);
+        stamp().record(&index, "0123456789abcdef").unwrap();
+        assert_eq!(
+            stamp().known_hash(&index).as_deref(),
+            Some("0123456789abcdef")
+        );
+        fs::write(&src, b"other pixels").unwrap();
+        assert_eq!(stamp().known_hash(&index), None, "size changed");
     }
 }
