@@ -90,9 +90,10 @@ impl Kind {
                             (120.0 + v * 0.45) as u8,
                         ])
                     });
-                let mut out = fs::File::create(dir.join("overview.jpg")).expect("create JPEG");
-                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-                    .encode_image(&img)
+                jpeg_encoder::Encoder::new_file(dir.join("overview.jpg"), 90)
+                    .and_then(|enc| {
+                        enc.encode(img.as_raw(), 3000, 2000, jpeg_encoder::ColorType::Rgb)
+                    })
                     .expect("write JPEG");
                 "overview.jpg".into()
             }
@@ -119,7 +120,7 @@ fn em(x: u32, y: u32, seed: u64) -> f32 {
             let h = hash(seed, u64::from(gx), u64::from(gy));
             let px = (gx * CELL) as f32 + (h & 0xFF) as f32 / 255.0 * CELL as f32;
             let py = (gy * CELL) as f32 + ((h >> 8) & 0xFF) as f32 / 255.0 * CELL as f32;
-            let d = ((px - x as f32).powi(2) + (py - y as f32).powi(2)).sqrt();
+            let d = (px - x as f32).powi(2) + (py - y as f32).powi(2);
             if d < d1 {
                 (d2, d1, nearest) = (d1, d, h);
             } else if d < d2 {
@@ -127,6 +128,7 @@ fn em(x: u32, y: u32, seed: u64) -> f32 {
             }
         }
     }
+    let (d1, d2) = (d1.sqrt(), d2.sqrt());
     let membrane = (-(d2 - d1).powi(2) / 6.0).exp();
     let vesicle = if d1 < 4.0 + (nearest >> 16 & 7) as f32 {
         0.5
