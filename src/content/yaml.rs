@@ -135,11 +135,11 @@ mod tests {
 
     #[test]
     fn unknown_field_is_located_and_suggested() {
-        let text = "display_name: x\n\n  visiblity: public\n";
+        let text = "display_name: x\n\nvisiblity: public\n";
         let err = parse::<Doc>(Path::new("d.yaml"), text, &FIELDS).unwrap_err();
         assert_eq!(
             err[0].to_string(),
-            "d.yaml:3:3: unknown field 'visiblity' (did you mean 'visibility'?)"
+            "d.yaml:3:1: unknown field 'visiblity' (did you mean 'visibility'?)"
         );
     }
 
