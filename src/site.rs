@@ -31,7 +31,7 @@ pub struct BuildOptions {
 }
 
 /// What a build did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BuildReport {
     /// Number of files in the output.
     pub files: usize,
@@ -45,8 +45,19 @@ pub struct BuildReport {
     pub changed: Vec<String>,
     /// What the gates need; `vitrine serve` gates with it.
     pub gate: GateData,
+    /// Whether the build wrote the Netlify edge function beside the output.
+    pub netlify: bool,
     /// Wall-clock time of the build.
+    #[serde(skip)]
     pub elapsed: Duration,
+}
+
+/// The inputs a build saw and what it reported, stored beside the output's manifest: when the
+/// inputs are the same again, the output is already right and the build is a few `stat`s.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct UpToDate {
+    inputs: String,
+    report: BuildReport,
 }
 
 /// A site folder and what previous builds of it left behind.
@@ -78,6 +89,85 @@ impl Site {
     /// [`content::Diagnostics`] error (all of them); nothing is written then.
     pub fn build(&mut self, opts: &BuildOptions) -> Result<BuildReport> {
         let started = Instant::now();
+        let inputs = self.input_fingerprint(opts);
+        if let Some(mut report) = self.up_to_date(opts, &inputs) {
+            report.changed.clear();
+            report.elapsed = started.elapsed();
+            return Ok(report);
+        }
+        let report = self.build_all(opts, started)?;
+        let record = UpToDate {
+            inputs,
+            report: report.clone(),
+        };
+        if let Ok(bytes) = serde_json::to_vec(&record) {
+            // Best effort: without the record the next build just does the work again.
+            let _ = output::write_file_atomically(
+                &self.manifest_path(&opts.out).with_extension("inputs.json"),
+                &bytes,
+            );
+        }
+        Ok(report)
+    }
+
+    /// A fingerprint of everything a build reads: every file and folder under `content/` and
+    /// `themes/` by path, size and modification time, the vitrine binary itself (its theme is
+    /// embedded), and the options.
+    fn input_fingerprint(&self, opts: &BuildOptions) -> String {
+        let mut hasher = blake3::Hasher::new();
+        let add_meta = |hasher: &mut blake3::Hasher, meta: &std::fs::Metadata| {
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            hasher.update(&meta.len().to_le_bytes());
+            hasher.update(&mtime.map_or(0, |d| d.as_nanos()).to_le_bytes());
+        };
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
+            add_meta(&mut hasher, &meta);
+        }
+        hasher.update(format!("{:?}|{:?}|{}", opts.out, opts.base_url, opts.preview).as_bytes());
+        for dir in [self.root.join("content"), self.root.join("themes")] {
+            for entry in walkdir::WalkDir::new(&dir)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+            {
+                hasher.update(entry.path().as_os_str().as_encoded_bytes());
+                hasher.update(&[0]);
+                if let Ok(meta) = entry.metadata() {
+                    add_meta(&mut hasher, &meta);
+                }
+            }
+        }
+        hasher.finalize().to_hex().to_string()
+    }
+
+    /// The last build's report, if its inputs were `inputs` and its output is still in place.
+    fn up_to_date(&mut self, opts: &BuildOptions, inputs: &str) -> Option<BuildReport> {
+        let record: UpToDate =
+            std::fs::read(self.manifest_path(&opts.out).with_extension("inputs.json"))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())?;
+        if record.inputs != inputs {
+            return None;
+        }
+        let manifest = match self.manifests.get(&opts.out) {
+            Some(m) => m.clone(),
+            None => load_manifest(&self.manifest_path(&opts.out)),
+        };
+        let in_place = !manifest.is_empty() && manifest.keys().all(|p| opts.out.join(p).is_file());
+        let edge_in_place = opts.preview
+            || !record.report.netlify
+            || self.root.join(edge::NETLIFY_MODULE).is_file();
+        (in_place && edge_in_place).then(|| {
+            self.manifests.insert(opts.out.clone(), manifest);
+            record.report
+        })
+    }
+
+    fn build_all(&mut self, opts: &BuildOptions, started: Instant) -> Result<BuildReport> {
         let mut content = content::load(&self.root)?;
         if let Some(url) = &opts.base_url {
             content.config.base_url = url.trim_end_matches('/').to_string();
@@ -102,6 +192,7 @@ impl Site {
         if !opts.preview {
             self.place_netlify_module(netlify_module.as_deref())?;
         }
+        let netlify = netlify_module.is_some();
 
         let private = content
             .datasets
@@ -120,6 +211,7 @@ impl Site {
             skipped_private,
             changed,
             gate,
+            netlify,
             elapsed: started.elapsed(),
         })
     }
