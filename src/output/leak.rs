@@ -3,6 +3,7 @@
 //! themes that list every dataset, and private images reused as public ones (by content hash).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rayon::prelude::*;
 
 use super::{Files, Source};
 
@@ -42,18 +43,27 @@ impl LeakGuard {
     /// tags, site text): a needle found there is shared with public items, so it is no leak.
     pub fn new(items: Vec<PrivateItem>, public_text: &str) -> LeakGuard {
         let public_lower = public_text.to_lowercase();
-        let mut patterns = Vec::new();
-        let mut owners = Vec::new();
+        let mut candidates = Vec::new();
+        let mut candidate_owners = Vec::new();
         for (i, item) in items.iter().enumerate() {
             for (j, needle) in item.needles.iter().enumerate() {
                 let text = needle.text.trim().to_lowercase();
-                if text.chars().count() < MIN_NEEDLE
-                    || contains_word(&public_lower, &text, needle.whole_word)
-                {
-                    continue;
+                if text.chars().count() >= MIN_NEEDLE {
+                    candidates.push(text);
+                    candidate_owners.push((i, j));
                 }
+            }
+        }
+        let shared = shared_with_public(&public_lower, &candidates, |k| {
+            let (i, j) = candidate_owners[k];
+            items[i].needles[j].whole_word
+        });
+        let mut patterns = Vec::new();
+        let mut owners = Vec::new();
+        for ((text, owner), shared) in candidates.into_iter().zip(candidate_owners).zip(shared) {
+            if !shared {
                 patterns.push(text);
-                owners.push((i, j));
+                owners.push(owner);
             }
         }
         let matcher = (!patterns.is_empty()).then(|| {
@@ -71,42 +81,44 @@ impl LeakGuard {
     }
 
     /// Checks the public files of `files` (everything outside `private/` and the edge module)
-    /// and returns one message per leaking file.
+    /// and returns one message per leaking file, in path order. Files are checked in parallel:
+    /// with thousands of pages this scan was the longest serial step of a rebuild.
     pub fn check(&self, files: &Files) -> Vec<String> {
         let Some(matcher) = &self.matcher else {
             return Vec::new();
         };
-        let mut problems = Vec::new();
-        for (path, source) in files {
-            if path.starts_with("private/") || path == "_worker.js" {
-                continue;
-            }
-            // A file's address matters too: a private image's hash as a public media folder.
-            if let Some((i, j)) = self.first_hit(matcher, path) {
-                let needle = &self.items[i].needles[j];
-                problems.push(format!(
-                    "{path}: the file's address contains the {} of {}; a private item is published as a public one",
-                    needle.kind, self.items[i].label
-                ));
-                continue;
-            }
-            let Source::Bytes(bytes) = source else {
-                continue;
-            };
-            if !is_text(path) {
-                continue;
-            }
-            if let Some((i, j)) = self.first_hit(matcher, &normalise(bytes)) {
-                let needle = &self.items[i].needles[j];
-                problems.push(format!(
-                    "{path}: contains the {} of {} (\"{}\"); a template or a public descriptor exposes a private item: remove it from the theme or the public text",
-                    needle.kind,
-                    self.items[i].label,
-                    shorten(&needle.text)
-                ));
-            }
+        files
+            .par_iter()
+            .filter_map(|(path, source)| self.check_file(matcher, path, source))
+            .collect()
+    }
+
+    fn check_file(&self, matcher: &AhoCorasick, path: &str, source: &Source) -> Option<String> {
+        if path.starts_with("private/") || path == "_worker.js" {
+            return None;
         }
-        problems
+        // A file's address matters too: a private image's hash as a public media folder.
+        if let Some((i, j)) = self.first_hit(matcher, path) {
+            let needle = &self.items[i].needles[j];
+            return Some(format!(
+                "{path}: the file's address contains the {} of {}; a private item is published as a public one",
+                needle.kind, self.items[i].label
+            ));
+        }
+        let Source::Bytes(bytes) = source else {
+            return None;
+        };
+        if !is_text(path) {
+            return None;
+        }
+        let (i, j) = self.first_hit(matcher, &normalise(bytes))?;
+        let needle = &self.items[i].needles[j];
+        Some(format!(
+            "{path}: contains the {} of {} (\"{}\"); a template or a public descriptor exposes a private item: remove it from the theme or the public text",
+            needle.kind,
+            self.items[i].label,
+            shorten(&needle.text)
+        ))
     }
 
     fn first_hit(&self, matcher: &AhoCorasick, text: &str) -> Option<(usize, usize)> {
@@ -186,9 +198,34 @@ fn word_bounded(hay: &[u8], start: usize, end: usize) -> bool {
     (start == 0 || !is_word(hay[start - 1])) && (end == hay.len() || !is_word(hay[end]))
 }
 
-fn contains_word(hay: &str, needle: &str, whole_word: bool) -> bool {
-    hay.match_indices(needle)
-        .any(|(i, m)| !whole_word || word_bounded(hay.as_bytes(), i, i + m.len()))
+/// For each needle, whether `hay` contains it (as a whole word where `whole_word(k)` says so),
+/// among the non-overlapping occurrences `str::match_indices` would see. One automaton pass
+/// over `hay` for all needles: **a scan per needle was quadratic** in the number of datasets.
+fn shared_with_public(
+    hay: &str,
+    needles: &[String],
+    whole_word: impl Fn(usize) -> bool,
+) -> Vec<bool> {
+    let mut shared = vec![false; needles.len()];
+    if needles.is_empty() {
+        return shared;
+    }
+    let matcher = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::Standard)
+        .build(needles)
+        .expect("leak patterns compile");
+    // Overlapping matches come ordered by end, so for one needle (one length) also by start;
+    // skipping those that overlap the last one taken keeps the leftmost non-overlapping ones.
+    let mut next_start = vec![0usize; needles.len()];
+    for hit in matcher.find_overlapping_iter(hay.as_bytes()) {
+        let k = hit.pattern().as_usize();
+        if shared[k] || hit.start() < next_start[k] {
+            continue;
+        }
+        next_start[k] = hit.end();
+        shared[k] = !whole_word(k) || word_bounded(hay.as_bytes(), hit.start(), hit.end());
+    }
+    shared
 }
 
 fn shorten(s: &str) -> String {
@@ -242,6 +279,23 @@ mod tests {
         let leaks = g.check(&page("index.html", "<li>Hidden\n  Cortex&#32;Volume</li>"));
         assert_eq!(leaks.len(), 1, "{leaks:?}");
         assert!(leaks[0].starts_with("index.html: contains the display name"));
+    }
+
+    #[test]
+    fn a_needle_is_shared_only_where_public_text_has_it_as_a_word() {
+        let hay = "dataset number 50, not-secret-mouse; ab ab ab";
+        let needles: Vec<String> = [
+            "dataset number 5",
+            "dataset number 50",
+            "secret-mouse",
+            "not-secret",
+            "ab ab",
+            "absent",
+        ]
+        .map(String::from)
+        .to_vec();
+        let shared = shared_with_public(hay, &needles, |k| k != 3);
+        assert_eq!(shared, [false, true, false, true, true, false]);
     }
 
     #[test]
