@@ -259,3 +259,58 @@ fn a_killed_build_leaves_the_previous_site_intact() {
         .collect();
     assert!(leftovers.is_empty(), "staging folders left: {leftovers:?}");
 }
+
+#[test]
+fn a_share_killed_mid_write_leaves_a_readable_ledger() {
+    let (tmp, root) = fixture("sites/share-basic");
+    assert!(vitrine(&root, &["keygen"]).status.success());
+    let ledger = root.join("content/shares.yaml");
+    let mut recorded = 0;
+    for round in 0..12u64 {
+        let mut child = Command::new(vitrine_bin())
+            .arg("--root")
+            .arg(&root)
+            .args([
+                "share",
+                "cortex-l4",
+                "--label",
+                &format!("reviewer {round}"),
+            ])
+            .env("XDG_CONFIG_HOME", tmp.path().join("xdg-config"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill at a different moment each round: before, during and after the ledger write.
+        std::thread::sleep(Duration::from_millis(round * 4));
+        let _ = child.kill();
+        let finished = child.wait().unwrap().success();
+        let out = vitrine(&root, &["shares", "--json"]);
+        assert!(
+            out.status.success(),
+            "round {round}: the ledger no longer reads\n{}",
+            text(&out)
+        );
+        let shares: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let count = shares.as_array().map_or(0, Vec::len);
+        assert!(
+            count == recorded || count == recorded + 1,
+            "round {round}: {count} shares after {recorded}"
+        );
+        assert!(
+            !finished || count == recorded + 1,
+            "round {round}: a finished share was lost"
+        );
+        recorded = count;
+        assert!(ledger.exists() || recorded == 0);
+    }
+    let leftovers: Vec<_> = fs::read_dir(root.join("content"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary ledger files left: {leftovers:?}"
+    );
+}
