@@ -45,10 +45,7 @@ pub fn write_atomically(
     files: &Files,
     previous: &Manifest,
 ) -> Result<(Manifest, Vec<String>)> {
-    let manifest: Manifest = files
-        .par_iter()
-        .map(|(path, source)| (path.clone(), fingerprint(source)))
-        .collect();
+    let manifest = manifest_of(files);
     let changed = diff(previous, &manifest);
     if changed.is_empty() && out.is_dir() && manifest_matches_disk(out, &manifest) {
         return Ok((manifest, changed));
@@ -103,10 +100,7 @@ pub fn update_in_place(
     files: &Files,
     previous: &Manifest,
 ) -> Result<(Manifest, Vec<String>)> {
-    let manifest: Manifest = files
-        .par_iter()
-        .map(|(path, source)| (path.clone(), fingerprint(source)))
-        .collect();
+    let manifest = manifest_of(files);
     if previous.is_empty() && out.exists() {
         // Nothing is known about what is there: start from an empty folder.
         fs::remove_dir_all(out).with_context(|| format!("clearing `{}`", out.display()))?;
@@ -157,6 +151,14 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path)
         .with_context(|| format!("writing `{}`", path.display()))?;
     Ok(())
+}
+
+/// The fingerprint of every file of `files`.
+fn manifest_of(files: &Files) -> Manifest {
+    files
+        .par_iter()
+        .map(|(path, source)| (path.clone(), fingerprint(source)))
+        .collect()
 }
 
 fn fingerprint(source: &Source) -> String {
