@@ -66,9 +66,10 @@ pub fn write_atomically(
         .keys()
         .filter_map(|p| Path::new(p).parent().map(Path::to_path_buf))
         .collect();
-    for dir in &dirs {
-        fs::create_dir_all(staging.path().join(dir))?;
-    }
+    // In parallel: on a busy disk each `mkdir` waits on the journal, and create_dir_all
+    // tolerates a sibling creating the same parent at the same time.
+    dirs.par_iter()
+        .try_for_each(|dir| fs::create_dir_all(staging.path().join(dir)))?;
     files
         .par_iter()
         .try_for_each(|(path, source)| -> Result<()> {
@@ -227,7 +228,7 @@ fn swap_into_place(staging: &Path, out: &Path) -> Result<()> {
         );
         if exchanged.is_ok() {
             // `staging` now holds the previous output.
-            fs::remove_dir_all(staging)
+            remove_tree(staging)
                 .with_context(|| format!("removing the previous output `{}`", staging.display()))?;
             return Ok(());
         }
@@ -235,12 +236,27 @@ fn swap_into_place(staging: &Path, out: &Path) -> Result<()> {
         fs::rename(out, &aside).with_context(|| format!("moving `{}` aside", out.display()))?;
         fs::rename(staging, out)
             .with_context(|| format!("moving the new site to `{}`", out.display()))?;
-        fs::remove_dir_all(&aside).with_context(|| format!("removing `{}`", aside.display()))?;
+        remove_tree(&aside).with_context(|| format!("removing `{}`", aside.display()))?;
     } else {
         fs::rename(staging, out)
             .with_context(|| format!("moving the new site to `{}`", out.display()))?;
     }
     Ok(())
+}
+
+/// Removes a folder tree like `fs::remove_dir_all`, subfolders in parallel: removing the
+/// previous output (one link per file) was the longest step of a one-descriptor rebuild.
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    let entries: Vec<fs::DirEntry> = fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
+    entries.par_iter().try_for_each(|entry| {
+        // A symlink is removed, never followed.
+        if entry.file_type()?.is_dir() {
+            remove_tree(&entry.path())
+        } else {
+            fs::remove_file(entry.path())
+        }
+    })?;
+    fs::remove_dir(dir)
 }
 
 /// Removes staging folders left by a build that was killed. **Call it only while holding the
