@@ -283,8 +283,8 @@ impl Site {
         let (manifest, changed) = if opts.preview {
             output::update_in_place(&opts.out, files, &previous)?
         } else {
-            output::remove_stale_staging(&opts.out);
-            output::write_atomically(&opts.out, files, &previous)?
+            let spare_record = self.manifest_path(&opts.out).with_extension("spare.json");
+            output::write_atomically(&opts.out, files, &previous, &spare_record)?
         };
         if !changed.is_empty() {
             save_manifest(&self.manifest_path(&opts.out), &manifest);

@@ -38,30 +38,68 @@ pub type Manifest = BTreeMap<String, String>;
 /// Replaces `out` with exactly `files`, atomically, and returns the new manifest and the paths
 /// whose contents changed (added, modified or removed) relative to `previous`.
 ///
-/// Unchanged files are hard-linked from the previous output instead of written again, and when
-/// nothing changed at all the output is left as it is.
+/// The new site is prepared in a second folder beside `out` and exchanged with it in one
+/// rename. The previous generation is then kept as that second folder (the *spare*), and
+/// `spare_record` remembers what it holds, so the next build only rewrites the files that
+/// differ: O(change), not O(files). A build killed while preparing the spare has already
+/// deleted the record, so the next build rebuilds the spare from scratch; the live site is
+/// never touched until the exchange.
 pub fn write_atomically(
     out: &Path,
     files: &Files,
     previous: &Manifest,
+    spare_record: &Path,
 ) -> Result<(Manifest, Vec<String>)> {
     let manifest = manifest_of(files);
     let changed = diff(previous, &manifest);
     if changed.is_empty() && out.is_dir() && manifest_matches_disk(out, &manifest) {
         return Ok((manifest, changed));
     }
+    let spare = spare_path(out);
+    // Read and forget what the spare holds before touching it.
+    let spare_holds: Option<Manifest> = fs::read(spare_record)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let _ = fs::remove_file(spare_record);
+    match spare_holds {
+        Some(holds) if spare.is_dir() && !holds.is_empty() => {
+            update_in_place(&spare, files, &holds)?;
+        }
+        _ => {
+            if spare.exists() {
+                remove_tree(&spare).with_context(|| format!("removing `{}`", spare.display()))?;
+            }
+            stage(out, &spare, files, previous, &manifest)?;
+        }
+    }
+    sync_dir(&spare);
+    if swap_into_place(&spare, out)? {
+        // The spare now holds the previous output, which `previous` describes.
+        if let Ok(bytes) = serde_json::to_vec(previous) {
+            if !previous.is_empty() {
+                write_file_atomically(spare_record, &bytes)?;
+            }
+        }
+    }
+    Ok((manifest, changed))
+}
 
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).with_context(|| format!("creating `{}`", parent.display()))?;
+/// The second generation of `out`, beside it: `.<name>.spare`.
+pub fn spare_path(out: &Path) -> PathBuf {
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("public");
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.staging-"))
-        .tempdir_in(parent)
-        .with_context(|| format!("creating a staging folder beside `{}`", out.display()))?;
+    out.with_file_name(format!(".{name}.spare"))
+}
 
+/// Writes a complete new tree at `dest`, hard-linking the files that did not change from `out`.
+fn stage(
+    out: &Path,
+    dest: &Path,
+    files: &Files,
+    previous: &Manifest,
+    manifest: &Manifest,
+) -> Result<()> {
+    fs::create_dir_all(dest)
+        .with_context(|| format!("creating `{}` beside the output", dest.display()))?;
     let dirs: std::collections::BTreeSet<PathBuf> = files
         .keys()
         .filter_map(|p| Path::new(p).parent().map(Path::to_path_buf))
@@ -69,27 +107,21 @@ pub fn write_atomically(
     // In parallel: on a busy disk each `mkdir` waits on the journal, and create_dir_all
     // tolerates a sibling creating the same parent at the same time.
     dirs.par_iter()
-        .try_for_each(|dir| fs::create_dir_all(staging.path().join(dir)))?;
+        .try_for_each(|dir| fs::create_dir_all(dest.join(dir)))?;
     files
         .par_iter()
         .try_for_each(|(path, source)| -> Result<()> {
-            let dest = staging.path().join(path);
-            let old = out.join(path);
+            let to = dest.join(path);
             let unchanged = previous.get(path) == manifest.get(path);
-            if unchanged && fs::hard_link(&old, &dest).is_ok() {
+            if unchanged && fs::hard_link(out.join(path), &to).is_ok() {
                 return Ok(());
             }
             match source {
-                Source::Bytes(bytes) => write_file(&dest, bytes),
-                Source::File(src) => link_or_copy(src, &dest),
+                Source::Bytes(bytes) => write_file(&to, bytes),
+                Source::File(src) => link_or_copy(src, &to),
             }
-            .with_context(|| format!("writing `{}`", dest.display()))
-        })?;
-    sync_dir(staging.path());
-
-    let staging = staging.keep();
-    swap_into_place(&staging, out)?;
-    Ok((manifest, changed))
+            .with_context(|| format!("writing `{}`", to.display()))
+        })
 }
 
 /// Brings `out` to exactly `files` by touching only what changed since `previous`: each
@@ -216,8 +248,9 @@ fn sync_dir(dir: &Path) {
 }
 
 /// Exchanges `staging` and `out` in one `renameat2(RENAME_EXCHANGE)` where the kernel offers
-/// it, then removes the old output; elsewhere renames the old output aside first.
-fn swap_into_place(staging: &Path, out: &Path) -> Result<()> {
+/// it (returning true: `staging` then holds the previous output); elsewhere renames the old
+/// output aside, moves the new one in and removes the old (returning false).
+fn swap_into_place(staging: &Path, out: &Path) -> Result<bool> {
     if out.exists() {
         let exchanged = rustix::fs::renameat_with(
             rustix::fs::CWD,
@@ -227,10 +260,8 @@ fn swap_into_place(staging: &Path, out: &Path) -> Result<()> {
             rustix::fs::RenameFlags::EXCHANGE,
         );
         if exchanged.is_ok() {
-            // `staging` now holds the previous output.
-            remove_tree(staging)
-                .with_context(|| format!("removing the previous output `{}`", staging.display()))?;
-            return Ok(());
+            // `staging` now holds the previous output: the spare of the next build.
+            return Ok(true);
         }
         let aside = staging.with_extension("old");
         fs::rename(out, &aside).with_context(|| format!("moving `{}` aside", out.display()))?;
@@ -241,7 +272,7 @@ fn swap_into_place(staging: &Path, out: &Path) -> Result<()> {
         fs::rename(staging, out)
             .with_context(|| format!("moving the new site to `{}`", out.display()))?;
     }
-    Ok(())
+    Ok(false)
 }
 
 /// Removes a folder tree like `fs::remove_dir_all`, subfolders in parallel: removing the
@@ -259,33 +290,6 @@ fn remove_tree(dir: &Path) -> std::io::Result<()> {
     fs::remove_dir(dir)
 }
 
-/// Removes staging folders left by a build that was killed. **Call it only while holding the
-/// output's build lock**, so no running build's staging folder is taken.
-pub fn remove_stale_staging(out: &Path) {
-    let (Some(parent), Some(name)) = (out.parent(), out.file_name().and_then(|n| n.to_str()))
-    else {
-        return;
-    };
-    let parent = if parent.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        parent
-    };
-    let prefix = format!(".{name}.staging-");
-    let Ok(entries) = fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(&prefix))
-        {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,19 +305,40 @@ mod tests {
         let mut files = Files::new();
         files.insert("index.html".into(), bytes("one"));
         files.insert("a/b.txt".into(), bytes("b"));
-        let (m1, changed) = write_atomically(&out, &files, &Manifest::new()).unwrap();
+        let record = tmp.path().join("spare.json");
+        let (m1, changed) = write_atomically(&out, &files, &Manifest::new(), &record).unwrap();
         assert_eq!(changed, ["a/b.txt", "index.html"]);
         assert_eq!(fs::read_to_string(out.join("a/b.txt")).unwrap(), "b");
 
         files.insert("index.html".into(), bytes("two"));
         files.remove("a/b.txt");
-        let (m2, changed) = write_atomically(&out, &files, &m1).unwrap();
+        let (m2, changed) = write_atomically(&out, &files, &m1, &record).unwrap();
         assert_eq!(changed, ["a/b.txt", "index.html"]);
         assert!(!out.join("a/b.txt").exists());
         assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "two");
 
-        let (_, changed) = write_atomically(&out, &files, &m2).unwrap();
+        let (_, changed) = write_atomically(&out, &files, &m2, &record).unwrap();
         assert!(changed.is_empty());
+
+        // The third generation is made from the spare (which holds the first): it must come
+        // out exactly as asked, not as a mix of the first and the third.
+        assert!(record.exists() && spare_path(&out).is_dir());
+        files.insert("index.html".into(), bytes("three"));
+        files.insert("c.txt".into(), bytes("c"));
+        let (m2, changed) = write_atomically(&out, &files, &m2, &record).unwrap();
+        assert_eq!(changed, ["c.txt", "index.html"]);
+        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "three");
+        assert!(
+            !out.join("a/b.txt").exists(),
+            "a file of the spare's generation came back"
+        );
+        // A record that was lost (a killed build) makes the next build start the spare afresh.
+        fs::remove_file(&record).unwrap();
+        fs::write(spare_path(&out).join("stray.txt"), "x").unwrap();
+        files.insert("index.html".into(), bytes("four"));
+        let (m2, _) = write_atomically(&out, &files, &m2, &record).unwrap();
+        assert!(!out.join("stray.txt").exists());
+        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "four");
 
         files.insert("deep/er/new.txt".into(), bytes("new"));
         let (m3, changed) = update_in_place(&out, &files, &m2).unwrap();
@@ -322,11 +347,12 @@ mod tests {
         let (_, changed) = update_in_place(&out, &files, &m3).unwrap();
         assert_eq!(changed, ["deep/er/new.txt"]);
         assert!(!out.join("deep").exists(), "emptied folders are removed");
-        let leftovers: Vec<_> = fs::read_dir(tmp.path())
+        let mut leftovers: Vec<_> = fs::read_dir(tmp.path())
             .unwrap()
             .flatten()
-            .map(|e| e.file_name())
+            .map(|e| e.file_name().to_string_lossy().to_string())
             .collect();
-        assert_eq!(leftovers, [std::ffi::OsString::from("public")]);
+        leftovers.sort();
+        assert_eq!(leftovers, [".public.spare", "public", "spare.json"]);
     }
 }
