@@ -222,18 +222,23 @@ impl Ledger {
         Ok(out)
     }
 
-    /// Replaces the ledger file atomically (temporary file in the same folder, then rename).
+    /// Replaces the ledger file atomically: a temporary file beside it, then a rename.
+    ///
+    /// The temporary file has a fixed name (`content/.shares.yaml.tmp`, written only under the
+    /// ledger lock), so a writer killed half-way leaves at most that one file, which the next
+    /// write replaces, and never a pile of random names in `content/`.
     fn write(&self, root: &Path) -> Result<()> {
         let path = Ledger::path(root);
         let dir = path.parent().context("the ledger has no folder")?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("writing into `{}`", dir.display()))?;
-        tmp.write_all(self.to_yaml().as_bytes())?;
-        tmp.as_file()
-            .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&path)
-            .with_context(|| format!("replacing `{}`", path.display()))?;
+        let tmp = dir.join(".shares.yaml.tmp");
+        let written = (|| -> std::io::Result<()> {
+            let mut file = fs::File::create(&tmp)?;
+            file.write_all(self.to_yaml().as_bytes())?;
+            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+            file.sync_all()
+        })();
+        written.with_context(|| format!("writing `{}`", tmp.display()))?;
+        fs::rename(&tmp, &path).with_context(|| format!("replacing `{}`", path.display()))?;
         if let Ok(d) = fs::File::open(dir) {
             let _ = d.sync_all();
         }
