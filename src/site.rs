@@ -153,10 +153,7 @@ impl Site {
         if record.inputs != inputs {
             return None;
         }
-        let manifest = match self.manifests.get(&opts.out) {
-            Some(m) => m.clone(),
-            None => load_manifest(&self.manifest_path(&opts.out)),
-        };
+        let manifest = self.last_manifest(&opts.out);
         let in_place = !manifest.is_empty() && manifest.keys().all(|p| opts.out.join(p).is_file());
         let edge_in_place = opts.preview
             || !record.report.netlify
@@ -268,10 +265,7 @@ impl Site {
         // One build of an output at a time, across processes: a second `vitrine build` (or a
         // `serve` rebuild) waits here instead of racing for the swap.
         let lock = self.lock_output(&opts.out)?;
-        let previous = match self.manifests.get(&opts.out) {
-            Some(m) => m.clone(),
-            None => load_manifest(&self.manifest_path(&opts.out)),
-        };
+        let previous = self.last_manifest(&opts.out);
         let (content_dir, themes_dir) = (self.root.join("content"), self.root.join("themes"));
         output::check_no_private_keys(
             &self.root,
@@ -386,6 +380,15 @@ impl Site {
             None => {}
         }
         Ok(())
+    }
+
+    /// What the last build of `out` wrote: kept in memory by `serve`, read from the cache by
+    /// a new `vitrine build`.
+    fn last_manifest(&self, out: &Path) -> Manifest {
+        match self.manifests.get(out) {
+            Some(m) => m.clone(),
+            None => load_manifest(&self.manifest_path(out)),
+        }
     }
 
     fn lock_output(&self, out: &Path) -> Result<std::fs::File> {
