@@ -2,16 +2,19 @@
 //! modules and the revocation list. A [`Site`] keeps what it learnt between builds (the last
 //! output manifest), so `vitrine serve` and repeated builds redo only what changed.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
 
 use crate::content::{self, Content, Dataset, Hosting};
 use crate::media::{self, Derived, MediaJob, MediaSettings};
 use crate::output::edge;
-use crate::output::{self, leak::Needle, Files, LeakGuard, Manifest, PrivateItem, Source};
+use crate::output::{
+    self, leak::Needle, Files, LeakGuard, Manifest, PageCache, PrivateItem, Source,
+};
 use crate::render::{self, MediaIndex, RenderOptions, Theme};
 use crate::share::gate::GateData;
 use crate::share::{self, ledger::Ledger};
@@ -31,7 +34,7 @@ pub struct BuildOptions {
 }
 
 /// What a build did.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct BuildReport {
     /// Number of files in the output.
     pub files: usize,
@@ -58,6 +61,20 @@ pub struct BuildReport {
 struct UpToDate {
     inputs: String,
     report: BuildReport,
+    /// The digest of the leak guard the output passed ([`LeakGuard::digest`] and the code):
+    /// while it stays the same, only changed files need the leak and key checks.
+    checked: String,
+    /// The input files (path, size, modification time) read and found free of private keys.
+    keyless: HashSet<String>,
+}
+
+/// The files a build reads from `content/` and `themes/`.
+struct Inputs {
+    /// A digest of every file and folder by path, size and modification time, of the vitrine
+    /// binary and of the build options: the same digest means the same output.
+    fingerprint: String,
+    /// Every file, and its path, size and modification time as one string.
+    files: Vec<(PathBuf, String)>,
 }
 
 /// A site folder and what previous builds of it left behind.
@@ -89,67 +106,79 @@ impl Site {
     /// [`content::Diagnostics`] error (all of them); nothing is written then.
     pub fn build(&mut self, opts: &BuildOptions) -> Result<BuildReport> {
         let started = Instant::now();
-        let inputs = self.input_fingerprint(opts);
-        if let Some(mut report) = self.up_to_date(opts, &inputs) {
+        let inputs = self.scan_inputs(opts);
+        let record_path = self.manifest_path(&opts.out).with_extension("inputs.json");
+        let record: Option<UpToDate> = std::fs::read(&record_path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        if let Some(mut report) = self.up_to_date(opts, &inputs.fingerprint, record.as_ref()) {
             report.changed.clear();
             report.elapsed = started.elapsed();
             return Ok(report);
         }
-        let report = self.build_all(opts, started)?;
+        let before = record.unwrap_or_else(|| UpToDate {
+            inputs: String::new(),
+            report: BuildReport::default(),
+            checked: String::new(),
+            keyless: HashSet::new(),
+        });
+        let (report, checked) = self.build_all(opts, started, &inputs, &before)?;
         let record = UpToDate {
-            inputs,
+            inputs: inputs.fingerprint,
             report: report.clone(),
+            checked,
+            keyless: inputs.files.into_iter().map(|(_, id)| id).collect(),
         };
         if let Ok(bytes) = serde_json::to_vec(&record) {
             // Best effort: without the record the next build just does the work again.
-            let _ = output::write_file_atomically(
-                &self.manifest_path(&opts.out).with_extension("inputs.json"),
-                &bytes,
-            );
+            let _ = output::write_file_atomically(&record_path, &bytes);
         }
         Ok(report)
     }
 
-    /// A fingerprint of everything a build reads: every file and folder under `content/` and
-    /// `themes/` by path, size and modification time, the vitrine binary itself (its theme is
-    /// embedded), and the options.
-    fn input_fingerprint(&self, opts: &BuildOptions) -> String {
+    /// Everything a build reads: every file and folder under `content/` and `themes/` by
+    /// path, size and modification time, with the vitrine binary itself (its theme is
+    /// embedded) and the options in the fingerprint.
+    fn scan_inputs(&self, opts: &BuildOptions) -> Inputs {
         let mut hasher = blake3::Hasher::new();
-        let add_meta = |hasher: &mut blake3::Hasher, meta: &std::fs::Metadata| {
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-            hasher.update(&meta.len().to_le_bytes());
-            hasher.update(&mtime.map_or(0, |d| d.as_nanos()).to_le_bytes());
-        };
-        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
-        if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
-            add_meta(&mut hasher, &meta);
-        }
+        hasher.update(code_identity().as_bytes());
         hasher.update(format!("{:?}|{:?}|{}", opts.out, opts.base_url, opts.preview).as_bytes());
+        let mut files = Vec::new();
         for dir in [self.root.join("content"), self.root.join("themes")] {
             for entry in walkdir::WalkDir::new(&dir)
                 .sort_by_file_name()
                 .into_iter()
                 .filter_map(Result::ok)
             {
-                hasher.update(entry.path().as_os_str().as_encoded_bytes());
-                hasher.update(&[0]);
-                if let Ok(meta) = entry.metadata() {
-                    add_meta(&mut hasher, &meta);
+                let identity = format!(
+                    "{}|{}",
+                    entry.path().display(),
+                    entry
+                        .metadata()
+                        .map(|m| file_identity(&m))
+                        .unwrap_or_default()
+                );
+                hasher.update(&(identity.len() as u64).to_le_bytes());
+                hasher.update(identity.as_bytes());
+                if entry.file_type().is_file() {
+                    files.push((entry.into_path(), identity));
                 }
             }
         }
-        hasher.finalize().to_hex().to_string()
+        Inputs {
+            fingerprint: hasher.finalize().to_hex().to_string(),
+            files,
+        }
     }
 
     /// The last build's report, if its inputs were `inputs` and its output is still in place.
-    fn up_to_date(&mut self, opts: &BuildOptions, inputs: &str) -> Option<BuildReport> {
-        let record: UpToDate =
-            std::fs::read(self.manifest_path(&opts.out).with_extension("inputs.json"))
-                .ok()
-                .and_then(|bytes| serde_json::from_slice(&bytes).ok())?;
+    fn up_to_date(
+        &mut self,
+        opts: &BuildOptions,
+        inputs: &str,
+        record: Option<&UpToDate>,
+    ) -> Option<BuildReport> {
+        let record = record?;
         if record.inputs != inputs {
             return None;
         }
@@ -160,11 +189,20 @@ impl Site {
             || self.root.join(edge::NETLIFY_MODULE).is_file();
         (in_place && edge_in_place).then(|| {
             self.manifests.insert(opts.out.clone(), manifest);
-            record.report
+            record.report.clone()
         })
     }
 
-    fn build_all(&mut self, opts: &BuildOptions, started: Instant) -> Result<BuildReport> {
+    /// Builds everything that changed since the output's last build (`before`); returns the
+    /// report and the digest of the leak guard the output now passes. Files that passed the
+    /// same guard and the key check before, unchanged since, are not read again.
+    fn build_all(
+        &mut self,
+        opts: &BuildOptions,
+        started: Instant,
+        inputs: &Inputs,
+        before: &UpToDate,
+    ) -> Result<(BuildReport, String)> {
         let mut content = content::load(&self.root)?;
         if let Some(url) = &opts.base_url {
             content.config.base_url = url.trim_end_matches('/').to_string();
@@ -172,9 +210,25 @@ impl Site {
         let theme = Theme::load(&self.root, content.config.theme.as_deref())?;
         let include_private = content.config.hosting.has_gate();
         let media = self.derive_media(&content, include_private, opts.progress)?;
-        let (files, gate) = self.assemble(&content, &theme, &media, include_private)?;
 
-        let leaks = leak_guard(&content, &media)?.check(&files);
+        // One build of an output at a time, across processes: a second `vitrine build` (or a
+        // `serve` rebuild) waits here instead of racing for the page cache and the swap.
+        let lock = self.lock_output(&opts.out)?;
+        let pages = PageCache::open(
+            &self.manifest_path(&opts.out).with_extension("pages"),
+            &code_identity(),
+        )?;
+        let (files, gate) = self.assemble(&content, &theme, &media, include_private, &pages)?;
+        let manifest = output::manifest_of(&files);
+        let previous = self.last_manifest(&opts.out);
+
+        let guard = leak_guard(&content, &media)?;
+        let checked = blake3::hash(format!("{}|{}", code_identity(), guard.digest()).as_bytes())
+            .to_hex()
+            .to_string();
+        let all = checked != before.checked;
+        let fresh = |path: &str| all || previous.get(path) != manifest.get(path);
+        let leaks = guard.check(&files, &fresh);
         if !leaks.is_empty() {
             bail!(
                 "leak guard: the build would publish private items, so nothing was written:\n  {}",
@@ -185,10 +239,37 @@ impl Site {
             (Hosting::Netlify, false) => Some(self.edge_module(&content, &theme, &gate)?),
             _ => None,
         };
-        let changed = self.publish(opts, &files)?;
+        let input_files: Vec<PathBuf> = inputs.files.iter().map(|(p, _)| p.clone()).collect();
+        let unread: HashSet<&Path> = inputs
+            .files
+            .iter()
+            .filter(|(_, id)| !before.keyless.contains(id))
+            .map(|(path, _)| path.as_path())
+            .collect();
+        output::KeyCheck {
+            root: &self.root,
+            inputs: &input_files,
+            read_input: &|path| unread.contains(path),
+            out: &opts.out,
+            written: &previous,
+            files: &files,
+            read_file: &fresh,
+        }
+        .run()?;
+        let changed = self.publish(opts, &files, &manifest, &previous)?;
+        pages.retain(
+            &files
+                .values()
+                .filter_map(|source| match source {
+                    Source::File(file) => Some(file.as_path()),
+                    Source::Bytes(_) => None,
+                })
+                .collect(),
+        );
         if !opts.preview {
             self.place_netlify_module(netlify_module.as_deref())?;
         }
+        drop(lock);
         let netlify = netlify_module.is_some();
 
         let private = content
@@ -201,7 +282,7 @@ impl Site {
         } else {
             (0, private.collect())
         };
-        Ok(BuildReport {
+        let report = BuildReport {
             files: files.len(),
             public_datasets: content.datasets.iter().filter(|d| d.is_public()).count(),
             private_datasets: private_built,
@@ -210,25 +291,39 @@ impl Site {
             gate,
             netlify,
             elapsed: started.elapsed(),
-        })
+        };
+        Ok((report, checked))
     }
 
-    /// Everything the output will hold: pages, static files, media, annotation originals, the
-    /// revocation list and, on Cloudflare, the worker; plus the data the gates need.
+    /// Everything the output will hold: pages (rendered, or linked from `pages` when nothing
+    /// they show changed), static files, media, annotation originals, the revocation list and,
+    /// on Cloudflare, the worker; plus the data the gates need.
     fn assemble(
         &self,
         content: &Content,
         theme: &Theme,
         media: &MediaIndex,
         include_private: bool,
+        pages: &PageCache,
     ) -> Result<(Files, GateData)> {
         let render_opts = RenderOptions {
             base_url: content.config.base_url.clone(),
             include_private,
             pyramids: content.config.pyramids,
         };
-        let mut files = Files::new();
-        for page in render::render_site(content, media, theme, &render_opts)? {
+        let plan = render::plan_site(content, media, theme, &render_opts)?;
+        let mut files: Files = plan
+            .pages
+            .par_iter()
+            .map(|job| {
+                let file = match pages.get(&job.key) {
+                    Some(file) => file,
+                    None => pages.put(&job.key, &plan.render(job)?.body)?,
+                };
+                Ok((job.path.clone(), Source::File(file)))
+            })
+            .collect::<Result<_>>()?;
+        for page in plan.files {
             files.insert(page.path, Source::Bytes(page.body));
         }
         for (path, bytes) in theme.static_files() {
@@ -259,32 +354,26 @@ impl Site {
         Ok((files, gate))
     }
 
-    /// Writes `files` to the output under the output's lock, after the secrets check: atomically
-    /// for builds, in place for previews. Returns the output paths that changed.
-    fn publish(&mut self, opts: &BuildOptions, files: &Files) -> Result<Vec<String>> {
-        // One build of an output at a time, across processes: a second `vitrine build` (or a
-        // `serve` rebuild) waits here instead of racing for the swap.
-        let lock = self.lock_output(&opts.out)?;
-        let previous = self.last_manifest(&opts.out);
-        let (content_dir, themes_dir) = (self.root.join("content"), self.root.join("themes"));
-        output::check_no_private_keys(
-            &self.root,
-            &[&content_dir, &themes_dir],
-            &opts.out,
-            &previous,
-            files,
-        )?;
-        let (manifest, changed) = if opts.preview {
-            output::update_in_place(&opts.out, files, &previous)?
+    /// Writes `files` (described by `manifest`) over the output's `previous` files:
+    /// atomically for builds, in place for previews. Returns the output paths that changed.
+    /// The caller holds the output's lock.
+    fn publish(
+        &mut self,
+        opts: &BuildOptions,
+        files: &Files,
+        manifest: &Manifest,
+        previous: &Manifest,
+    ) -> Result<Vec<String>> {
+        let changed = if opts.preview {
+            output::update_in_place(&opts.out, files, manifest, previous)?
         } else {
             let spare_record = self.manifest_path(&opts.out).with_extension("spare.json");
-            output::write_atomically(&opts.out, files, &previous, &spare_record)?
+            output::write_atomically(&opts.out, files, manifest, previous, &spare_record)?
         };
         if !changed.is_empty() {
-            save_manifest(&self.manifest_path(&opts.out), &manifest);
+            save_manifest(&self.manifest_path(&opts.out), manifest);
         }
-        self.manifests.insert(opts.out.clone(), manifest);
-        drop(lock);
+        self.manifests.insert(opts.out.clone(), manifest.clone());
         Ok(changed)
     }
 
@@ -407,6 +496,23 @@ impl Site {
         let key = blake3::hash(abs.to_string_lossy().as_bytes()).to_hex()[..16].to_string();
         self.cache_dir().join("outputs").join(format!("{key}.json"))
     }
+}
+
+/// What identifies the running vitrine: its version and its binary's size and modification
+/// time (the theme is embedded, and a rebuilt binary may render differently).
+fn code_identity() -> String {
+    let exe = std::env::current_exe().and_then(std::fs::metadata);
+    let binary = exe.map(|meta| file_identity(&meta)).unwrap_or_default();
+    format!("{}|{binary}", env!("CARGO_PKG_VERSION"))
+}
+
+/// A file's size and modification time: what changes when its bytes are rewritten.
+fn file_identity(meta: &std::fs::Metadata) -> String {
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    format!("{}|{}", meta.len(), mtime.map_or(0, |d| d.as_nanos()))
 }
 
 /// Media settings from `site.yaml`, with the cache under `ROOT/.vitrine-cache/media`.

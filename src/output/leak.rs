@@ -5,7 +5,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rayon::prelude::*;
 
-use super::{Files, Source};
+use super::{text_of, Files, Source};
 
 /// What identifies one private item in text.
 #[derive(Debug, Clone)]
@@ -81,16 +81,31 @@ impl LeakGuard {
     }
 
     /// Checks the public files of `files` (everything outside `private/` and the edge module)
-    /// and returns one message per leaking file, in path order. Files are checked in parallel:
-    /// with thousands of pages this scan was the longest serial step of a rebuild.
-    pub fn check(&self, files: &Files) -> Vec<String> {
+    /// for which `which(path)` holds, and returns one message per leaking file, in path order.
+    /// Files are checked in parallel: with thousands of pages this scan was the longest serial
+    /// step of a rebuild.
+    pub fn check(&self, files: &Files, which: &(dyn Fn(&str) -> bool + Sync)) -> Vec<String> {
         let Some(matcher) = &self.matcher else {
             return Vec::new();
         };
         files
             .par_iter()
+            .filter(|(path, _)| which(path))
             .filter_map(|(path, source)| self.check_file(matcher, path, source))
             .collect()
+    }
+
+    /// A digest of everything the guard searches for: a file that passed a guard with the same
+    /// digest and has not changed since need not be read again.
+    pub fn digest(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        for &(i, j) in &self.owners {
+            let needle = &self.items[i].needles[j];
+            hasher.update(&[u8::from(needle.whole_word)]);
+            hasher.update(&(needle.text.len() as u64).to_le_bytes());
+            hasher.update(needle.text.to_lowercase().as_bytes());
+        }
+        hasher.finalize().to_hex().to_string()
     }
 
     fn check_file(&self, matcher: &AhoCorasick, path: &str, source: &Source) -> Option<String> {
@@ -105,13 +120,8 @@ impl LeakGuard {
                 needle.kind, self.items[i].label
             ));
         }
-        let Source::Bytes(bytes) = source else {
-            return None;
-        };
-        if !is_text(path) {
-            return None;
-        }
-        let (i, j) = self.first_hit(matcher, &normalise(bytes))?;
+        let bytes = text_of(path, source)?;
+        let (i, j) = self.first_hit(matcher, &normalise(&bytes))?;
         let needle = &self.items[i].needles[j];
         Some(format!(
             "{path}: contains the {} of {} (\"{}\"); a template or a public descriptor exposes a private item: remove it from the theme or the public text",
@@ -131,14 +141,6 @@ impl LeakGuard {
                     .then_some((i, j))
             })
     }
-}
-
-fn is_text(path: &str) -> bool {
-    let ext = path.rsplit('.').next().unwrap_or("");
-    matches!(
-        ext,
-        "html" | "htm" | "xml" | "json" | "txt" | "js" | "css" | "svg" | "dzi" | "md"
-    )
 }
 
 /// Collapses whitespace and decodes the entities templates produce, so a name that was
@@ -267,6 +269,10 @@ mod tests {
         )
     }
 
+    fn all(_: &str) -> bool {
+        true
+    }
+
     fn page(path: &str, body: &str) -> Files {
         let mut f = Files::new();
         f.insert(path.into(), Source::Bytes(body.as_bytes().to_vec()));
@@ -276,7 +282,10 @@ mod tests {
     #[test]
     fn finds_escaped_and_rewrapped_names() {
         let g = guard("");
-        let leaks = g.check(&page("index.html", "<li>Hidden\n  Cortex&#32;Volume</li>"));
+        let leaks = g.check(
+            &page("index.html", "<li>Hidden\n  Cortex&#32;Volume</li>"),
+            &all,
+        );
         assert_eq!(leaks.len(), 1, "{leaks:?}");
         assert!(leaks[0].starts_with("index.html: contains the display name"));
     }
@@ -301,16 +310,37 @@ mod tests {
     #[test]
     fn shared_words_and_private_files_are_no_leak() {
         let g = guard("a public mouse dataset");
-        assert!(g.check(&page("index.html", "mouse")).is_empty());
+        assert!(g.check(&page("index.html", "mouse"), &all).is_empty());
+        let private = page("private/secret-mouse/index.html", "Hidden Cortex Volume");
+        assert!(g.check(&private, &all).is_empty());
+        let longer_word = page("index.html", "not-secret-mouse-at-all");
+        assert!(g.check(&longer_word, &all).is_empty());
+        assert_eq!(g.check(&page("feed.xml", "/secret-mouse/"), &all).len(), 1);
+    }
+
+    #[test]
+    fn linked_pages_are_read_and_only_the_chosen_files_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cached = tmp.path().join("page");
+        std::fs::write(&cached, "<h1>Hidden Cortex Volume</h1>").unwrap();
+        let mut files = Files::new();
+        files.insert("datasets/a/index.html".into(), Source::File(cached.clone()));
+        files.insert("datasets/a/thumb.jpg".into(), Source::File(cached));
+        let g = guard("");
+        let leaks = g.check(&files, &all);
+        assert_eq!(
+            leaks.len(),
+            1,
+            "a linked page is read, an image is not: {leaks:?}"
+        );
         assert!(g
-            .check(&page(
-                "private/secret-mouse/index.html",
-                "Hidden Cortex Volume"
-            ))
+            .check(&files, &|path| path != "datasets/a/index.html")
             .is_empty());
-        assert!(g
-            .check(&page("index.html", "not-secret-mouse-at-all"))
-            .is_empty());
-        assert_eq!(g.check(&page("feed.xml", "/secret-mouse/")).len(), 1);
+    }
+
+    #[test]
+    fn the_digest_changes_with_what_is_searched_for() {
+        assert_eq!(guard("").digest(), guard("").digest());
+        assert_ne!(guard("").digest(), guard("hidden cortex volume").digest());
     }
 }

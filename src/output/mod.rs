@@ -6,6 +6,7 @@
 
 pub mod edge;
 pub mod leak;
+mod pages;
 mod secrets;
 
 use std::collections::BTreeMap;
@@ -17,7 +18,8 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 pub use leak::{LeakGuard, PrivateItem};
-pub use secrets::check_no_private_keys;
+pub use pages::PageCache;
+pub use secrets::KeyCheck;
 
 /// Where the bytes of one output file come from.
 #[derive(Debug, Clone)]
@@ -35,8 +37,8 @@ pub type Files = BTreeMap<String, Source>;
 /// path and identity for linked files. Comparing two manifests says what changed.
 pub type Manifest = BTreeMap<String, String>;
 
-/// Replaces `out` with exactly `files`, atomically, and returns the new manifest and the paths
-/// whose contents changed (added, modified or removed) relative to `previous`.
+/// Replaces `out` with exactly `files` (whose manifest is `manifest`), atomically, and returns
+/// the paths whose contents changed (added, modified or removed) relative to `previous`.
 ///
 /// The new site is prepared in a second folder beside `out` and exchanged with it in one
 /// rename. The previous generation is then kept as that second folder (the *spare*), and
@@ -47,13 +49,13 @@ pub type Manifest = BTreeMap<String, String>;
 pub fn write_atomically(
     out: &Path,
     files: &Files,
+    manifest: &Manifest,
     previous: &Manifest,
     spare_record: &Path,
-) -> Result<(Manifest, Vec<String>)> {
-    let manifest = manifest_of(files);
-    let changed = diff(previous, &manifest);
-    if changed.is_empty() && out.is_dir() && manifest_matches_disk(out, &manifest) {
-        return Ok((manifest, changed));
+) -> Result<Vec<String>> {
+    let changed = diff(previous, manifest);
+    if changed.is_empty() && out.is_dir() && manifest_matches_disk(out, manifest) {
+        return Ok(changed);
     }
     let spare = spare_path(out);
     // Read and forget what the spare holds before touching it.
@@ -63,13 +65,13 @@ pub fn write_atomically(
     let _ = fs::remove_file(spare_record);
     match spare_holds {
         Some(holds) if spare.is_dir() && !holds.is_empty() => {
-            update_in_place(&spare, files, &holds)?;
+            update_in_place(&spare, files, manifest, &holds)?;
         }
         _ => {
             if spare.exists() {
                 remove_tree(&spare).with_context(|| format!("removing `{}`", spare.display()))?;
             }
-            stage(out, &spare, files, previous, &manifest)?;
+            stage(out, &spare, files, previous, manifest)?;
         }
     }
     sync_dir(&spare);
@@ -81,7 +83,7 @@ pub fn write_atomically(
             }
         }
     }
-    Ok((manifest, changed))
+    Ok(changed)
 }
 
 /// The second generation of `out`, beside it: `.<name>.spare`.
@@ -131,14 +133,14 @@ fn stage(
 pub fn update_in_place(
     out: &Path,
     files: &Files,
+    manifest: &Manifest,
     previous: &Manifest,
-) -> Result<(Manifest, Vec<String>)> {
-    let manifest = manifest_of(files);
+) -> Result<Vec<String>> {
     if previous.is_empty() && out.exists() {
         // Nothing is known about what is there: start from an empty folder.
         fs::remove_dir_all(out).with_context(|| format!("clearing `{}`", out.display()))?;
     }
-    let changed = diff(previous, &manifest);
+    let changed = diff(previous, manifest);
     changed.par_iter().try_for_each(|path| -> Result<()> {
         let dest = out.join(path);
         match files.get(path) {
@@ -170,7 +172,7 @@ pub fn update_in_place(
         let mut dir = out.join(path);
         while dir.pop() && dir != out && fs::remove_dir(&dir).is_ok() {}
     }
-    Ok((manifest, changed))
+    Ok(changed)
 }
 
 /// Writes a file outside the output folder (the Netlify edge module) atomically.
@@ -187,7 +189,7 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// The fingerprint of every file of `files`.
-fn manifest_of(files: &Files) -> Manifest {
+pub fn manifest_of(files: &Files) -> Manifest {
     files
         .par_iter()
         .map(|(path, source)| (path.clone(), fingerprint(source)))
@@ -208,6 +210,21 @@ fn fingerprint(source: &Source) -> String {
             let id = format!("{}|{len}|{:?}", path.display(), mtime);
             format!("f{}", &blake3::hash(id.as_bytes()).to_hex()[..31])
         }
+    }
+}
+
+/// The bytes of a text file of the output (pages, feeds, JSON, scripts, DZI descriptors), read
+/// from disk when it is linked from a cache; `None` for images and other binary files.
+fn text_of<'a>(path: &str, source: &'a Source) -> Option<std::borrow::Cow<'a, [u8]>> {
+    let ext = path.rsplit('.').next().unwrap_or("");
+    let text = matches!(
+        ext,
+        "html" | "htm" | "xml" | "json" | "txt" | "js" | "css" | "svg" | "dzi" | "md"
+    );
+    match source {
+        Source::Bytes(bytes) if text => Some(bytes.into()),
+        Source::File(file) if text => fs::read(file).ok().map(Into::into),
+        _ => None,
     }
 }
 
@@ -306,18 +323,20 @@ mod tests {
         files.insert("index.html".into(), bytes("one"));
         files.insert("a/b.txt".into(), bytes("b"));
         let record = tmp.path().join("spare.json");
-        let (m1, changed) = write_atomically(&out, &files, &Manifest::new(), &record).unwrap();
+        let m1 = manifest_of(&files);
+        let changed = write_atomically(&out, &files, &m1, &Manifest::new(), &record).unwrap();
         assert_eq!(changed, ["a/b.txt", "index.html"]);
         assert_eq!(fs::read_to_string(out.join("a/b.txt")).unwrap(), "b");
 
         files.insert("index.html".into(), bytes("two"));
         files.remove("a/b.txt");
-        let (m2, changed) = write_atomically(&out, &files, &m1, &record).unwrap();
+        let m2 = manifest_of(&files);
+        let changed = write_atomically(&out, &files, &m2, &m1, &record).unwrap();
         assert_eq!(changed, ["a/b.txt", "index.html"]);
         assert!(!out.join("a/b.txt").exists());
         assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "two");
 
-        let (_, changed) = write_atomically(&out, &files, &m2, &record).unwrap();
+        let changed = write_atomically(&out, &files, &m2, &m2, &record).unwrap();
         assert!(changed.is_empty());
 
         // The third generation is made from the spare (which holds the first): it must come
@@ -325,7 +344,8 @@ mod tests {
         assert!(record.exists() && spare_path(&out).is_dir());
         files.insert("index.html".into(), bytes("three"));
         files.insert("c.txt".into(), bytes("c"));
-        let (m2, changed) = write_atomically(&out, &files, &m2, &record).unwrap();
+        let m3 = manifest_of(&files);
+        let changed = write_atomically(&out, &files, &m3, &m2, &record).unwrap();
         assert_eq!(changed, ["c.txt", "index.html"]);
         assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "three");
         assert!(
@@ -336,15 +356,17 @@ mod tests {
         fs::remove_file(&record).unwrap();
         fs::write(spare_path(&out).join("stray.txt"), "x").unwrap();
         files.insert("index.html".into(), bytes("four"));
-        let (m2, _) = write_atomically(&out, &files, &m2, &record).unwrap();
+        let m4 = manifest_of(&files);
+        write_atomically(&out, &files, &m4, &m3, &record).unwrap();
         assert!(!out.join("stray.txt").exists());
         assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "four");
 
         files.insert("deep/er/new.txt".into(), bytes("new"));
-        let (m3, changed) = update_in_place(&out, &files, &m2).unwrap();
+        let m5 = manifest_of(&files);
+        let changed = update_in_place(&out, &files, &m5, &m4).unwrap();
         assert_eq!(changed, ["deep/er/new.txt"]);
         files.remove("deep/er/new.txt");
-        let (_, changed) = update_in_place(&out, &files, &m3).unwrap();
+        let changed = update_in_place(&out, &files, &manifest_of(&files), &m5).unwrap();
         assert_eq!(changed, ["deep/er/new.txt"]);
         assert!(!out.join("deep").exists(), "emptied folders are removed");
         let mut leftovers: Vec<_> = fs::read_dir(tmp.path())

@@ -2,77 +2,97 @@
 //! `content/`, `themes/` or the output folder. Keys belong in `$XDG_CONFIG_HOME/vitrine/keys/`.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use super::{Files, Manifest, Source};
+use rayon::prelude::*;
+
+use super::{text_of, Files, Manifest};
 
 /// The DER prefix of a PKCS#8 Ed25519 private key (RFC 8410), as `vitrine keygen` writes it.
 const PKCS8_ED25519_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 
-/// Fails, naming every offending file, if a private key is found under any of `dirs`, or in
-/// the output folder `out` among the files the build did not write itself (`written`), or in
-/// the rendered bytes about to be published.
-pub fn check_no_private_keys(
-    root: &Path,
-    dirs: &[&Path],
-    out: &Path,
-    written: &Manifest,
-    files: &Files,
-) -> Result<()> {
-    let mut found = Vec::new();
-    for dir in dirs {
-        for entry in walkdir::WalkDir::new(dir)
+/// What the key check looks at. Contents are read only where something may have changed:
+/// input files not checked before as they are now, files in the output the build did not
+/// write, and the published files chosen by `read_file`.
+pub struct KeyCheck<'a> {
+    /// The site folder, to name input files relative to it.
+    pub root: &'a Path,
+    /// Every file under `content/` and `themes/`; each is checked by name.
+    pub inputs: &'a [PathBuf],
+    /// Whether an input file's first bytes must be read too.
+    pub read_input: &'a (dyn Fn(&Path) -> bool + Sync),
+    /// The output folder.
+    pub out: &'a Path,
+    /// What the last build wrote there: anything else is a stranger and is read.
+    pub written: &'a Manifest,
+    /// The files about to be published.
+    pub files: &'a Files,
+    /// Whether a published text file must be read (the others were checked when published).
+    pub read_file: &'a (dyn Fn(&str) -> bool + Sync),
+}
+
+impl KeyCheck<'_> {
+    /// Fails, naming every offending file, if private key material is found.
+    pub fn run(&self) -> Result<()> {
+        let mut found: Vec<String> = self
+            .inputs
+            .par_iter()
+            .filter(|path| {
+                has_key_name(path) || ((self.read_input)(path) && starts_like_a_key(path))
+            })
+            .map(|path| {
+                path.strip_prefix(self.root)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        // Files vitrine wrote came from the checked sources below; only strangers need reading.
+        for entry in walkdir::WalkDir::new(self.out)
             .into_iter()
             .filter_map(Result::ok)
         {
-            if entry.file_type().is_file() && looks_like_private_key(entry.path()) {
-                let shown = entry.path().strip_prefix(root).unwrap_or(entry.path());
-                found.push(shown.display().to_string());
+            let Ok(rel) = entry.path().strip_prefix(self.out) else {
+                continue;
+            };
+            let rel = rel.to_string_lossy();
+            if entry.file_type().is_file()
+                && !self.written.contains_key(rel.as_ref())
+                && (has_key_name(entry.path()) || starts_like_a_key(entry.path()))
+            {
+                found.push(entry.path().display().to_string());
             }
         }
-    }
-    // Files vitrine wrote came from the checked sources below; only strangers need reading.
-    for entry in walkdir::WalkDir::new(out)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let Ok(rel) = entry.path().strip_prefix(out) else {
-            continue;
-        };
-        let rel = rel.to_string_lossy();
-        if entry.file_type().is_file()
-            && !written.contains_key(rel.as_ref())
-            && looks_like_private_key(entry.path())
-        {
-            found.push(entry.path().display().to_string());
-        }
-    }
-    for (path, source) in files {
-        if let Source::Bytes(bytes) = source {
-            if is_key_material(bytes) {
-                found.push(format!("{path} (in the rendered output)"));
-            }
-        }
-    }
-    if !found.is_empty() {
-        bail!(
-            "private key material found where the build reads or publishes it: {}. Move key files out of the site \
-             (vitrine keygen keeps them in $XDG_CONFIG_HOME/vitrine/keys/), and if this site was ever pushed or deployed, \
-             treat the key as leaked: run `vitrine keygen`, remove the old key from content/site.yaml and re-issue its shares",
-            found.join(", ")
+        found.par_extend(
+            self.files
+                .par_iter()
+                .filter(|(path, source)| {
+                    (self.read_file)(path)
+                        && text_of(path, source).is_some_and(|bytes| is_key_material(&bytes))
+                })
+                .map(|(path, _)| format!("{path} (in the rendered output)")),
         );
+        if !found.is_empty() {
+            bail!(
+                "private key material found where the build reads or publishes it: {}. Move key files out of the site \
+                 (vitrine keygen keeps them in $XDG_CONFIG_HOME/vitrine/keys/), and if this site was ever pushed or deployed, \
+                 treat the key as leaked: run `vitrine keygen`, remove the old key from content/site.yaml and re-issue its shares",
+                found.join(", ")
+            );
+        }
+        Ok(())
     }
-    Ok(())
 }
 
-fn looks_like_private_key(path: &Path) -> bool {
-    if path.extension().is_some_and(|e| e == "key" || e == "pem") {
-        return true;
-    }
+fn has_key_name(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "key" || e == "pem")
+}
+
+fn starts_like_a_key(path: &Path) -> bool {
     let Ok(mut f) = std::fs::File::open(path) else {
         return false;
     };
@@ -82,6 +102,6 @@ fn looks_like_private_key(path: &Path) -> bool {
 }
 
 fn is_key_material(bytes: &[u8]) -> bool {
-    const PEM: &[u8] = b"PRIVATE KEY-----";
-    bytes.starts_with(&PKCS8_ED25519_PREFIX) || bytes.windows(PEM.len()).any(|w| w == PEM)
+    bytes.starts_with(&PKCS8_ED25519_PREFIX)
+        || memchr::memmem::find(bytes, b"PRIVATE KEY-----").is_some()
 }

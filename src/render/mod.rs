@@ -16,9 +16,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
+use rayon::prelude::*;
 
 pub use context::{relative, tag_slug};
 pub use feeds::base_path;
+pub use pages::{PageJob, Plan};
 pub use theme::Theme;
 
 use crate::content::model::Content;
@@ -51,6 +53,22 @@ pub struct Page {
     pub private: bool,
 }
 
+/// Plans every page of the site: each HTML page's template context is computed (in parallel)
+/// and keyed, so the caller decides which pages to render and which earlier renderings to
+/// reuse. Errors name the dataset descriptor (for a missing derived image).
+pub fn plan_site<'t>(
+    content: &Content,
+    media: &MediaIndex,
+    theme: &'t Theme,
+    opts: &RenderOptions,
+) -> Result<Plan<'t>> {
+    let opts = RenderOptions {
+        base_url: opts.base_url.trim_end_matches('/').to_string(),
+        ..opts.clone()
+    };
+    pages::plan(content, media, theme, &opts)
+}
+
 /// Renders every page of the site, in parallel, sorted by path.
 ///
 /// Errors name the dataset descriptor (for a missing derived image) or the template file (for a
@@ -61,9 +79,13 @@ pub fn render_site(
     theme: &Theme,
     opts: &RenderOptions,
 ) -> Result<Vec<Page>> {
-    let opts = RenderOptions {
-        base_url: opts.base_url.trim_end_matches('/').to_string(),
-        ..opts.clone()
-    };
-    pages::render(content, media, theme, &opts)
+    let plan = plan_site(content, media, theme, opts)?;
+    let mut pages = plan
+        .pages
+        .par_iter()
+        .map(|job| plan.render(job))
+        .collect::<Result<Vec<Page>>>()?;
+    pages.extend(plan.files);
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(pages)
 }

@@ -75,13 +75,13 @@ fn gallery_order(a: &Prepared, b: &Prepared) -> Ordering {
         .then_with(|| a.slug.cmp(&b.slug))
 }
 
-/// Renders every page (see [`super::render_site`]); `opts.base_url` has no trailing slash.
-pub fn render(
+/// Plans every page (see [`super::plan_site`]); `opts.base_url` has no trailing slash.
+pub fn plan<'t>(
     content: &Content,
     media: &MediaIndex,
-    theme: &Theme,
+    theme: &'t Theme,
     opts: &RenderOptions,
-) -> Result<Vec<Page>> {
+) -> Result<Plan<'t>> {
     let mut prepared = content
         .datasets
         .par_iter()
@@ -154,17 +154,15 @@ pub fn render(
     jobs.extend(prepared.iter().map(Job::Dataset));
     jobs.extend(groups.values().map(Job::Tag));
 
-    let mut pages = jobs
+    let pages = jobs
         .par_iter()
-        .map(|job| shared.render(job))
-        .collect::<Result<Vec<Page>>>()?;
+        .map(|job| shared.job(job))
+        .collect::<Result<Vec<PageJob>>>()?;
     // Annotation pages (and their overlay data) are the annotation module's; same options.
-    pages.extend(super::annotation::render_annotation_pages(
-        content, media, theme, opts,
-    )?);
+    let mut files = super::annotation::render_annotation_pages(content, media, theme, opts)?;
 
     let tag_names: Vec<String> = groups.values().map(|g| g.name.clone()).collect();
-    let files = [
+    let feeds = [
         (
             "sitemap.xml",
             feeds::sitemap(&opts.base_url, &public, &tag_names),
@@ -176,13 +174,16 @@ pub fn render(
         ),
         ("search-index.json", feeds::search_index(&public)),
     ];
-    pages.extend(files.into_iter().map(|(path, text)| Page {
+    files.extend(feeds.into_iter().map(|(path, text)| Page {
         path: path.to_string(),
         body: text.into_bytes(),
         private: false,
     }));
-    pages.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(pages)
+    Ok(Plan {
+        theme,
+        pages,
+        files,
+    })
 }
 
 /// What every page job reads.
@@ -199,8 +200,8 @@ struct Shared<'a> {
 
 impl Shared<'_> {
     /// A context with `site`, `page` and `vitrine_version` set.
-    fn base(&self, page: &PageView) -> tera::Context {
-        let mut ctx = tera::Context::new();
+    fn base(&self, page: &PageView) -> Context {
+        let mut ctx = Context::default();
         ctx.insert("site", &self.site);
         ctx.insert("page", page);
         ctx.insert("vitrine_version", env!("CARGO_PKG_VERSION"));
@@ -223,8 +224,8 @@ impl Shared<'_> {
         tags
     }
 
-    /// Renders one job into a page.
-    fn render(&self, job: &Job) -> Result<Page> {
+    /// The template and context of one job.
+    fn job(&self, job: &Job) -> Result<PageJob> {
         let base_url = &self.opts.base_url;
         let (template, dir, ctx) = match job {
             Job::Gallery { dir } => {
@@ -316,21 +317,97 @@ impl Shared<'_> {
                     description: format!("This address is not part of {}.", self.site.title),
                 };
                 let ctx = self.base(&page);
-                return self.finish("404.html", "404.html".to_string(), &ctx);
+                return Ok(PageJob::new(
+                    self.theme,
+                    "404.html",
+                    "404.html".to_string(),
+                    ctx,
+                ));
             }
         };
-        self.finish(template, format!("{dir}index.html"), &ctx)
+        Ok(PageJob::new(
+            self.theme,
+            template,
+            format!("{dir}index.html"),
+            ctx,
+        ))
     }
+}
 
-    /// Renders `template` to the page at `path`.
-    fn finish(&self, template: &str, path: String, ctx: &tera::Context) -> Result<Page> {
+/// A template context, kept as serialised JSON: cheap to make and to hash for every page, and
+/// turned into tera's values only for the pages that are rendered.
+#[derive(Default)]
+struct Context(Vec<(&'static str, String)>);
+
+impl Context {
+    fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        let json = serde_json::to_string(value).expect("template views serialise to JSON");
+        self.0.push((key, json));
+    }
+}
+
+/// One HTML page of the site, ready to render: the template and everything it will see.
+pub struct PageJob {
+    /// Output-relative path, e.g. `datasets/foo/index.html`.
+    pub path: String,
+    /// BLAKE3 of the theme's templates, the template's name and the whole context: two jobs
+    /// with the same key render the same bytes, so a page rendered before can be reused.
+    pub key: String,
+    template: &'static str,
+    context: Context,
+}
+
+impl PageJob {
+    fn new(theme: &Theme, template: &'static str, path: String, context: Context) -> PageJob {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(theme.digest().as_bytes());
+        for part in std::iter::once(template).chain(
+            context
+                .0
+                .iter()
+                .flat_map(|(key, json)| [*key, json.as_str()]),
+        ) {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        PageJob {
+            path,
+            key: hasher.finalize().to_hex()[..32].to_string(),
+            template,
+            context,
+        }
+    }
+}
+
+/// Everything a site's pages need: the HTML pages as jobs (render each with
+/// [`Plan::render`], or reuse an earlier rendering with the same key), and the other files
+/// (feeds, search index, annotation pages), already made.
+pub struct Plan<'t> {
+    theme: &'t Theme,
+    /// The HTML pages from the theme's templates.
+    pub pages: Vec<PageJob>,
+    /// Sitemap, robots.txt, Atom feed, search index, annotation pages and overlay data.
+    pub files: Vec<Page>,
+}
+
+impl Plan<'_> {
+    /// Renders one page; errors name the page and the template file.
+    pub fn render(&self, job: &PageJob) -> Result<Page> {
+        let mut values = serde_json::Map::new();
+        for (key, json) in &job.context.0 {
+            let value =
+                serde_json::from_str(json).expect("the context was serialised by serde_json");
+            values.insert(key.to_string(), value);
+        }
+        let context =
+            tera::Context::from_value(values.into()).expect("a JSON object is a template context");
         let html = self
             .theme
-            .render(template, ctx)
-            .with_context(|| format!("rendering `{path}`"))?;
+            .render(job.template, &context)
+            .with_context(|| format!("rendering `{}`", job.path))?;
         Ok(Page {
-            private: path.starts_with("private/"),
-            path,
+            private: job.path.starts_with("private/"),
+            path: job.path.clone(),
             body: html.into_bytes(),
         })
     }

@@ -55,6 +55,9 @@ pub struct Theme {
     origins: BTreeMap<String, Origin>,
     static_files: BTreeMap<String, Cow<'static, [u8]>>,
     edge: BTreeMap<String, Cow<'static, str>>,
+    /// BLAKE3 of every template's name and text: what a page's bytes depend on besides its
+    /// context.
+    digest: String,
 }
 
 impl Theme {
@@ -105,27 +108,37 @@ impl Theme {
             }
         }
 
-        let mut problems = Vec::new();
-        for (tpl_name, (origin, text)) in &templates {
-            if let Err(err) = tera::Template::new(tpl_name, None, text) {
-                problems.push(parse_problem(origin, &err));
-            }
-        }
-        if !problems.is_empty() {
-            bail!(
-                "{} template(s) failed to parse:\n{}",
-                problems.len(),
-                problems.join("\n")
-            );
-        }
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
         tera.set_escape_fn(escape);
-        tera.add_raw_templates(templates.iter().map(|(n, (_, text))| (n, text)))
-            .map_err(|err| anyhow::anyhow!(chain(&err)))
-            .context(
+        if let Err(err) = tera.add_raw_templates(templates.iter().map(|(n, (_, text))| (n, text))) {
+            // Tera stops at the first problem: parse each file alone to report every one.
+            let problems: Vec<String> = templates
+                .iter()
+                .filter_map(|(tpl_name, (origin, text))| {
+                    let parsed = tera::Template::new(tpl_name, None, text);
+                    parsed.err().map(|err| parse_problem(origin, &err))
+                })
+                .collect();
+            if !problems.is_empty() {
+                bail!(
+                    "{} template(s) failed to parse:\n{}",
+                    problems.len(),
+                    problems.join("\n")
+                );
+            }
+            return Err(anyhow::anyhow!(chain(&err)).context(
                 "the theme's templates do not fit together (a missing parent or macro file?)",
-            )?;
+            ));
+        }
+        let mut hasher = blake3::Hasher::new();
+        for (tpl_name, (_, text)) in &templates {
+            for part in [tpl_name.as_str(), text.as_ref()] {
+                hasher.update(&(part.len() as u64).to_le_bytes());
+                hasher.update(part.as_bytes());
+            }
+        }
+        let digest = hasher.finalize().to_hex().to_string();
         let origins = templates
             .into_iter()
             .map(|(tpl_name, (origin, _))| (tpl_name, origin))
@@ -135,7 +148,13 @@ impl Theme {
             origins,
             static_files,
             edge,
+            digest,
         })
+    }
+
+    /// A digest of the templates: pages rendered with another digest may differ.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// The theme's `static/` files, output-relative path → bytes; copied to the output root

@@ -297,6 +297,62 @@ fn a_private_key_inside_the_site_stops_the_build() {
 }
 
 #[test]
+fn an_edit_renders_only_the_pages_that_show_it() {
+    use std::os::unix::fs::MetadataExt;
+    let (_tmp, root) = fixture("sites/basic");
+    let public = root.join("public");
+    let first = vitrine(&root, &["build"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let inode = |rel: &str| fs::metadata(public.join(rel)).unwrap().ino();
+    let untouched = inode("datasets/older-retina/index.html");
+
+    let yaml = root.join("content/datasets/open-cortex/dataset.yaml");
+    let edited = fs::read_to_string(&yaml)
+        .unwrap()
+        .replace("Open cortex volume", "Renamed cortex volume");
+    fs::write(&yaml, edited).unwrap();
+    let second = vitrine(&root, &["build"]);
+    assert!(second.status.success(), "{}", text(&second));
+    for page in ["index.html", "datasets/open-cortex/index.html"] {
+        let html = fs::read_to_string(public.join(page)).unwrap();
+        assert!(
+            html.contains("Renamed cortex volume"),
+            "{page} shows the edit"
+        );
+    }
+    assert_eq!(
+        inode("datasets/older-retina/index.html"),
+        untouched,
+        "a page that does not show the edited dataset is not rewritten"
+    );
+}
+
+#[test]
+fn a_key_file_added_later_is_found_whatever_its_date() {
+    let (_tmp, root) = fixture("sites/basic");
+    let first = vitrine(&root, &["build"]);
+    assert!(first.status.success(), "{}", text(&first));
+    // Unpacked from an old archive: a new path with an old modification time must still be read.
+    let notes = root.join("content/datasets/older-retina/notes.txt");
+    let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n";
+    fs::write(&notes, pem).unwrap();
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    fs::File::options()
+        .write(true)
+        .open(&notes)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("notes.txt"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
 fn init_makes_a_site_that_builds() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("new-site");
