@@ -276,12 +276,26 @@ fn entry_dir(settings: &MediaSettings, hash: &str, fingerprint: &str) -> PathBuf
 
 /// 8 hex digits naming everything besides the source bytes that shapes the outputs.
 fn settings_fingerprint(settings: &MediaSettings, want_pyramid: bool) -> String {
-    let key = format!(
+    fingerprint_with(settings, want_pyramid, encode::JPEG_ENCODER)
+}
+
+/// [`settings_fingerprint`] for a given JPEG encoder (`None`: jpeg-encoder, as before it was named).
+fn fingerprint_with(
+    settings: &MediaSettings,
+    want_pyramid: bool,
+    jpeg_encoder: Option<&str>,
+) -> String {
+    let mut key = format!(
         "v{CACHE_VERSION} widths={:?} q={JPEG_QUALITY} pyramid={want_pyramid} tile={}+{}",
         settings.thumbnail_widths,
         dzi::TILE_SIZE,
         dzi::OVERLAP
     );
+    // Another JPEG encoder writes other bytes: its entries must not be mixed with these.
+    if let Some(encoder) = jpeg_encoder {
+        key.push_str(" jpeg=");
+        key.push_str(encoder);
+    }
     blake3::hash(key.as_bytes()).to_hex()[..8].to_string()
 }
 
@@ -368,6 +382,22 @@ mod tests {
         assert_ne!(
             settings_fingerprint(&a, false),
             settings_fingerprint(&a, true)
+        );
+    }
+
+    #[test]
+    fn only_another_jpeg_encoder_changes_the_fingerprint() {
+        // Default settings' fingerprints from before the encoder was part of the key: builds
+        // with jpeg-encoder keep using caches written then; libjpeg-turbo's bytes differ, so its
+        // entries get names of their own.
+        let s = MediaSettings::new("/tmp/c".into());
+        assert_eq!(fingerprint_with(&s, false, None), "9125e097");
+        assert_eq!(fingerprint_with(&s, true, None), "db1ab0ab");
+        let turbo = fingerprint_with(&s, true, Some("libjpeg-turbo"));
+        assert_ne!(turbo, "db1ab0ab");
+        assert_eq!(
+            settings_fingerprint(&s, true),
+            fingerprint_with(&s, true, encode::JPEG_ENCODER)
         );
     }
 

@@ -1,4 +1,5 @@
-//! Resizing (fast_image_resize) and encoding (jpeg-encoder, png) of display-ready rasters.
+//! Resizing (fast_image_resize) and encoding (libjpeg-turbo or jpeg-encoder, png) of
+//! display-ready rasters.
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -9,6 +10,18 @@ use super::pixels::Raster;
 
 /// JPEG quality of thumbnails and tiles: q80 is visually clean on EM and light micrographs.
 pub(crate) const JPEG_QUALITY: u8 = 80;
+
+/// The JPEG encoder of this build, for the cache fingerprint: the two write different bytes.
+///
+/// libjpeg-turbo (mozjpeg built with its libjpeg-turbo-compatible "fastest" profile) when its
+/// SIMD code was built (`nasm` present at build time, see `build.rs`): 3.4× jpeg-encoder's speed
+/// on 256-px EM tiles, files 0.4 % smaller at the same PSNR. Without SIMD it is slower than
+/// jpeg-encoder, which is then used instead; `None` keeps the fingerprint caches had before.
+pub(crate) const JPEG_ENCODER: Option<&str> = if cfg!(jpeg_simd) {
+    Some("libjpeg-turbo")
+} else {
+    None
+};
 
 /// The resampling filter of every downscale; see `bench/README.md` for the measurement.
 const FILTER: FilterType = FilterType::Lanczos3;
@@ -78,11 +91,43 @@ fn encode_jpeg(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<Vec
             "{width} × {height} is larger than JPEG allows (65535)"
         ));
     };
+    if cfg!(jpeg_simd) {
+        return encode_libjpeg(width, height, channels, data);
+    }
     let mut out = Vec::with_capacity(data.len() / 8);
     jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY)
         .encode(data, w, h, color)
         .map_err(|e| e.to_string())?;
     Ok(out)
+}
+
+/// Baseline JPEG through libjpeg-turbo's code with its default settings (as `cjpeg -quality 80`
+/// or `vips jpegsave`: standard Huffman tables, 4:2:0 chroma for colour, 1 channel for gray).
+fn encode_libjpeg(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<Vec<u8>, String> {
+    use mozjpeg::{ColorSpace, Compress};
+    let space = if channels == 1 {
+        ColorSpace::JCS_GRAYSCALE
+    } else {
+        ColorSpace::JCS_RGB
+    };
+    // libjpeg reports errors by unwinding out of its error handler.
+    std::panic::catch_unwind(|| {
+        let mut c = Compress::new(space);
+        // libjpeg-turbo's defaults, not mozjpeg's slow trellis/progressive profile.
+        c.set_fastest_defaults();
+        c.set_size(width as usize, height as usize);
+        c.set_quality(f32::from(JPEG_QUALITY));
+        let mut started = c.start_compress(Vec::with_capacity(data.len() / 4))?;
+        started.write_scanlines(data)?;
+        started.finish()
+    })
+    .map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_else(|| "libjpeg failed".into())
+    })?
+    .map_err(|e| e.to_string())
 }
 
 fn encode_png(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<Vec<u8>, String> {
