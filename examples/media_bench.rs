@@ -1,6 +1,7 @@
 //! Times the media stage against libvips on a corpus made by `examples/corpus.rs`.
 //!
-//! Usage: `cargo run --release --example media_bench -- SITE_DIR [RUNS]`
+//! Usage: `cargo run --release --example media_bench -- SITE_DIR [RUNS] [pyramids]`
+//! (`pyramids` times only the pyramid rows: vitrine's and `vips dzsave`).
 //!
 //! Prints megapixels per second (source pixels over wall time) for two thumbnail widths and for
 //! DZI pyramids, each beside the same work done by parallel `vipsthumbnail` (one process per
@@ -16,10 +17,11 @@ use vitrine::media::{derive_all, probe, MediaJob, MediaSettings};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(site) = args.first().map(PathBuf::from) else {
-        eprintln!("usage: media_bench SITE_DIR [RUNS]");
+        eprintln!("usage: media_bench SITE_DIR [RUNS] [pyramids]");
         std::process::exit(2);
     };
     let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let thumbs = args.get(2).is_none_or(|w| w != "pyramids");
     let images = corpus_images(&site);
     let pngs: Vec<PathBuf> = images
         .iter()
@@ -35,6 +37,7 @@ fn main() {
     };
     let (all_mp, png_mp) = (mp(&images), mp(&pngs));
     let vips = which("vipsthumbnail") && which("vips");
+    println!("load average at start: {}", load_average());
     println!(
         "corpus: {} images, {all_mp:.0} MP ({} PNG, {png_mp:.0} MP); {} threads; {runs} runs, medians",
         images.len(),
@@ -43,23 +46,38 @@ fn main() {
     );
 
     let mut t = Table::default();
+    // Every run's output stays on disk until all runs are done: on ext4 without a journal (this
+    // machine's disk), creating a file first skips every inode of its group deleted in the last
+    // 60-360 s, so deleting one run's 1,300 tiles made the next run's creations several times
+    // slower. See bench/README.md; the same applies to runs started right after this one.
+    let mut kept = Vec::new();
     for _ in 0..runs {
-        t.thumbs.push(time(|| vitrine_run(&images, false)));
-        if vips {
-            t.vips_thumbs.push(time(|| vips_thumbnails(&images)));
+        if thumbs {
+            t.thumbs
+                .push(time(&mut kept, || vitrine_run(&images, false)));
         }
-        t.pyramids.push(time(|| vitrine_run(&pngs, true)));
+        if vips && thumbs {
+            t.vips_thumbs
+                .push(time(&mut kept, || vips_thumbnails(&images)));
+        }
+        t.pyramids
+            .push(time(&mut kept, || vitrine_run(&pngs, true)));
         if vips {
-            t.vips_dz.push(time(|| vips_dzsave(&pngs)));
+            t.vips_dz.push(time(&mut kept, || vips_dzsave(&pngs)));
         }
     }
     let line = |what: &str, secs: &[f64], mp: f64| {
         let s = median(secs);
-        println!("{what:<44} {s:>7.2} s  {:>7.1} MP/s", mp / s);
+        let all: Vec<String> = secs.iter().map(|s| format!("{s:.2}")).collect();
+        println!(
+            "{what:<44} {s:>7.2} s  {:>7.1} MP/s  (runs: {})",
+            mp / s,
+            all.join(" ")
+        );
         s
     };
-    let a = line("vitrine thumbnails 400+1200 (all)", &t.thumbs, all_mp);
-    if vips {
+    let a = thumbs.then(|| line("vitrine thumbnails 400+1200 (all)", &t.thumbs, all_mp));
+    if let (true, Some(a)) = (vips, a) {
         let b = line(
             "vipsthumbnail 400, 1200 (2 procs, all)",
             &t.vips_thumbs,
@@ -80,6 +98,7 @@ fn main() {
         );
         println!("{:<44} {:>7.2}", "ratio vitrine / vips dzsave", c / d);
     }
+    println!("load average at end: {}", load_average());
 }
 
 #[derive(Default)]
@@ -115,8 +134,8 @@ fn corpus_images(site: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// One cold run of the media stage into a fresh cache.
-fn vitrine_run(images: &[PathBuf], pyramid: bool) {
+/// One cold run of the media stage into a fresh cache, returned so that deleting it is not timed.
+fn vitrine_run(images: &[PathBuf], pyramid: bool) -> tempfile::TempDir {
     let cache = tempfile::tempdir().expect("tempdir");
     let settings = MediaSettings::new(cache.path().join("media"));
     let jobs: Vec<MediaJob> = images
@@ -129,15 +148,17 @@ fn vitrine_run(images: &[PathBuf], pyramid: bool) {
     for result in derive_all(&jobs, &settings, false) {
         result.unwrap_or_else(|e| panic!("{e}"));
     }
+    cache
 }
 
-fn vips_thumbnails(images: &[PathBuf]) {
+fn vips_thumbnails(images: &[PathBuf]) -> tempfile::TempDir {
     let out = tempfile::tempdir().expect("tempdir");
     let tasks: Vec<(&PathBuf, u32)> = images.iter().flat_map(|p| [(p, 1200), (p, 400)]).collect();
     pool().install(|| {
         tasks.par_iter().enumerate().for_each(|(i, (src, width))| {
             let target = out.path().join(format!("{i}-{width}.jpg[Q=80]"));
             run(Command::new("vipsthumbnail")
+                .env("VIPS_WARNING", "0")
                 .arg(src)
                 .arg("-s")
                 .arg(width.to_string())
@@ -145,9 +166,10 @@ fn vips_thumbnails(images: &[PathBuf]) {
                 .arg(target));
         })
     });
+    out
 }
 
-fn vips_dzsave(images: &[PathBuf]) {
+fn vips_dzsave(images: &[PathBuf]) -> tempfile::TempDir {
     let out = tempfile::tempdir().expect("tempdir");
     pool().install(|| {
         images.par_iter().enumerate().for_each(|(i, src)| {
@@ -166,6 +188,7 @@ fn vips_dzsave(images: &[PathBuf]) {
                 ]));
         })
     });
+    out
 }
 
 /// Two external processes at a time: one per core, as the peers' users run them.
@@ -188,14 +211,24 @@ fn which(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn time(f: impl FnOnce()) -> f64 {
+/// Seconds `f` took; the output folder it returns is kept in `kept` until the end (see `main`).
+fn time(kept: &mut Vec<tempfile::TempDir>, f: impl FnOnce() -> tempfile::TempDir) -> f64 {
     let start = Instant::now();
-    f();
-    start.elapsed().as_secs_f64()
+    let output = f();
+    let secs = start.elapsed().as_secs_f64();
+    kept.push(output);
+    secs
 }
 
 fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// The 1-, 5- and 15-minute load averages, which every figure on a shared machine needs beside it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
