@@ -183,7 +183,7 @@ impl Site {
             return None;
         }
         let manifest = self.last_manifest(&opts.out);
-        let in_place = !manifest.is_empty() && manifest.keys().all(|p| opts.out.join(p).is_file());
+        let in_place = output::manifest_matches_disk(&opts.out, &manifest);
         let edge_in_place = opts.preview
             || !record.report.netlify
             || self.root.join(edge::NETLIFY_MODULE).is_file();
@@ -250,7 +250,7 @@ impl Site {
             root: &self.root,
             inputs: &input_files,
             read_input: &|path| unread.contains(path),
-            out: &opts.out,
+            out: (!opts.preview).then_some(opts.out.as_path()),
             written: &previous,
             files: &files,
             read_file: &fresh,
@@ -261,8 +261,8 @@ impl Site {
             &files
                 .values()
                 .filter_map(|source| match source {
-                    Source::File(file) => Some(file.as_path()),
-                    Source::Bytes(_) => None,
+                    Source::Cached(file) => Some(file.as_path()),
+                    Source::Bytes(_) | Source::File(_) => None,
                 })
                 .collect(),
         );
@@ -320,7 +320,7 @@ impl Site {
                     Some(file) => file,
                     None => pages.put(&job.key, &plan.render(job)?.body)?,
                 };
-                Ok((job.path.clone(), Source::File(file)))
+                Ok((job.path.clone(), Source::Cached(file)))
             })
             .collect::<Result<_>>()?;
         for page in plan.files {
@@ -538,26 +538,12 @@ fn place_media(content: &Content, media: &MediaIndex, include_private: bool, fil
             };
             let dir = d.media_dir(&derived.hash);
             for r in &derived.thumbnails {
-                files.insert(format!("{dir}{}", r.name), Source::File(r.file.clone()));
+                files.insert(format!("{dir}{}", r.name), Source::Cached(r.file.clone()));
             }
             if let Some(p) = &derived.pyramid {
-                for entry in walkdir::WalkDir::new(&p.dir)
-                    .into_iter()
-                    .filter_map(Result::ok)
-                {
-                    if !entry.file_type().is_file() {
-                        continue;
-                    }
-                    let Ok(rel) = entry.path().strip_prefix(&p.dir) else {
-                        continue;
-                    };
-                    let rel = rel.to_string_lossy();
-                    if rel == "tiles.dzi" || rel.starts_with("tiles_files") {
-                        files.insert(
-                            format!("{dir}{rel}"),
-                            Source::File(entry.path().to_path_buf()),
-                        );
-                    }
+                for rel in p.files() {
+                    let source = Source::Cached(p.dir.join(&rel));
+                    files.insert(format!("{dir}{rel}"), source);
                 }
             }
         }

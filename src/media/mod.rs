@@ -103,6 +103,21 @@ pub struct Pyramid {
     pub levels: u32,
 }
 
+impl Pyramid {
+    /// Every file of the pyramid relative to `dir`: `tiles.dzi`, then each level's tiles.
+    /// Listed from the geometry, so placing thousands of tiles reads no folder.
+    pub fn files(&self) -> impl Iterator<Item = String> + '_ {
+        let tiles = (0..self.levels).flat_map(move |level| {
+            let (width, height) = dzi::level_size(self.width, self.height, level);
+            let (cols, rows) = dzi::tile_grid(width, height);
+            (0..cols).flat_map(move |col| {
+                (0..rows).map(move |row| format!("tiles_files/{level}/{col}_{row}.{}", self.format))
+            })
+        });
+        std::iter::once("tiles.dzi".to_string()).chain(tiles)
+    }
+}
+
 /// Everything derived from one source image.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Derived {

@@ -324,8 +324,11 @@ mod tests {
         let cached = tmp.path().join("page");
         std::fs::write(&cached, "<h1>Hidden Cortex Volume</h1>").unwrap();
         let mut files = Files::new();
-        files.insert("datasets/a/index.html".into(), Source::File(cached.clone()));
-        files.insert("datasets/a/thumb.jpg".into(), Source::File(cached));
+        files.insert(
+            "datasets/a/index.html".into(),
+            Source::Cached(cached.clone()),
+        );
+        files.insert("datasets/a/thumb.jpg".into(), Source::Cached(cached));
         let g = guard("");
         let leaks = g.check(&files, &all);
         assert_eq!(

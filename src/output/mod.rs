@@ -24,9 +24,14 @@ pub use secrets::KeyCheck;
 /// Where the bytes of one output file come from.
 #[derive(Debug, Clone)]
 pub enum Source {
-    /// Bytes rendered in memory (pages, indices, JSON).
+    /// Bytes rendered in memory (indices, feeds, JSON).
     Bytes(Vec<u8>),
-    /// A file on disk, linked (or copied) into place: cached media, original annotation files.
+    /// A file of a content-addressed cache (derived media, rendered pages), linked (or copied)
+    /// into place: its path alone names its bytes, so it is never read or `stat`ed to see
+    /// whether it changed.
+    Cached(PathBuf),
+    /// A file of the site (an original annotation), linked (or copied) into place; its path,
+    /// size and modification time say whether it changed.
     File(PathBuf),
 }
 
@@ -120,7 +125,7 @@ fn stage(
             }
             match source {
                 Source::Bytes(bytes) => write_file(&to, bytes),
-                Source::File(src) => link_or_copy(src, &to),
+                Source::Cached(src) | Source::File(src) => link_or_copy(src, &to),
             }
             .with_context(|| format!("writing `{}`", to.display()))
         })
@@ -156,7 +161,7 @@ pub fn update_in_place(
                 let _ = fs::remove_file(&tmp);
                 match source {
                     Source::Bytes(bytes) => write_file(&tmp, bytes),
-                    Source::File(src) => link_or_copy(src, &tmp),
+                    Source::Cached(src) | Source::File(src) => link_or_copy(src, &tmp),
                 }
                 .and_then(|()| fs::rename(&tmp, &dest))
                 .with_context(|| format!("writing `{}`", dest.display()))
@@ -199,9 +204,11 @@ pub fn manifest_of(files: &Files) -> Manifest {
 fn fingerprint(source: &Source) -> String {
     match source {
         Source::Bytes(bytes) => blake3::hash(bytes).to_hex()[..32].to_string(),
+        Source::Cached(path) => {
+            let id = blake3::hash(path.as_os_str().as_encoded_bytes());
+            format!("c{}", &id.to_hex()[..31])
+        }
         Source::File(path) => {
-            // Cached media are content-addressed and never rewritten in place, so the path, size
-            // and mtime identify the bytes without reading them.
             let meta = fs::metadata(path).ok();
             let len = meta.as_ref().map(|m| m.len()).unwrap_or(0);
             let mtime = meta
@@ -223,7 +230,7 @@ fn text_of<'a>(path: &str, source: &'a Source) -> Option<std::borrow::Cow<'a, [u
     );
     match source {
         Source::Bytes(bytes) if text => Some(bytes.into()),
-        Source::File(file) if text => fs::read(file).ok().map(Into::into),
+        Source::Cached(file) | Source::File(file) if text => fs::read(file).ok().map(Into::into),
         _ => None,
     }
 }
@@ -241,8 +248,8 @@ fn diff(old: &Manifest, new: &Manifest) -> Vec<String> {
 
 /// A cheap check that the output on disk still holds the files of `manifest` (someone may have
 /// deleted or edited it since): every file exists, and nothing extra sits at the top level.
-fn manifest_matches_disk(out: &Path, manifest: &Manifest) -> bool {
-    manifest.keys().all(|p| out.join(p).is_file())
+pub fn manifest_matches_disk(out: &Path, manifest: &Manifest) -> bool {
+    !manifest.is_empty() && manifest.par_iter().all(|(p, _)| out.join(p).is_file())
 }
 
 fn write_file(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -25,8 +25,9 @@ pub struct KeyCheck<'a> {
     pub inputs: &'a [PathBuf],
     /// Whether an input file's first bytes must be read too.
     pub read_input: &'a (dyn Fn(&Path) -> bool + Sync),
-    /// The output folder.
-    pub out: &'a Path,
+    /// The output folder, searched for files the build did not write; `None` for a preview's
+    /// folder, which is vitrine's own and never deployed.
+    pub out: Option<&'a Path>,
     /// What the last build wrote there: anything else is a stranger and is read.
     pub written: &'a Manifest,
     /// The files about to be published.
@@ -52,20 +53,13 @@ impl KeyCheck<'_> {
             })
             .collect();
         // Files vitrine wrote came from the checked sources below; only strangers need reading.
-        for entry in walkdir::WalkDir::new(self.out)
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            let Ok(rel) = entry.path().strip_prefix(self.out) else {
-                continue;
-            };
-            let rel = rel.to_string_lossy();
-            if entry.file_type().is_file()
-                && !self.written.contains_key(rel.as_ref())
-                && (has_key_name(entry.path()) || starts_like_a_key(entry.path()))
-            {
-                found.push(entry.path().display().to_string());
-            }
+        if let Some(out) = self.out {
+            found.par_extend(
+                self.strangers(out, out)
+                    .into_par_iter()
+                    .filter(|path| has_key_name(path) || starts_like_a_key(path))
+                    .map(|path| path.display().to_string()),
+            );
         }
         found.par_extend(
             self.files
@@ -85,6 +79,36 @@ impl KeyCheck<'_> {
             );
         }
         Ok(())
+    }
+}
+
+impl KeyCheck<'_> {
+    /// The files under `dir` (inside `out`) that the last build did not write, its folders
+    /// read in parallel: with deep-zoom tiles an output has thousands of them.
+    fn strangers(&self, out: &Path, dir: &Path) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let entries: Vec<std::fs::DirEntry> = entries.filter_map(Result::ok).collect();
+        entries
+            .par_iter()
+            .flat_map_iter(|entry| {
+                let path = entry.path();
+                match entry.file_type() {
+                    // A symlink is the output's business only if vitrine wrote it; never followed.
+                    Ok(kind) if kind.is_dir() => self.strangers(out, &path),
+                    Ok(kind) if kind.is_file() => {
+                        let rel = path.strip_prefix(out).unwrap_or(&path).to_string_lossy();
+                        if self.written.contains_key(rel.as_ref()) {
+                            Vec::new()
+                        } else {
+                            vec![path]
+                        }
+                    }
+                    _ => Vec::new(),
+                }
+            })
+            .collect()
     }
 }
 

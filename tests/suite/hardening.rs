@@ -304,6 +304,9 @@ fn a_share_killed_mid_write_leaves_a_readable_ledger() {
         recorded = count;
         assert!(ledger.exists() || recorded == 0);
     }
+    // A run killed mid-write may leave its temporary file; the next write replaces it.
+    let last = vitrine(&root, &["share", "cortex-l4", "--label", "after the kills"]);
+    assert!(last.status.success(), "{}", text(&last));
     let leftovers: Vec<_> = fs::read_dir(root.join("content"))
         .unwrap()
         .flatten()
