@@ -287,6 +287,11 @@ impl<'a> Prepared<'a> {
                         let pyramid = derived.pyramid.as_ref().filter(|_| opts.pyramids);
                         Slice {
                             dzi: pyramid.map(|_| media(derived, "tiles.dzi")),
+                            tiles: pyramid.map(|p| Tiles {
+                                size: p.tile_size,
+                                overlap: p.overlap,
+                                format: p.format,
+                            }),
                             width: pyramid.map_or(derived.info.width, |p| p.width),
                             height: pyramid.map_or(derived.info.height, |p| p.height),
                             fallback: Fallback {
@@ -612,9 +617,20 @@ pub struct Viewer {
 #[derive(Debug, Serialize)]
 pub struct Slice {
     pub dzi: Option<String>,
+    /// The tile geometry the `.dzi` states, so the viewer can ask for its first tiles without
+    /// waiting for the descriptor.
+    pub tiles: Option<Tiles>,
     pub width: u32,
     pub height: u32,
     pub fallback: Fallback,
+}
+
+/// A pyramid's tiles: edge length, overlap and format (`jpg` or `png`).
+#[derive(Debug, Serialize)]
+pub struct Tiles {
+    pub size: u32,
+    pub overlap: u32,
+    pub format: &'static str,
 }
 
 /// The largest derived image of a slice.

@@ -4,7 +4,8 @@
  * private page's tiles are gated together with the page.
  *
  * Markup: `partials/viewer.html` renders a `.viewer` root whose `data-viewer` attribute holds
- * `{slices: [{dzi, width, height, fallback: {src, width, height}}], voxel_size_nm, private}`.
+ * `{slices: [{dzi, tiles: {size, overlap, format}, width, height, fallback: {src, width, height}}],
+ * voxel_size_nm, private}` (without `tiles`, the geometry is read from the `.dzi`).
  * Without JavaScript the root shows the first slice's fallback image.
  *
  * Overlay API (annotations and other layers):
@@ -474,6 +475,13 @@
       if (!s.dzi) {
         this.pyramids[i] = null;
         this.loadFallback(i);
+        return;
+      }
+      if (s.tiles) {
+        // The page states the tile geometry the .dzi holds: the first tiles need no round trip.
+        const { size, overlap, format } = s.tiles;
+        const geometry = { tile: size, overlap, format, width: s.width, height: s.height };
+        this.pyramids[i] = new Pyramid(new URL(s.dzi, document.baseURI).href, geometry);
         return;
       }
       this.pyramids[i] = fetch(s.dzi)
