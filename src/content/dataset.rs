@@ -128,6 +128,7 @@ pub fn load_dataset(dir: &Path) -> Result<Dataset, Vec<Diagnostic>> {
     let raw: RawDataset = yaml::parse(&descriptor, &text, &DATASET_FIELDS)?;
     Validator {
         dir,
+        canonical_dir: dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
         descriptor: &descriptor,
         text: &text,
         problems: Vec::new(),
@@ -135,8 +136,24 @@ pub fn load_dataset(dir: &Path) -> Result<Dataset, Vec<Diagnostic>> {
     .finish(slug, raw)
 }
 
+/// `dir/rel` with symlinks resolved, for a `rel` of plain components: one `lstat` per
+/// component when none of them is a symlink (the common case: no `realpath` of the whole
+/// path for every image of every dataset), the file system's answer otherwise.
+fn resolve(dir: &Path, canonical_dir: &Path, rel: &Path) -> std::io::Result<PathBuf> {
+    let mut here = dir.to_path_buf();
+    for part in rel.components() {
+        here.push(part);
+        if std::fs::symlink_metadata(&here)?.file_type().is_symlink() {
+            return dir.join(rel).canonicalize();
+        }
+    }
+    Ok(canonical_dir.join(rel))
+}
+
 struct Validator<'a> {
     dir: &'a Path,
+    /// `dir` with every symlink of its path resolved, once per dataset.
+    canonical_dir: PathBuf,
     descriptor: &'a Path,
     text: &'a str,
     problems: Vec<Diagnostic>,
@@ -167,7 +184,7 @@ impl Validator<'_> {
             return None;
         }
         let path = self.dir.join(rel);
-        let resolved = match path.canonicalize() {
+        let resolved = match resolve(self.dir, &self.canonical_dir, rel) {
             Ok(p) => p,
             Err(_) => {
                 self.error_at_value(
@@ -178,11 +195,7 @@ impl Validator<'_> {
                 return None;
             }
         };
-        let dir = self
-            .dir
-            .canonicalize()
-            .unwrap_or_else(|_| self.dir.to_path_buf());
-        if !resolved.starts_with(&dir) {
+        if !resolved.starts_with(&self.canonical_dir) {
             self.error_at_value(key, name, format!("'{name}' leads outside the dataset folder (a symlink?); copy the file into the folder"));
             return None;
         }
