@@ -154,10 +154,7 @@ pub fn plan<'t>(
     jobs.extend(prepared.iter().map(Job::Dataset));
     jobs.extend(groups.values().map(Job::Tag));
 
-    let pages = jobs
-        .par_iter()
-        .map(|job| shared.job(job))
-        .collect::<Result<Vec<PageJob>>>()?;
+    let pages = jobs.par_iter().map(|job| shared.job(job)).collect();
     // Annotation pages (and their overlay data) are the annotation module's; same options.
     let mut files = super::annotation::render_annotation_pages(content, media, theme, opts)?;
 
@@ -225,7 +222,7 @@ impl Shared<'_> {
     }
 
     /// The template and context of one job.
-    fn job(&self, job: &Job) -> Result<PageJob> {
+    fn job(&self, job: &Job) -> PageJob {
         let base_url = &self.opts.base_url;
         let (template, dir, ctx) = match job {
             Job::Gallery { dir } => {
@@ -317,20 +314,10 @@ impl Shared<'_> {
                     description: format!("This address is not part of {}.", self.site.title),
                 };
                 let ctx = self.base(&page);
-                return Ok(PageJob::new(
-                    self.theme,
-                    "404.html",
-                    "404.html".to_string(),
-                    ctx,
-                ));
+                return PageJob::new(self.theme, "404.html", "404.html".to_string(), ctx);
             }
         };
-        Ok(PageJob::new(
-            self.theme,
-            template,
-            format!("{dir}index.html"),
-            ctx,
-        ))
+        PageJob::new(self.theme, template, format!("{dir}index.html"), ctx)
     }
 }
 
