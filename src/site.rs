@@ -81,6 +81,8 @@ struct Inputs {
 pub struct Site {
     root: PathBuf,
     manifests: HashMap<PathBuf, Manifest>,
+    /// [`code_identity`] of the running binary, read once.
+    code: String,
 }
 
 impl Site {
@@ -89,6 +91,7 @@ impl Site {
         Site {
             root: root.to_path_buf(),
             manifests: HashMap::new(),
+            code: code_identity(),
         }
     }
 
@@ -141,7 +144,7 @@ impl Site {
     /// embedded) and the options in the fingerprint.
     fn scan_inputs(&self, opts: &BuildOptions) -> Inputs {
         let mut hasher = blake3::Hasher::new();
-        hasher.update(code_identity().as_bytes());
+        hasher.update(self.code.as_bytes());
         hasher.update(format!("{:?}|{:?}|{}", opts.out, opts.base_url, opts.preview).as_bytes());
         let mut files = Vec::new();
         for dir in [self.root.join("content"), self.root.join("themes")] {
@@ -216,14 +219,14 @@ impl Site {
         let lock = self.lock_output(&opts.out)?;
         let pages = PageCache::open(
             &self.manifest_path(&opts.out).with_extension("pages"),
-            &code_identity(),
+            &self.code,
         )?;
         let (files, gate) = self.assemble(&content, &theme, &media, include_private, &pages)?;
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(&opts.out);
 
         let guard = leak_guard(&content, &media)?;
-        let checked = blake3::hash(format!("{}|{}", code_identity(), guard.digest()).as_bytes())
+        let checked = blake3::hash(format!("{}|{}", self.code, guard.digest()).as_bytes())
             .to_hex()
             .to_string();
         let all = checked != before.checked;
@@ -239,17 +242,10 @@ impl Site {
             (Hosting::Netlify, false) => Some(self.edge_module(&content, &theme, &gate)?),
             _ => None,
         };
-        let input_files: Vec<PathBuf> = inputs.files.iter().map(|(p, _)| p.clone()).collect();
-        let unread: HashSet<&Path> = inputs
-            .files
-            .iter()
-            .filter(|(_, id)| !before.keyless.contains(id))
-            .map(|(path, _)| path.as_path())
-            .collect();
         output::KeyCheck {
             root: &self.root,
-            inputs: &input_files,
-            read_input: &|path| unread.contains(path),
+            inputs: &inputs.files,
+            keyless: &before.keyless,
             out: (!opts.preview).then_some(opts.out.as_path()),
             written: &previous,
             files: &files,

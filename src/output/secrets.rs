@@ -1,6 +1,7 @@
 //! Refuses to build when private key material sits where the build reads or publishes:
 //! `content/`, `themes/` or the output folder. Keys belong in `$XDG_CONFIG_HOME/vitrine/keys/`.
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -21,10 +22,12 @@ const PKCS8_ED25519_PREFIX: [u8; 16] = [
 pub struct KeyCheck<'a> {
     /// The site folder, to name input files relative to it.
     pub root: &'a Path,
-    /// Every file under `content/` and `themes/`; each is checked by name.
-    pub inputs: &'a [PathBuf],
-    /// Whether an input file's first bytes must be read too.
-    pub read_input: &'a (dyn Fn(&Path) -> bool + Sync),
+    /// Every file under `content/` and `themes/` with its identity (path, size, mtime); each
+    /// is checked by name.
+    pub inputs: &'a [(PathBuf, String)],
+    /// The identities of input files read and found free of keys before: only the others'
+    /// first bytes are read.
+    pub keyless: &'a HashSet<String>,
     /// The output folder, searched for files the build did not write; `None` for a preview's
     /// folder, which is vitrine's own and never deployed.
     pub out: Option<&'a Path>,
@@ -42,10 +45,10 @@ impl KeyCheck<'_> {
         let mut found: Vec<String> = self
             .inputs
             .par_iter()
-            .filter(|path| {
-                has_key_name(path) || ((self.read_input)(path) && starts_like_a_key(path))
+            .filter(|(path, id)| {
+                has_key_name(path) || (!self.keyless.contains(id) && starts_like_a_key(path))
             })
-            .map(|path| {
+            .map(|(path, _)| {
                 path.strip_prefix(self.root)
                     .unwrap_or(path)
                     .display()
