@@ -150,7 +150,19 @@ fn normalise(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
     let mut rest = &text[..];
-    while let Some(c) = rest.chars().next() {
+    while !rest.is_empty() {
+        // Runs of plain ASCII are copied whole; only `&`, whitespace and non-ASCII need a look.
+        let plain = rest
+            .bytes()
+            .position(|b| b == b'&' || b >= 0x80 || (b as char).is_whitespace())
+            .unwrap_or(rest.len());
+        if plain > 0 {
+            out.push_str(&rest[..plain]);
+            rest = &rest[plain..];
+            space = false;
+            continue;
+        }
+        let c = rest.chars().next().expect("rest is not empty");
         if c == '&' {
             if let Some((decoded, len)) = entity(rest) {
                 out.push(decoded);
@@ -242,6 +254,15 @@ fn shorten(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalise_collapses_whitespace_and_decodes_entities() {
+        let text = "Fly\u{a0}&amp;  <b>brain</b>\r\n\tatlas &#x2014; caf\u{e9}\u{2003}&bogus;";
+        assert_eq!(
+            normalise(text.as_bytes()),
+            "Fly & <b>brain</b> atlas \u{2014} caf\u{e9} &bogus;"
+        );
+    }
 
     fn guard(public_text: &str) -> LeakGuard {
         LeakGuard::new(
