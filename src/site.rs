@@ -2,8 +2,10 @@
 //! modules and the revocation list. A [`Site`] keeps what it learnt between builds (the last
 //! output manifest), so `vitrine serve` and repeated builds redo only what changed.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -15,7 +17,7 @@ use crate::output::edge;
 use crate::output::{
     self, leak::Needle, Files, LeakGuard, Manifest, PageCache, PrivateItem, Source,
 };
-use crate::render::{self, MediaIndex, RenderOptions, Theme};
+use crate::render::{self, Cards, MediaIndex, RenderOptions, Theme};
 use crate::share::gate::GateData;
 use crate::share::{self, ledger::Ledger};
 
@@ -68,6 +70,11 @@ struct UpToDate {
     keyless: HashSet<String>,
 }
 
+/// Every file and folder under `content/` and `themes/`, by path (which orders them as a
+/// walk visiting each folder's entries by name would): its identity (path, size and
+/// modification time as one string) and whether it is a file.
+type Entries = BTreeMap<PathBuf, (String, bool)>;
+
 /// The files a build reads from `content/` and `themes/`.
 struct Inputs {
     /// A digest of every file and folder by path, size and modification time, of the vitrine
@@ -75,6 +82,10 @@ struct Inputs {
     fingerprint: String,
     /// Every file, and its path, size and modification time as one string.
     files: Vec<(PathBuf, String)>,
+    /// A digest of each dataset folder's files, by the folder.
+    folders: HashMap<PathBuf, blake3::Hash>,
+    /// A digest of the files under `themes/`.
+    themes: blake3::Hash,
 }
 
 /// A site folder and what previous builds of it left behind.
@@ -83,6 +94,26 @@ pub struct Site {
     manifests: HashMap<PathBuf, Manifest>,
     /// [`code_identity`] of the running binary, read once.
     code: String,
+    memory: Memory,
+}
+
+/// What a build hands to the next one in the same process (`vitrine serve`) beyond the caches
+/// on disk: a dataset whose folder, an image whose file and a theme whose files did not change
+/// are reused without reading anything, and the listings' cards stay in memory.
+#[derive(Default)]
+struct Memory {
+    /// The inputs as the last build saw them; see [`Site::build_after`].
+    entries: Option<Entries>,
+    /// Each dataset, by its folder, with the folder's digest ([`Inputs::folders`]).
+    datasets: HashMap<PathBuf, (blake3::Hash, Dataset)>,
+    /// The settings `media` was derived with.
+    media_settings: Option<MediaSettings>,
+    /// Each derived image, with its source's identity ([`Inputs::files`]).
+    media: HashMap<MediaJob, (String, Derived)>,
+    /// The theme, with the digest of its name and of the files under `themes/`.
+    theme: Option<(blake3::Hash, Arc<Theme>)>,
+    /// Each output's cards.
+    cards: HashMap<PathBuf, Cards>,
 }
 
 impl Site {
@@ -92,6 +123,7 @@ impl Site {
             root: root.to_path_buf(),
             manifests: HashMap::new(),
             code: code_identity(),
+            memory: Memory::default(),
         }
     }
 
@@ -109,7 +141,33 @@ impl Site {
     /// [`content::Diagnostics`] error (all of them); nothing is written then.
     pub fn build(&mut self, opts: &BuildOptions) -> Result<BuildReport> {
         let started = Instant::now();
-        let inputs = self.scan_inputs(opts);
+        let entries = self.scan();
+        self.build_from(opts, started, entries)
+    }
+
+    /// [`Site::build`] for a caller that watches the inputs (`vitrine serve`): `changed` holds
+    /// every path under `content/` and `themes/` that changed since this `Site` last built, as
+    /// the file watcher named them, so only those are looked at again instead of both folders.
+    pub fn build_after(&mut self, opts: &BuildOptions, changed: &[PathBuf]) -> Result<BuildReport> {
+        let started = Instant::now();
+        let entries = match self.memory.entries.take() {
+            Some(mut entries) => {
+                self.rescan(&mut entries, changed);
+                entries
+            }
+            None => self.scan(),
+        };
+        self.build_from(opts, started, entries)
+    }
+
+    fn build_from(
+        &mut self,
+        opts: &BuildOptions,
+        started: Instant,
+        entries: Entries,
+    ) -> Result<BuildReport> {
+        let inputs = self.inputs(opts, &entries);
+        self.memory.entries = Some(entries);
         let record_path = self.manifest_path(&opts.out).with_extension("inputs.json");
         let record: Option<UpToDate> = std::fs::read(&record_path)
             .ok()
@@ -139,37 +197,79 @@ impl Site {
         Ok(report)
     }
 
-    /// Everything a build reads: every file and folder under `content/` and `themes/` by
-    /// path, size and modification time, with the vitrine binary itself (its theme is
-    /// embedded) and the options in the fingerprint.
-    fn scan_inputs(&self, opts: &BuildOptions) -> Inputs {
+    /// The folders a build reads: `content/` and `themes/`.
+    fn input_dirs(&self) -> [PathBuf; 2] {
+        [self.root.join("content"), self.root.join("themes")]
+    }
+
+    /// Every file and folder a build reads.
+    fn scan(&self) -> Entries {
+        self.input_dirs().iter().flat_map(|dir| walk(dir)).collect()
+    }
+
+    /// Brings `entries` up to date for the `changed` paths: each is looked at again, with
+    /// everything under it, and so is the folder holding it (its modification time changed).
+    fn rescan(&self, entries: &mut Entries, changed: &[PathBuf]) {
+        let dirs = self.input_dirs();
+        let read = |path: &Path| dirs.iter().any(|dir| path.starts_with(dir));
+        for path in changed.iter().filter(|path| read(path)) {
+            let stale: Vec<PathBuf> = entries
+                .range::<Path, _>((Bound::Included(path.as_path()), Bound::Unbounded))
+                .map(|(p, _)| p)
+                .take_while(|p| p.starts_with(path))
+                .cloned()
+                .collect();
+            for p in stale {
+                entries.remove(&p);
+            }
+            entries.extend(walk(path));
+            if let Some(parent) = path.parent().filter(|parent| read(parent)) {
+                if let Ok(meta) = std::fs::symlink_metadata(parent) {
+                    entries.insert(parent.to_path_buf(), entry(parent, &meta));
+                }
+            }
+        }
+    }
+
+    /// What a build reads, from `entries`: the fingerprint (with the vitrine binary itself, whose
+    /// theme is embedded, and the options), the files and the digests of folders.
+    fn inputs(&self, opts: &BuildOptions, entries: &Entries) -> Inputs {
         let mut hasher = blake3::Hasher::new();
         hasher.update(self.code.as_bytes());
         hasher.update(format!("{:?}|{:?}|{}", opts.out, opts.base_url, opts.preview).as_bytes());
         let mut files = Vec::new();
-        for dir in [self.root.join("content"), self.root.join("themes")] {
-            for entry in walkdir::WalkDir::new(&dir)
-                .sort_by_file_name()
-                .into_iter()
-                .filter_map(Result::ok)
+        let themes = self.root.join("themes");
+        for (path, (identity, is_file)) in entries {
+            hasher.update(&(identity.len() as u64).to_le_bytes());
+            hasher.update(identity.as_bytes());
+            if *is_file {
+                files.push((path.clone(), identity.clone()));
+            }
+        }
+        let datasets = self.root.join("content").join("datasets");
+        let mut folders: HashMap<PathBuf, blake3::Hasher> = HashMap::new();
+        let mut theme_files = blake3::Hasher::new();
+        for (path, identity) in &files {
+            if let Some(slug) = path
+                .strip_prefix(&datasets)
+                .ok()
+                .and_then(|rel| rel.components().next())
             {
-                let identity = format!(
-                    "{}|{}",
-                    entry.path().display(),
-                    entry
-                        .metadata()
-                        .map(|m| file_identity(&m))
-                        .unwrap_or_default()
-                );
-                hasher.update(&(identity.len() as u64).to_le_bytes());
-                hasher.update(identity.as_bytes());
-                if entry.file_type().is_file() {
-                    files.push((entry.into_path(), identity));
-                }
+                let folder = folders.entry(datasets.join(slug)).or_default();
+                folder.update(identity.as_bytes());
+                folder.update(&[0]);
+            } else if path.starts_with(&themes) {
+                theme_files.update(identity.as_bytes());
+                theme_files.update(&[0]);
             }
         }
         Inputs {
             fingerprint: hasher.finalize().to_hex().to_string(),
+            folders: folders
+                .into_iter()
+                .map(|(dir, hasher)| (dir, hasher.finalize()))
+                .collect(),
+            themes: theme_files.finalize(),
             files,
         }
     }
@@ -206,13 +306,22 @@ impl Site {
         inputs: &Inputs,
         before: &UpToDate,
     ) -> Result<(BuildReport, String)> {
-        let mut content = content::load(&self.root)?;
+        let memory = &self.memory.datasets;
+        let mut content = content::load_reusing(&self.root, |dir| {
+            let (digest, dataset) = memory.get(dir)?;
+            (inputs.folders.get(dir) == Some(digest)).then(|| dataset.clone())
+        })?;
+        self.memory.datasets = content
+            .datasets
+            .iter()
+            .filter_map(|d| Some((d.dir.clone(), (*inputs.folders.get(&d.dir)?, d.clone()))))
+            .collect();
         if let Some(url) = &opts.base_url {
             content.config.base_url = url.trim_end_matches('/').to_string();
         }
-        let theme = Theme::load(&self.root, content.config.theme.as_deref())?;
+        let theme = self.theme(&content, inputs)?;
         let include_private = content.config.hosting.has_gate();
-        let media = self.derive_media(&content, include_private, opts.progress)?;
+        let media = self.derive_media(&content, include_private, opts.progress, inputs)?;
 
         // One build of an output at a time, across processes: a second `vitrine build` (or a
         // `serve` rebuild) waits here instead of racing for the page cache and the swap.
@@ -221,7 +330,13 @@ impl Site {
             &self.manifest_path(&opts.out).with_extension("pages"),
             &self.code,
         )?;
-        let (files, gate) = self.assemble(&content, &theme, &media, include_private, &pages)?;
+        let cards_path = self.manifest_path(&opts.out).with_extension("cards.json");
+        let known = match self.memory.cards.remove(&opts.out) {
+            Some(cards) => cards,
+            None => self.load_cards(&cards_path),
+        };
+        let (files, gate, cards) =
+            self.assemble(&content, &theme, &media, include_private, &pages, &known)?;
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(&opts.out);
 
@@ -265,6 +380,11 @@ impl Site {
         if !opts.preview {
             self.place_netlify_module(netlify_module.as_deref())?;
         }
+        // A preview's cards live in memory; a stale file is still right, key by key.
+        if !opts.preview && !cards.same_keys(&known) {
+            self.save_cards(&cards_path, &cards);
+        }
+        self.memory.cards.insert(opts.out.clone(), cards);
         drop(lock);
         let netlify = netlify_module.is_some();
 
@@ -293,7 +413,8 @@ impl Site {
 
     /// Everything the output will hold: pages (rendered, or linked from `pages` when nothing
     /// they show changed), static files, media, annotation originals, the revocation list and,
-    /// on Cloudflare, the worker; plus the data the gates need.
+    /// on Cloudflare, the worker; plus the data the gates need and the listings' cards (those
+    /// in `known` are not rendered again).
     fn assemble(
         &self,
         content: &Content,
@@ -301,13 +422,14 @@ impl Site {
         media: &MediaIndex,
         include_private: bool,
         pages: &PageCache,
-    ) -> Result<(Files, GateData)> {
+        known: &Cards,
+    ) -> Result<(Files, GateData, Cards)> {
         let render_opts = RenderOptions {
             base_url: content.config.base_url.clone(),
             include_private,
             pyramids: content.config.pyramids,
         };
-        let plan = render::plan_site(content, media, theme, &render_opts)?;
+        let plan = render::plan_site(content, media, theme, &render_opts, known)?;
         let mut files: Files = plan
             .pages
             .par_iter()
@@ -319,6 +441,7 @@ impl Site {
                 Ok((job.path.clone(), Source::Cached(file)))
             })
             .collect::<Result<_>>()?;
+        let cards = plan.cards;
         for page in plan.files {
             files.insert(page.path, Source::Bytes(page.body));
         }
@@ -347,7 +470,7 @@ impl Site {
                 Source::Bytes(worker.into_bytes()),
             );
         }
-        Ok((files, gate))
+        Ok((files, gate, cards))
     }
 
     /// Writes `files` (described by `manifest`) over the output's `previous` files:
@@ -373,15 +496,39 @@ impl Site {
         Ok(changed)
     }
 
-    /// Derives every image of the built datasets (cached by content hash), reporting every
-    /// failing image at once, each under its dataset's descriptor.
+    /// The site's theme: the one in memory while its name and the files under `themes/` are
+    /// the same, else loaded.
+    fn theme(&mut self, content: &Content, inputs: &Inputs) -> Result<Arc<Theme>> {
+        let name = content.config.theme.as_deref();
+        let mut key = blake3::Hasher::new();
+        key.update(format!("{name:?}").as_bytes());
+        key.update(inputs.themes.as_bytes());
+        let key = key.finalize();
+        if let Some((known, theme)) = &self.memory.theme {
+            if *known == key {
+                return Ok(theme.clone());
+            }
+        }
+        let theme = Arc::new(Theme::load(&self.root, name)?);
+        self.memory.theme = Some((key, theme.clone()));
+        Ok(theme)
+    }
+
+    /// Derives every image of the built datasets (cached by content hash; an image derived by
+    /// this process whose file did not change since is reused), reporting every failing image
+    /// at once, each under its dataset's descriptor.
     fn derive_media(
-        &self,
+        &mut self,
         content: &Content,
         include_private: bool,
         progress: bool,
+        inputs: &Inputs,
     ) -> Result<MediaIndex> {
         let settings = media_settings(&self.root, content);
+        if self.memory.media_settings.as_ref() != Some(&settings) {
+            self.memory.media.clear();
+            self.memory.media_settings = Some(settings.clone());
+        }
         let mut jobs = Vec::new();
         let mut owners = Vec::new();
         for d in content
@@ -402,7 +549,42 @@ impl Site {
                 owners.push(d);
             }
         }
-        let results = media::derive_all(&jobs, &settings, progress);
+        let identities: HashMap<&Path, &str> = inputs
+            .files
+            .iter()
+            .map(|(path, identity)| (path.as_path(), identity.as_str()))
+            .collect();
+        let identity = |job: &MediaJob| identities.get(job.source.as_path()).copied();
+        let known = |job: &MediaJob| {
+            let (id, derived) = self.memory.media.get(job)?;
+            (identity(job) == Some(id.as_str())).then(|| derived.clone())
+        };
+        let reused: Vec<Option<Derived>> = jobs.iter().map(known).collect();
+        let unknown: Vec<MediaJob> = jobs
+            .iter()
+            .zip(&reused)
+            .filter(|(_, reused)| reused.is_none())
+            .map(|(job, _)| job.clone())
+            .collect();
+        let mut derived = match unknown.is_empty() {
+            true => Vec::new(),
+            false => media::derive_all(&unknown, &settings, progress),
+        }
+        .into_iter();
+        let results: Vec<_> = reused
+            .into_iter()
+            .map(|reused| match reused {
+                Some(d) => Ok(d),
+                None => derived.next().expect("one result per unknown job"),
+            })
+            .collect();
+        let mut memory = HashMap::with_capacity(jobs.len());
+        for (job, result) in jobs.iter().zip(&results) {
+            if let (Ok(d), Some(id)) = (result, identity(job)) {
+                memory.insert(job.clone(), (id.to_string(), d.clone()));
+            }
+        }
+        self.memory.media = memory;
         let mut index = MediaIndex::new();
         let mut problems = content::Diagnostics::default();
         for ((job, result), owner) in jobs.into_iter().zip(results).zip(owners) {
@@ -467,6 +649,26 @@ impl Site {
         Ok(())
     }
 
+    /// The cards the last build of an output used (see [`Cards`]), if this binary rendered them.
+    fn load_cards(&self, path: &Path) -> Cards {
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<(String, Cards)>(&bytes).ok())
+            .filter(|(code, _)| *code == self.code)
+            .map(|(_, cards)| cards)
+            .unwrap_or_default()
+    }
+
+    /// Keeps `cards` for the next build. Not synced: a torn file does not parse and only costs
+    /// rendering the cards again.
+    fn save_cards(&self, path: &Path, cards: &Cards) {
+        let tmp = path.with_extension("json.tmp");
+        if let Ok(bytes) = serde_json::to_vec(&(&self.code, cards)) {
+            // Best effort, like the other records.
+            let _ = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+        }
+    }
+
     /// What the last build of `out` wrote: kept in memory by `serve`, read from the cache by
     /// a new `vitrine build`.
     fn last_manifest(&self, out: &Path) -> Manifest {
@@ -500,6 +702,25 @@ fn code_identity() -> String {
     let exe = std::env::current_exe().and_then(std::fs::metadata);
     let binary = exe.map(|meta| file_identity(&meta)).unwrap_or_default();
     format!("{}|{binary}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Every file and folder under `dir`, and `dir` itself.
+fn walk(dir: &Path) -> Vec<(PathBuf, (String, bool))> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            let entry = entry(e.path(), &meta);
+            Some((e.into_path(), entry))
+        })
+        .collect()
+}
+
+/// A path's [`Entries`] value.
+fn entry(path: &Path, meta: &std::fs::Metadata) -> (String, bool) {
+    let identity = format!("{}|{}", path.display(), file_identity(meta));
+    (identity, meta.is_file())
 }
 
 /// A file's size and modification time: what changes when its bytes are rewritten.

@@ -22,6 +22,15 @@ pub use model::*;
 /// Reads and validates the whole site; every problem of every file is reported together,
 /// with paths relative to `root`.
 pub fn load(root: &Path) -> Result<Content, Diagnostics> {
+    load_reusing(root, |_| None)
+}
+
+/// [`load`], taking each dataset folder's [`Dataset`] from `known` when it has one (a caller
+/// that knows the folder is unchanged since it was loaded) instead of reading it again.
+pub fn load_reusing(
+    root: &Path,
+    known: impl Fn(&Path) -> Option<Dataset> + Sync,
+) -> Result<Content, Diagnostics> {
     let mut problems = Diagnostics::default();
     let config = load_config(root);
     let datasets_dir = root.join("content").join("datasets");
@@ -48,7 +57,10 @@ pub fn load(root: &Path) -> Result<Content, Diagnostics> {
     }
     dirs.sort();
 
-    let results: Vec<_> = dirs.par_iter().map(|dir| load_dataset(dir)).collect();
+    let results: Vec<_> = dirs
+        .par_iter()
+        .map(|dir| known(dir).map_or_else(|| load_dataset(dir), Ok))
+        .collect();
     let mut datasets = Vec::with_capacity(results.len());
     for result in results {
         match result {

@@ -203,14 +203,9 @@ impl<'a> Prepared<'a> {
             relative(from_dir, &format!("{}{name}", d.media_dir(&derived.hash)))
         };
         let first = self.slices[0];
-        let card = card_rendition(self.thumb);
         DatasetView {
-            slug: &d.slug,
-            url: relative(from_dir, &d.output_dir()),
-            display_name: &d.display_name,
+            card: self.card(from_dir),
             description_html: &self.description_html,
-            summary: &self.summary,
-            authors: &d.authors,
             license: d.license.as_deref(),
             license_url: d.license.as_deref().map(license_url),
             doi: d.doi.as_deref(),
@@ -222,46 +217,11 @@ impl<'a> Prepared<'a> {
                 height: first.info.height,
                 slices: self.slices.len(),
             },
-            published: d.published.map(|p| p.format("%Y-%m-%d").to_string()),
-            published_display: d.published.map(|p| p.format("%-d %B %Y").to_string()),
-            tags: d
-                .tags
-                .iter()
-                .map(|tag| TagView {
-                    name: tag,
-                    slug: tag_slug(tag),
-                    url: (!on_private_page).then(|| relative(from_dir, &tag_dir(tag))),
-                })
-                .collect(),
             links: d
                 .links
                 .iter()
                 .map(|(name, url)| Link { name, url })
                 .collect(),
-            species: d.species.as_deref(),
-            region: d.region.as_deref(),
-            modality: d.modality.as_deref(),
-            featured: d.featured,
-            private: !d.is_public(),
-            preview: Preview {
-                src: media(self.thumb, &card.name),
-                srcset: self
-                    .thumb
-                    .thumbnails
-                    .iter()
-                    .map(|r| format!("{} {}w", media(self.thumb, &r.name), r.width))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                sizes: CARD_SIZES,
-                page_sizes: PREVIEW_SIZES,
-                width: card.width,
-                height: card.height,
-                large: media(self.thumb, &largest(self.thumb).name),
-                large_width: largest(self.thumb).width,
-                large_height: largest(self.thumb).height,
-                alt: alt_text(d),
-                absolute_url: &self.preview_absolute,
-            },
             annotations: d
                 .annotations
                 .iter()
@@ -307,6 +267,62 @@ impl<'a> Prepared<'a> {
             },
             citation: &self.citation,
             jsonld: &self.jsonld,
+        }
+    }
+
+    /// The dataset as a listing's card shows it from the page folder `from_dir`.
+    pub fn card(&self, from_dir: &str) -> CardView<'_> {
+        let d = self.dataset;
+        let on_private_page = from_dir.starts_with("private/");
+        let media = |name: &str| {
+            relative(
+                from_dir,
+                &format!("{}{name}", d.media_dir(&self.thumb.hash)),
+            )
+        };
+        let card = card_rendition(self.thumb);
+        let large = largest(self.thumb);
+        CardView {
+            slug: &d.slug,
+            url: relative(from_dir, &d.output_dir()),
+            display_name: &d.display_name,
+            summary: &self.summary,
+            authors: &d.authors,
+            published: d.published.map(|p| p.format("%Y-%m-%d").to_string()),
+            published_display: d.published.map(|p| p.format("%-d %B %Y").to_string()),
+            tags: d
+                .tags
+                .iter()
+                .map(|tag| TagView {
+                    name: tag,
+                    slug: tag_slug(tag),
+                    url: (!on_private_page).then(|| relative(from_dir, &tag_dir(tag))),
+                })
+                .collect(),
+            species: d.species.as_deref(),
+            region: d.region.as_deref(),
+            modality: d.modality.as_deref(),
+            featured: d.featured,
+            private: !d.is_public(),
+            preview: Preview {
+                src: media(&card.name),
+                srcset: self
+                    .thumb
+                    .thumbnails
+                    .iter()
+                    .map(|r| format!("{} {}w", media(&r.name), r.width))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                sizes: CARD_SIZES,
+                page_sizes: PREVIEW_SIZES,
+                width: card.width,
+                height: card.height,
+                large: media(&large.name),
+                large_width: large.width,
+                large_height: large.height,
+                alt: alt_text(d),
+                absolute_url: &self.preview_absolute,
+            },
         }
     }
 
@@ -518,15 +534,12 @@ fn bibtex_escape(s: &str) -> String {
     out
 }
 
-/// `dataset` / each of `datasets` in templates.
+/// `dataset` on a dataset's page: its card and everything else about it.
 #[derive(Debug, Serialize)]
 pub struct DatasetView<'a> {
-    pub slug: &'a str,
-    pub url: String,
-    pub display_name: &'a str,
+    #[serde(flatten)]
+    pub card: CardView<'a>,
     pub description_html: &'a str,
-    pub summary: &'a str,
-    pub authors: &'a [String],
     pub license: Option<&'a str>,
     pub license_url: Option<String>,
     pub doi: Option<&'a str>,
@@ -535,23 +548,34 @@ pub struct DatasetView<'a> {
     /// Human-readable voxel size, e.g. `4 × 4 × 40 nm`.
     pub voxel_size: Option<String>,
     pub dimensions: Dimensions,
+    pub links: Vec<Link<'a>>,
+    pub annotations: Vec<AnnotationView<'a>>,
+    pub viewer: Viewer,
+    pub citation: &'a Citation,
+    /// Empty on private pages, which are not indexed.
+    pub jsonld: &'a str,
+}
+
+/// Each of `datasets` on listing pages (and `dataset` in `partials/card.html`): what a card
+/// shows. Kept small because the gallery holds every public dataset.
+#[derive(Debug, Serialize)]
+pub struct CardView<'a> {
+    pub slug: &'a str,
+    pub url: String,
+    pub display_name: &'a str,
+    pub summary: &'a str,
+    pub authors: &'a [String],
     /// ISO date.
     pub published: Option<String>,
     /// Date for people, e.g. `3 March 2024`.
     pub published_display: Option<String>,
     pub tags: Vec<TagView<'a>>,
-    pub links: Vec<Link<'a>>,
     pub species: Option<&'a str>,
     pub region: Option<&'a str>,
     pub modality: Option<&'a str>,
     pub featured: i64,
     pub private: bool,
     pub preview: Preview<'a>,
-    pub annotations: Vec<AnnotationView<'a>>,
-    pub viewer: Viewer,
-    pub citation: &'a Citation,
-    /// Empty on private pages, which are not indexed.
-    pub jsonld: &'a str,
 }
 
 /// Pixel size of the viewer's first image and the number of slices.

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 pub use context::{relative, tag_slug};
 pub use feeds::base_path;
-pub use pages::{PageJob, Plan};
+pub use pages::{Cards, PageJob, Plan};
 pub use theme::Theme;
 
 use crate::content::model::Content;
@@ -55,18 +55,21 @@ pub struct Page {
 
 /// Plans every page of the site: each HTML page's template context is computed (in parallel)
 /// and keyed, so the caller decides which pages to render and which earlier renderings to
-/// reuse. Errors name the dataset descriptor (for a missing derived image).
+/// reuse. Listings get their cards from `known` (the last plan's [`Plan::cards`]) or render
+/// them now. Errors name the dataset descriptor (for a missing derived image) or the template
+/// file (for a card that fails to render).
 pub fn plan_site<'t>(
     content: &Content,
     media: &MediaIndex,
     theme: &'t Theme,
     opts: &RenderOptions,
+    known: &Cards,
 ) -> Result<Plan<'t>> {
     let opts = RenderOptions {
         base_url: opts.base_url.trim_end_matches('/').to_string(),
         ..opts.clone()
     };
-    pages::plan(content, media, theme, &opts)
+    pages::plan(content, media, theme, &opts, known)
 }
 
 /// Renders every page of the site, in parallel, sorted by path.
@@ -79,7 +82,7 @@ pub fn render_site(
     theme: &Theme,
     opts: &RenderOptions,
 ) -> Result<Vec<Page>> {
-    let plan = plan_site(content, media, theme, opts)?;
+    let plan = plan_site(content, media, theme, opts, &Cards::default())?;
     let mut pages = plan
         .pages
         .par_iter()

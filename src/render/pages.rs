@@ -4,11 +4,11 @@
 //! datasets alone, so a private item cannot reach them through a template.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::context::{absolute, relative, tag_dir, tag_slug, PageView, Prepared, SiteView};
 use super::feeds::{self, base_path};
@@ -17,6 +17,25 @@ use crate::content::model::Content;
 
 /// The viewer engineer's partial; dataset pages include it only when the theme has it.
 const VIEWER_TEMPLATE: &str = "partials/viewer.html";
+
+/// One dataset's card in a listing, rendered on its own and handed to the listing as HTML.
+const CARD_TEMPLATE: &str = "partials/card.html";
+
+/// How many cards at the top of a listing load their image at once (the first row).
+const EAGER_CARDS: usize = 4;
+
+/// Cards rendered by [`CARD_TEMPLATE`], by the key of what each was rendered from. A build
+/// hands the cards it used to the next, so an edit renders the edited dataset's cards, not
+/// every card of every listing (the gallery alone holds every public dataset).
+#[derive(Default, Serialize, Deserialize)]
+pub struct Cards(HashMap<String, String>);
+
+impl Cards {
+    /// Whether both hold the cards of the same keys (and so the same cards).
+    pub fn same_keys(&self, other: &Cards) -> bool {
+        self.0.len() == other.0.len() && self.0.keys().all(|key| other.0.contains_key(key))
+    }
+}
 
 /// One HTML page to render.
 enum Job<'a> {
@@ -81,6 +100,7 @@ pub fn plan<'t>(
     media: &MediaIndex,
     theme: &'t Theme,
     opts: &RenderOptions,
+    known: &Cards,
 ) -> Result<Plan<'t>> {
     let mut prepared = content
         .datasets
@@ -143,6 +163,7 @@ pub fn plan<'t>(
         has_viewer: theme.has_template(VIEWER_TEMPLATE),
         theme,
         opts,
+        known,
     };
 
     let mut jobs = vec![
@@ -154,7 +175,16 @@ pub fn plan<'t>(
     jobs.extend(prepared.iter().map(Job::Dataset));
     jobs.extend(groups.values().map(Job::Tag));
 
-    let pages = jobs.par_iter().map(|job| shared.job(job)).collect();
+    let planned = jobs
+        .par_iter()
+        .map(|job| shared.job(job))
+        .collect::<Result<Vec<_>>>()?;
+    let mut cards = Cards::default();
+    let mut pages = Vec::with_capacity(planned.len());
+    for (page, used) in planned {
+        pages.push(page);
+        cards.0.extend(used);
+    }
     // Annotation pages (and their overlay data) are the annotation module's; same options.
     let mut files = super::annotation::render_annotation_pages(content, media, theme, opts)?;
 
@@ -180,6 +210,7 @@ pub fn plan<'t>(
         theme,
         pages,
         files,
+        cards,
     })
 }
 
@@ -193,6 +224,7 @@ struct Shared<'a> {
     has_viewer: bool,
     theme: &'a Theme,
     opts: &'a RenderOptions,
+    known: &'a Cards,
 }
 
 impl Shared<'_> {
@@ -221,9 +253,55 @@ impl Shared<'_> {
         tags
     }
 
-    /// The template and context of one job.
-    fn job(&self, job: &Job) -> PageJob {
+    /// `datasets` of a listing on `page`: each dataset's card view and its card from
+    /// [`CARD_TEMPLATE`] (rendered now unless known); and the cards by key.
+    fn listing(
+        &self,
+        page: &PageView,
+        datasets: &[&Prepared],
+    ) -> Result<(Value, Vec<(String, String)>)> {
+        let base = self.base(page);
+        // Every card of the listing shares `site` and `page`: hash them once.
+        let mut shared = key_hasher(self.theme, CARD_TEMPLATE);
+        base.hash_into(&mut shared);
+        let cards = datasets
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let view = serde_json::to_string(&p.card(&page.path))
+                    .expect("template views serialise to JSON");
+                let mut own = Context::default();
+                own.0.push(("dataset", Value::Json(view.clone())));
+                own.insert("eager", &(i < EAGER_CARDS));
+                let mut hasher = shared.clone();
+                own.hash_into(&mut hasher);
+                let key = key_of(hasher);
+                let html = match self.known.0.get(&key) {
+                    Some(html) => html.clone(),
+                    None => {
+                        let mut ctx = base.clone();
+                        ctx.0.extend(own.0);
+                        let path = format!("{}index.html", page.path);
+                        let job = PageJob::new(self.theme, CARD_TEMPLATE, path, ctx);
+                        render(self.theme, &job, &Cards::default())
+                            .with_context(|| format!("the card of dataset '{}'", p.dataset.slug))?
+                    }
+                };
+                let listed = Listed {
+                    view,
+                    key: key.clone(),
+                };
+                Ok((listed, (key, html)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let (listed, used) = cards.into_iter().unzip();
+        Ok((Value::Listing(listed), used))
+    }
+
+    /// The template and context of one job, and the cards it lists.
+    fn job(&self, job: &Job) -> Result<(PageJob, Vec<(String, String)>)> {
         let base_url = &self.opts.base_url;
+        let mut cards = Vec::new();
         let (template, dir, ctx) = match job {
             Job::Gallery { dir } => {
                 let mut page = PageView::new(
@@ -236,8 +314,9 @@ impl Shared<'_> {
                 // The spotlight copy points search engines at the root gallery: one page, two addresses.
                 page.canonical = Some(absolute(base_url, ""));
                 let mut ctx = self.base(&page);
-                let cards: Vec<_> = self.public.iter().map(|p| p.view(dir, self.opts)).collect();
-                ctx.insert("datasets", &cards);
+                let (datasets, used) = self.listing(&page, self.public)?;
+                ctx.0.push(("datasets", datasets));
+                cards = used;
                 ctx.insert("tags", &self.tag_entries(dir));
                 ctx.insert("facets", self.facets);
                 ctx.insert("search_index", &relative(dir, "search-index.json"));
@@ -286,11 +365,8 @@ impl Shared<'_> {
                     format!("Datasets tagged “{}” in {}.", group.name, self.site.title),
                 );
                 let mut ctx = self.base(&page);
-                let cards: Vec<_> = group
-                    .datasets
-                    .iter()
-                    .map(|p| p.view(&dir, self.opts))
-                    .collect();
+                let (datasets, used) = self.listing(&page, &group.datasets)?;
+                cards = used;
                 ctx.insert(
                     "tag",
                     &TagEntry {
@@ -300,7 +376,7 @@ impl Shared<'_> {
                         count: group.datasets.len(),
                     },
                 );
-                ctx.insert("datasets", &cards);
+                ctx.0.push(("datasets", datasets));
                 ("tag.html", dir, ctx)
             }
             Job::NotFound => {
@@ -314,28 +390,119 @@ impl Shared<'_> {
                     description: format!("This address is not part of {}.", self.site.title),
                 };
                 let ctx = self.base(&page);
-                return PageJob::new(self.theme, "404.html", "404.html".to_string(), ctx);
+                ("404.html", String::new(), ctx)
             }
         };
-        PageJob::new(self.theme, template, format!("{dir}index.html"), ctx)
+        let path = match template {
+            "404.html" => template.to_string(),
+            _ => format!("{dir}index.html"),
+        };
+        Ok((PageJob::new(self.theme, template, path, ctx), cards))
     }
 }
 
-/// A template context, kept as serialised JSON: cheap to make and to hash for every page, and
-/// turned into tera's values only for the pages that are rendered.
-#[derive(Default)]
-struct Context(Vec<(&'static str, String)>);
+/// A template context, kept serialised: cheap to make and to hash for every page, and turned
+/// into tera's values only for the pages that are rendered.
+#[derive(Default, Clone)]
+struct Context(Vec<(&'static str, Value)>);
 
 impl Context {
     fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
         let json = serde_json::to_string(value).expect("template views serialise to JSON");
-        self.0.push((key, json));
+        self.0.push((key, Value::Json(json)));
+    }
+
+    /// The values as tera sees them; listings take their cards' HTML from `cards`.
+    fn to_tera(&self, cards: &Cards) -> tera::Context {
+        let mut values = serde_json::Map::new();
+        for (key, value) in &self.0 {
+            values.insert(key.to_string(), value.to_json(cards));
+        }
+        tera::Context::from_value(values.into()).expect("a JSON object is a template context")
+    }
+
+    /// Feeds every value to a page key's hasher (see [`PageJob::key`]).
+    fn hash_into(&self, hasher: &mut blake3::Hasher) {
+        let mut hash = |part: &str| {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        };
+        for (key, value) in &self.0 {
+            let parts = value.parts();
+            hash(key);
+            hash(&parts.len().to_string());
+            parts.into_iter().for_each(&mut hash);
+        }
+    }
+}
+
+/// A page key's hasher, fed the theme and the template; the context follows.
+fn key_hasher(theme: &Theme, template: &str) -> blake3::Hasher {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(theme.digest().as_bytes());
+    hasher.update(&(template.len() as u64).to_le_bytes());
+    hasher.update(template.as_bytes());
+    hasher
+}
+
+/// The key a hasher from [`key_hasher`] arrived at.
+fn key_of(hasher: blake3::Hasher) -> String {
+    hasher.finalize().to_hex()[..32].to_string()
+}
+
+/// One value of a [`Context`].
+#[derive(Clone)]
+enum Value {
+    Json(String),
+    /// A listing's `datasets`. Each card's HTML joins its view (as `card`) only when the page
+    /// is rendered; until then the card's key stands for it (in the page's key too).
+    Listing(Vec<Listed>),
+}
+
+/// A dataset in a listing: its card view as JSON and its card's key in [`Cards`].
+#[derive(Clone)]
+struct Listed {
+    view: String,
+    key: String,
+}
+
+impl Value {
+    /// The parts that identify the value, for the page's key.
+    fn parts(&self) -> Vec<&str> {
+        match self {
+            Value::Json(json) => vec![json],
+            Value::Listing(listed) => listed
+                .iter()
+                .flat_map(|l| [l.view.as_str(), l.key.as_str()])
+                .collect(),
+        }
+    }
+
+    fn to_json(&self, cards: &Cards) -> serde_json::Value {
+        let parse = |json: &str| -> serde_json::Value {
+            serde_json::from_str(json).expect("the context was serialised by serde_json")
+        };
+        match self {
+            Value::Json(json) => parse(json),
+            Value::Listing(listed) => listed
+                .iter()
+                .map(|l| {
+                    let mut view = parse(&l.view);
+                    let html = cards
+                        .0
+                        .get(&l.key)
+                        .expect("a plan holds the cards it lists");
+                    view["card"] = html.clone().into();
+                    view
+                })
+                .collect(),
+        }
     }
 }
 
 /// One HTML page of the site, ready to render: the template and everything it will see.
 pub struct PageJob {
-    /// Output-relative path, e.g. `datasets/foo/index.html`.
+    /// Output-relative path, e.g. `datasets/foo/index.html` (for a card, its listing's).
     pub path: String,
     /// BLAKE3 of the theme's templates, the template's name and the whole context: two jobs
     /// with the same key render the same bytes, so a page rendered before can be reused.
@@ -346,20 +513,11 @@ pub struct PageJob {
 
 impl PageJob {
     fn new(theme: &Theme, template: &'static str, path: String, context: Context) -> PageJob {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(theme.digest().as_bytes());
-        for part in std::iter::once(template).chain(
-            context
-                .0
-                .iter()
-                .flat_map(|(key, json)| [*key, json.as_str()]),
-        ) {
-            hasher.update(&(part.len() as u64).to_le_bytes());
-            hasher.update(part.as_bytes());
-        }
+        let mut hasher = key_hasher(theme, template);
+        context.hash_into(&mut hasher);
         PageJob {
             path,
-            key: hasher.finalize().to_hex()[..32].to_string(),
+            key: key_of(hasher),
             template,
             context,
         }
@@ -375,27 +533,24 @@ pub struct Plan<'t> {
     pub pages: Vec<PageJob>,
     /// Sitemap, robots.txt, Atom feed, search index, annotation pages and overlay data.
     pub files: Vec<Page>,
+    /// The cards the listings show: hand them to the next plan.
+    pub cards: Cards,
 }
 
 impl Plan<'_> {
     /// Renders one page; errors name the page and the template file.
     pub fn render(&self, job: &PageJob) -> Result<Page> {
-        let mut values = serde_json::Map::new();
-        for (key, json) in &job.context.0 {
-            let value =
-                serde_json::from_str(json).expect("the context was serialised by serde_json");
-            values.insert(key.to_string(), value);
-        }
-        let context =
-            tera::Context::from_value(values.into()).expect("a JSON object is a template context");
-        let html = self
-            .theme
-            .render(job.template, &context)
-            .with_context(|| format!("rendering `{}`", job.path))?;
         Ok(Page {
             private: job.path.starts_with("private/"),
             path: job.path.clone(),
-            body: html.into_bytes(),
+            body: render(self.theme, job, &self.cards)?.into_bytes(),
         })
     }
+}
+
+/// Renders a job's template with its context; errors name the page and the template file.
+fn render(theme: &Theme, job: &PageJob, cards: &Cards) -> Result<String> {
+    theme
+        .render(job.template, &job.context.to_tera(cards))
+        .with_context(|| format!("rendering `{}`", job.path))
 }

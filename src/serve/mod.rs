@@ -12,6 +12,7 @@ mod http;
 mod live;
 mod watch;
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
@@ -30,7 +31,7 @@ use crate::share::ledger::{Ledger, Status};
 use crate::share::{keys, token};
 use crate::site::{BuildOptions, Site};
 use live::{Hub, Message};
-use watch::Watcher;
+use watch::{Batch, Watcher};
 
 /// Workers answering requests; file serving is I/O-bound, event streams have their own threads.
 const WORKERS: usize = 8;
@@ -203,7 +204,7 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
         local_url: url.clone(),
         pages_stale: true,
     };
-    rebuilder.build("first build", &[]);
+    rebuilder.build("first build", &[], None);
 
     let server = Arc::new(
         tiny_http::Server::from_listener(listener, None)
@@ -261,25 +262,45 @@ struct Rebuilder {
 impl Rebuilder {
     /// Rebuilds for every batch of changes; batches that arrive during a build are merged into
     /// the next one, so a burst (a `git checkout`) costs one or two builds, never two at once.
-    fn watch(mut self, mut watcher: Watcher, batches: Receiver<Vec<ChangeKind>>) {
-        while let Ok(mut kinds) = batches.recv() {
+    /// Paths of batches that need no build (editor litter) are kept for the next build.
+    fn watch(mut self, mut watcher: Watcher, batches: Receiver<Batch>) {
+        let mut paths = BTreeSet::new();
+        let mut rescan = false;
+        while let Ok(batch) = batches.recv() {
+            let mut kinds = batch.kinds;
+            paths.extend(batch.paths);
+            rescan |= batch.rescan;
             while let Ok(more) = batches.try_recv() {
-                kinds.extend(more);
+                kinds.extend(more.kinds);
+                paths.extend(more.paths);
+                rescan |= more.rescan;
+            }
+            if kinds.is_empty() && !rescan {
+                continue;
             }
             kinds.sort();
             kinds.dedup();
             watcher.refresh();
-            let what = describe(&kinds);
-            self.build(&what, &kinds);
+            let what = match rescan {
+                true => "files changed".to_string(),
+                false => describe(&kinds),
+            };
+            let changed: Vec<PathBuf> = std::mem::take(&mut paths).into_iter().collect();
+            self.build(&what, &kinds, (!rescan).then_some(&changed));
+            rescan = false;
         }
     }
 
-    fn build(&mut self, what: &str, kinds: &[ChangeKind]) {
+    /// Builds; with the paths that changed since the last build when the watcher knows them all.
+    fn build(&mut self, what: &str, kinds: &[ChangeKind], changed: Option<&[PathBuf]>) {
         if !self.state.begin_build() {
             return;
         }
         let started = Instant::now();
-        let result = self.site.build(&self.options);
+        let result = match changed {
+            Some(paths) => self.site.build_after(&self.options, paths),
+            None => self.site.build(&self.options),
+        };
         self.state.end_build();
         let ms = started.elapsed().as_millis();
         match result {

@@ -14,8 +14,20 @@ use notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 
 /// Quiet time before a batch is handed over: long enough to gather an editor's rename dance
-/// or a `git checkout`, short enough to feel instant.
-const DEBOUNCE: Duration = Duration::from_millis(50);
+/// (a few milliseconds), short enough to feel instant. A `git checkout` that takes longer ends
+/// in more batches, which the rebuild loop merges while it builds.
+const DEBOUNCE: Duration = Duration::from_millis(25);
+
+/// One debounced batch of changes.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// What changed, sorted by kind (editor litter and outputs have none).
+    pub kinds: Vec<ChangeKind>,
+    /// Every path the events named, litter included: the build looks at each again.
+    pub paths: Vec<PathBuf>,
+    /// Events were lost (or the watcher failed): every input must be looked at again.
+    pub rescan: bool,
+}
 
 /// What changed, sorted by what a rebuild has to redo for it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -120,27 +132,38 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    /// Starts watching `root` (canonical), sending every non-empty batch of kinds to `batches`.
-    pub fn start(root: &Path, batches: Sender<Vec<ChangeKind>>) -> anyhow::Result<Watcher> {
+    /// Starts watching `root` (canonical), sending every batch that names a path to `batches`.
+    pub fn start(root: &Path, batches: Sender<Batch>) -> anyhow::Result<Watcher> {
         let base = root.to_path_buf();
         let handler = move |result: DebounceEventResult| match result {
             Ok(events) => {
-                let mut kinds: Vec<ChangeKind> = events
+                let events = events
                     .iter()
-                    .filter(|e| !matches!(e.kind, EventKind::Access(_)))
-                    .flat_map(|e| e.paths.iter())
+                    .filter(|e| !matches!(e.kind, EventKind::Access(_)));
+                let mut batch = Batch::default();
+                for event in events {
+                    batch.rescan |= event.need_rescan();
+                    batch.paths.extend(event.paths.iter().cloned());
+                }
+                batch.kinds = batch
+                    .paths
+                    .iter()
                     .filter_map(|p| classify(&base, p))
                     .collect();
-                kinds.sort();
-                kinds.dedup();
-                if !kinds.is_empty() {
-                    let _ = batches.send(kinds);
+                batch.kinds.sort();
+                batch.kinds.dedup();
+                if !batch.paths.is_empty() || batch.rescan {
+                    let _ = batches.send(batch);
                 }
             }
             Err(errors) => {
                 for err in errors {
                     eprintln!("warning: watching files: {err}");
                 }
+                let _ = batches.send(Batch {
+                    rescan: true,
+                    ..Batch::default()
+                });
             }
         };
         let mut debouncer = new_debouncer(DEBOUNCE, None, handler)?;

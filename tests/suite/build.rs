@@ -396,3 +396,132 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// The output of a clean build of a copy of `root`'s inputs, for comparing with an incremental one.
+fn clean_build(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("site");
+    for dir in ["content", "themes"] {
+        if root.join(dir).is_dir() {
+            crate::common::copy_dir(&root.join(dir), &copy.join(dir));
+        }
+    }
+    let out = vitrine(&copy, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    snapshot(&copy.join("public"))
+}
+
+#[test]
+fn cards_follow_edits_and_the_theme_and_match_a_clean_build() {
+    let (_tmp, root) = fixture("sites/basic");
+    let public = root.join("public");
+    let build = || {
+        let out = vitrine(&root, &["build"]);
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    build();
+    let yaml = root.join("content/datasets/open-cortex/dataset.yaml");
+    let edited = fs::read_to_string(&yaml)
+        .unwrap()
+        .replace("Open cortex volume", "Renamed cortex volume");
+    fs::write(&yaml, edited).unwrap();
+    build();
+    for page in [
+        "index.html",
+        "spotlight/index.html",
+        "tags/cortex/index.html",
+    ] {
+        let html = fs::read_to_string(public.join(page)).unwrap();
+        assert!(html.contains("Renamed cortex volume"), "{page}");
+        assert!(
+            !html.contains("Open cortex volume"),
+            "{page} keeps no old card"
+        );
+    }
+
+    // A theme's own card: every listing shows it, and the cards rendered before are not reused.
+    let card = root.join("themes/lab/templates/partials/card.html");
+    fs::create_dir_all(card.parent().unwrap()).unwrap();
+    fs::write(
+        &card,
+        "<li class=\"lab-card\" data-page=\"{{ page.path }}\">{{ dataset.display_name }}{% if eager %} (first row){% endif %}</li>",
+    )
+    .unwrap();
+    let site_yaml = root.join("content/site.yaml");
+    let config = fs::read_to_string(&site_yaml).unwrap() + "theme: lab\n";
+    fs::write(&site_yaml, config).unwrap();
+    build();
+    let gallery = fs::read_to_string(public.join("index.html")).unwrap();
+    assert!(
+        gallery.contains(
+            "<li class=\"lab-card\" data-page=\"\">Renamed cortex volume (first row)</li>"
+        ),
+        "{gallery}"
+    );
+    let tag = fs::read_to_string(public.join("tags/cortex/index.html")).unwrap();
+    assert!(tag.contains("data-page=\"tags/cortex/\""), "{tag}");
+    assert!(
+        !tag.contains("class=\"card\""),
+        "no card of the built-in theme is left"
+    );
+
+    assert_eq!(
+        snapshot(&public),
+        clean_build(&root),
+        "the incremental builds end where a clean build does"
+    );
+}
+
+#[test]
+fn a_watched_build_looks_again_at_the_paths_it_is_told_changed() {
+    use vitrine::site::{BuildOptions, Site};
+    let (_tmp, root) = fixture("sites/basic");
+    let opts = BuildOptions {
+        out: root.join("public"),
+        base_url: None,
+        progress: false,
+        preview: false,
+    };
+    let mut site = Site::new(&root.canonicalize().unwrap());
+    site.build(&opts).unwrap();
+
+    let yaml = root.join("content/datasets/open-cortex/dataset.yaml");
+    let edited = fs::read_to_string(&yaml)
+        .unwrap()
+        .replace("Open cortex volume", "Renamed cortex volume");
+    fs::write(&yaml, edited).unwrap();
+    let report = site
+        .build_after(&opts, &[yaml.canonicalize().unwrap()])
+        .unwrap();
+    assert!(report
+        .changed
+        .contains(&"datasets/open-cortex/index.html".to_string()));
+
+    // A new dataset folder, then a new image in it, then the folder gone again.
+    let datasets = root.canonicalize().unwrap().join("content/datasets");
+    let added = datasets.join("added-cortex");
+    crate::common::copy_dir(&datasets.join("open-cortex"), &added);
+    site.build_after(&opts, &[added.clone()]).unwrap();
+    let page = root.join("public/datasets/added-cortex/index.html");
+    let before = fs::read_to_string(&page).unwrap();
+    let thumb = added.join("thumb.png");
+    let mut pixels = image::open(&thumb).unwrap().to_rgb8();
+    pixels.put_pixel(0, 0, image::Rgb([255, 0, 255]));
+    pixels.save(&thumb).unwrap();
+    site.build_after(&opts, &[thumb]).unwrap();
+    assert_ne!(
+        fs::read_to_string(&page).unwrap(),
+        before,
+        "the new pixels get a new media folder"
+    );
+    assert_eq!(
+        snapshot(&root.join("public")),
+        clean_build(&root),
+        "a watched build ends where a clean build does"
+    );
+
+    fs::remove_dir_all(&added).unwrap();
+    let report = site.build_after(&opts, &[added]).unwrap();
+    assert!(!page.exists(), "{:?}", report.changed);
+    assert_eq!(snapshot(&root.join("public")), clean_build(&root));
+}
