@@ -22,7 +22,11 @@ pub fn parse<T: DeserializeOwned>(
     if !problems.is_empty() {
         return Err(problems);
     }
-    serde_yaml_ng::from_str(text).map_err(|e| vec![from_error(path, &e)])
+    // The parsed value makes `T` without parsing the text again; only a value that does not fit
+    // `T` is parsed again, from the text, for an error that knows its line and column.
+    serde_yaml_ng::from_value(value)
+        .or_else(|_| serde_yaml_ng::from_str(text))
+        .map_err(|e| vec![from_error(path, &e)])
 }
 
 /// The field names a mapping accepts, and those of its nested mappings.
