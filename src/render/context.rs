@@ -128,6 +128,17 @@ pub struct Prepared<'a> {
     pub slices: Vec<&'a Derived>,
     /// Absolute URL of the largest preview rendition (Open Graph, JSON-LD, feed).
     pub preview_absolute: String,
+    /// The parts of a card that no page changes, made once for the dataset's every card.
+    fixed: Fixed,
+}
+
+/// See [`Prepared::card`].
+#[derive(Debug)]
+struct Fixed {
+    published: Option<String>,
+    published_display: Option<String>,
+    alt: String,
+    tags: Vec<(String, String)>,
 }
 
 /// The citation block: plain text and BibTeX.
@@ -188,6 +199,16 @@ impl<'a> Prepared<'a> {
             thumb,
             slices,
             preview_absolute,
+            fixed: Fixed {
+                published: dataset.published.map(|p| p.format("%Y-%m-%d").to_string()),
+                published_display: dataset.published.map(|p| p.format("%-d %B %Y").to_string()),
+                alt: alt_text(dataset),
+                tags: dataset
+                    .tags
+                    .iter()
+                    .map(|tag| (tag_slug(tag), tag_dir(tag)))
+                    .collect(),
+            },
         };
         if dataset.is_public() {
             prepared.jsonld = prepared.jsonld(content, opts);
@@ -288,15 +309,16 @@ impl<'a> Prepared<'a> {
             display_name: &d.display_name,
             summary: &self.summary,
             authors: &d.authors,
-            published: d.published.map(|p| p.format("%Y-%m-%d").to_string()),
-            published_display: d.published.map(|p| p.format("%-d %B %Y").to_string()),
+            published: self.fixed.published.as_deref(),
+            published_display: self.fixed.published_display.as_deref(),
             tags: d
                 .tags
                 .iter()
-                .map(|tag| TagView {
+                .zip(&self.fixed.tags)
+                .map(|(tag, (slug, dir))| TagView {
                     name: tag,
-                    slug: tag_slug(tag),
-                    url: (!on_private_page).then(|| relative(from_dir, &tag_dir(tag))),
+                    slug,
+                    url: (!on_private_page).then(|| relative(from_dir, dir)),
                 })
                 .collect(),
             species: d.species.as_deref(),
@@ -320,7 +342,7 @@ impl<'a> Prepared<'a> {
                 large: media(&large.name),
                 large_width: large.width,
                 large_height: large.height,
-                alt: alt_text(d),
+                alt: &self.fixed.alt,
                 absolute_url: &self.preview_absolute,
             },
         }
@@ -566,9 +588,9 @@ pub struct CardView<'a> {
     pub summary: &'a str,
     pub authors: &'a [String],
     /// ISO date.
-    pub published: Option<String>,
+    pub published: Option<&'a str>,
     /// Date for people, e.g. `3 March 2024`.
-    pub published_display: Option<String>,
+    pub published_display: Option<&'a str>,
     pub tags: Vec<TagView<'a>>,
     pub species: Option<&'a str>,
     pub region: Option<&'a str>,
@@ -590,7 +612,7 @@ pub struct Dimensions {
 #[derive(Debug, Serialize)]
 pub struct TagView<'a> {
     pub name: &'a str,
-    pub slug: String,
+    pub slug: &'a str,
     pub url: Option<String>,
 }
 
@@ -614,7 +636,7 @@ pub struct Preview<'a> {
     pub large: String,
     pub large_width: u32,
     pub large_height: u32,
-    pub alt: String,
+    pub alt: &'a str,
     pub absolute_url: &'a str,
 }
 
