@@ -501,7 +501,8 @@ fn a_watched_build_looks_again_at_the_paths_it_is_told_changed() {
     let datasets = root.canonicalize().unwrap().join("content/datasets");
     let added = datasets.join("added-cortex");
     crate::common::copy_dir(&datasets.join("open-cortex"), &added);
-    site.build_after(&opts, std::slice::from_ref(&added)).unwrap();
+    site.build_after(&opts, std::slice::from_ref(&added))
+        .unwrap();
     let page = root.join("public/datasets/added-cortex/index.html");
     let before = fs::read_to_string(&page).unwrap();
     let thumb = added.join("thumb.png");
