@@ -87,8 +87,9 @@ pub const DATASET_FIELDS: Fields = Fields {
     nested: &[("annotations", &ANNOTATION_FIELDS)],
 };
 
-/// Reads and validates one dataset folder. `dir` is `content/datasets/<slug>`.
-pub fn load_dataset(dir: &Path) -> Result<Dataset, Vec<Diagnostic>> {
+/// Reads and validates one dataset folder. `dir` is `content/datasets/<slug>`, a folder (not a
+/// symlink), and `canonical_dir` the same folder with every symlink of its path resolved.
+pub fn load_dataset(dir: &Path, canonical_dir: &Path) -> Result<Dataset, Vec<Diagnostic>> {
     let descriptor = dir.join("dataset.yaml");
     let name = dir.file_name().unwrap_or_default();
     let Some(slug) = name.to_str() else {
@@ -128,7 +129,7 @@ pub fn load_dataset(dir: &Path) -> Result<Dataset, Vec<Diagnostic>> {
     let raw: RawDataset = yaml::parse(&descriptor, &text, &DATASET_FIELDS)?;
     Validator {
         dir,
-        canonical_dir: dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
+        canonical_dir: canonical_dir.to_path_buf(),
         descriptor: &descriptor,
         text: &text,
         problems: Vec::new(),

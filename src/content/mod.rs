@@ -15,7 +15,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 pub use config::{is_slug, load_config, site_yaml};
-pub use dataset::load_dataset;
+use dataset::load_dataset;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use model::*;
 
@@ -56,10 +56,18 @@ pub fn load_reusing(
         )),
     }
     dirs.sort();
+    // Dataset folders are not symlinks (refused above), so resolving their parent once is
+    // enough: `realpath` of each folder cost seven syscalls a dataset.
+    let canonical = datasets_dir
+        .canonicalize()
+        .unwrap_or_else(|_| datasets_dir.clone());
 
     let results: Vec<_> = dirs
         .par_iter()
-        .map(|dir| known(dir).map_or_else(|| load_dataset(dir), Ok))
+        .map(|dir| {
+            let canonical_dir = canonical.join(dir.file_name().expect("listed folders have names"));
+            known(dir).map_or_else(|| load_dataset(dir, &canonical_dir), Ok)
+        })
         .collect();
     let mut datasets = Vec::with_capacity(results.len());
     for result in results {
