@@ -114,6 +114,8 @@ struct Memory {
     theme: Option<(blake3::Hash, Arc<Theme>)>,
     /// Each output's cards.
     cards: HashMap<PathBuf, Cards>,
+    /// A preview's record of its last build (for `vitrine build`, it is on disk).
+    records: HashMap<PathBuf, UpToDate>,
 }
 
 impl Site {
@@ -169,12 +171,17 @@ impl Site {
         let inputs = self.inputs(opts, &entries);
         self.memory.entries = Some(entries);
         let record_path = self.manifest_path(&opts.out).with_extension("inputs.json");
-        let record: Option<UpToDate> = std::fs::read(&record_path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        // A preview's folder is this process's own (see `last_manifest`): its record stays here.
+        let record: Option<UpToDate> = match opts.preview {
+            true => self.memory.records.remove(&opts.out),
+            false => std::fs::read(&record_path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok()),
+        };
         if let Some(mut report) = self.up_to_date(opts, &inputs.fingerprint, record.as_ref()) {
             report.changed.clear();
             report.elapsed = started.elapsed();
+            self.keep_record(opts, &record_path, record);
             return Ok(report);
         }
         let before = record.unwrap_or_else(|| UpToDate {
@@ -183,18 +190,40 @@ impl Site {
             checked: String::new(),
             keyless: HashSet::new(),
         });
-        let (report, checked) = self.build_all(opts, started, &inputs, &before)?;
+        let (report, checked) = match self.build_all(opts, started, &inputs, &before) {
+            Ok(built) => built,
+            Err(err) => {
+                // The output did not change: what it passed still holds.
+                if opts.preview {
+                    self.memory.records.insert(opts.out.clone(), before);
+                }
+                return Err(err);
+            }
+        };
         let record = UpToDate {
             inputs: inputs.fingerprint,
             report: report.clone(),
             checked,
             keyless: inputs.files.into_iter().map(|(_, id)| id).collect(),
         };
-        if let Ok(bytes) = serde_json::to_vec(&record) {
-            // Best effort: without the record the next build just does the work again.
-            let _ = output::write_file_atomically(&record_path, &bytes);
-        }
+        self.keep_record(opts, &record_path, Some(record));
         Ok(report)
+    }
+
+    /// Keeps a build's record for the next build: in memory for a preview, else on disk.
+    fn keep_record(&mut self, opts: &BuildOptions, path: &Path, record: Option<UpToDate>) {
+        match (opts.preview, record) {
+            (true, Some(record)) => {
+                self.memory.records.insert(opts.out.clone(), record);
+            }
+            (false, Some(record)) => {
+                if let Ok(bytes) = serde_json::to_vec(&record) {
+                    // Best effort: without the record the next build just does the work again.
+                    let _ = output::write_file_atomically(path, &bytes);
+                }
+            }
+            (_, None) => {}
+        }
     }
 
     /// The folders a build reads: `content/` and `themes/`.
@@ -285,7 +314,7 @@ impl Site {
         if record.inputs != inputs {
             return None;
         }
-        let manifest = self.last_manifest(&opts.out);
+        let manifest = self.last_manifest(opts);
         let in_place = output::manifest_matches_disk(&opts.out, &manifest);
         let edge_in_place = opts.preview
             || !record.report.netlify
@@ -338,7 +367,7 @@ impl Site {
         let (files, gate, cards) =
             self.assemble(&content, &theme, &media, include_private, &pages, &known)?;
         let manifest = output::manifest_of(&files);
-        let previous = self.last_manifest(&opts.out);
+        let previous = self.last_manifest(opts);
 
         let guard = leak_guard(&content, &media)?;
         let checked = blake3::hash(format!("{}|{}", self.code, guard.digest()).as_bytes())
@@ -489,7 +518,7 @@ impl Site {
             let spare_record = self.manifest_path(&opts.out).with_extension("spare.json");
             output::write_atomically(&opts.out, files, manifest, previous, &spare_record)?
         };
-        if !changed.is_empty() {
+        if !changed.is_empty() && !opts.preview {
             save_manifest(&self.manifest_path(&opts.out), manifest);
         }
         self.manifests.insert(opts.out.clone(), manifest.clone());
@@ -669,12 +698,14 @@ impl Site {
         }
     }
 
-    /// What the last build of `out` wrote: kept in memory by `serve`, read from the cache by
-    /// a new `vitrine build`.
-    fn last_manifest(&self, out: &Path) -> Manifest {
-        match self.manifests.get(out) {
+    /// What the last build of `opts.out` wrote: kept in memory by `serve`, read from the cache
+    /// by a new `vitrine build`. A preview's folder belongs to one `serve` process, so a preview
+    /// knows only what this `Site` wrote (a folder left by an earlier process is cleared).
+    fn last_manifest(&self, opts: &BuildOptions) -> Manifest {
+        match self.manifests.get(&opts.out) {
             Some(m) => m.clone(),
-            None => load_manifest(&self.manifest_path(out)),
+            None if opts.preview => Manifest::default(),
+            None => load_manifest(&self.manifest_path(&opts.out)),
         }
     }
 
