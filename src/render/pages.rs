@@ -24,7 +24,7 @@ const CARD_TEMPLATE: &str = "partials/card.html";
 /// How many cards at the top of a listing load their image at once (the first row).
 const EAGER_CARDS: usize = 4;
 
-/// Cards rendered by [`CARD_TEMPLATE`], by the key of what each was rendered from. A build
+/// Cards rendered by `partials/card.html`, by the key of what each was rendered from. A build
 /// hands the cards it used to the next, so an edit renders the edited dataset's cards, not
 /// every card of every listing (the gallery alone holds every public dataset).
 #[derive(Default, Serialize, Deserialize)]
