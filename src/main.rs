@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use vitrine::cmd;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A static-site generator for scientific datasets, with signed private share links.
 #[derive(Debug, Parser)]
 #[command(name = "vitrine", version, about, propagate_version = true)]
