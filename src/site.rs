@@ -397,15 +397,10 @@ impl Site {
         }
         .run()?;
         let changed = self.publish(opts, &files, &manifest, &previous)?;
-        pages.retain(
-            &files
-                .values()
-                .filter_map(|source| match source {
-                    Source::Cached(file) => Some(file.as_path()),
-                    Source::Bytes(_) | Source::File(_) => None,
-                })
-                .collect(),
-        );
+        pages.retain(files.values().filter_map(|source| match source {
+            Source::Cached(file) => Some(file.as_path()),
+            Source::Bytes(_) | Source::File(_) => None,
+        }));
         if !opts.preview {
             self.place_netlify_module(netlify_module.as_deref())?;
         }

@@ -53,8 +53,14 @@ impl PageCache {
         Ok(file)
     }
 
-    /// Removes every kept page but `used`: the cache holds one generation, the current one.
-    pub fn retain(&self, used: &HashSet<&Path>) {
+    /// Removes every kept page but `used` (which may name any file: only this cache's count),
+    /// so the cache holds one generation, the current one.
+    pub fn retain<'a>(&self, used: impl IntoIterator<Item = &'a Path>) {
+        // With deep-zoom tiles an output names 100k+ cached files; hash only the pages.
+        let used: HashSet<&Path> = used
+            .into_iter()
+            .filter(|file| file.parent() == Some(self.dir.as_path()))
+            .collect();
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
         };
@@ -86,7 +92,7 @@ mod tests {
         );
 
         let b = cache.put("b", b"<p>b</p>").unwrap();
-        cache.retain(&HashSet::from([b.as_path()]));
+        cache.retain([b.as_path(), Path::new("/elsewhere/tile.jpg")]);
         assert!(cache.get("a").is_none());
         assert_eq!(cache.get("b"), Some(b));
     }
