@@ -17,7 +17,7 @@ use crate::output::edge;
 use crate::output::{
     self, leak::Needle, Files, LeakGuard, Manifest, PageCache, PrivateItem, Source,
 };
-use crate::render::{self, Cards, MediaIndex, RenderOptions, Theme};
+use crate::render::{self, Cards, Digests, MediaIndex, RenderOptions, Theme, Views};
 use crate::share::gate::GateData;
 use crate::share::{self, ledger::Ledger};
 
@@ -88,6 +88,14 @@ struct Inputs {
     themes: blake3::Hash,
 }
 
+/// What earlier builds left for a build's plan: cards (from disk or memory), dataset views
+/// (memory) and the dataset folders' digests the views are reused under.
+struct Known<'a> {
+    cards: &'a Cards,
+    views: &'a Views,
+    folders: &'a HashMap<PathBuf, blake3::Hash>,
+}
+
 /// A site folder and what previous builds of it left behind.
 pub struct Site {
     root: PathBuf,
@@ -114,6 +122,8 @@ struct Memory {
     theme: Option<(blake3::Hash, Arc<Theme>)>,
     /// Each output's cards.
     cards: HashMap<PathBuf, Cards>,
+    /// The dataset views of the last plan.
+    views: Views,
     /// A preview's record of its last build (for `vitrine build`, it is on disk).
     records: HashMap<PathBuf, UpToDate>,
 }
@@ -364,8 +374,15 @@ impl Site {
             Some(cards) => cards,
             None => self.load_cards(&cards_path),
         };
-        let (files, gate, cards) =
-            self.assemble(&content, &theme, &media, include_private, &pages, &known)?;
+        let views = std::mem::take(&mut self.memory.views);
+        let earlier = Known {
+            cards: &known,
+            views: &views,
+            folders: &inputs.folders,
+        };
+        let (files, gate, cards, views) =
+            self.assemble(&content, &theme, &media, include_private, &pages, &earlier)?;
+        self.memory.views = views;
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(opts);
 
@@ -437,8 +454,8 @@ impl Site {
 
     /// Everything the output will hold: pages (rendered, or linked from `pages` when nothing
     /// they show changed), static files, media, annotation originals, the revocation list and,
-    /// on Cloudflare, the worker; plus the data the gates need and the listings' cards (those
-    /// in `known` are not rendered again).
+    /// on Cloudflare, the worker; plus the data the gates need, and the listings' cards and the
+    /// dataset views for the next build (what `known` has is not made again).
     fn assemble(
         &self,
         content: &Content,
@@ -446,14 +463,36 @@ impl Site {
         media: &MediaIndex,
         include_private: bool,
         pages: &PageCache,
-        known: &Cards,
-    ) -> Result<(Files, GateData, Cards)> {
+        known: &Known,
+    ) -> Result<(Files, GateData, Cards, Views)> {
         let render_opts = RenderOptions {
             base_url: content.config.base_url.clone(),
             include_private,
             pyramids: content.config.pyramids,
         };
-        let plan = render::plan_site(content, media, theme, &render_opts, known)?;
+        // A dataset's views depend on its folder (descriptor and images), the site's settings,
+        // the theme and the options; the binary is this process's.
+        let settings = format!("{:?}|{render_opts:?}|{}", content.config, theme.digest());
+        let settings = blake3::hash(settings.as_bytes());
+        let digests: Digests = known
+            .folders
+            .iter()
+            .map(|(dir, folder)| {
+                let mut digest = blake3::Hasher::new();
+                digest.update(settings.as_bytes());
+                digest.update(folder.as_bytes());
+                (dir.clone(), digest.finalize())
+            })
+            .collect();
+        let plan = render::plan_site(
+            content,
+            media,
+            theme,
+            &render_opts,
+            known.cards,
+            known.views,
+            &digests,
+        )?;
         let mut files: Files = plan
             .pages
             .par_iter()
@@ -465,7 +504,7 @@ impl Site {
                 Ok((job.path.clone(), Source::Cached(file)))
             })
             .collect::<Result<_>>()?;
-        let cards = plan.cards;
+        let (cards, views) = (plan.cards, plan.views);
         for page in plan.files {
             files.insert(page.path, Source::Bytes(page.body));
         }
@@ -494,7 +533,7 @@ impl Site {
                 Source::Bytes(worker.into_bytes()),
             );
         }
-        Ok((files, gate, cards))
+        Ok((files, gate, cards, views))
     }
 
     /// Writes `files` (described by `manifest`) over the output's `previous` files:

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 pub use context::{relative, tag_slug};
 pub use feeds::base_path;
-pub use pages::{Cards, PageJob, Plan};
+pub use pages::{Cards, Digests, PageJob, Plan, Views};
 pub use theme::Theme;
 
 use crate::content::model::Content;
@@ -56,20 +56,24 @@ pub struct Page {
 /// Plans every page of the site: each HTML page's template context is computed (in parallel)
 /// and keyed, so the caller decides which pages to render and which earlier renderings to
 /// reuse. Listings get their cards from `known` (the last plan's [`Plan::cards`]) or render
-/// them now. Errors name the dataset descriptor (for a missing derived image) or the template
-/// file (for a card that fails to render).
+/// them now; a dataset whose digest is in `digests` takes its views from `views` (the last
+/// plan's [`Plan::views`]) when they were made under the same digest. Errors name the dataset
+/// descriptor (for a missing derived image) or the template file (for a card that fails to
+/// render).
 pub fn plan_site<'t>(
     content: &Content,
     media: &MediaIndex,
     theme: &'t Theme,
     opts: &RenderOptions,
     known: &Cards,
+    views: &Views,
+    digests: &Digests,
 ) -> Result<Plan<'t>> {
     let opts = RenderOptions {
         base_url: opts.base_url.trim_end_matches('/').to_string(),
         ..opts.clone()
     };
-    pages::plan(content, media, theme, &opts, known)
+    pages::plan(content, media, theme, &opts, known, views, digests)
 }
 
 /// Renders every page of the site, in parallel, sorted by path.
@@ -82,7 +86,8 @@ pub fn render_site(
     theme: &Theme,
     opts: &RenderOptions,
 ) -> Result<Vec<Page>> {
-    let plan = plan_site(content, media, theme, opts, &Cards::default())?;
+    let none = (Cards::default(), Views::default(), Digests::default());
+    let plan = plan_site(content, media, theme, opts, &none.0, &none.1, &none.2)?;
     let mut pages = plan
         .pages
         .par_iter()

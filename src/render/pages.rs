@@ -30,6 +30,19 @@ const EAGER_CARDS: usize = 4;
 #[derive(Default, Serialize, Deserialize)]
 pub struct Cards(HashMap<String, String>);
 
+/// Dataset views (as JSON) a plan made, by the dataset's digest, the page folder and whether
+/// the card is `eager`: a plan in the same process takes them instead of making them again.
+#[derive(Default)]
+pub struct Views(HashMap<ViewKey, String>);
+
+/// A dataset's digest, the page folder and `eager`: what a view in [`Views`] is made for.
+type ViewKey = (blake3::Hash, String, bool);
+
+/// A digest of everything each dataset's views are made from (the dataset's folder, the site's
+/// settings, the theme, the options), by the dataset's folder; [`Views`] are reused only for
+/// the datasets it names, under the same digest.
+pub type Digests = HashMap<std::path::PathBuf, blake3::Hash>;
+
 impl Cards {
     /// Whether both hold the cards of the same keys (and so the same cards).
     pub fn same_keys(&self, other: &Cards) -> bool {
@@ -101,6 +114,8 @@ pub fn plan<'t>(
     theme: &'t Theme,
     opts: &RenderOptions,
     known: &Cards,
+    views: &Views,
+    digests: &Digests,
 ) -> Result<Plan<'t>> {
     let mut prepared = content
         .datasets
@@ -164,6 +179,8 @@ pub fn plan<'t>(
         theme,
         opts,
         known,
+        views,
+        digests,
     };
 
     let mut jobs = vec![
@@ -180,10 +197,12 @@ pub fn plan<'t>(
         .map(|job| shared.job(job))
         .collect::<Result<Vec<_>>>()?;
     let mut cards = Cards::default();
+    let mut made = Views::default();
     let mut pages = Vec::with_capacity(planned.len());
-    for (page, used) in planned {
-        pages.push(page);
-        cards.0.extend(used);
+    for planned in planned {
+        pages.push(planned.page);
+        cards.0.extend(planned.cards);
+        made.0.extend(planned.views);
     }
     // Annotation pages (and their overlay data) are the annotation module's; same options.
     let mut files = super::annotation::render_annotation_pages(content, media, theme, opts)?;
@@ -211,6 +230,7 @@ pub fn plan<'t>(
         pages,
         files,
         cards,
+        views: made,
     })
 }
 
@@ -225,6 +245,22 @@ struct Shared<'a> {
     theme: &'a Theme,
     opts: &'a RenderOptions,
     known: &'a Cards,
+    views: &'a Views,
+    digests: &'a Digests,
+}
+
+/// A listing's `datasets`, with its cards by key and the views it made or took.
+struct Listing {
+    datasets: Value,
+    cards: Vec<(String, String)>,
+    views: Vec<(ViewKey, String)>,
+}
+
+/// One page planned, with the cards it lists and the views it made or took.
+struct Planned {
+    page: PageJob,
+    cards: Vec<(String, String)>,
+    views: Vec<(ViewKey, String)>,
 }
 
 impl Shared<'_> {
@@ -253,13 +289,29 @@ impl Shared<'_> {
         tags
     }
 
-    /// `datasets` of a listing on `page`: each dataset's card view and its card from
-    /// [`CARD_TEMPLATE`] (rendered now unless known); and the cards by key.
-    fn listing(
+    /// A dataset's view from `dir` as JSON: the one made before under the same digest, or
+    /// `make`'s; with the entry to keep for the next plan (when the dataset has a digest).
+    fn view(
         &self,
-        page: &PageView,
-        datasets: &[&Prepared],
-    ) -> Result<(Value, Vec<(String, String)>)> {
+        p: &Prepared,
+        dir: &str,
+        eager: bool,
+        make: impl FnOnce() -> String,
+    ) -> (String, Option<(ViewKey, String)>) {
+        let Some(digest) = self.digests.get(&p.dataset.dir) else {
+            return (make(), None);
+        };
+        let key = (*digest, dir.to_string(), eager);
+        let json = match self.views.0.get(&key) {
+            Some(json) => json.clone(),
+            None => make(),
+        };
+        (json.clone(), Some((key, json)))
+    }
+
+    /// `datasets` of a listing on `page`: each dataset's card view and its card from
+    /// [`CARD_TEMPLATE`] (rendered now unless known); the cards by key and the views.
+    fn listing(&self, page: &PageView, datasets: &[&Prepared]) -> Result<Listing> {
         let base = self.base(page);
         // Every card of the listing shares `site` and `page`: hash them once.
         let mut shared = key_hasher(self.theme, CARD_TEMPLATE);
@@ -268,11 +320,14 @@ impl Shared<'_> {
             .par_iter()
             .enumerate()
             .map(|(i, p)| {
-                let view = serde_json::to_string(&p.card(&page.path))
-                    .expect("template views serialise to JSON");
+                let eager = i < EAGER_CARDS;
+                let (view, kept) = self.view(p, &page.path, eager, || {
+                    serde_json::to_string(&p.card(&page.path))
+                        .expect("template views serialise to JSON")
+                });
                 let mut own = Context::default();
                 own.0.push(("dataset", Value::Json(view.clone())));
-                own.insert("eager", &(i < EAGER_CARDS));
+                own.insert("eager", &eager);
                 let mut hasher = shared.clone();
                 own.hash_into(&mut hasher);
                 let key = key_of(hasher);
@@ -291,17 +346,29 @@ impl Shared<'_> {
                     view,
                     key: key.clone(),
                 };
-                Ok((listed, (key, html)))
+                Ok((listed, (key, html), kept))
             })
             .collect::<Result<Vec<_>>>()?;
-        let (listed, used) = cards.into_iter().unzip();
-        Ok((Value::Listing(listed), used))
+        let mut listed = Vec::with_capacity(cards.len());
+        let mut used = Vec::with_capacity(cards.len());
+        let mut views = Vec::with_capacity(cards.len());
+        for (entry, card, view) in cards {
+            listed.push(entry);
+            used.push(card);
+            views.extend(view);
+        }
+        Ok(Listing {
+            datasets: Value::Listing(listed),
+            cards: used,
+            views,
+        })
     }
 
-    /// The template and context of one job, and the cards it lists.
-    fn job(&self, job: &Job) -> Result<(PageJob, Vec<(String, String)>)> {
+    /// The template and context of one job, the cards it lists and the views it used.
+    fn job(&self, job: &Job) -> Result<Planned> {
         let base_url = &self.opts.base_url;
         let mut cards = Vec::new();
+        let mut views = Vec::new();
         let (template, dir, ctx) = match job {
             Job::Gallery { dir } => {
                 let mut page = PageView::new(
@@ -314,9 +381,9 @@ impl Shared<'_> {
                 // The spotlight copy points search engines at the root gallery: one page, two addresses.
                 page.canonical = Some(absolute(base_url, ""));
                 let mut ctx = self.base(&page);
-                let (datasets, used) = self.listing(&page, self.public)?;
-                ctx.0.push(("datasets", datasets));
-                cards = used;
+                let listing = self.listing(&page, self.public)?;
+                ctx.0.push(("datasets", listing.datasets));
+                (cards, views) = (listing.cards, listing.views);
                 ctx.insert("tags", &self.tag_entries(dir));
                 ctx.insert("facets", self.facets);
                 ctx.insert("search_index", &relative(dir, "search-index.json"));
@@ -338,7 +405,12 @@ impl Shared<'_> {
                     description,
                 );
                 let mut ctx = self.base(&page);
-                ctx.insert("dataset", &p.view(&dir, self.opts));
+                let (view, kept) = self.view(p, &dir, false, || {
+                    serde_json::to_string(&p.view(&dir, self.opts))
+                        .expect("template views serialise to JSON")
+                });
+                ctx.0.push(("dataset", Value::Json(view)));
+                views.extend(kept);
                 ctx.insert("has_viewer", &self.has_viewer);
                 ("dataset.html", dir, ctx)
             }
@@ -365,8 +437,8 @@ impl Shared<'_> {
                     format!("Datasets tagged “{}” in {}.", group.name, self.site.title),
                 );
                 let mut ctx = self.base(&page);
-                let (datasets, used) = self.listing(&page, &group.datasets)?;
-                cards = used;
+                let listing = self.listing(&page, &group.datasets)?;
+                (cards, views) = (listing.cards, listing.views);
                 ctx.insert(
                     "tag",
                     &TagEntry {
@@ -376,7 +448,7 @@ impl Shared<'_> {
                         count: group.datasets.len(),
                     },
                 );
-                ctx.0.push(("datasets", datasets));
+                ctx.0.push(("datasets", listing.datasets));
                 ("tag.html", dir, ctx)
             }
             Job::NotFound => {
@@ -397,7 +469,11 @@ impl Shared<'_> {
             "404.html" => template.to_string(),
             _ => format!("{dir}index.html"),
         };
-        Ok((PageJob::new(self.theme, template, path, ctx), cards))
+        Ok(Planned {
+            page: PageJob::new(self.theme, template, path, ctx),
+            cards,
+            views,
+        })
     }
 }
 
@@ -535,6 +611,8 @@ pub struct Plan<'t> {
     pub files: Vec<Page>,
     /// The cards the listings show: hand them to the next plan.
     pub cards: Cards,
+    /// The dataset views made or taken: hand them to the next plan in this process.
+    pub views: Views,
 }
 
 impl Plan<'_> {

@@ -521,6 +521,17 @@ fn a_watched_build_looks_again_at_the_paths_it_is_told_changed() {
         "a watched build ends where a clean build does"
     );
 
+    // The site's title is in every dataset's page and card: nothing made before may be reused.
+    let site_yaml = root.canonicalize().unwrap().join("content/site.yaml");
+    let config = fs::read_to_string(&site_yaml)
+        .unwrap()
+        .replace("title: Fixture lab", "title: Renamed lab");
+    fs::write(&site_yaml, config).unwrap();
+    site.build_after(&opts, std::slice::from_ref(&site_yaml))
+        .unwrap();
+    assert!(fs::read_to_string(&page).unwrap().contains("Renamed lab"));
+    assert_eq!(snapshot(&root.join("public")), clean_build(&root));
+
     fs::remove_dir_all(&added).unwrap();
     let report = site.build_after(&opts, &[added]).unwrap();
     assert!(!page.exists(), "{:?}", report.changed);
