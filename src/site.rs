@@ -370,13 +370,13 @@ impl Site {
             &self.code,
         )?;
         let cards_path = self.manifest_path(&opts.out).with_extension("cards.json");
-        let known = match self.memory.cards.remove(&opts.out) {
+        let cards_before = match self.memory.cards.remove(&opts.out) {
             Some(cards) => cards,
             None => self.load_cards(&cards_path),
         };
         let views = std::mem::take(&mut self.memory.views);
         let earlier = Known {
-            cards: &known,
+            cards: &cards_before,
             views: &views,
             folders: &inputs.folders,
         };
@@ -422,7 +422,7 @@ impl Site {
             self.place_netlify_module(netlify_module.as_deref())?;
         }
         // A preview's cards live in memory; a stale file is still right, key by key.
-        if !opts.preview && !cards.same_keys(&known) {
+        if !opts.preview && !cards.same_keys(&cards_before) {
             self.save_cards(&cards_path, &cards);
         }
         self.memory.cards.insert(opts.out.clone(), cards);
