@@ -15,7 +15,9 @@ use crate::content::{self, Content, Dataset, Hosting};
 use crate::media::{self, Derived, MediaJob, MediaSettings};
 use crate::output::edge;
 use crate::output::{
-    self, leak::Needle, Files, LeakGuard, Manifest, PageCache, PrivateItem, Source,
+    self,
+    leak::{NamedFiles, Needle},
+    Files, LeakGuard, Manifest, PageCache, PrivateItem, Source,
 };
 use crate::render::{self, Cards, Digests, MediaIndex, RenderOptions, Theme, Views};
 use crate::share::gate::GateData;
@@ -392,7 +394,9 @@ impl Site {
             .to_string();
         let all = checked != before.checked;
         let fresh = |path: &str| all || previous.get(path) != manifest.get(path);
-        let leaks = guard.check(&files, &fresh);
+        let mut leaks = guard.check(&files, &fresh);
+        let (public, private) = published_and_private_files(&content);
+        leaks.extend(output::leak::copies(&public, &private));
         if !leaks.is_empty() {
             bail!(
                 "leak guard: the build would publish private items, so nothing was written:\n  {}",
@@ -513,7 +517,7 @@ impl Site {
                 .entry(path.clone())
                 .or_insert_with(|| Source::Bytes(bytes.to_vec()));
         }
-        place_media(content, media, include_private, &mut files);
+        place_dataset_files(content, media, include_private, &mut files);
         for (path, source) in render::annotation::annotation_files(content, &render_opts) {
             files.insert(path, Source::File(source));
         }
@@ -807,13 +811,26 @@ pub fn media_settings(root: &Path, content: &Content) -> MediaSettings {
     }
 }
 
-/// Links every derived file of every built dataset into its media folder.
-fn place_media(content: &Content, media: &MediaIndex, include_private: bool, files: &mut Files) {
+/// Links every derived file of every built dataset into its media folder, and the files its
+/// description refers to into its `files/` folder.
+fn place_dataset_files(
+    content: &Content,
+    media: &MediaIndex,
+    include_private: bool,
+    files: &mut Files,
+) {
     for d in content
         .datasets
         .iter()
         .filter(|d| include_private || d.is_public())
     {
+        let dir = d.files_dir();
+        for a in &d.attachments {
+            files.insert(
+                format!("{dir}{}", a.published),
+                Source::File(a.file.clone()),
+            );
+        }
         for source in std::iter::once(&d.thumbnail).chain(&d.images) {
             let Some(derived) = media.get(source) else {
                 continue;
@@ -904,6 +921,45 @@ fn leak_guard(content: &Content, media: &MediaIndex) -> Result<LeakGuard> {
         }
     }
     Ok(LeakGuard::new(items, &public_text))
+}
+
+/// The files public descriptions publish as they are (output path, source), and every file of
+/// a private item (what it is, source), for [`output::leak::copies`]; no private file when no
+/// public description publishes one.
+fn published_and_private_files(content: &Content) -> (NamedFiles, NamedFiles) {
+    let public: Vec<_> = content
+        .datasets
+        .iter()
+        .filter(|d| d.is_public())
+        .flat_map(|d| {
+            let dir = d.files_dir();
+            d.attachments
+                .iter()
+                .map(move |a| (format!("{dir}{}", a.published), a.file.clone()))
+        })
+        .collect();
+    let mut private = Vec::new();
+    if public.is_empty() {
+        return (public, private);
+    }
+    for d in &content.datasets {
+        if !d.is_public() {
+            let label = |file: &Path| {
+                let name = file.strip_prefix(&d.dir).unwrap_or(file);
+                format!("private dataset '{}''s `{}`", d.slug, name.display())
+            };
+            let images = std::iter::once(&d.thumbnail).chain(&d.images);
+            let attachments = d.attachments.iter().map(|a| &a.file);
+            for file in images.chain(attachments) {
+                private.push((label(file), file.clone()));
+            }
+        }
+        for a in d.annotations.iter().filter(|a| !a.is_public_in(d)) {
+            let what = format!("private annotation '{}' of dataset '{}'", a.id, d.slug);
+            private.push((what, a.file.clone()));
+        }
+    }
+    (public, private)
 }
 
 /// Everything a public dataset says, which a private one may share without leaking.

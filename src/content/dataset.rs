@@ -7,8 +7,15 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::config::{is_slug, locate, locate_value};
+use super::description::{self, Attachment, BadReference};
 use super::yaml::{self, Fields};
 use super::{AnnotationRef, Dataset, Diagnostic, Visibility};
+
+/// Extensions of files a browser opens as documents that may run scripts (HTML, SVG, XML,
+/// JavaScript): a description may not publish them on the site's origin.
+const ACTIVE: &[&str] = &[
+    "htm", "html", "js", "mjs", "shtml", "svg", "svgz", "xht", "xhtml", "xml", "xsl", "xslt",
+];
 
 /// Descriptors larger than this are refused before parsing (a 10 MB description still fits).
 const MAX_DESCRIPTOR_BYTES: u64 = 16 * 1024 * 1024;
@@ -184,27 +191,110 @@ impl Validator<'_> {
             self.error_at_value(key, name, format!("'{name}' must be a plain relative path inside the dataset folder (no '..', no absolute path)"));
             return None;
         }
-        let path = self.dir.join(rel);
-        let resolved = match resolve(self.dir, &self.canonical_dir, rel) {
-            Ok(p) => p,
-            Err(_) => {
-                self.error_at_value(
-                    key,
-                    name,
-                    format!("file '{name}' not found beside the descriptor"),
-                );
-                return None;
+        match self.confined(rel) {
+            Ok(path) => Some(path),
+            Err(problem) => {
+                self.error_at_value(key, name, format!("'{name}' {problem}"));
+                None
             }
-        };
+        }
+    }
+
+    /// `dir/rel` if it is a regular file inside the dataset folder after following symlinks;
+    /// else what is wrong, to follow the file's name in a message.
+    fn confined(&self, rel: &Path) -> Result<PathBuf, &'static str> {
+        let resolved = resolve(self.dir, &self.canonical_dir, rel)
+            .map_err(|_| "is not found beside the descriptor")?;
         if !resolved.starts_with(&self.canonical_dir) {
-            self.error_at_value(key, name, format!("'{name}' leads outside the dataset folder (a symlink?); copy the file into the folder"));
-            return None;
+            return Err(
+                "leads outside the dataset folder (a symlink?); copy the file into the folder",
+            );
         }
         if !resolved.is_file() {
-            self.error_at_value(key, name, format!("'{name}' is not a file"));
-            return None;
+            return Err("is not a file");
         }
-        Some(path)
+        Ok(self.dir.join(rel))
+    }
+
+    /// The files the description's relative links and images name, each checked like the
+    /// descriptor's own files; one per name, sorted.
+    fn attachments(&mut self, description: &str) -> Vec<Attachment> {
+        let mut found: Vec<Attachment> = Vec::new();
+        for url in description::references(description) {
+            let problem = match description::split_reference(&url) {
+                Some(Ok(reference)) => {
+                    if found.iter().any(|a| a.name == reference.name) {
+                        continue;
+                    }
+                    match self.attachment(&reference.name, &found) {
+                        Ok((published, file)) => {
+                            found.push(Attachment {
+                                name: reference.name,
+                                published,
+                                file,
+                            });
+                            continue;
+                        }
+                        Err(problem) => problem,
+                    }
+                }
+                Some(Err(BadReference::Parent)) => "leaves the dataset folder: a relative link or image names a file beside the descriptor, published with the page; link other pages by absolute URL or a path starting with '/'".to_string(),
+                Some(Err(BadReference::Folder)) => "names a folder; link a file inside it".to_string(),
+                Some(Err(BadReference::Spelling)) => "is not a usable file name (a broken %-escape, a backslash or a control character)".to_string(),
+                None => continue,
+            };
+            let decoded = percent_encoding::percent_decode_str(&url).decode_utf8_lossy();
+            let (line, col) = self
+                .locate_in_description(&url)
+                .or_else(|| self.locate_in_description(&decoded))
+                .unwrap_or_else(|| locate(self.text, "description"));
+            self.problems.push(Diagnostic::at(
+                self.descriptor,
+                line,
+                col,
+                format!("'{url}' in the description {problem}"),
+            ));
+        }
+        found.sort();
+        found
+    }
+
+    /// Line and column of `value`'s first appearance as a whole URL (between delimiters such
+    /// as `(` and `)` or quotes) from the `description:` line on.
+    fn locate_in_description(&self, value: &str) -> Option<(usize, usize)> {
+        let (from, _) = locate(self.text, "description");
+        let delimiter = |c: Option<char>| c.is_none_or(|c| "()<>\"' \t".contains(c));
+        self.text
+            .lines()
+            .enumerate()
+            .skip(from - 1)
+            .find_map(|(i, line)| {
+                let col = line.match_indices(value).map(|(at, _)| at).find(|&at| {
+                    delimiter(line[..at].chars().next_back())
+                        && delimiter(line[at + value.len()..].chars().next())
+                })?;
+                Some((i + 1, col + 1))
+            })
+    }
+
+    /// The name a description reference is published under, and its file, if it may be
+    /// published beside the `found` ones.
+    fn attachment(&self, name: &str, found: &[Attachment]) -> Result<(String, PathBuf), String> {
+        let Some(published) = description::web_name(name) else {
+            return Err("has no extension; give the file one (such as .txt or .csv) so browsers and the share-link gate see a file, not a folder".to_string());
+        };
+        let ext = published.rsplit_once('.').map_or("", |(_, e)| e);
+        if ACTIVE.contains(&ext) {
+            return Err(format!("is a .{ext} file, whose scripts would run on the site when it is opened; convert it (SVG to PNG, HTML to PDF) or link it where it is hosted"));
+        }
+        if let Some(other) = found.iter().find(|a| a.published == published) {
+            return Err(format!(
+                "and '{}' would both be published as files/{published} (names are lowercased, other characters become '-'); rename one",
+                other.name
+            ));
+        }
+        let file = self.confined(Path::new(name)).map_err(str::to_string)?;
+        Ok((published, file))
     }
 
     fn images(&mut self, spec: OneOrMany) -> Vec<PathBuf> {
@@ -445,6 +535,8 @@ impl Validator<'_> {
             });
         }
 
+        let attachments = self.attachments(&raw.description);
+
         if !self.problems.is_empty() {
             return Err(self.problems);
         }
@@ -474,6 +566,7 @@ impl Validator<'_> {
             modality: raw.modality.filter(|s| !s.trim().is_empty()),
             featured: raw.featured,
             annotations,
+            attachments,
         })
     }
 }

@@ -6,6 +6,7 @@
 pub mod annotation;
 mod config;
 mod dataset;
+pub mod description;
 mod diagnostic;
 pub mod model;
 mod yaml;

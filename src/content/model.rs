@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+pub use super::description::Attachment;
+
 /// Where the site is hosted, which decides whether private items can be built at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -142,6 +144,9 @@ pub struct Dataset {
     pub featured: i64,
     /// Declared annotations.
     pub annotations: Vec<AnnotationRef>,
+    /// The files the description links or shows, sorted by name; published under
+    /// `<output_dir>files/`.
+    pub attachments: Vec<Attachment>,
 }
 
 impl Dataset {
@@ -163,6 +168,11 @@ impl Dataset {
     /// site root: `<output_dir>media/<hash>/`.
     pub fn media_dir(&self, hash: &str) -> String {
         format!("{}media/{hash}/", self.output_dir())
+    }
+
+    /// The output folder of the description's files: `<output_dir>files/`.
+    pub fn files_dir(&self) -> String {
+        format!("{}files/", self.output_dir())
     }
 }
 

@@ -1,6 +1,10 @@
 //! The leak guard: after rendering, every public output file is searched for what identifies a
 //! private item, and the build **fails** naming the file if one appears. It catches custom
-//! themes that list every dataset, and private images reused as public ones (by content hash).
+//! themes that list every dataset, private images reused as public ones (by content hash), and
+//! a private item's file copied into a public dataset's `files/` ([`copies`]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rayon::prelude::*;
@@ -141,6 +145,36 @@ impl LeakGuard {
                     .then_some((i, j))
             })
     }
+}
+
+/// Files, each with a name: its output path, or what it is in a message.
+pub type NamedFiles = Vec<(String, PathBuf)>;
+
+/// The public files (output path, source) that are byte-for-byte copies of a private item's
+/// file (what it is, source), one message each. Sizes are compared first, so only files of
+/// equal length are read: public attachments are few, private images many and large.
+pub fn copies(public: &NamedFiles, private: &NamedFiles) -> Vec<String> {
+    let size = |path: &Path| std::fs::metadata(path).map(|m| m.len()).ok();
+    let mut by_size: HashMap<u64, Vec<&(String, PathBuf)>> = HashMap::new();
+    for item in private {
+        if let Some(len) = size(&item.1) {
+            by_size.entry(len).or_default().push(item);
+        }
+    }
+    let hash = |path: &Path| std::fs::read(path).ok().map(|b| blake3::hash(&b));
+    let mut found = Vec::new();
+    for (out, source) in public {
+        let Some(candidates) = size(source).and_then(|len| by_size.get(&len)) else {
+            continue;
+        };
+        let Some(mine) = hash(source) else { continue };
+        if let Some((what, _)) = candidates.iter().find(|(_, p)| hash(p) == Some(mine)) {
+            found.push(format!(
+                "{out}: has the same bytes as {what}; a private file is published as a public one: remove the copy from the public dataset or make the private one public"
+            ));
+        }
+    }
+    found
 }
 
 /// Collapses whitespace and decodes the entities templates produce, so a name that was

@@ -223,10 +223,26 @@ fn fingerprint(source: &Source) -> String {
 /// The bytes of a text file of the output (pages, feeds, JSON, scripts, DZI descriptors), read
 /// from disk when it is linked from a cache; `None` for images and other binary files.
 fn text_of<'a>(path: &str, source: &'a Source) -> Option<std::borrow::Cow<'a, [u8]>> {
-    let ext = path.rsplit('.').next().unwrap_or("");
+    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
     let text = matches!(
-        ext,
-        "html" | "htm" | "xml" | "json" | "txt" | "js" | "css" | "svg" | "dzi" | "md"
+        ext.as_str(),
+        "html"
+            | "htm"
+            | "xml"
+            | "json"
+            | "txt"
+            | "js"
+            | "css"
+            | "svg"
+            | "dzi"
+            | "md"
+            | "csv"
+            | "tsv"
+            | "yaml"
+            | "yml"
+            | "bib"
+            | "ris"
+            | "tex"
     );
     match source {
         Source::Bytes(bytes) if text => Some(bytes.into()),

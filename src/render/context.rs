@@ -4,6 +4,8 @@
 //! JSON-LD) is computed once per dataset in [`Prepared`]; [`Prepared::view`] then adds the URLs,
 //! which are **relative to the page that renders them** so a site works from any folder.
 
+use std::borrow::Cow;
+
 use anyhow::{anyhow, Result};
 use serde::Serialize;
 
@@ -118,6 +120,7 @@ pub fn tag_dir(tag: &str) -> String {
 #[derive(Debug)]
 pub struct Prepared<'a> {
     pub dataset: &'a Dataset,
+    /// The description as the dataset's own page shows it (its files under `files/`).
     pub description_html: String,
     pub summary: String,
     pub citation: Citation,
@@ -192,7 +195,7 @@ impl<'a> Prepared<'a> {
         let page_url = absolute(&opts.base_url, &dataset.output_dir());
         let mut prepared = Prepared {
             dataset,
-            description_html: markdown::to_html(&dataset.description),
+            description_html: markdown::description_html(dataset, "files/"),
             citation: citation(dataset, &content.config.title, &page_url),
             jsonld: String::new(),
             summary,
@@ -216,6 +219,31 @@ impl<'a> Prepared<'a> {
         Ok(prepared)
     }
 
+    /// The description's HTML with its file links right from `from_dir`: the one made for
+    /// the dataset's own page, unless another page (an annotation's) shows it and it has files.
+    fn description_from(&self, from_dir: &str) -> Cow<'_, str> {
+        let d = self.dataset;
+        if d.attachments.is_empty() || from_dir == d.output_dir() {
+            return Cow::Borrowed(&self.description_html);
+        }
+        Cow::Owned(markdown::description_html(
+            d,
+            &relative(from_dir, &d.files_dir()),
+        ))
+    }
+
+    /// The description for a feed reader, which resolves no relative URL: file links absolute.
+    pub fn description_absolute(&self, base_url: &str) -> Cow<'_, str> {
+        let d = self.dataset;
+        if d.attachments.is_empty() {
+            return Cow::Borrowed(&self.description_html);
+        }
+        Cow::Owned(markdown::description_html(
+            d,
+            &absolute(base_url, &d.files_dir()),
+        ))
+    }
+
     /// The dataset as a template sees it from the page folder `from_dir`.
     pub fn view(&self, from_dir: &str, opts: &RenderOptions) -> DatasetView<'_> {
         let d = self.dataset;
@@ -226,7 +254,7 @@ impl<'a> Prepared<'a> {
         let first = self.slices[0];
         DatasetView {
             card: self.card(from_dir),
-            description_html: &self.description_html,
+            description_html: self.description_from(from_dir),
             license: d.license.as_deref(),
             license_url: d.license.as_deref().map(license_url),
             doi: d.doi.as_deref(),
@@ -561,7 +589,7 @@ fn bibtex_escape(s: &str) -> String {
 pub struct DatasetView<'a> {
     #[serde(flatten)]
     pub card: CardView<'a>,
-    pub description_html: &'a str,
+    pub description_html: Cow<'a, str>,
     pub license: Option<&'a str>,
     pub license_url: Option<String>,
     pub doi: Option<&'a str>,

@@ -165,7 +165,7 @@ pub fn atom(config: &SiteConfig, base_url: &str, public: &[&Prepared]) -> String
         ));
         xml.push_str(&format!(
             "    <content type=\"html\">{}</content>\n",
-            xml_escape(&p.description_html)
+            xml_escape(&p.description_absolute(base_url))
         ));
         xml.push_str("  </entry>\n");
     }

@@ -7,20 +7,44 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
+
+use crate::content::description::{markdown_options as options, split_reference, url_evaluator};
+use crate::content::Dataset;
 
 /// Prefix ammonia puts on every `id` in a description, so user ids never clash with the page's.
 const ID_PREFIX: &str = "md-";
-
-/// The markdown extensions descriptions may use.
-fn options() -> Options {
-    Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
-}
 
 /// Renders markdown to sanitised HTML.
 ///
 /// Headings move down two levels (`#` becomes `<h3>`) to nest under the page's own headings; footnotes get ids the sanitiser keeps, so their links still work.
 pub fn to_html(markdown: &str) -> String {
+    sanitizer().clean(&unsanitized(markdown)).to_string()
+}
+
+/// Renders a dataset's description like [`to_html`], its references to the dataset's own
+/// files ([`Dataset::attachments`]) pointing into `files`, the URL of the published
+/// `files/` folder (relative to the page showing it, or absolute for a feed).
+pub fn description_html(dataset: &Dataset, files: &str) -> String {
+    let html = unsanitized(&dataset.description);
+    if dataset.attachments.is_empty() {
+        return sanitizer().clean(&html).to_string();
+    }
+    let rewrite = url_evaluator(move |url| {
+        if let Some(Ok(r)) = split_reference(url) {
+            if let Some(a) = dataset.attachments.iter().find(|a| a.name == r.name) {
+                return Some(format!("{files}{}{}", a.published, r.suffix).into());
+            }
+        }
+        Some(url.into())
+    });
+    let mut builder = configured();
+    builder.url_relative(ammonia::UrlRelative::Custom(rewrite));
+    builder.clean(&html).to_string()
+}
+
+/// The HTML pulldown-cmark makes of `markdown`, before sanitising.
+fn unsanitized(markdown: &str) -> String {
     let mut numbers: HashMap<String, usize> = HashMap::new();
     let mut number_of = |label: &str| {
         let next = numbers.len() + 1;
@@ -64,7 +88,7 @@ pub fn to_html(markdown: &str) -> String {
     });
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events);
-    sanitizer().clean(&html).to_string()
+    html
 }
 
 /// The first paragraph of `markdown` as plain text with whitespace collapsed, for cards and
@@ -134,21 +158,24 @@ fn anchor(label: &str) -> String {
 /// plus the table, footnote and strikethrough markup pulldown-cmark emits.
 fn sanitizer() -> &'static ammonia::Builder<'static> {
     static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
-    BUILDER.get_or_init(|| {
-        let mut builder = ammonia::Builder::default();
-        builder
-            .add_tags(["del", "input"])
-            .add_tag_attributes("div", ["id"])
-            .add_tag_attributes("a", ["id"])
-            .add_tag_attributes("input", ["type", "checked", "disabled"])
-            .add_tag_attributes("th", ["style"])
-            .add_tag_attributes("td", ["style"])
-            .add_allowed_classes("div", ["footnote"])
-            .add_allowed_classes("sup", ["footnote-ref"])
-            .id_prefix(Some(ID_PREFIX))
-            .link_rel(Some("noopener noreferrer"));
-        builder
-    })
+    BUILDER.get_or_init(configured)
+}
+
+/// A new builder with [`sanitizer`]'s configuration, to add a URL rewriter to.
+fn configured<'a>() -> ammonia::Builder<'a> {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_tags(["del", "input"])
+        .add_tag_attributes("div", ["id"])
+        .add_tag_attributes("a", ["id"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("th", ["style"])
+        .add_tag_attributes("td", ["style"])
+        .add_allowed_classes("div", ["footnote"])
+        .add_allowed_classes("sup", ["footnote-ref"])
+        .id_prefix(Some(ID_PREFIX))
+        .link_rel(Some("noopener noreferrer"));
+    builder
 }
 
 #[cfg(test)]

@@ -201,6 +201,143 @@ fn leak_guard_stops_a_private_image_reused_as_a_public_thumbnail() {
     );
 }
 
+/// Appends `markdown` to the description of `dataset` in the basic fixture at `root`.
+fn describe(root: &Path, dataset: &str, markdown: &str) {
+    let descriptor = root.join(format!("content/datasets/{dataset}/dataset.yaml"));
+    let yaml = fs::read_to_string(&descriptor).unwrap();
+    let mut lines: Vec<String> = yaml.lines().map(str::to_string).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("description:"))
+        .unwrap();
+    let mut block = vec!["description: |".to_string()];
+    let first = lines[at].trim_start_matches("description:").trim();
+    if !first.is_empty() && first != "|" {
+        block.push(format!("  {first}"));
+    }
+    let mut end = at + 1;
+    while end < lines.len() && (lines[end].starts_with("  ") || lines[end].is_empty()) {
+        block.push(lines[end].clone());
+        end += 1;
+    }
+    block.push(String::new());
+    block.extend(markdown.lines().map(|l| format!("  {l}")));
+    lines.splice(at..end, block);
+    fs::write(&descriptor, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn files_a_description_links_are_published_with_its_page() {
+    let (_tmp, root) = fixture("sites/basic");
+    let open = root.join("content/datasets/open-cortex");
+    fs::create_dir_all(open.join("figures")).unwrap();
+    fs::create_dir_all(open.join("data")).unwrap();
+    fs::copy(
+        root.join("content/datasets/older-retina/r.png"),
+        open.join("figures/Figure 1.png"),
+    )
+    .unwrap();
+    fs::write(open.join("data/counts.csv"), "cell,count\na,1\n").unwrap();
+    fs::write(open.join("unlisted.txt"), "not linked, not published").unwrap();
+    describe(
+        &root,
+        "open-cortex",
+        "![Figure 1](<figures/Figure 1.png>) shows [the counts](./data/counts.csv#row-2);\n\
+         <a href=\"data/counts.csv\">raw</a>, [a paper](https://doi.org/10.1/x), [top](#top).",
+    );
+    let hydra = root.join("content/datasets/secret-hydra");
+    fs::write(
+        hydra.join("Review Notes.PDF"),
+        b"%PDF-1.4 notes for the reviewers",
+    )
+    .unwrap();
+    describe(
+        &root,
+        "secret-hydra",
+        "[Notes](<Review Notes.PDF>) for the reviewers.",
+    );
+
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let public = root.join("public");
+    let files = public.join("datasets/open-cortex/files");
+    assert_eq!(
+        fs::read(files.join("figures/figure-1.png")).unwrap(),
+        fs::read(open.join("figures/Figure 1.png")).unwrap()
+    );
+    assert!(files.join("data/counts.csv").is_file());
+    assert!(
+        !files.join("unlisted.txt").exists(),
+        "only linked files are published"
+    );
+    let page = fs::read_to_string(public.join("datasets/open-cortex/index.html")).unwrap();
+    for link in [
+        "src=\"files/figures/figure-1.png\"",
+        "href=\"files/data/counts.csv#row-2\"",
+        "href=\"files/data/counts.csv\"",
+        "href=\"https://doi.org/10.1/x\"",
+        "href=\"#top\"",
+    ] {
+        assert!(page.contains(link), "{link} missing from the page");
+    }
+    let feed = fs::read_to_string(public.join("feed.xml")).unwrap();
+    assert!(
+        feed.contains(
+            "https://lab.example.org/data/datasets/open-cortex/files/figures/figure-1.png"
+        ),
+        "a feed reader resolves no relative link:\n{feed}"
+    );
+    assert!(public
+        .join("private/secret-hydra/files/review-notes.pdf")
+        .is_file());
+    let private = fs::read_to_string(public.join("private/secret-hydra/index.html")).unwrap();
+    assert!(private.contains("href=\"files/review-notes.pdf\""));
+    assert!(!public_text(&public).contains("review-notes"));
+
+    // An edited file is published again; a file no longer linked is withdrawn.
+    fs::write(open.join("data/counts.csv"), "cell,count\na,1\nb,2\n").unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        fs::read_to_string(files.join("data/counts.csv")).unwrap(),
+        "cell,count\na,1\nb,2\n"
+    );
+    let descriptor = open.join("dataset.yaml");
+    let yaml = fs::read_to_string(&descriptor).unwrap();
+    fs::write(
+        &descriptor,
+        yaml.replace("<figures/Figure 1.png>", "https://example.org/f.png"),
+    )
+    .unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!files.join("figures").exists());
+
+    // A private file copied into a public dataset and linked is a leak, whatever its name.
+    fs::copy(hydra.join("Review Notes.PDF"), open.join("data/notes.pdf")).unwrap();
+    describe(&root, "open-cortex", "[notes](data/notes.pdf)");
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("datasets/open-cortex/files/data/notes.pdf: has the same bytes as private dataset 'secret-hydra''s `Review Notes.PDF`"),
+        "{stderr}"
+    );
+
+    // A symlink out of the folder is refused like an image's.
+    fs::remove_file(open.join("data/notes.pdf")).unwrap();
+    std::os::unix::fs::symlink(root.join("content/site.yaml"), open.join("data/notes.pdf"))
+        .unwrap();
+    let out = vitrine(&root, &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("'data/notes.pdf' in the description leads outside the dataset folder"),
+        "{}",
+        text(&out)
+    );
+}
+
 #[test]
 fn a_failed_build_leaves_the_previous_site_untouched() {
     let (_tmp, root) = fixture("sites/basic");

@@ -80,6 +80,7 @@ fn dataset(slug: &str, name: &str, visibility: Visibility) -> Dataset {
         modality: None,
         featured: 0,
         annotations: Vec::new(),
+        attachments: Vec::new(),
     }
 }
 
@@ -700,4 +701,28 @@ fn a_site_with_no_public_dataset_still_renders_every_listing() {
     assert!(page(&pages, "tags/index.html").contains("No public dataset has tags yet."));
     assert_eq!(page(&pages, "search-index.json"), "[]");
     assert!(!page(&pages, "feed.xml").contains("<entry>"));
+}
+
+#[test]
+fn a_description_links_its_own_files_where_they_are_published() {
+    let mut d = dataset("cortex", "Cortex", Visibility::Public);
+    d.description = "![Fig. 1](<figs/Fig 1 (a).png> \"x\") and [data](./counts.csv?v=2#r3), \
+                     <a href=\"other.csv\">not a file of the dataset</a>, [up](/datasets/)"
+        .to_string();
+    d.attachments = ["figs/Fig 1 (a).png", "counts.csv"]
+        .map(|name| vitrine::content::model::Attachment {
+            name: name.to_string(),
+            published: vitrine::content::description::web_name(name).unwrap(),
+            file: d.dir.join(name),
+        })
+        .into();
+    let html = vitrine::render::markdown::description_html(&d, "../../files/");
+    for expected in [
+        "src=\"../../files/figs/fig-1-a.png\"",
+        "href=\"../../files/counts.csv?v=2#r3\"",
+        "href=\"other.csv\"",
+        "href=\"/datasets/\"",
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
 }
