@@ -48,7 +48,8 @@ pub struct BuildReport {
     pub private_datasets: usize,
     /// Private datasets not built because the hosting has no gate.
     pub skipped_private: Vec<String>,
-    /// Output paths added, changed or removed by this build.
+    /// Output paths added, changed or removed by this build (a pyramid's `tiles_files` folder
+    /// is one path).
     pub changed: Vec<String>,
     /// What the gates need; `vitrine serve` gates with it.
     pub gate: GateData,
@@ -420,7 +421,7 @@ impl Site {
         let changed = self.publish(opts, &files, &manifest, &previous)?;
         pages.retain(files.values().filter_map(|source| match source {
             Source::Cached(file) => Some(file.as_path()),
-            Source::Bytes(_) | Source::File(_) => None,
+            Source::Bytes(_) | Source::File(_) | Source::Tree { .. } => None,
         }));
         if !opts.preview {
             self.place_netlify_module(netlify_module.as_deref())?;
@@ -444,7 +445,7 @@ impl Site {
             (0, private.collect())
         };
         let report = BuildReport {
-            files: files.len(),
+            files: output::file_count(&files),
             public_datasets: content.datasets.iter().filter(|d| d.is_public()).count(),
             private_datasets: private_built,
             skipped_private,
@@ -840,10 +841,13 @@ fn place_dataset_files(
                 files.insert(format!("{dir}{}", r.name), Source::Cached(r.file.clone()));
             }
             if let Some(p) = &derived.pyramid {
-                for rel in p.files() {
-                    let source = Source::Cached(p.dir.join(&rel));
-                    files.insert(format!("{dir}{rel}"), source);
-                }
+                let dzi = Source::Cached(p.dir.join("tiles.dzi"));
+                files.insert(format!("{dir}tiles.dzi"), dzi);
+                let tiles = Source::Tree {
+                    dir: p.dir.join("tiles_files"),
+                    files: p.tile_count(),
+                };
+                files.insert(format!("{dir}tiles_files"), tiles);
             }
         }
     }

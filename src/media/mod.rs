@@ -104,17 +104,16 @@ pub struct Pyramid {
 }
 
 impl Pyramid {
-    /// Every file of the pyramid relative to `dir`: `tiles.dzi`, then each level's tiles.
-    /// Listed from the geometry, so placing thousands of tiles reads no folder.
-    pub fn files(&self) -> impl Iterator<Item = String> + '_ {
-        let tiles = (0..self.levels).flat_map(move |level| {
-            let (width, height) = dzi::level_size(self.width, self.height, level);
-            let (cols, rows) = dzi::tile_grid(width, height);
-            (0..cols).flat_map(move |col| {
-                (0..rows).map(move |row| format!("tiles_files/{level}/{col}_{row}.{}", self.format))
+    /// How many tiles `tiles_files/` holds, from the geometry: reports count a pyramid's
+    /// files without reading its folders.
+    pub fn tile_count(&self) -> usize {
+        (0..self.levels)
+            .map(|level| {
+                let (width, height) = dzi::level_size(self.width, self.height, level);
+                let (cols, rows) = dzi::tile_grid(width, height);
+                cols as usize * rows as usize
             })
-        });
-        std::iter::once("tiles.dzi".to_string()).chain(tiles)
+            .sum()
     }
 }
 

@@ -33,7 +33,26 @@ pub enum Source {
     /// A file of the site (an original annotation), linked (or copied) into place; its path,
     /// size and modification time say whether it changed.
     File(PathBuf),
+    /// A folder of a content-addressed cache (a deep-zoom pyramid's tiles) linked file by file
+    /// into place as the folder at its output path. Its path alone names its bytes, and it is
+    /// **one entry** for its thousands of files, so manifests, diffs and checks of a rebuild do
+    /// not grow with the tiles. `files` is how many files it holds, for reports.
+    Tree { dir: PathBuf, files: usize },
 }
+
+/// How many files `files` publishes (a tree counts its files).
+pub fn file_count(files: &Files) -> usize {
+    files
+        .values()
+        .map(|source| match source {
+            Source::Tree { files, .. } => *files,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The first character of a tree's fingerprint in a [`Manifest`].
+pub const TREE: char = 't';
 
 /// The complete contents of an output folder: output-relative path → source.
 pub type Files = BTreeMap<String, Source>;
@@ -120,14 +139,11 @@ fn stage(
         .try_for_each(|(path, source)| -> Result<()> {
             let to = dest.join(path);
             let unchanged = previous.get(path) == manifest.get(path);
-            if unchanged && fs::hard_link(out.join(path), &to).is_ok() {
+            let tree = matches!(source, Source::Tree { .. });
+            if unchanged && !tree && fs::hard_link(out.join(path), &to).is_ok() {
                 return Ok(());
             }
-            match source {
-                Source::Bytes(bytes) => write_file(&to, bytes),
-                Source::Cached(src) | Source::File(src) => link_or_copy(src, &to),
-            }
-            .with_context(|| format!("writing `{}`", to.display()))
+            write_source(source, &to).with_context(|| format!("writing `{}`", to.display()))
         })
 }
 
@@ -146,38 +162,73 @@ pub fn update_in_place(
         fs::remove_dir_all(out).with_context(|| format!("clearing `{}`", out.display()))?;
     }
     let changed = diff(previous, manifest);
+    // Removals first: a tree may replace the files that were once listed one by one under it.
+    changed
+        .par_iter()
+        .filter(|path| !files.contains_key(*path))
+        .try_for_each(|path| remove(&out.join(path)))?;
     changed.par_iter().try_for_each(|path| -> Result<()> {
+        let Some(source) = files.get(path) else {
+            return Ok(());
+        };
         let dest = out.join(path);
-        match files.get(path) {
-            Some(source) => {
-                let dir = dest
-                    .parent()
-                    .context("output files live in the output folder")?;
-                fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-                let tmp = dir.join(format!(
-                    ".{}.tmp",
-                    dest.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-                ));
-                let _ = fs::remove_file(&tmp);
-                match source {
-                    Source::Bytes(bytes) => write_file(&tmp, bytes),
-                    Source::Cached(src) | Source::File(src) => link_or_copy(src, &tmp),
-                }
-                .and_then(|()| fs::rename(&tmp, &dest))
-                .with_context(|| format!("writing `{}`", dest.display()))
-            }
-            None => match fs::remove_file(&dest) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(e).with_context(|| format!("removing `{}`", dest.display())),
-            },
+        let dir = dest
+            .parent()
+            .context("output files live in the output folder")?;
+        fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+        if let Source::Tree { .. } = source {
+            // A tree's path names its bytes; it changes only when its cache folder moved.
+            remove(&dest)?;
+            return write_source(source, &dest)
+                .with_context(|| format!("writing `{}`", dest.display()));
         }
+        let tmp = dir.join(format!(
+            ".{}.tmp",
+            dest.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+        ));
+        let _ = fs::remove_file(&tmp);
+        write_source(source, &tmp)
+            .and_then(|()| fs::rename(&tmp, &dest))
+            .with_context(|| format!("writing `{}`", dest.display()))
     })?;
     for path in changed.iter().filter(|p| !files.contains_key(*p)) {
         let mut dir = out.join(path);
         while dir.pop() && dir != out && fs::remove_dir(&dir).is_ok() {}
     }
     Ok(changed)
+}
+
+/// Writes `source` at `dest`, whose parent exists.
+fn write_source(source: &Source, dest: &Path) -> std::io::Result<()> {
+    match source {
+        Source::Bytes(bytes) => write_file(dest, bytes),
+        Source::Cached(src) | Source::File(src) => link_or_copy(src, dest),
+        Source::Tree { dir, .. } => {
+            fs::create_dir_all(dest)?;
+            // Folders come before what they hold.
+            for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+                let entry = entry?;
+                let to = dest.join(entry.path().strip_prefix(dir).expect("walked below dir"));
+                if entry.file_type().is_dir() {
+                    fs::create_dir_all(&to)?;
+                } else {
+                    link_or_copy(entry.path(), &to)?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Removes the file or tree at `path`; nothing there is fine.
+fn remove(path: &Path) -> Result<()> {
+    let result = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => remove_tree(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    };
+    result.with_context(|| format!("removing `{}`", path.display()))
 }
 
 /// Writes a file outside the output folder (the Netlify edge module) atomically.
@@ -207,6 +258,10 @@ fn fingerprint(source: &Source) -> String {
         Source::Cached(path) => {
             let id = blake3::hash(path.as_os_str().as_encoded_bytes());
             format!("c{}", &id.to_hex()[..31])
+        }
+        Source::Tree { dir, .. } => {
+            let id = blake3::hash(dir.as_os_str().as_encoded_bytes());
+            format!("{TREE}{}", &id.to_hex()[..31])
         }
         Source::File(path) => {
             let meta = fs::metadata(path).ok();
@@ -265,7 +320,13 @@ fn diff(old: &Manifest, new: &Manifest) -> Vec<String> {
 /// A cheap check that the output on disk still holds the files of `manifest` (someone may have
 /// deleted or edited it since): every file exists, and nothing extra sits at the top level.
 pub fn manifest_matches_disk(out: &Path, manifest: &Manifest) -> bool {
-    !manifest.is_empty() && manifest.par_iter().all(|(p, _)| out.join(p).is_file())
+    !manifest.is_empty()
+        && manifest
+            .par_iter()
+            .all(|(p, fingerprint)| match fingerprint.starts_with(TREE) {
+                true => out.join(p).is_dir(),
+                false => out.join(p).is_file(),
+            })
 }
 
 fn write_file(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -336,6 +397,96 @@ mod tests {
 
     fn bytes(s: &str) -> Source {
         Source::Bytes(s.as_bytes().to_vec())
+    }
+
+    /// Every file under `dir`, relative, sorted.
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut all: Vec<String> = walkdir::WalkDir::new(dir)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.path().strip_prefix(dir).unwrap().display().to_string())
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn a_tree_is_one_entry_placed_and_withdrawn_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = |name: &str, tiles: &[&str]| {
+            let dir = tmp.path().join("cache").join(name);
+            for tile in tiles {
+                fs::create_dir_all(dir.join(tile).parent().unwrap()).unwrap();
+                fs::write(dir.join(tile), format!("{name} {tile}")).unwrap();
+            }
+            dir
+        };
+        let (a, b) = (
+            cache("a", &["0/0_0.jpg", "1/0_0.jpg", "1/1_0.jpg"]),
+            cache("b", &["0/0_0.png"]),
+        );
+        let out = tmp.path().join("public");
+        let record = tmp.path().join("spare.json");
+        // What an older vitrine wrote: every tile its own entry.
+        let mut old = Files::new();
+        for rel in ["0/0_0.jpg", "1/0_0.jpg", "1/1_0.jpg", "1/9_9.jpg"] {
+            old.insert(
+                format!("m/a/tiles_files/{rel}"),
+                Source::File(a.join(rel).with_file_name("0_0.jpg")),
+            );
+        }
+        old.insert("index.html".into(), bytes("old"));
+        let first = manifest_of(&old);
+        write_atomically(&out, &old, &first, &Manifest::new(), &record).unwrap();
+        old.insert("index.html".into(), bytes("old, again"));
+        let m0 = manifest_of(&old);
+        write_atomically(&out, &old, &m0, &first, &record).unwrap();
+        assert!(
+            record.exists(),
+            "the spare holds the first per-tile generation"
+        );
+
+        let tree = |dir: &Path, files| Source::Tree {
+            dir: dir.to_path_buf(),
+            files,
+        };
+        let mut files = Files::new();
+        files.insert("index.html".into(), bytes("new"));
+        files.insert("m/a/tiles_files".into(), tree(&a, 3));
+        assert_eq!(file_count(&files), 4);
+        let m1 = manifest_of(&files);
+        assert_eq!(m1.len(), 2, "one entry for the tree");
+        // Made from the spare, which holds the per-tile generation: exactly the tree remains.
+        write_atomically(&out, &files, &m1, &m0, &record).unwrap();
+        assert_eq!(
+            listing(&out),
+            [
+                "index.html",
+                "m/a/tiles_files/0/0_0.jpg",
+                "m/a/tiles_files/1/0_0.jpg",
+                "m/a/tiles_files/1/1_0.jpg"
+            ]
+        );
+        assert_eq!(
+            fs::read_to_string(out.join("m/a/tiles_files/1/1_0.jpg")).unwrap(),
+            "a 1/1_0.jpg"
+        );
+        assert!(manifest_matches_disk(&out, &m1));
+
+        // Another image: the old tree goes whole, in a new generation and in place.
+        files.remove("m/a/tiles_files");
+        files.insert("m/b/tiles_files".into(), tree(&b, 1));
+        let m2 = manifest_of(&files);
+        let changed = write_atomically(&out, &files, &m2, &m1, &record).unwrap();
+        assert_eq!(changed, ["m/a/tiles_files", "m/b/tiles_files"]);
+        assert_eq!(listing(&out), ["index.html", "m/b/tiles_files/0/0_0.png"]);
+        files.remove("m/b/tiles_files");
+        files.insert("m/a/tiles_files".into(), tree(&a, 3));
+        let changed = update_in_place(&out, &files, &m1, &m2).unwrap();
+        assert_eq!(changed, ["m/a/tiles_files", "m/b/tiles_files"]);
+        assert_eq!(listing(&out).len(), 4);
+        assert!(!out.join("m/b").exists(), "emptied folders are removed");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 
 use rayon::prelude::*;
 
-use super::{text_of, Files, Manifest};
+use super::{text_of, Files, Manifest, TREE};
 
 /// The DER prefix of a PKCS#8 Ed25519 private key (RFC 8410), as `vitrine keygen` writes it.
 const PKCS8_ED25519_PREFIX: [u8; 16] = [
@@ -28,8 +28,9 @@ pub struct KeyCheck<'a> {
     /// The identities of input files read and found free of keys before: only the others'
     /// first bytes are read.
     pub keyless: &'a HashSet<String>,
-    /// The output folder, searched for files the build did not write; `None` for a preview's
-    /// folder, which is vitrine's own and never deployed.
+    /// The output folder, searched for files the build did not write (except inside the tile
+    /// folders it wrote); `None` for a preview's folder, which is vitrine's own and never
+    /// deployed.
     pub out: Option<&'a Path>,
     /// What the last build wrote there: anything else is a stranger and is read.
     pub written: &'a Manifest,
@@ -99,7 +100,15 @@ impl KeyCheck<'_> {
                 let path = entry.path();
                 match entry.file_type() {
                     // A symlink is the output's business only if vitrine wrote it; never followed.
-                    Ok(kind) if kind.is_dir() => self.strangers(out, &path),
+                    // A tile folder vitrine linked from its cache is not walked: a pyramid's
+                    // thousands of tiles were most of a rebuild's reads.
+                    Ok(kind) if kind.is_dir() => {
+                        let rel = path.strip_prefix(out).unwrap_or(&path).to_string_lossy();
+                        match self.written.get(rel.as_ref()) {
+                            Some(fingerprint) if fingerprint.starts_with(TREE) => Vec::new(),
+                            _ => self.strangers(out, &path),
+                        }
+                    }
                     Ok(kind) if kind.is_file() => {
                         let rel = path.strip_prefix(out).unwrap_or(&path).to_string_lossy();
                         if self.written.contains_key(rel.as_ref()) {
