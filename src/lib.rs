@@ -11,6 +11,7 @@ pub mod content;
 pub mod media;
 pub mod output;
 pub mod render;
+#[cfg(feature = "serve")]
 pub mod serve;
 pub mod share;
 pub mod site;

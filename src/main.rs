@@ -30,6 +30,7 @@ enum Command {
     /// Validate everything `build` reads, write nothing, report every problem.
     Check(cmd::check::Args),
     /// Build, serve and watch, with live reload and the same gate as production.
+    #[cfg(feature = "serve")]
     Serve(cmd::serve::Args),
     /// Create an Ed25519 signing key outside the site and publish its public half.
     Keygen(cmd::keygen::Args),
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Init(args) => cmd::init::run(&root, args),
         Command::Build(args) => cmd::build::run(&root, args),
         Command::Check(args) => cmd::check::run(&root, args),
+        #[cfg(feature = "serve")]
         Command::Serve(args) => cmd::serve::run(&root, args),
         Command::Keygen(args) => cmd::keygen::run(&root, args),
         Command::Share(args) => cmd::share::run(&root, args),

@@ -7,5 +7,6 @@ mod gate;
 mod hardening;
 mod media;
 mod render;
+#[cfg(feature = "serve")]
 mod serve;
 mod share;
