@@ -82,7 +82,7 @@ pub fn render_annotation_pages(
         if annotations.is_empty() {
             continue;
         }
-        let prepared = Prepared::new(dataset, content, media, &opts)?;
+        let prepared = Prepared::new(dataset, content, media, &opts, None)?;
         for a in annotations {
             pages.extend(render_one(&prepared, a, &site, theme, &opts, has_viewer)?);
         }

@@ -144,20 +144,33 @@ struct Fixed {
     tags: Vec<(String, String)>,
 }
 
+/// The texts [`Prepared::new`] makes from a dataset's descriptor and the site's settings: the
+/// markdown rendered and sanitised, the citation and the JSON-LD. `vitrine serve` keeps them
+/// between rebuilds under the dataset's digest, so an edit makes the edited dataset's alone.
+#[derive(Debug, Clone)]
+pub struct Texts {
+    description_html: String,
+    summary: String,
+    citation: Citation,
+    jsonld: String,
+}
+
 /// The citation block: plain text and BibTeX.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Citation {
     pub text: String,
     pub bibtex: String,
 }
 
 impl<'a> Prepared<'a> {
-    /// Looks up the dataset's derived images and computes its page-independent parts.
+    /// Looks up the dataset's derived images and computes its page-independent parts, taking
+    /// the texts from `known` when it has them (made from the same dataset and settings).
     pub fn new(
         dataset: &'a Dataset,
         content: &Content,
         media: &'a MediaIndex,
         opts: &RenderOptions,
+        known: Option<&Texts>,
     ) -> Result<Self> {
         let lookup = |path: &std::path::Path| -> Result<&'a Derived> {
             let derived = media.get(path).ok_or_else(|| {
@@ -191,14 +204,24 @@ impl<'a> Prepared<'a> {
             &opts.base_url,
             &format!("{}{}", dataset.media_dir(&thumb.hash), largest.name),
         );
-        let summary = markdown::summary(&dataset.description);
-        let page_url = absolute(&opts.base_url, &dataset.output_dir());
+        let texts = match known {
+            Some(texts) => texts.clone(),
+            None => {
+                let page_url = absolute(&opts.base_url, &dataset.output_dir());
+                Texts {
+                    description_html: markdown::description_html(dataset, "files/"),
+                    summary: markdown::summary(&dataset.description),
+                    citation: citation(dataset, &content.config.title, &page_url),
+                    jsonld: String::new(),
+                }
+            }
+        };
         let mut prepared = Prepared {
             dataset,
-            description_html: markdown::description_html(dataset, "files/"),
-            citation: citation(dataset, &content.config.title, &page_url),
-            jsonld: String::new(),
-            summary,
+            description_html: texts.description_html,
+            citation: texts.citation,
+            jsonld: texts.jsonld,
+            summary: texts.summary,
             thumb,
             slices,
             preview_absolute,
@@ -213,10 +236,20 @@ impl<'a> Prepared<'a> {
                     .collect(),
             },
         };
-        if dataset.is_public() {
+        if known.is_none() && dataset.is_public() {
             prepared.jsonld = prepared.jsonld(content, opts);
         }
         Ok(prepared)
+    }
+
+    /// The texts made for this dataset, to hand to the next [`Prepared::new`].
+    pub fn texts(&self) -> Texts {
+        Texts {
+            description_html: self.description_html.clone(),
+            summary: self.summary.clone(),
+            citation: self.citation.clone(),
+            jsonld: self.jsonld.clone(),
+        }
     }
 
     /// The description's HTML with its file links right from `from_dir`: the one made for

@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::context::{absolute, relative, tag_dir, tag_slug, PageView, Prepared, SiteView};
+use super::context::{absolute, relative, tag_dir, tag_slug, PageView, Prepared, SiteView, Texts};
 use super::feeds::{self, base_path};
 use super::{markdown, MediaIndex, Page, RenderOptions, Theme};
 use crate::content::model::Content;
@@ -31,9 +31,13 @@ const EAGER_CARDS: usize = 4;
 pub struct Cards(HashMap<String, String>);
 
 /// Dataset views (as JSON) a plan made, by the dataset's digest, the page folder and whether
-/// the card is `eager`: a plan in the same process takes them instead of making them again.
+/// the card is `eager`, and each dataset's [`Texts`] by its digest: a plan in the same process
+/// takes them instead of making them again.
 #[derive(Default)]
-pub struct Views(HashMap<ViewKey, String>);
+pub struct Views {
+    views: HashMap<ViewKey, String>,
+    texts: HashMap<blake3::Hash, Texts>,
+}
 
 /// A dataset's digest, the page folder and `eager`: what a view in [`Views`] is made for.
 type ViewKey = (blake3::Hash, String, bool);
@@ -121,7 +125,10 @@ pub fn plan<'t>(
         .datasets
         .par_iter()
         .filter(|d| d.is_public() || opts.include_private)
-        .map(|d| Prepared::new(d, content, media, opts))
+        .map(|d| {
+            let known = digests.get(&d.dir).and_then(|h| views.texts.get(h));
+            Prepared::new(d, content, media, opts, known)
+        })
         .collect::<Result<Vec<_>>>()?;
     prepared.sort_by(gallery_order);
     let public: Vec<&Prepared> = prepared.iter().filter(|p| p.dataset.is_public()).collect();
@@ -202,7 +209,7 @@ pub fn plan<'t>(
     for planned in planned {
         pages.push(planned.page);
         cards.0.extend(planned.cards);
-        made.0.extend(planned.views);
+        made.views.extend(planned.views);
     }
     // Annotation pages (and their overlay data) are the annotation module's; same options.
     let mut files = super::annotation::render_annotation_pages(content, media, theme, opts)?;
@@ -225,6 +232,10 @@ pub fn plan<'t>(
         body: text.into_bytes(),
         private: false,
     }));
+    made.texts = prepared
+        .iter()
+        .filter_map(|p| Some((*digests.get(&p.dataset.dir)?, p.texts())))
+        .collect();
     Ok(Plan {
         theme,
         pages,
@@ -302,7 +313,7 @@ impl Shared<'_> {
             return (make(), None);
         };
         let key = (*digest, dir.to_string(), eager);
-        let json = match self.views.0.get(&key) {
+        let json = match self.views.views.get(&key) {
             Some(json) => json.clone(),
             None => make(),
         };
