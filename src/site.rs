@@ -127,6 +127,8 @@ struct Memory {
     cards: HashMap<PathBuf, Cards>,
     /// The dataset views of the last plan.
     views: Views,
+    /// The leak guard, with the digest of its needles and public text.
+    guard: Option<(blake3::Hash, Arc<LeakGuard>)>,
     /// A preview's record of its last build (for `vitrine build`, it is on disk).
     records: HashMap<PathBuf, UpToDate>,
 }
@@ -389,7 +391,7 @@ impl Site {
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(opts);
 
-        let guard = leak_guard(&content, &media)?;
+        let guard = self.leak_guard(&content, &media, opts.preview)?;
         let checked = blake3::hash(format!("{}|{}", self.code, guard.digest()).as_bytes())
             .to_hex()
             .to_string();
@@ -740,6 +742,26 @@ impl Site {
     /// What the last build of `opts.out` wrote: kept in memory by `serve`, read from the cache
     /// by a new `vitrine build`. A preview's folder belongs to one `serve` process, so a preview
     /// knows only what this `Site` wrote (a folder left by an earlier process is cleared).
+    /// The leak guard for `content`: the last one while its needles are the same (compiling
+    /// it was 5 % of a serve rebuild), else a new one, `kept` for later builds.
+    fn leak_guard(
+        &mut self,
+        content: &Content,
+        media: &MediaIndex,
+        kept: bool,
+    ) -> Result<Arc<LeakGuard>> {
+        let (items, public_text) = leak_needles(content, media)?;
+        let digest = needles_digest(&items, &public_text);
+        if let Some((known, guard)) = &self.memory.guard {
+            if *known == digest {
+                return Ok(guard.clone());
+            }
+        }
+        let guard = Arc::new(LeakGuard::new(items, &public_text, kept));
+        self.memory.guard = Some((digest, guard.clone()));
+        Ok(guard)
+    }
+
     fn last_manifest(&self, opts: &BuildOptions) -> Manifest {
         match self.manifests.get(&opts.out) {
             Some(m) => m.clone(),
@@ -854,7 +876,7 @@ fn place_dataset_files(
 }
 
 /// What identifies each private item, and the public text that is no leak when shared.
-fn leak_guard(content: &Content, media: &MediaIndex) -> Result<LeakGuard> {
+fn leak_needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem>, String)> {
     let mut public_text = format!("{}\n{}\n", content.config.title, content.config.description);
     public_text.push_str(render::theme::builtin_text());
     let mut public_tags = BTreeSet::new();
@@ -924,7 +946,26 @@ fn leak_guard(content: &Content, media: &MediaIndex) -> Result<LeakGuard> {
             }
         }
     }
-    Ok(LeakGuard::new(items, &public_text))
+    Ok((items, public_text))
+}
+
+/// A digest of what a [`LeakGuard`] is made from.
+fn needles_digest(items: &[PrivateItem], public_text: &str) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    let mut add = |text: &str| {
+        hasher.update(&(text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+    };
+    add(public_text);
+    for item in items {
+        add(&item.label);
+        for needle in &item.needles {
+            add(&needle.text);
+            add(needle.kind);
+            add(if needle.whole_word { "w" } else { "" });
+        }
+    }
+    hasher.finalize()
 }
 
 /// The files public descriptions publish as they are (output path, source), and every file of
