@@ -31,7 +31,7 @@ const EAGER_CARDS: usize = 4;
 pub struct Cards(HashMap<String, String>);
 
 /// Dataset views (as JSON) a plan made, by the dataset's digest, the page folder and whether
-/// the card is `eager`, and each dataset's [`Texts`] by its digest: a plan in the same process
+/// the card is `eager`, and each dataset's `Texts` by its digest: a plan in the same process
 /// takes them instead of making them again.
 #[derive(Default)]
 pub struct Views {
