@@ -5,6 +5,7 @@
 //! which are **relative to the page that renders them** so a site works from any folder.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use serde::Serialize;
@@ -120,11 +121,8 @@ pub fn tag_dir(tag: &str) -> String {
 #[derive(Debug)]
 pub struct Prepared<'a> {
     pub dataset: &'a Dataset,
-    /// The description as the dataset's own page shows it (its files under `files/`).
-    pub description_html: String,
-    pub summary: String,
-    pub citation: Citation,
-    pub jsonld: String,
+    /// The markdown, citation and JSON-LD, shared with the next plan's memo.
+    pub texts: Arc<Texts>,
     /// The derived thumbnail set of `dataset.thumbnail`.
     pub thumb: &'a Derived,
     /// The viewer's images: `dataset.images`, or the thumbnail when there are none.
@@ -149,10 +147,12 @@ struct Fixed {
 /// between rebuilds under the dataset's digest, so an edit makes the edited dataset's alone.
 #[derive(Debug, Clone)]
 pub struct Texts {
-    description_html: String,
-    summary: String,
-    citation: Citation,
-    jsonld: String,
+    /// The description as the dataset's own page shows it (its files under `files/`).
+    pub description_html: String,
+    pub summary: String,
+    pub citation: Citation,
+    /// Empty for a private dataset.
+    pub jsonld: String,
 }
 
 /// The citation block: plain text and BibTeX.
@@ -170,7 +170,7 @@ impl<'a> Prepared<'a> {
         content: &Content,
         media: &'a MediaIndex,
         opts: &RenderOptions,
-        known: Option<&Texts>,
+        known: Option<&Arc<Texts>>,
     ) -> Result<Self> {
         let lookup = |path: &std::path::Path| -> Result<&'a Derived> {
             let derived = media.get(path).ok_or_else(|| {
@@ -208,20 +208,17 @@ impl<'a> Prepared<'a> {
             Some(texts) => texts.clone(),
             None => {
                 let page_url = absolute(&opts.base_url, &dataset.output_dir());
-                Texts {
+                Arc::new(Texts {
                     description_html: markdown::description_html(dataset, "files/"),
                     summary: markdown::summary(&dataset.description),
                     citation: citation(dataset, &content.config.title, &page_url),
                     jsonld: String::new(),
-                }
+                })
             }
         };
         let mut prepared = Prepared {
             dataset,
-            description_html: texts.description_html,
-            citation: texts.citation,
-            jsonld: texts.jsonld,
-            summary: texts.summary,
+            texts,
             thumb,
             slices,
             preview_absolute,
@@ -237,44 +234,34 @@ impl<'a> Prepared<'a> {
             },
         };
         if known.is_none() && dataset.is_public() {
-            prepared.jsonld = prepared.jsonld(content, opts);
+            let jsonld = prepared.jsonld(content, opts);
+            Arc::make_mut(&mut prepared.texts).jsonld = jsonld;
         }
         Ok(prepared)
     }
 
-    /// The texts made for this dataset, to hand to the next [`Prepared::new`].
-    pub fn texts(&self) -> Texts {
-        Texts {
-            description_html: self.description_html.clone(),
-            summary: self.summary.clone(),
-            citation: self.citation.clone(),
-            jsonld: self.jsonld.clone(),
-        }
-    }
-
     /// The description's HTML with its file links right from `from_dir`: the one made for
-    /// the dataset's own page, unless another page (an annotation's) shows it and it has files.
+    /// the dataset's own page, unless another page (an annotation's) shows it.
     fn description_from(&self, from_dir: &str) -> Cow<'_, str> {
-        let d = self.dataset;
-        if d.attachments.is_empty() || from_dir == d.output_dir() {
-            return Cow::Borrowed(&self.description_html);
+        if from_dir == self.dataset.output_dir() {
+            return Cow::Borrowed(&self.texts.description_html);
         }
-        Cow::Owned(markdown::description_html(
-            d,
-            &relative(from_dir, &d.files_dir()),
-        ))
+        self.description_linking(|files| relative(from_dir, files))
     }
 
     /// The description for a feed reader, which resolves no relative URL: file links absolute.
     pub fn description_absolute(&self, base_url: &str) -> Cow<'_, str> {
+        self.description_linking(|files| absolute(base_url, files))
+    }
+
+    /// The description with its file links pointing at `url` of the site-relative `files/`
+    /// folder; the page's own HTML when it links no file.
+    fn description_linking(&self, url: impl FnOnce(&str) -> String) -> Cow<'_, str> {
         let d = self.dataset;
         if d.attachments.is_empty() {
-            return Cow::Borrowed(&self.description_html);
+            return Cow::Borrowed(&self.texts.description_html);
         }
-        Cow::Owned(markdown::description_html(
-            d,
-            &absolute(base_url, &d.files_dir()),
-        ))
+        Cow::Owned(markdown::description_html(d, &url(&d.files_dir())))
     }
 
     /// The dataset as a template sees it from the page folder `from_dir`.
@@ -347,8 +334,8 @@ impl<'a> Prepared<'a> {
                 voxel_size_nm: d.voxel_size_nm,
                 private: !d.is_public(),
             },
-            citation: &self.citation,
-            jsonld: &self.jsonld,
+            citation: &self.texts.citation,
+            jsonld: &self.texts.jsonld,
         }
     }
 
@@ -368,7 +355,7 @@ impl<'a> Prepared<'a> {
             slug: &d.slug,
             url: relative(from_dir, &d.output_dir()),
             display_name: &d.display_name,
-            summary: &self.summary,
+            summary: &self.texts.summary,
             authors: &d.authors,
             published: self.fixed.published.as_deref(),
             published_display: self.fixed.published_display.as_deref(),
@@ -424,7 +411,7 @@ impl<'a> Prepared<'a> {
             "@context": "https://schema.org",
             "@type": "Dataset",
             "name": d.display_name,
-            "description": if self.summary.is_empty() { d.display_name.clone() } else { self.summary.clone() },
+            "description": if self.texts.summary.is_empty() { d.display_name.clone() } else { self.texts.summary.clone() },
             "url": url,
             "image": self.preview_absolute,
             "isAccessibleForFree": true,

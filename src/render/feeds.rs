@@ -161,7 +161,7 @@ pub fn atom(config: &SiteConfig, base_url: &str, public: &[&Prepared]) -> String
         }
         xml.push_str(&format!(
             "    <summary>{}</summary>\n",
-            xml_escape(&p.summary)
+            xml_escape(&p.texts.summary)
         ));
         xml.push_str(&format!(
             "    <content type=\"html\">{}</content>\n",
@@ -198,7 +198,7 @@ pub fn search_index(public: &[&Prepared]) -> String {
                 slug: &d.slug,
                 url: d.output_dir(),
                 name: &d.display_name,
-                summary: &p.summary,
+                summary: &p.texts.summary,
                 tags: &d.tags,
                 authors: &d.authors,
                 species: d.species.as_deref(),

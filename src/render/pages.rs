@@ -5,6 +5,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
@@ -36,7 +37,7 @@ pub struct Cards(HashMap<String, String>);
 #[derive(Default)]
 pub struct Views {
     views: HashMap<ViewKey, String>,
-    texts: HashMap<blake3::Hash, Texts>,
+    texts: HashMap<blake3::Hash, Arc<Texts>>,
 }
 
 /// A dataset's digest, the page folder and `eager`: what a view in [`Views`] is made for.
@@ -234,7 +235,7 @@ pub fn plan<'t>(
     }));
     made.texts = prepared
         .iter()
-        .filter_map(|p| Some((*digests.get(&p.dataset.dir)?, p.texts())))
+        .filter_map(|p| Some((*digests.get(&p.dataset.dir)?, p.texts.clone())))
         .collect();
     Ok(Plan {
         theme,
@@ -403,10 +404,10 @@ impl Shared<'_> {
             Job::Dataset(p) => {
                 let d = p.dataset;
                 let dir = d.output_dir();
-                let description = if p.summary.is_empty() {
+                let description = if p.texts.summary.is_empty() {
                     format!("{} — {}", d.display_name, self.site.title)
                 } else {
-                    p.summary.clone()
+                    p.texts.summary.clone()
                 };
                 let page = PageView::new(
                     &dir,
