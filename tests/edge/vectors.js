@@ -1,14 +1,13 @@
-// The public Ed25519 suites in the shared vectors folder, each with ed25519-dalek's verify_strict
+// The public Ed25519 suites in tests/vectors/ed25519/, each with ed25519-dalek's verify_strict
 // answer as measured (measured-results.json): the answer every vitrine verifier must give.
 
 import { repo } from "./cases.js";
 
 const hexBytes = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
 
-// The shared vectors folder: VITRINE_SHARED_VECTORS, else <checkout>/../shared/vectors.
-export const sharedDir = Deno.env.get("VITRINE_SHARED_VECTORS") ?? new URL("../shared/vectors/", repo).pathname;
+const vectorsDir = new URL("tests/vectors/ed25519/", repo).pathname;
 
-const load = async (rel) => JSON.parse(await Deno.readTextFile(`${sharedDir}/${rel}`));
+const load = async (rel) => JSON.parse(await Deno.readTextFile(`${vectorsDir}/${rel}`));
 
 // Every vector as {id, pk, msg, sig, strict} (byte arrays, and the expected boolean).
 export async function ed25519Vectors() {

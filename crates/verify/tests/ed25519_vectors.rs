@@ -1,4 +1,4 @@
-//! Every public Ed25519 vector in `shared/vectors/` gets exactly the answer ed25519-dalek's
+//! Every public Ed25519 vector in `tests/vectors/ed25519/` gets exactly the answer ed25519-dalek's
 //! `verify_strict` gave when it was measured (`measured-results.json`), through
 //! [`vitrine_verify::verify_signature`].
 
@@ -8,14 +8,7 @@ use serde_json::Value;
 use vitrine_verify::verify_signature;
 
 fn vectors_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
-    assert!(
-        dir.join("measured-results.json").is_file(),
-        "the public Ed25519 vectors are missing: expected `{}` (the `shared/` folder sits beside \
-         the checkout; copy it there)",
-        dir.display()
-    );
-    dir
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/ed25519")
 }
 
 fn read_json(name: &str) -> Value {
