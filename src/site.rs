@@ -35,6 +35,9 @@ pub struct BuildOptions {
     /// A preview for `vitrine serve`: update the output in place (fast, not crash-atomic) and
     /// leave `ROOT/.netlify/` alone, so a parallel `vitrine build` owns it.
     pub preview: bool,
+    /// Also refuse to go behind the revocation list deployed at `base_url` (read over the
+    /// network, so never the default).
+    pub against_live: bool,
 }
 
 /// What a build did.
@@ -193,7 +196,12 @@ impl Site {
                 .ok()
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok()),
         };
-        if let Some(mut report) = self.up_to_date(opts, &inputs.fingerprint, record.as_ref()) {
+        // The deployed list can change without any input changing: read it on every such build.
+        let shortcut = match opts.against_live {
+            true => None,
+            false => self.up_to_date(opts, &inputs.fingerprint, record.as_ref()),
+        };
+        if let Some(mut report) = shortcut {
             report.changed.clear();
             report.elapsed = started.elapsed();
             self.keep_record(opts, &record_path, record);
@@ -281,6 +289,12 @@ impl Site {
         let mut hasher = blake3::Hasher::new();
         hasher.update(self.code.as_bytes());
         hasher.update(format!("{:?}|{:?}|{}", opts.out, opts.base_url, opts.preview).as_bytes());
+        // The records `vitrine revoke` keeps beside the keys: a newer one must be checked against.
+        if let Ok(records) = share::permanence::records_dir() {
+            for (_, (identity, _)) in walk(&records) {
+                hasher.update(identity.as_bytes());
+            }
+        }
         let mut files = Vec::new();
         let themes = self.root.join("themes");
         for (path, (identity, is_file)) in entries {
@@ -360,6 +374,16 @@ impl Site {
             .iter()
             .filter_map(|d| Some((d.dir.clone(), (*inputs.folders.get(&d.dir)?, d.clone()))))
             .collect();
+        // The site's own address names its revocation record and its deployed list, whatever
+        // address this build is for.
+        let lists = share::permanence::in_sight(
+            &outputs_in_sight(&self.root, &opts.out),
+            &content.config.base_url,
+            opts.against_live,
+        )?;
+        let ledger = Ledger::load(&self.root).map_err(|d| content::Diagnostics(vec![d]))?;
+        let revocations = share::revocations::verified(&ledger, &content.config.keys)?;
+        share::permanence::check(revocations.serial(), revocations.revoked(), &lists)?;
         if let Some(url) = &opts.base_url {
             content.config.base_url = url.trim_end_matches('/').to_string();
         }
@@ -385,8 +409,20 @@ impl Site {
             views: &views,
             folders: &inputs.folders,
         };
-        let (files, gate, cards, views) =
+        let gate = GateData::from_site(&content, &revocations)?;
+        let (mut files, cards, views) =
             self.assemble(&content, &theme, &media, include_private, &pages, &earlier)?;
+        files.insert(
+            share::permanence::LIST_PATH.to_string(),
+            Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
+        );
+        if content.config.hosting == Hosting::Cloudflare {
+            let worker = self.edge_module(&content, &theme, &gate)?;
+            files.insert(
+                edge::CLOUDFLARE_WORKER.to_string(),
+                Source::Bytes(worker.into_bytes()),
+            );
+        }
         self.memory.views = views;
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(opts);
@@ -460,9 +496,9 @@ impl Site {
     }
 
     /// Everything the output will hold: pages (rendered, or linked from `pages` when nothing
-    /// they show changed), static files, media, annotation originals, the revocation list and,
-    /// on Cloudflare, the worker; plus the data the gates need, and the listings' cards and the
-    /// dataset views for the next build (what `known` has is not made again).
+    /// they show changed), static files, media and annotation originals; plus the listings' cards
+    /// and the dataset views for the next build (what `known` has is not made again). The
+    /// revocation list and the edges are placed by the caller, which checked the list.
     fn assemble(
         &self,
         content: &Content,
@@ -471,7 +507,7 @@ impl Site {
         include_private: bool,
         pages: &PageCache,
         known: &Known,
-    ) -> Result<(Files, GateData, Cards, Views)> {
+    ) -> Result<(Files, Cards, Views)> {
         let render_opts = RenderOptions {
             base_url: content.config.base_url.clone(),
             include_private,
@@ -525,22 +561,7 @@ impl Site {
             files.insert(path, Source::File(source));
         }
 
-        let ledger = Ledger::load(&self.root).map_err(|d| content::Diagnostics(vec![d]))?;
-        let revocations = share::revocations::verified(&ledger, &content.config.keys)?;
-        let gate = GateData::from_site(content, &revocations)?;
-        let list = share::revocations::revocations_json(&ledger);
-        files.insert(
-            "share/revocations.json".to_string(),
-            Source::Bytes(list.into_bytes()),
-        );
-        if content.config.hosting == Hosting::Cloudflare {
-            let worker = self.edge_module(content, theme, &gate)?;
-            files.insert(
-                edge::CLOUDFLARE_WORKER.to_string(),
-                Source::Bytes(worker.into_bytes()),
-            );
-        }
-        Ok((files, gate, cards, views))
+        Ok((files, cards, views))
     }
 
     /// Writes `files` (described by `manifest`) over the output's `previous` files:
@@ -1066,4 +1087,18 @@ fn save_manifest(path: &Path, manifest: &Manifest) {
 /// The default output folder, `ROOT/public`.
 pub fn default_out(root: &Path) -> PathBuf {
     root.join("public")
+}
+
+/// The output folders whose published revocation lists a build of `out` must not go behind
+/// (see [`share::permanence`]): `out`, the default output, and the spare of each.
+pub fn outputs_in_sight(root: &Path, out: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for dir in [out.to_path_buf(), default_out(root)] {
+        for dir in [output::spare_path(&dir), dir] {
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+    }
+    dirs
 }

@@ -14,6 +14,10 @@ pub struct Args {
     /// Base URL to build for instead of `base_url` in site.yaml (e.g. a deploy preview).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Also refuse to publish a revocation list older than the one deployed at `base_url`
+    /// (fetched over HTTPS; fails when it cannot be read).
+    #[arg(long)]
+    pub against_live: bool,
 }
 
 /// Runs `vitrine build`.
@@ -25,6 +29,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         base_url: args.base_url,
         progress: true,
         preview: false,
+        against_live: args.against_live,
     })?;
     if !report.skipped_private.is_empty() {
         eprintln!(

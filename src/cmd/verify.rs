@@ -44,7 +44,19 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .filter_map(|k| Some((parse_hex::<4>(&k.kid)?, k.public_key)))
         .collect();
-    let revoked = ledger.revoked_ids();
+    // Revoked anywhere in sight is revoked: the ledger, its list, and the lists published or
+    // recorded beside the keys (a restored older ledger must not make `verify` say `valid`).
+    let outputs = crate::site::outputs_in_sight(root, &crate::site::default_out(root));
+    let seen = crate::share::permanence::in_sight(&outputs, &content.config.base_url, false)?;
+    let (_, mut revoked) = crate::share::permanence::carried(&seen);
+    revoked.extend(ledger.revoked_ids());
+    revoked.extend(
+        ledger
+            .revocations
+            .iter()
+            .flat_map(|l| l.revoked.iter().copied()),
+    );
+    let revoked: Vec<_> = revoked.into_iter().collect();
     let untrusted = UntrustedToken::parse(&link.token);
     let result =
         untrusted.and_then(|t| t.verify(keys.as_slice(), &link.scopes(), revoked.as_slice(), now));

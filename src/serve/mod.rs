@@ -195,6 +195,7 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
         base_url: Some(url.clone()),
         progress: false,
         preview: true,
+        against_live: false,
     };
     let mut rebuilder = Rebuilder {
         site: Site::new(&root),

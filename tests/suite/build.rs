@@ -618,6 +618,7 @@ fn a_watched_build_looks_again_at_the_paths_it_is_told_changed() {
         base_url: None,
         progress: false,
         preview: false,
+        against_live: false,
     };
     let mut site = Site::new(&root.canonicalize().unwrap());
     site.build(&opts).unwrap();

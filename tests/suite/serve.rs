@@ -754,6 +754,35 @@ fn revoking_a_share_closes_it_on_the_next_rebuild() {
 }
 
 #[test]
+fn restoring_an_older_ledger_never_reopens_a_revoked_share() {
+    let (serve, token) = gated();
+    let page = "/private/closed-retina/";
+    let cookie = format!("vitrine_d={token}");
+    let headers = [("Cookie", cookie.as_str())];
+    let ledger = serve.root.join("content/shares.yaml");
+    let before = std::fs::read_to_string(&ledger).unwrap();
+    let events = serve.events();
+    let revoke = vitrine(&serve.root, &["revoke", "reviewer"]);
+    assert!(revoke.status.success(), "{}", text(&revoke));
+    events.wait("reload");
+    serve.eventually_with(page, &headers, "the revoked answer", |r| r.status == 410);
+
+    // A `git revert` of the revocation: the preview refuses to publish the older list and keeps
+    // gating with the newer one.
+    save_by_rename(&ledger, &before);
+    let error = events.wait("error");
+    assert!(
+        error.contains("older revocation list") && error.contains("vitrine revoke --resign"),
+        "{error}"
+    );
+    let still = serve.request("GET", page, &headers);
+    assert_eq!(
+        (still.status, still.header("X-Vitrine-Reason")),
+        (410, Some("revoked"))
+    );
+}
+
+#[test]
 fn gate_bypass_spellings_never_open_a_private_file() {
     let (serve, token) = gated();
     let cookie = format!("vitrine_d={token}");

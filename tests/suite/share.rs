@@ -589,3 +589,161 @@ fn key_rotation_re_signs_the_list_and_orphans_only_old_links() {
     assert!(stdout(&site.run(&["verify", &old_link])).starts_with("unknown-key:"));
     assert!(site.run(&["verify", &new_link]).status.success());
 }
+
+/// The site's revocation list as published in `public/`: serial and ids (not rebuilt here).
+fn list_on_disk(site: &Site) -> (u64, Vec<String>) {
+    let path = site.root.join("public/share/revocations.json");
+    let json: serde_json::Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    let ids = json["revoked"].as_array().unwrap();
+    (
+        json["serial"].as_u64().unwrap(),
+        ids.iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+#[test]
+fn an_older_ledger_restored_is_refused_until_the_revocations_are_carried_over() {
+    let site = Site::new();
+    site.share(&["cortex-l4", "--label", "kept"]);
+    let gone = site.share(&["cortex-l4", "--label", "gone"]);
+    let before = site.ledger();
+    assert!(site.run(&["revoke", "gone"]).status.success());
+    let gone_id = ids(&site.ledger())[1].clone();
+    assert_eq!(published_list(&site), (2, vec![gone_id.clone()]));
+
+    // `git revert` of the revocation: build and check refuse, naming the id, and publish nothing.
+    fs::write(site.root.join("content/shares.yaml"), &before).unwrap();
+    for command in [&["build"][..], &["check"]] {
+        let out = site.run(command);
+        assert_eq!(out.status.code(), Some(1), "{command:?}\n{}", text(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&gone_id) && err.contains("public/share/revocations.json"),
+            "{err}"
+        );
+        assert!(err.contains("vitrine revoke --resign"), "{err}");
+    }
+    assert_eq!(list_on_disk(&site), (2, vec![gone_id.clone()]));
+
+    // Without any output left, the record beside the keys still remembers.
+    fs::remove_dir_all(site.root.join("public")).unwrap();
+    let _ = fs::remove_dir_all(site.root.join(".public.spare"));
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("revocations/"), "{}", text(&out));
+    assert!(stderr(&out).contains(&gone_id), "{}", text(&out));
+    assert_eq!(
+        verify_at(&site, &gone, "2026-12-05T00:00:00Z").0,
+        1,
+        "verify follows the record too"
+    );
+
+    // The documented repair: carry every revoked id into the ledger.
+    let resign = site.run(&["revoke", "--resign"]);
+    assert!(resign.status.success(), "{}", text(&resign));
+    assert!(
+        site.ledger().contains("revoked: "),
+        "the share is marked revoked again"
+    );
+    assert_eq!(published_list(&site), (3, vec![gone_id]));
+}
+
+#[test]
+fn a_list_missing_from_the_ledger_but_recorded_blocks_a_fresh_clone_too() {
+    // Two checkouts of one site on one machine: a revocation made in one is enforced in the other.
+    let site = Site::new();
+    site.share(&["cortex-l4", "--label", "gone"]);
+    let clone = site.root.parent().unwrap().join("clone");
+    crate::common::copy_dir(&site.root, &clone);
+    assert!(site.run(&["revoke", "gone"]).status.success());
+    let out = vitrine(&clone, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("revokes a share"), "{}", text(&out));
+}
+
+/// Serves `body` at `/share/revocations.json` (and 404 elsewhere) on 127.0.0.1 for `count`
+/// requests; returns the base URL.
+fn serve_list(body: String, count: usize) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().take(count) {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let n = stream.read(&mut request).unwrap_or(0);
+            let head = String::from_utf8_lossy(&request[..n]);
+            let reply = if head.starts_with("GET /lab/share/revocations.json ") {
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            } else {
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_string()
+            };
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    format!("http://127.0.0.1:{port}/lab")
+}
+
+#[test]
+fn against_live_refuses_to_go_behind_the_deployed_list() {
+    let site = Site::new();
+    site.share(&["cortex-l4", "--label", "gone"]);
+    assert!(site.run(&["revoke", "gone"]).status.success());
+    let gone_id = ids(&site.ledger())[0].clone();
+    let deployed = {
+        let out = site.run(&["build"]);
+        assert!(out.status.success(), "{}", text(&out));
+        fs::read_to_string(site.root.join("public/share/revocations.json")).unwrap()
+    };
+
+    // Another machine (no output, no record) with the ledger from before the revocation.
+    let other = Site::new();
+    let base = serve_list(deployed, 4);
+    let yaml = fs::read_to_string(other.root.join("content/site.yaml")).unwrap();
+    let yaml: String = yaml
+        .lines()
+        .map(|l| match l.starts_with("base_url:") {
+            true => format!("base_url: {base}\n"),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    fs::write(other.root.join("content/site.yaml"), yaml).unwrap();
+    assert!(
+        other.run(&["build"]).status.success(),
+        "nothing in sight yet"
+    );
+    for command in [
+        &["build", "--against-live"][..],
+        &["check", "--against-live"],
+    ] {
+        let out = other.run(command);
+        assert_eq!(out.status.code(), Some(1), "{command:?}\n{}", text(&out));
+        assert!(stderr(&out).contains(&gone_id), "{}", text(&out));
+        assert!(
+            stderr(&out).contains(&format!("{base}/share/revocations.json")),
+            "{}",
+            text(&out)
+        );
+    }
+
+    // Offline: a clear message, not a hang.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    drop(listener);
+    let yaml = fs::read_to_string(other.root.join("content/site.yaml")).unwrap();
+    fs::write(
+        other.root.join("content/site.yaml"),
+        yaml.replace(&base, &closed),
+    )
+    .unwrap();
+    let out = other.run(&["build", "--against-live"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("cannot read the deployed revocation list"),
+        "{}",
+        text(&out)
+    );
+}
