@@ -17,7 +17,7 @@ use crate::output::edge;
 use crate::output::{
     self,
     leak::{NamedFiles, Needle},
-    Files, LeakGuard, Manifest, PageCache, PrivateItem, Source,
+    Files, KeyMaterial, LeakGuard, Manifest, PageCache, PrivateItem, Source,
 };
 use crate::render::{self, Cards, Digests, MediaIndex, RenderOptions, Theme, Views};
 use crate::share::gate::GateData;
@@ -428,10 +428,11 @@ impl Site {
         let previous = self.last_manifest(opts);
 
         let guard = self.leak_guard(&content, &media, opts.preview)?;
-        let checked = blake3::hash(format!("{}|{}", self.code, guard.digest()).as_bytes())
-            .to_hex()
-            .to_string();
+        let material = KeyMaterial::new(&share::keys::local_keys(&content.config.keys));
+        let checked = format!("{}|{}|{}", self.code, guard.digest(), material.digest());
+        let checked = blake3::hash(checked.as_bytes()).to_hex().to_string();
         let all = checked != before.checked;
+        let nothing = HashSet::new();
         let fresh = |path: &str| all || previous.get(path) != manifest.get(path);
         let mut leaks = guard.check(&files, &fresh);
         let (public, private) = published_and_private_files(&content);
@@ -449,11 +450,12 @@ impl Site {
         output::KeyCheck {
             root: &self.root,
             inputs: &inputs.files,
-            keyless: &before.keyless,
+            keyless: if all { &nothing } else { &before.keyless },
             out: (!opts.preview).then_some(opts.out.as_path()),
             written: &previous,
             files: &files,
             read_file: &fresh,
+            material: &material,
         }
         .run()?;
         let changed = self.publish(opts, &files, &manifest, &previous)?;

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 pub use leak::{LeakGuard, PrivateItem};
 pub use pages::PageCache;
-pub use secrets::KeyCheck;
+pub use secrets::{KeyCheck, KeyMaterial};
 
 /// Where the bytes of one output file come from.
 #[derive(Debug, Clone)]

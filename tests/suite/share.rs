@@ -747,3 +747,111 @@ fn against_live_refuses_to_go_behind_the_deployed_list() {
         text(&out)
     );
 }
+
+/// The seed of the site's key in every encoding the key check must know, by name.
+fn key_encodings(site: &Site) -> Vec<(&'static str, Vec<u8>)> {
+    use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+    use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+    let pem = fs::read_to_string(site.key_dir().join(format!("{}.key", site.kid))).unwrap();
+    let key = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).unwrap();
+    let seed = key.to_bytes();
+    let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+    let v1 = {
+        let mut der = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        der.extend_from_slice(&seed);
+        der
+    };
+    let v2 = key.to_pkcs8_der().unwrap().as_bytes().to_vec();
+    assert_eq!(&v2[..5], &[0x30, 0x51, 0x02, 0x01, 0x01], "PKCS#8 v2");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    // Base62 as a big-endian number, computed independently of vitrine's code.
+    let mut n = seed.to_vec();
+    let mut b62 = Vec::new();
+    while n.iter().any(|&b| b != 0) {
+        let mut rest = 0u32;
+        for b in &mut n {
+            let acc = rest * 256 + u32::from(*b);
+            *b = (acc / 62) as u8;
+            rest = acc % 62;
+        }
+        b62.push(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[rest as usize]);
+    }
+    b62.reverse();
+    let framed = |inner: &[u8]| [b"notes: ".as_slice(), inner, b"\n"].concat();
+    vec![
+        ("pkcs8 v1 der", v1.clone()),
+        ("pkcs8 v2 der", v2.clone()),
+        (
+            "pkcs8 v2 der inside other bytes",
+            [b"x".repeat(100), v2].concat(),
+        ),
+        ("pem", pem.clone().into_bytes()),
+        ("pem body without its header", framed(body.as_bytes())),
+        (
+            "v1 der as base64",
+            framed(Base64::encode_string(&v1).as_bytes()),
+        ),
+        ("raw seed", seed.to_vec()),
+        ("hex seed", framed(hex.as_bytes())),
+        ("HEX seed", framed(hex.to_uppercase().as_bytes())),
+        (
+            "base64 seed",
+            framed(Base64::encode_string(&seed).as_bytes()),
+        ),
+        (
+            "base64url seed",
+            framed(Base64UrlUnpadded::encode_string(&seed).as_bytes()),
+        ),
+        ("base62 seed", framed(&b62)),
+    ]
+}
+
+#[test]
+fn the_key_check_knows_every_encoding_of_the_key_in_every_place() {
+    let site = Site::new();
+    let public = site.root.join("content/datasets/retina-public");
+    let descriptor = fs::read_to_string(public.join("dataset.yaml")).unwrap();
+    assert!(site.run(&["build"]).status.success());
+    for (name, bytes) in key_encodings(&site) {
+        // In content/, published nowhere; linked from a public description; dropped into the output.
+        let places: [(&str, PathBuf, bool); 3] = [
+            (
+                "content",
+                site.root.join("content/datasets/cortex-l4/notes.txt"),
+                false,
+            ),
+            ("linked", public.join("notes.txt"), true),
+            (
+                "output",
+                site.root.join("public/datasets/retina-public/notes.txt"),
+                false,
+            ),
+        ];
+        for (place, path, linked) in places {
+            fs::write(&path, &bytes).unwrap();
+            if linked {
+                let linking = format!("{descriptor}description: \"[notes](notes.txt)\"\n");
+                fs::write(public.join("dataset.yaml"), linking).unwrap();
+            }
+            let out = site.run(&["build"]);
+            fs::remove_file(&path).unwrap();
+            fs::write(public.join("dataset.yaml"), &descriptor).unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{name} in {place}\n{}",
+                text(&out)
+            );
+            let err = stderr(&out);
+            assert!(
+                err.contains("private key material") && err.contains("notes.txt"),
+                "{name} in {place}\n{err}"
+            );
+        }
+    }
+    let out = site.run(&["build"]);
+    assert!(out.status.success(), "clean again\n{}", text(&out));
+}
