@@ -54,6 +54,8 @@ pub struct BuildReport {
     /// Output paths added, changed or removed by this build (a pyramid's `tiles_files` folder
     /// is one path).
     pub changed: Vec<String>,
+    /// Files in the output (or its spare) that vitrine did not write, removed by this build.
+    pub removed: Vec<String>,
     /// What the gates need; `vitrine serve` gates with it.
     pub gate: GateData,
     /// Whether the build wrote the Netlify edge function beside the output.
@@ -203,6 +205,7 @@ impl Site {
         };
         if let Some(mut report) = shortcut {
             report.changed.clear();
+            report.removed.clear();
             report.elapsed = started.elapsed();
             self.keep_record(opts, &record_path, record);
             return Ok(report);
@@ -344,7 +347,8 @@ impl Site {
             return None;
         }
         let manifest = self.last_manifest(opts);
-        let in_place = output::manifest_matches_disk(&opts.out, &manifest);
+        let in_place = output::manifest_matches_disk(&opts.out, &manifest)
+            && (opts.preview || output::strangers(&opts.out, &manifest).is_empty());
         let edge_in_place = opts.preview
             || !record.report.netlify
             || self.root.join(edge::NETLIFY_MODULE).is_file();
@@ -447,18 +451,22 @@ impl Site {
             (Hosting::Netlify, false) => Some(self.edge_module(&content, &theme, &gate)?),
             _ => None,
         };
+        // A preview's folder is vitrine's own and never deployed: nothing else is written there.
+        let strangers = match opts.preview {
+            true => Vec::new(),
+            false => output::strangers(&opts.out, &previous),
+        };
         output::KeyCheck {
             root: &self.root,
             inputs: &inputs.files,
             keyless: if all { &nothing } else { &before.keyless },
-            out: (!opts.preview).then_some(opts.out.as_path()),
-            written: &previous,
+            strangers: &strangers,
             files: &files,
             read_file: &fresh,
             material: &material,
         }
         .run()?;
-        let changed = self.publish(opts, &files, &manifest, &previous)?;
+        let (changed, removed) = self.publish(opts, (&files, &manifest), &previous, &strangers)?;
         pages.retain(files.values().filter_map(|source| match source {
             Source::Cached(file) => Some(file.as_path()),
             Source::Bytes(_) | Source::File(_) | Source::Tree { .. } => None,
@@ -490,6 +498,7 @@ impl Site {
             private_datasets: private_built,
             skipped_private,
             changed,
+            removed,
             gate,
             netlify,
             elapsed: started.elapsed(),
@@ -567,26 +576,34 @@ impl Site {
     }
 
     /// Writes `files` (described by `manifest`) over the output's `previous` files:
-    /// atomically for builds, in place for previews. Returns the output paths that changed.
-    /// The caller holds the output's lock.
+    /// atomically for builds, in place for previews. Returns the output paths that changed and
+    /// the files vitrine did not write that it removed (`strangers` in the output, found before
+    /// the key check read them, and any in the spare). The caller holds the output's lock.
     fn publish(
         &mut self,
         opts: &BuildOptions,
-        files: &Files,
-        manifest: &Manifest,
+        (files, manifest): (&Files, &Manifest),
         previous: &Manifest,
-    ) -> Result<Vec<String>> {
-        let changed = if opts.preview {
-            output::update_in_place(&opts.out, files, manifest, previous)?
+        strangers: &[PathBuf],
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        let (changed, removed) = if opts.preview {
+            let changed = output::update_in_place(&opts.out, files, manifest, previous)?;
+            (changed, Vec::new())
         } else {
+            let mut removed = output::remove_strangers(&opts.out, strangers)?;
             let spare_record = self.manifest_path(&opts.out).with_extension("spare.json");
-            output::write_atomically(&opts.out, files, manifest, previous, &spare_record)?
+            let (changed, spare) =
+                output::write_atomically(&opts.out, files, manifest, previous, &spare_record)?;
+            removed.extend(spare);
+            removed.sort();
+            removed.dedup();
+            (changed, removed)
         };
         if !changed.is_empty() && !opts.preview {
             save_manifest(&self.manifest_path(&opts.out), manifest);
         }
         self.manifests.insert(opts.out.clone(), manifest.clone());
-        Ok(changed)
+        Ok((changed, removed))
     }
 
     /// The site's theme: the one in memory while its name and the files under `themes/` are

@@ -40,6 +40,14 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             report.skipped_private.join(", ")
         );
     }
+    if !report.removed.is_empty() {
+        let n = report.removed.len();
+        eprintln!(
+            "removed {n} file{} vitrine did not write: {}",
+            if n == 1 { "" } else { "s" },
+            report.removed.join(", ")
+        );
+    }
     let what = if report.changed.is_empty() {
         "nothing changed".to_string()
     } else {

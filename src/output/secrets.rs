@@ -15,7 +15,7 @@ use base64ct::{Base64Unpadded, Base64UrlUnpadded, Encoding};
 use ed25519_dalek::SigningKey;
 use rayon::prelude::*;
 
-use super::{text_of, Files, Manifest, TREE};
+use super::{text_of, Files};
 
 /// The middle of every PKCS#8 Ed25519 private key's DER (RFC 8410), v1 and v2 alike: the
 /// algorithm identifier (OID 1.3.101.112) followed by the OCTET STRING that wraps the 32-byte
@@ -125,12 +125,9 @@ pub struct KeyCheck<'a> {
     /// The identities of input files read and found free of keys before: only the others'
     /// first bytes are read.
     pub keyless: &'a HashSet<String>,
-    /// The output folder, searched for files the build did not write (except inside the tile
-    /// folders it wrote); `None` for a preview's folder, which is vitrine's own and never
-    /// deployed.
-    pub out: Option<&'a Path>,
-    /// What the last build wrote there: anything else is a stranger and is read.
-    pub written: &'a Manifest,
+    /// The files in the output folder that the last build did not write ([`super::strangers`]):
+    /// each is read.
+    pub strangers: &'a [PathBuf],
     /// The files about to be published.
     pub files: &'a Files,
     /// Whether a published text file must be read (the others were checked when published).
@@ -156,14 +153,12 @@ impl KeyCheck<'_> {
             })
             .collect();
         // Files vitrine wrote came from the checked sources below; only strangers need reading.
-        if let Some(out) = self.out {
-            found.par_extend(
-                self.strangers(out, out)
-                    .into_par_iter()
-                    .filter(|path| has_key_name(path) || self.material.in_file(path))
-                    .map(|path| path.display().to_string()),
-            );
-        }
+        found.par_extend(
+            self.strangers
+                .par_iter()
+                .filter(|path| has_key_name(path) || self.material.in_file(path))
+                .map(|path| path.display().to_string()),
+        );
         found.par_extend(
             self.files
                 .par_iter()
@@ -182,44 +177,6 @@ impl KeyCheck<'_> {
             );
         }
         Ok(())
-    }
-}
-
-impl KeyCheck<'_> {
-    /// The files under `dir` (inside `out`) that the last build did not write, its folders
-    /// read in parallel: with deep-zoom tiles an output has thousands of them.
-    fn strangers(&self, out: &Path, dir: &Path) -> Vec<PathBuf> {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Vec::new();
-        };
-        let entries: Vec<std::fs::DirEntry> = entries.filter_map(Result::ok).collect();
-        entries
-            .par_iter()
-            .flat_map_iter(|entry| {
-                let path = entry.path();
-                match entry.file_type() {
-                    // A symlink is the output's business only if vitrine wrote it; never followed.
-                    // A tile folder vitrine linked from its cache is not walked: a pyramid's
-                    // thousands of tiles were most of a rebuild's reads.
-                    Ok(kind) if kind.is_dir() => {
-                        let rel = path.strip_prefix(out).unwrap_or(&path).to_string_lossy();
-                        match self.written.get(rel.as_ref()) {
-                            Some(fingerprint) if fingerprint.starts_with(TREE) => Vec::new(),
-                            _ => self.strangers(out, &path),
-                        }
-                    }
-                    Ok(kind) if kind.is_file() => {
-                        let rel = path.strip_prefix(out).unwrap_or(&path).to_string_lossy();
-                        if self.written.contains_key(rel.as_ref()) {
-                            Vec::new()
-                        } else {
-                            vec![path]
-                        }
-                    }
-                    _ => Vec::new(),
-                }
-            })
-            .collect()
     }
 }
 

@@ -675,3 +675,55 @@ fn a_watched_build_looks_again_at_the_paths_it_is_told_changed() {
     assert!(!page.exists(), "{:?}", report.changed);
     assert_eq!(snapshot(&root.join("public")), clean_build(&root));
 }
+
+#[test]
+fn the_output_holds_exactly_what_the_build_wrote() {
+    let (_tmp, root) = fixture("sites/basic");
+    let public = root.join("public");
+    let spare = root.join(".public.spare");
+    let build = || {
+        let out = vitrine(&root, &["build"]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    build();
+    // Dropped in by hand after a build; nothing vitrine reads has changed.
+    fs::write(public.join("old-alpha.html"), "an old page").unwrap();
+    fs::create_dir_all(public.join("uploads/2024")).unwrap();
+    fs::write(public.join("uploads/2024/stray.bin"), [0u8; 10]).unwrap();
+    let summary = build();
+    assert!(
+        summary.contains(
+            "removed 2 files vitrine did not write: old-alpha.html, uploads/2024/stray.bin"
+        ),
+        "{summary}"
+    );
+    assert!(!public.join("old-alpha.html").exists());
+    assert!(!public.join("uploads").exists(), "emptied folders go too");
+
+    // One dropped into the spare never swaps back into the output.
+    let yaml = root.join("content/datasets/open-cortex/dataset.yaml");
+    let edit = |to: &str| {
+        let text = fs::read_to_string(&yaml).unwrap();
+        let name = text
+            .lines()
+            .find(|l| l.starts_with("display_name:"))
+            .unwrap();
+        fs::write(&yaml, text.replace(name, &format!("display_name: {to}"))).unwrap();
+    };
+    edit("First edit");
+    build();
+    assert!(spare.is_dir(), "the spare generation exists");
+    fs::write(spare.join("from-the-spare.html"), "stale").unwrap();
+    edit("Second edit");
+    let summary = build();
+    assert!(summary.contains("from-the-spare.html"), "{summary}");
+    for _ in 0..2 {
+        build();
+        for dir in [&public, &spare] {
+            assert!(!dir.join("from-the-spare.html").exists());
+            assert!(!dir.join("old-alpha.html").exists());
+        }
+    }
+    assert!(!build().contains("removed"), "nothing left to remove");
+}
