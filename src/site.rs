@@ -933,6 +933,15 @@ fn leak_needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateIte
                 kind: "slug",
                 whole_word: true,
             });
+            // Its addresses too: a short slug that public text also uses as a word is only
+            // distinctive inside a path.
+            for folder in ["private", "datasets"] {
+                needles.push(Needle {
+                    text: format!("{folder}/{}/", d.slug),
+                    kind: "address",
+                    whole_word: false,
+                });
+            }
             needles.push(Needle {
                 text: d.display_name.clone(),
                 kind: "display name",

@@ -184,6 +184,38 @@ fn leak_guard_stops_a_theme_that_names_a_private_dataset() {
 }
 
 #[test]
+fn leak_guard_searches_short_slugs_and_names_as_words() {
+    let (_tmp, root) = fixture("sites/leaky-theme");
+    let datasets = root.join("content/datasets");
+    fs::rename(datasets.join("hidden-thing"), datasets.join("ab")).unwrap();
+    fs::write(
+        datasets.join("ab/dataset.yaml"),
+        "display_name: Q7\nthumbnail: x.png\n",
+    )
+    .unwrap();
+    let template = root.join("themes/leaky/templates/404.html");
+    for (leak, what) in [
+        ("<a href=\"{{ page.root }}private/ab/\">soon</a>", "slug"),
+        ("<p>Coming soon: Q7.</p>", "display name"),
+    ] {
+        let page = format!("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body>{leak}</body></html>");
+        fs::write(&template, page).unwrap();
+        let out = vitrine(&root, &["build"]);
+        assert_eq!(out.status.code(), Some(1), "{what}\n{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("404.html") && stderr.contains("private dataset 'ab'"),
+            "{stderr}"
+        );
+    }
+    // Inside other words the short name is no match: `abstract`, `Q70`.
+    let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body>abstract Q70</body></html>";
+    fs::write(&template, page).unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
 fn leak_guard_stops_a_private_image_reused_as_a_public_thumbnail() {
     let (_tmp, root) = fixture("sites/basic");
     let datasets = root.join("content/datasets");
