@@ -281,12 +281,17 @@ fn remove(path: &Path) -> Result<()> {
     result.with_context(|| format!("removing `{}`", path.display()))
 }
 
-/// Writes a file outside the output folder (the Netlify edge module) atomically.
+/// Writes a file outside the output folder (the Netlify edge module) atomically, readable by
+/// all (mode 0644, not the temporary file's 0600): deploy tools in CI containers often run as
+/// another user than the build.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().context("a file path has a parent")?;
     fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("writing `{}`", path.display()))?;
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(0o644))?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)

@@ -174,6 +174,14 @@ fn share_verify_revoke_round_trip() {
     );
     let (code, out) = verify_at(&site, &link, "2020-01-01T00:00:00Z");
     assert!(code == 1 && out.starts_with("not-yet-valid:"), "{out}");
+    // Dates and durations as `share --expires` takes them: valid through the 31st.
+    assert_eq!(verify_at(&site, &link, "2030-01-31").0, 0);
+    assert_eq!(verify_at(&site, &link, "2030-02-01").0, 1);
+    assert_eq!(verify_at(&site, &link, "30d").0, 0);
+    let (code, out) = verify_at(&site, &link, "100y");
+    assert!(code == 1 && out.starts_with("expired:"), "{out}");
+    let bad = site.run(&["verify", &link, "--at", "next tuesday"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 
     let list = stdout(&site.run(&["shares"]));
     assert!(list.lines().next().unwrap().starts_with("ID "), "{list}");
@@ -854,4 +862,28 @@ fn the_key_check_knows_every_encoding_of_the_key_in_every_place() {
     }
     let out = site.run(&["build"]);
     assert!(out.status.success(), "clean again\n{}", text(&out));
+}
+
+#[test]
+fn the_edge_module_is_readable_by_deploy_tools_running_as_another_user() {
+    let site = Site::new();
+    let out = site.run(&["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let module = site
+        .root
+        .join(".netlify/v1/edge-functions/vitrine-share.js");
+    let mode = fs::metadata(module).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "mode {mode:o}");
+}
+
+#[test]
+fn keygen_says_what_to_back_up_and_what_comes_next() {
+    let (_tmp, root) = fixture("sites/share-basic");
+    let out = vitrine(&root, &["keygen"]);
+    let err = stderr(&out);
+    assert!(err.contains("Keep a private backup"), "{err}");
+    assert!(
+        err.contains("Next: run `vitrine build` and deploy"),
+        "{err}"
+    );
 }
