@@ -112,8 +112,7 @@ async function gate(request, now = Math.floor(Date.now() / 1000)) {
   // Sizes are read off the URL as the runtime hands it over (workerd: as sent) before it is parsed:
   // parsing a 1 MB URL alone costs milliseconds. A sent path can only shrink by its dot segments,
   // so one four times the limit is refused unparsed; the parsed path and query then meet the limits.
-  const start = href.indexOf("/", href.indexOf("//") + 2), hash = href.indexOf("#", start);
-  const end = hash < 0 ? href.length : hash, q = href.indexOf("?", start), cut = q < 0 || q > end ? end : q;
+  const start = href.indexOf("/", href.indexOf("//") + 2), end = href.length, q = href.indexOf("?", start), cut = q < 0 ? end : q;
   if (cut - start > 4 * LIMIT.path) return refuse(414, "invalid", head);
   const raw = new URL(href.slice(0, cut)).pathname;
   if (raw.length > LIMIT.path) return refuse(414, "invalid", head);
