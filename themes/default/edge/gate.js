@@ -72,9 +72,9 @@ async function verify(token, scopes, now, keys = KEYS, revoked = REVOKED) {
   return { scope, expires };
 }
 
-// Percent-decodes, splits and resolves a path; null when it has a bad escape, bad UTF-8 or a NUL.
+// Percent-decodes, splits and resolves a path; null when it has a bad escape, bad UTF-8 or a NUL
+// (decodeURIComponent throws on the first two).
 function segments(raw) {
-  if (/%(?![0-9a-f]{2})/i.test(raw)) return null;
   let p;
   try { p = decodeURIComponent(raw); } catch { return null; }
   if (p.includes("\0")) return null;
@@ -108,14 +108,15 @@ const refuseFor = (error, head) => refuse(error == "Expired" || error == "Revoke
 
 // The decision for one request: PASS (not gated), FILE (serve it privately) or a Response.
 async function gate(request, now = Math.floor(Date.now() / 1000)) {
-  const head = request.method == "HEAD", href = request.url;
+  const head = request.method == "HEAD", href = request.url, bad = status => refuse(status, "invalid", head);
   // Sizes are read off the URL as the runtime hands it over (workerd: as sent) before it is parsed:
   // parsing a 1 MB URL alone costs milliseconds. A sent path can only shrink by its dot segments,
-  // so one four times the limit is refused unparsed; the parsed path and query then meet the limits.
-  const start = href.indexOf("/", href.indexOf("//") + 2), end = href.length, q = href.indexOf("?", start), cut = q < 0 ? end : q;
-  if (cut - start > 4 * LIMIT.path) return refuse(414, "invalid", head);
-  const raw = new URL(href.slice(0, cut)).pathname;
-  if (raw.length > LIMIT.path) return refuse(414, "invalid", head);
+  // so one four times the limit is refused unparsed, and a query too long as sent (parsing never
+  // shortens one) is left unparsed; the parsed path and query then meet the limits.
+  const start = href.indexOf("/", href.indexOf("//") + 2), q = href.indexOf("?", start) + 1 || href.length + 1;
+  if (q - 1 - start > 4 * LIMIT.path) return bad(414);
+  const long = href.length - q > LIMIT.query, url = new URL(long ? href.slice(0, q - 1) : href), raw = url.pathname;
+  if (raw.length > LIMIT.path) return bad(414);
   // Without a `%` a path is spelled as its segments are, so unless it contains "private" in some
   // case, no decoding, case folding, dot segment or slash can make it gated: it passes at once.
   if (!raw.includes("%") && !/private/i.test(raw)) return PASS;
@@ -123,14 +124,11 @@ async function gate(request, now = Math.floor(Date.now() / 1000)) {
   // A first segment a lenient host could read as `private` (Unicode case folding or compatibility
   // forms: `prİvate`, `ｐrivate`; trailing dots or spaces trimmed: `private.`) is refused, never
   // passed. No file vitrine writes has a non-ASCII first segment, so nothing public is lost.
-  if (!segs || /[^\x00-\x7f]|^private[. ]+$/.test(segs[0] || "")) return refuse(400, "invalid", head);
+  if (!segs || /[^\x00-\x7f]|^private[. ]+$/.test(segs[0] || "")) return bad(400);
   if (segs[0] != "private") return PASS;
-  // A parsed query is never shorter than the sent one: one too long as sent is refused unparsed.
-  if (end - cut - 1 > LIMIT.query) return refuse(414, "invalid", head);
-  const search = new URL(href.slice(0, end)).search;
-  if (search.length - 1 > LIMIT.query) return refuse(414, "invalid", head);
-  const cookies = request.headers.get("Cookie") || "";
-  if (cookies.length > LIMIT.cookie) return refuse(431, "invalid", head);
+  const search = url.search, cookies = request.headers.get("Cookie") || "";
+  if (long || search.length - 1 > LIMIT.query) return bad(414);
+  if (cookies.length > LIMIT.cookie) return bad(431);
   const path = "/" + segs.map(encodeURIComponent).join("/") + (segs.at(-1).includes(".") ? "" : "/");
   if (path != raw) return redirect(301, path + search);
 
@@ -144,13 +142,13 @@ async function gate(request, now = Math.floor(Date.now() / 1000)) {
   if (ids && (!annotation || ids.includes(annotation))) return redirect(301, "/datasets" + path.slice(8) + clean);
 
   const dataset = "dataset:" + slug, scopeOf = id => `annotation:${slug}/${id}`;
-  if (tokens.length > 1) return refuse(403, "invalid", head);
+  if (tokens.length > 1) return bad(403);
   if (tokens.length) {
     const v = await verify(tokens[0], annotation ? [dataset, scopeOf(annotation)] : [dataset], now);
     if (v.error) return refuseFor(v.error, head);
     const name = v.scope == dataset ? "vitrine_d" : "vitrine_a_" + annotation;
     const age = v.expires ? Math.min(MONTH, Math.max(1, v.expires - now)) : MONTH;
-    const url = new URL(href), local = url.protocol == "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+    const local = url.protocol == "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
     return redirect(302, path + clean, { "Set-Cookie":
       `${name}=${tokens[0]}; Path=/private/${slug}/; Max-Age=${age}; HttpOnly${local ? "" : "; Secure"}; SameSite=Lax` });
   }
