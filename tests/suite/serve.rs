@@ -704,10 +704,16 @@ fn private_pages_answer_like_the_edges() {
         (other.status, other.header("X-Vitrine-Reason")),
         (403, Some("wrong-scope"))
     );
-    let long = serve.get(&format!("{page}?s={}", "A".repeat(20_000)));
+    // A long token within the 4 KiB query limit is read and refused; a longer one is not read.
+    let long = serve.get(&format!("{page}?s={}", "A".repeat(4_000)));
     assert_eq!(
         (long.status, long.header("X-Vitrine-Reason")),
         (403, Some("invalid"))
+    );
+    let too_long = serve.get(&format!("{page}?s={}", "A".repeat(20_000)));
+    assert_eq!(
+        (too_long.status, too_long.header("X-Vitrine-Reason")),
+        (414, Some("invalid"))
     );
     let many: String = (0..200)
         .map(|i| format!("vitrine_a_x{i}=junk; "))
