@@ -19,13 +19,13 @@ pub const MAX_COOKIE_AGE: u64 = 2_592_000;
 pub const MAX_CANDIDATE_COOKIES: usize = 16;
 
 /// How long a request may be before a gate refuses it unread, so that no request can buy CPU time
-/// (Netlify allows an edge function 50 ms): lengths in bytes as the edge runtimes see them.
+/// (Netlify allows an edge function 50 ms of CPU): lengths in bytes as the edge runtimes see them.
 ///
 /// A share link's path is under 200 bytes and its query 127 (`s=` and the token); vitrine's own
-/// cookies are at most 200 bytes each. The path limit is the 2,048 characters that sitemaps and
-/// old browsers allow a whole URL; 4 KiB of query leaves room for tracking parameters; 8 KiB of
-/// `Cookie` is the line nginx and Apache accept by default, and twice the 4,096 bytes RFC 6265
-/// lets one cookie have.
+/// cookies are at most 200 bytes each. The path limit is the 2,048 characters that the sitemap
+/// protocol and old browsers allow a whole URL; 4 KiB of query leaves room for tracking
+/// parameters; 8 KiB of `Cookie` is the line nginx and Apache accept by default, twice the 4,096
+/// bytes per cookie that RFC 6265 asks browsers to support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Longest path (percent-encoded, as parsed by a WHATWG URL parser); longer is 414.
