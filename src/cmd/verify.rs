@@ -3,11 +3,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use vitrine_verify::{Error, UntrustedToken};
+use vitrine_verify::{Error, RevocationList, Scope, UntrustedToken};
 
 use crate::content::{self, Diagnostics};
+use crate::share::gate::{self, Decision, GateData};
 use crate::share::ledger::Ledger;
-use crate::share::{hex, parse_hex, rfc3339, token};
+use crate::share::{hex, rfc3339, token};
 
 /// Options of `vitrine verify`.
 #[derive(Debug, clap::Args)]
@@ -39,23 +40,14 @@ fn parse_at(text: &str) -> Result<u64, String> {
 }
 
 /// Runs `vitrine verify`: one verdict line on stdout, details below it; exit 0 only for valid.
+///
+/// The verdict is the gate's own ([`gate::open_link`]): what a browser opening the link gets
+/// from `serve` or an edge built from this site now, redirects followed.
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let content = content::load(root)?;
     let ledger = Ledger::load(root).map_err(|d| Diagnostics(vec![d]))?;
     let now = args.at.unwrap_or_else(crate::share::now);
-    let link = match token::parse_link(&args.url) {
-        Ok(link) => link,
-        Err(e) => {
-            println!("invalid: {e:#}");
-            return Ok(ExitCode::from(1));
-        }
-    };
-    let keys: Vec<([u8; 4], [u8; 32])> = content
-        .config
-        .keys
-        .iter()
-        .filter_map(|k| Some((parse_hex::<4>(&k.kid)?, k.public_key)))
-        .collect();
+    let mut data = GateData::from_site(&content, &RevocationList::EMPTY)?;
     // Revoked anywhere in sight is revoked: the ledger, its list, and the lists published or
     // recorded beside the keys (a restored older ledger must not make `verify` say `valid`).
     let outputs = crate::site::outputs_in_sight(root, &crate::site::default_out(root));
@@ -68,94 +60,138 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             .iter()
             .flat_map(|l| l.revoked.iter().copied()),
     );
-    let revoked: Vec<_> = revoked.into_iter().collect();
-    let untrusted = UntrustedToken::parse(&link.token);
-    let result =
-        untrusted.and_then(|t| t.verify(keys.as_slice(), &link.scopes(), revoked.as_slice(), now));
-    let share = untrusted.ok().and_then(|t| ledger.find(&t.share_id()));
-    match result {
-        Ok(claims) => println!("valid: opens {}", claims.scope()),
-        Err(Error::Malformed) => println!("invalid: {}", malformed_detail(&link.token)),
-        Err(Error::UnknownKey) => println!(
-            "unknown-key: {} (key {}; content/site.yaml lists {})",
-            Error::UnknownKey,
-            untrusted.map(|t| hex(&t.kid())).unwrap_or_default(),
-            if content.config.keys.is_empty() {
-                "none".to_string()
-            } else {
-                content
-                    .config
-                    .keys
-                    .iter()
-                    .map(|k| k.kid.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ),
-        Err(Error::WrongScope) => println!(
-            "wrong-scope: {} (this path opens {})",
-            Error::WrongScope,
-            link.scopes()
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-        Err(e) => println!("{}: {e}", e.reason()),
-    }
+    data.revoked = revoked.into_iter().collect();
+
+    let (decision, at) = gate::open_link(&data, &args.url, now);
+    let tokens = gate::share_tokens(&args.url);
+    let untrusted = match tokens.as_slice() {
+        [token] => UntrustedToken::parse(token).ok(),
+        _ => None,
+    };
+    let valid = match &decision {
+        Decision::Redirect { status: 302, .. } => {
+            println!(
+                "valid: opens {}",
+                opened(&data, untrusted.as_ref(), &at, now)
+            );
+            true
+        }
+        Decision::Pass if at.starts_with("/datasets/") => {
+            println!("valid: the dataset is public now; the link opens {at}");
+            true
+        }
+        Decision::Pass => {
+            println!(
+                "invalid: `{}` is not a share link: its path is not under /private/",
+                args.url.trim()
+            );
+            false
+        }
+        Decision::Refuse { reason, .. } => {
+            println!("{reason}: {}", why(reason, &tokens, &content, &at));
+            false
+        }
+        Decision::Serve { .. } | Decision::Redirect { .. } => {
+            println!("invalid: the gate answers this address unexpectedly ({decision:?})");
+            false
+        }
+    };
     // Details come from the ledger only for a signature that verified: otherwise the share id
     // is as untrusted as the rest of the token.
-    let signed = matches!(
-        result,
-        Ok(_) | Err(Error::WrongScope | Error::Revoked | Error::Expired | Error::NotYetValid)
-    );
-    match share.filter(|_| signed) {
-        Some(s) => {
-            let label = if s.label.is_empty() {
-                "(no label)".to_string()
-            } else {
-                format!("\"{}\"", s.label)
-            };
-            println!("  share:   {} {label}, {}", hex(&s.id), s.scope());
-            println!("  issued:  {}", rfc3339(s.issued.into()));
-            println!(
-                "  expires: {}",
-                s.expires.map_or("never".to_string(), |e| rfc3339(e.into()))
-            );
-            if let Some(r) = s.revoked {
-                println!("  revoked: {}", rfc3339(r.into()));
+    let signed = untrusted.filter(|_| match &decision {
+        Decision::Redirect { status: 302, .. } => true,
+        Decision::Refuse { reason, .. } => {
+            matches!(
+                *reason,
+                "wrong-scope" | "revoked" | "expired" | "not-yet-valid"
+            )
+        }
+        _ => false,
+    });
+    if let Some(t) = signed {
+        match ledger.find(&t.share_id()) {
+            Some(s) => {
+                let label = if s.label.is_empty() {
+                    "(no label)".to_string()
+                } else {
+                    format!("\"{}\"", s.label)
+                };
+                println!("  share:   {} {label}, {}", hex(&s.id), s.scope());
+                println!("  issued:  {}", rfc3339(s.issued.into()));
+                println!(
+                    "  expires: {}",
+                    s.expires.map_or("never".to_string(), |e| rfc3339(e.into()))
+                );
+                if let Some(r) = s.revoked {
+                    println!("  revoked: {}", rfc3339(r.into()));
+                }
+            }
+            None => {
+                println!(
+                    "  share:   {} (not recorded in content/shares.yaml)",
+                    hex(&t.share_id())
+                );
+                println!(
+                    "  expires: {}",
+                    t.expires()
+                        .map_or("never".to_string(), |e| rfc3339(e.into()))
+                );
             }
         }
-        None if signed => {
-            let t = untrusted.expect("a signed token parsed");
-            println!(
-                "  share:   {} (not recorded in content/shares.yaml)",
-                hex(&t.share_id())
-            );
-            println!(
-                "  expires: {}",
-                t.expires()
-                    .map_or("never".to_string(), |e| rfc3339(e.into()))
-            );
-        }
-        None => {}
     }
-    if result.is_ok()
-        && content
-            .datasets
-            .iter()
-            .any(|d| d.slug == link.slug && d.is_public())
-    {
-        println!(
-            "  note:    `{}` is public now; gates redirect this link to /datasets/{}/",
-            link.slug, link.slug
-        );
-    }
-    Ok(if result.is_ok() {
+    Ok(if valid {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What a link the gate accepted at `at` (a canonical `/private/…` path) opens: its token's
+/// scope, checked as the gate checked it.
+fn opened(data: &GateData, token: Option<&UntrustedToken>, at: &str, now: u64) -> String {
+    let path = at.split('?').next().unwrap_or_default();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let slug = segs.get(1).copied().unwrap_or_default();
+    let mut scopes = vec![Scope::Dataset(slug)];
+    if let ["private", _, "annotations", id, ..] = segs.as_slice() {
+        scopes.push(Scope::Annotation(slug, id));
+    }
+    let keys: Vec<([u8; 4], [u8; 32])> = data.keys.iter().map(|(k, v)| (*k, *v)).collect();
+    token
+        .and_then(|t| {
+            t.verify(keys.as_slice(), &scopes, data.revoked.as_slice(), now)
+                .ok()
+        })
+        .map_or_else(|| path.to_string(), |claims| claims.scope().to_string())
+}
+
+/// The reason behind a refusal, in the words of someone holding the link.
+fn why(reason: &str, tokens: &[String], content: &content::Content, at: &str) -> String {
+    match (reason, tokens) {
+        ("missing", _) => "the link has no token: the part after `?s=` is missing".to_string(),
+        ("invalid", []) => format!("the address `{at}` cannot be read (damaged when copied?)"),
+        ("invalid", [token]) if UntrustedToken::parse(token).is_err() => malformed_detail(token),
+        ("invalid", [_]) => Error::BadSignature.to_string(),
+        ("invalid", _) => "the link has more than one `s=` parameter; gates refuse it".to_string(),
+        ("unknown-key", [token]) => format!(
+            "{} (key {}; content/site.yaml lists {})",
+            Error::UnknownKey,
+            UntrustedToken::parse(token)
+                .map(|t| hex(&t.kid()))
+                .unwrap_or_default(),
+            if content.config.keys.is_empty() {
+                "none".to_string()
+            } else {
+                let kids: Vec<&str> = content.config.keys.iter().map(|k| k.kid.as_str()).collect();
+                kids.join(", ")
+            }
+        ),
+        ("wrong-scope", _) => format!("{} (at {at})", Error::WrongScope),
+        ("expired", _) => Error::Expired.to_string(),
+        ("revoked", _) => Error::Revoked.to_string(),
+        ("not-yet-valid", _) => Error::NotYetValid.to_string(),
+        _ => format!("the gate refuses `{at}`"),
+    }
 }
 
 /// Why a token does not decode, in the words of someone holding the broken link.

@@ -278,18 +278,7 @@ pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
         return redirect(301, location, None);
     }
 
-    let mut rest = Vec::new();
-    let mut tokens = Vec::new();
-    for piece in query.split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = piece
-            .split_once('=')
-            .map_or((piece, None), |(n, v)| (n, Some(v)));
-        if form_decode(name) == "s" {
-            tokens.push(value.map(form_decode).unwrap_or_default());
-        } else {
-            rest.push(piece);
-        }
-    }
+    let (tokens, rest) = split_query(&query);
     let clean = if rest.is_empty() {
         String::new()
     } else {
@@ -385,6 +374,84 @@ pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
             reason: "missing",
         },
     }
+}
+
+/// The `s` parameters of a query (form-decoded, as the gate reads them) and the other pieces
+/// as sent.
+fn split_query(query: &str) -> (Vec<String>, Vec<&str>) {
+    let mut tokens = Vec::new();
+    let mut rest = Vec::new();
+    for piece in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = piece
+            .split_once('=')
+            .map_or((piece, None), |(n, v)| (n, Some(v)));
+        if form_decode(name) == "s" {
+            tokens.push(value.map(form_decode).unwrap_or_default());
+        } else {
+            rest.push(piece);
+        }
+    }
+    (tokens, rest)
+}
+
+/// The share tokens (`s` parameters) of a link, read exactly as a gate reads them.
+pub fn share_tokens(url: &str) -> Vec<String> {
+    let (_, query) = path_and_query(url);
+    split_query(&whatwg_query(&query)).0
+}
+
+/// A link's path and query as a browser sends them: scheme and host dropped, the fragment cut
+/// off, line breaks (a link copied out of a PDF) and surrounding spaces removed.
+fn path_and_query(url: &str) -> (String, String) {
+    let url: String = url
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '\n' | '\r'))
+        .collect();
+    let url = url.split('#').next().unwrap_or_default();
+    let after_host = match url.split_once("://") {
+        Some((_, rest)) => rest.find(['/', '?']).map_or("", |i| &rest[i..]),
+        None => url,
+    };
+    let (path, query) = after_host.split_once('?').unwrap_or((after_host, ""));
+    let path = if path.is_empty() { "/" } else { path };
+    (path.to_string(), query.to_string())
+}
+
+/// What a gate finally answers a link opened in a browser with no cookie: each 301 (to the
+/// canonical spelling, or to the public page of a published dataset) is followed as a browser
+/// follows it. `vitrine verify`, `serve` and the tests share this one reading of a URL.
+pub fn open_link(data: &GateData, url: &str, now: u64) -> (Decision, String) {
+    let (path, query) = path_and_query(url);
+    let mut at = if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    };
+    // Each 301 makes the address canonical or public, so a second one from a gate is the last.
+    for _ in 0..4 {
+        let (path, query) = at.split_once('?').unwrap_or((&at, ""));
+        let decision = decide(
+            data,
+            &Request {
+                path,
+                query,
+                cookies: &[],
+                plain_http_localhost: false,
+                now,
+            },
+        );
+        match decision {
+            Decision::Redirect {
+                status: 301,
+                location,
+                ..
+            } => at = location,
+            other => return (other, at),
+        }
+    }
+    // Still redirecting: no gate of vitrine's does this; answered as a bad address, not a loop.
+    (Decision::bad_request(400), at)
 }
 
 /// Whether a first segment that is not `private` could be read as it by a lenient host: by

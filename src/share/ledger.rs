@@ -302,8 +302,11 @@ impl Ledger {
     pub fn resolve(&self, query: &str) -> Result<&Share> {
         let query = query.trim();
         if query.contains("?s=") || query.contains("&s=") {
-            let link = super::token::parse_link(query)?;
-            let token = vitrine_verify::UntrustedToken::parse(&link.token).map_err(|e| {
+            let tokens = super::gate::share_tokens(query);
+            let [token] = tokens.as_slice() else {
+                anyhow::bail!("`{query}` has {} `s=` parameters, so it names no share; give the share's id instead (see `vitrine shares`)", tokens.len());
+            };
+            let token = vitrine_verify::UntrustedToken::parse(token).map_err(|e| {
                 anyhow::anyhow!(
                     "{e}, so it names no share; give the share's id instead (see `vitrine shares`)"
                 )

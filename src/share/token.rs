@@ -102,66 +102,6 @@ pub fn link(base_url: &str, scope: Scope<'_>, token: &str) -> String {
     }
 }
 
-/// A share link taken apart: the token text and where it points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParsedLink {
-    /// The `s` parameter, **untrusted**.
-    pub token: String,
-    /// The dataset slug from the path.
-    pub slug: String,
-    /// The annotation id, when the path is an annotation page.
-    pub annotation: Option<String>,
-}
-
-impl ParsedLink {
-    /// The scopes a gate would try for this path with a token in `?s=` (docs/share-links.md,
-    /// "Which scopes open the path"), most specific last.
-    pub fn scopes(&self) -> Vec<Scope<'_>> {
-        let mut scopes = vec![Scope::Dataset(&self.slug)];
-        if let Some(id) = &self.annotation {
-            scopes.push(Scope::Annotation(&self.slug, id));
-        }
-        scopes
-    }
-}
-
-/// Reads a share link as a person pastes it: whitespace (a line break from a PDF) is dropped,
-/// any host is accepted, and the path must be `/private/<slug>/` or an annotation page of it.
-pub fn parse_link(url: &str) -> Result<ParsedLink> {
-    let url: String = url.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some((before, query)) = url.split_once('?') else {
-        bail!("`{url}` is not a share link: it has no `?s=` token");
-    };
-    let query = query.split('#').next().unwrap_or_default();
-    let tokens: Vec<&str> = query
-        .split('&')
-        .filter_map(|p| p.strip_prefix("s="))
-        .collect();
-    let token = match tokens.as_slice() {
-        [one] => one.to_string(),
-        [] => bail!("`{url}` is not a share link: it has no `s=` parameter"),
-        _ => bail!("`{url}` has more than one `s=` parameter; a gate refuses it"),
-    };
-    let path = match before.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => before,
-    };
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let Some(at) = segments.iter().position(|s| *s == "private") else {
-        bail!("`{url}` is not a share link: its path has no `/private/<dataset>/` part");
-    };
-    let (slug, annotation) = match &segments[at + 1..] {
-        [slug] => (slug, None),
-        [slug, "annotations", id] => (slug, Some(id.to_string())),
-        _ => bail!("`{url}` is not a share link: expected /private/<dataset>/ or /private/<dataset>/annotations/<id>/"),
-    };
-    Ok(ParsedLink {
-        token,
-        slug: slug.to_string(),
-        annotation,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,7 +173,8 @@ mod tests {
     }
 
     #[test]
-    fn links_round_trip_through_parse_link() {
+    fn links_are_spelled_as_the_contract_says_and_read_back_as_gates_read_them() {
+        use crate::share::gate::share_tokens;
         let token = "0".repeat(125);
         let url = link(
             "https://data.example-lab.org/",
@@ -244,35 +185,9 @@ mod tests {
             url,
             format!("https://data.example-lab.org/private/cortex/annotations/axon-1/?s={token}")
         );
-        let parsed = parse_link(&url).unwrap();
-        assert_eq!(parsed.slug, "cortex");
-        assert_eq!(parsed.annotation.as_deref(), Some("axon-1"));
-        assert_eq!(
-            parsed.scopes(),
-            vec![
-                Scope::Dataset("cortex"),
-                Scope::Annotation("cortex", "axon-1")
-            ]
-        );
+        assert_eq!(share_tokens(&url), std::slice::from_ref(&token));
         // Broken over two lines, as copied from a PDF.
         let wrapped = format!("{}\n{}", &url[..70], &url[70..]);
-        assert_eq!(parse_link(&wrapped).unwrap(), parsed);
-    }
-
-    #[test]
-    fn parse_link_explains_refusals() {
-        assert!(parse_link("https://x.org/private/a/")
-            .unwrap_err()
-            .to_string()
-            .contains("no `?s=`"));
-        assert!(parse_link("https://x.org/datasets/a/?s=1")
-            .unwrap_err()
-            .to_string()
-            .contains("/private/"));
-        assert!(parse_link("https://x.org/private/a/?s=1&s=2")
-            .unwrap_err()
-            .to_string()
-            .contains("more than one"));
-        assert!(parse_link("https://x.org/private/a/b/?s=1").is_err());
+        assert_eq!(share_tokens(&wrapped), [token]);
     }
 }

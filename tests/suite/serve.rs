@@ -903,3 +903,68 @@ fn thousands_of_concurrent_requests_all_answer() {
     );
     eprintln!("3000 requests over 200 concurrent clients in {took:?}");
 }
+
+/// What a browser with no cookie finally gets for `target` from serve, redirects followed, as a
+/// verdict word: `valid` (302 with a cookie, or a published dataset's public page) or the
+/// refusal's reason.
+fn serve_verdict(serve: &Serve, target: &str) -> String {
+    let mut at = target.to_string();
+    for _ in 0..4 {
+        let reply = serve.get(&at);
+        match reply.status {
+            301 => at = reply.header("Location").unwrap().to_string(),
+            302 => return "valid".into(),
+            200 if at.starts_with("/datasets/") => return "valid".into(),
+            _ => {
+                return reply
+                    .header("X-Vitrine-Reason")
+                    .map_or(format!("status {}", reply.status), str::to_string)
+            }
+        }
+    }
+    panic!("{target}: serve keeps redirecting");
+}
+
+#[test]
+fn verify_and_serve_agree_on_every_spelling_of_a_link() {
+    let (serve, token) = gated();
+    let mut forged = token.clone().into_bytes();
+    forged[124] = if forged[124] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let encoded = format!("%{:02X}{}", token.as_bytes()[0], &token[1..]);
+    let t = token.as_str();
+    let variants = [
+        format!("/private/closed-retina/?s={t}"),
+        format!("/private/closed-retina/index.html?s={t}"),
+        format!("/private/closed-retina/media/?s={t}"),
+        format!("/private/./closed-retina/?s={t}"),
+        format!("/private/x/../closed-retina/?s={t}"),
+        format!("/private/closed-retina/annotations/?s={t}"),
+        format!("/private/closed-retina/annotations/none/?s={t}"),
+        format!("/private/closed-retina/?s={encoded}"),
+        format!("/private/CLOSED-RETINA/?s={t}"),
+        format!("/private/closed%2Dretina/?s={t}"),
+        format!("/Private/closed-retina/?s={t}"),
+        format!("//private/closed-retina/?s={t}"),
+        format!("/private/closed-retina?s={t}"),
+        format!("/private/closed-retina/?s={t}&s={t}"),
+        format!("/private/closed-retina/?S={t}"),
+        format!("/private/closed-retina/?view=1&s={t}"),
+        "/private/closed-retina/?s=".to_string(),
+        "/private/closed-retina/".to_string(),
+        format!("/private/closed-retina/?s={forged}"),
+        format!("/private/closed-retina/?s={}", &t[..100]),
+        format!("/private/other/?s={t}"),
+        format!("/private/open-cortex/?s={t}"),
+        format!("/private/open-cortex/?s={forged}"),
+    ];
+    for variant in &variants {
+        let expected = serve_verdict(&serve, variant);
+        let url = format!("https://example.org{variant}");
+        let out = vitrine(&serve.root, &["verify", &url]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        let verdict = said.split(':').next().unwrap_or_default();
+        assert_eq!(verdict, expected, "{variant}\n{}", text(&out));
+        assert_eq!(out.status.success(), expected == "valid", "{variant}");
+    }
+}
