@@ -2,7 +2,7 @@
 //! modules and the revocation list. A [`Site`] keeps what it learnt between builds (the last
 //! output manifest), so `vitrine serve` and repeated builds redo only what changed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,11 +14,7 @@ use rayon::prelude::*;
 use crate::content::{self, Content, Dataset, Hosting};
 use crate::media::{self, Derived, MediaJob, MediaSettings};
 use crate::output::edge;
-use crate::output::{
-    self,
-    leak::{NamedFiles, Needle},
-    Files, KeyMaterial, LeakGuard, Manifest, PageCache, PrivateItem, Source,
-};
+use crate::output::{self, Files, KeyMaterial, LeakGuard, Manifest, PageCache, Source};
 use crate::render::{self, Cards, Digests, MediaIndex, RenderOptions, Theme, Views};
 use crate::share::gate::GateData;
 use crate::share::{self, ledger::Ledger};
@@ -439,7 +435,7 @@ impl Site {
         let nothing = HashSet::new();
         let fresh = |path: &str| all || previous.get(path) != manifest.get(path);
         let mut leaks = guard.check(&files, &fresh);
-        let (public, private) = published_and_private_files(&content);
+        let (public, private) = output::leak::needles::files_to_compare(&content);
         leaks.extend(output::leak::copies(&public, &private));
         if !leaks.is_empty() {
             bail!(
@@ -790,8 +786,8 @@ impl Site {
         media: &MediaIndex,
         kept: bool,
     ) -> Result<Arc<LeakGuard>> {
-        let (items, public_text) = leak_needles(content, media)?;
-        let digest = needles_digest(&items, &public_text);
+        let (items, public_text) = output::leak::needles::needles(content, media)?;
+        let digest = output::leak::needles::digest(&items, &public_text);
         if let Some((known, guard)) = &self.memory.guard {
             if *known == digest {
                 return Ok(guard.clone());
@@ -913,190 +909,6 @@ fn place_dataset_files(
             }
         }
     }
-}
-
-/// What identifies each private item, and the public text that is no leak when shared.
-fn leak_needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem>, String)> {
-    let mut public_text = format!("{}\n{}\n", content.config.title, content.config.description);
-    public_text.push_str(render::theme::builtin_text());
-    let mut public_tags = BTreeSet::new();
-    for d in content.datasets.iter().filter(|d| d.is_public()) {
-        public_text.push_str(&public_words(d));
-        public_tags.extend(d.tags.iter().cloned());
-    }
-    let mut items = Vec::new();
-    for d in &content.datasets {
-        let mut needles = Vec::new();
-        if !d.is_public() {
-            needles.push(Needle {
-                text: d.slug.clone(),
-                kind: "slug",
-                whole_word: true,
-            });
-            // Its addresses too: a short slug that public text also uses as a word is only
-            // distinctive inside a path.
-            for folder in ["private", "datasets"] {
-                needles.push(Needle {
-                    text: format!("{folder}/{}/", d.slug),
-                    kind: "address",
-                    whole_word: false,
-                });
-            }
-            needles.push(Needle {
-                text: d.display_name.clone(),
-                kind: "display name",
-                whole_word: true,
-            });
-            needles.extend(
-                distinctive_fragments(&d.description)
-                    .into_iter()
-                    .map(|text| Needle {
-                        text,
-                        kind: "description",
-                        whole_word: false,
-                    }),
-            );
-            needles.extend(
-                d.tags
-                    .iter()
-                    .filter(|t| !public_tags.contains(*t))
-                    .map(|t| Needle {
-                        text: t.clone(),
-                        kind: "tag",
-                        whole_word: true,
-                    }),
-            );
-            for source in std::iter::once(&d.thumbnail).chain(&d.images) {
-                let hash = match media.get(source) {
-                    Some(derived) => derived.hash.clone(),
-                    None => file_hash(source)?,
-                };
-                needles.push(Needle {
-                    text: hash,
-                    kind: "image (by content hash)",
-                    whole_word: false,
-                });
-            }
-            items.push(PrivateItem {
-                label: format!("private dataset '{}'", d.slug),
-                needles,
-            });
-        }
-        for a in d.annotations.iter().filter(|a| !a.is_public_in(d)) {
-            if d.is_public() {
-                items.push(PrivateItem {
-                    label: format!("private annotation '{}' of dataset '{}'", a.id, d.slug),
-                    needles: vec![Needle {
-                        text: a.display_name.clone(),
-                        kind: "display name",
-                        whole_word: true,
-                    }],
-                });
-            }
-        }
-    }
-    Ok((items, public_text))
-}
-
-/// A digest of what a [`LeakGuard`] is made from.
-fn needles_digest(items: &[PrivateItem], public_text: &str) -> blake3::Hash {
-    let mut hasher = blake3::Hasher::new();
-    let mut add = |text: &str| {
-        hasher.update(&(text.len() as u64).to_le_bytes());
-        hasher.update(text.as_bytes());
-    };
-    add(public_text);
-    for item in items {
-        add(&item.label);
-        for needle in &item.needles {
-            add(&needle.text);
-            add(needle.kind);
-            add(if needle.whole_word { "w" } else { "" });
-        }
-    }
-    hasher.finalize()
-}
-
-/// The files public descriptions publish as they are (output path, source), and every file of
-/// a private item (what it is, source), for [`output::leak::copies`]; no private file when no
-/// public description publishes one.
-fn published_and_private_files(content: &Content) -> (NamedFiles, NamedFiles) {
-    let public: Vec<_> = content
-        .datasets
-        .iter()
-        .filter(|d| d.is_public())
-        .flat_map(|d| {
-            let dir = d.files_dir();
-            d.attachments
-                .iter()
-                .map(move |a| (format!("{dir}{}", a.published), a.file.clone()))
-        })
-        .collect();
-    let mut private = Vec::new();
-    if public.is_empty() {
-        return (public, private);
-    }
-    for d in &content.datasets {
-        if !d.is_public() {
-            let label = |file: &Path| {
-                let name = file.strip_prefix(&d.dir).unwrap_or(file);
-                format!("private dataset '{}''s `{}`", d.slug, name.display())
-            };
-            let images = std::iter::once(&d.thumbnail).chain(&d.images);
-            let attachments = d.attachments.iter().map(|a| &a.file);
-            for file in images.chain(attachments) {
-                private.push((label(file), file.clone()));
-            }
-        }
-        for a in d.annotations.iter().filter(|a| !a.is_public_in(d)) {
-            let what = format!("private annotation '{}' of dataset '{}'", a.id, d.slug);
-            private.push((what, a.file.clone()));
-        }
-    }
-    (public, private)
-}
-
-/// Everything a public dataset says, which a private one may share without leaking.
-fn public_words(d: &Dataset) -> String {
-    let mut s = String::new();
-    for part in [&d.slug, &d.display_name, &d.description] {
-        s.push_str(part);
-        s.push('\n');
-    }
-    for part in d.tags.iter().chain(&d.authors).chain(d.links.keys()) {
-        s.push_str(part);
-        s.push('\n');
-    }
-    for part in [&d.species, &d.region, &d.modality, &d.license]
-        .into_iter()
-        .flatten()
-    {
-        s.push_str(part);
-        s.push('\n');
-    }
-    for a in d.annotations.iter().filter(|a| a.is_public_in(d)) {
-        s.push_str(&a.display_name);
-        s.push('\n');
-    }
-    s
-}
-
-/// Runs of plain prose (no markdown syntax inside) long enough to identify a description.
-fn distinctive_fragments(markdown: &str) -> Vec<String> {
-    let mut out: Vec<String> = markdown
-        .split(|c: char| ".!?;:\n*_`[]()#>|~<>&\"'{}\\".contains(c))
-        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|s| s.len() >= 24 && s.split(' ').count() >= 4)
-        .collect();
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    out.truncate(8);
-    out
-}
-
-/// First 16 hex digits of the BLAKE3 hash of a file, as media names derived images.
-fn file_hash(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
-    Ok(blake3::hash(&bytes).to_hex()[..16].to_string())
 }
 
 fn load_manifest(path: &Path) -> Manifest {

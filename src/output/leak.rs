@@ -11,6 +11,8 @@ use rayon::prelude::*;
 
 use super::{text_of, Files, Source};
 
+pub mod needles;
+
 /// What identifies one private item in text.
 #[derive(Debug, Clone)]
 pub struct PrivateItem {
