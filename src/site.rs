@@ -14,7 +14,9 @@ use rayon::prelude::*;
 use crate::content::{self, Content, Dataset, Hosting};
 use crate::media::{self, Derived, MediaJob, MediaSettings};
 use crate::output::edge;
-use crate::output::{self, Files, KeyMaterial, LeakGuard, Manifest, PageCache, Source};
+use crate::output::{
+    self, Files, KeyMaterial, LeakGuard, Manifest, OutputRecords, PageCache, Source,
+};
 use crate::render::{self, Cards, Digests, MediaIndex, RenderOptions, Theme, Views};
 use crate::share::gate::GateData;
 use crate::share::{self, ledger::Ledger};
@@ -186,7 +188,7 @@ impl Site {
     ) -> Result<BuildReport> {
         let inputs = self.inputs(opts, &entries);
         self.memory.entries = Some(entries);
-        let record_path = self.manifest_path(&opts.out).with_extension("inputs.json");
+        let record_path = self.records(&opts.out).inputs();
         // A preview's folder is this process's own (see `last_manifest`): its record stays here.
         let record: Option<UpToDate> = match opts.preview {
             true => self.memory.records.remove(&opts.out),
@@ -393,12 +395,10 @@ impl Site {
 
         // One build of an output at a time, across processes: a second `vitrine build` (or a
         // `serve` rebuild) waits here instead of racing for the page cache and the swap.
-        let lock = self.lock_output(&opts.out)?;
-        let pages = PageCache::open(
-            &self.manifest_path(&opts.out).with_extension("pages"),
-            &self.code,
-        )?;
-        let cards_path = self.manifest_path(&opts.out).with_extension("cards.json");
+        let records = self.records(&opts.out);
+        let lock = records.lock()?;
+        let pages = PageCache::open(&records.pages(), &self.code)?;
+        let cards_path = records.cards();
         let cards_before = match self.memory.cards.remove(&opts.out) {
             Some(cards) => cards,
             None => self.load_cards(&cards_path),
@@ -587,7 +587,7 @@ impl Site {
             (changed, Vec::new())
         } else {
             let mut removed = output::remove_strangers(&opts.out, strangers)?;
-            let spare_record = self.manifest_path(&opts.out).with_extension("spare.json");
+            let spare_record = self.records(&opts.out).spare();
             let (changed, spare) =
                 output::write_atomically(&opts.out, files, manifest, previous, &spare_record)?;
             removed.extend(spare);
@@ -596,7 +596,7 @@ impl Site {
             (changed, removed)
         };
         if !changed.is_empty() && !opts.preview {
-            save_manifest(&self.manifest_path(&opts.out), manifest);
+            self.records(&opts.out).save_manifest(manifest);
         }
         self.manifests.insert(opts.out.clone(), manifest.clone());
         Ok((changed, removed))
@@ -775,9 +775,6 @@ impl Site {
         }
     }
 
-    /// What the last build of `opts.out` wrote: kept in memory by `serve`, read from the cache
-    /// by a new `vitrine build`. A preview's folder belongs to one `serve` process, so a preview
-    /// knows only what this `Site` wrote (a folder left by an earlier process is cleared).
     /// The leak guard for `content`: the last one while its needles are the same (compiling
     /// it was 5 % of a serve rebuild), else a new one, `kept` for later builds.
     fn leak_guard(
@@ -798,29 +795,20 @@ impl Site {
         Ok(guard)
     }
 
+    /// What the last build of `opts.out` wrote: kept in memory by `serve`, read from the cache
+    /// by a new `vitrine build`. A preview's folder belongs to one `serve` process, so a preview
+    /// knows only what this `Site` wrote (a folder left by an earlier process is cleared).
     fn last_manifest(&self, opts: &BuildOptions) -> Manifest {
         match self.manifests.get(&opts.out) {
             Some(m) => m.clone(),
             None if opts.preview => Manifest::default(),
-            None => load_manifest(&self.manifest_path(&opts.out)),
+            None => self.records(&opts.out).load_manifest(),
         }
     }
 
-    fn lock_output(&self, out: &Path) -> Result<std::fs::File> {
-        let path = self.manifest_path(out).with_extension("lock");
-        std::fs::create_dir_all(path.parent().expect("the lock lives in the cache"))
-            .with_context(|| format!("creating `{}`", self.cache_dir().display()))?;
-        let file = std::fs::File::create(&path)
-            .with_context(|| format!("creating `{}`", path.display()))?;
-        file.lock()
-            .with_context(|| format!("locking `{}`", path.display()))?;
-        Ok(file)
-    }
-
-    fn manifest_path(&self, out: &Path) -> PathBuf {
-        let abs = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
-        let key = blake3::hash(abs.to_string_lossy().as_bytes()).to_hex()[..16].to_string();
-        self.cache_dir().join("outputs").join(format!("{key}.json"))
+    /// The records vitrine keeps about the output folder `out`.
+    fn records(&self, out: &Path) -> OutputRecords {
+        OutputRecords::of(&self.cache_dir(), out)
     }
 }
 
@@ -908,19 +896,6 @@ fn place_dataset_files(
                 files.insert(format!("{dir}tiles_files"), tiles);
             }
         }
-    }
-}
-
-fn load_manifest(path: &Path) -> Manifest {
-    std::fs::read(path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
-}
-
-fn save_manifest(path: &Path, manifest: &Manifest) {
-    if let Ok(bytes) = serde_json::to_vec(manifest) {
-        let _ = output::write_file_atomically(path, &bytes);
     }
 }
 

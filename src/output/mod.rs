@@ -7,6 +7,7 @@
 pub mod edge;
 pub mod leak;
 mod pages;
+mod records;
 mod secrets;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use rayon::prelude::*;
 
 pub use leak::{LeakGuard, PrivateItem};
 pub use pages::PageCache;
+pub use records::OutputRecords;
 pub use secrets::{KeyCheck, KeyMaterial};
 
 /// Where the bytes of one output file come from.
