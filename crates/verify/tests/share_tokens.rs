@@ -5,11 +5,15 @@
 
 use std::path::PathBuf;
 
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::traits::IsIdentity;
+use curve25519_dalek::Scalar;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha512};
 use vitrine_verify::{
-    base62, kid_of, revocations_message, Error, Scope, Signer as ListSigner, TokenFields,
-    UntrustedRevocationList, UntrustedToken,
+    base62, kid_of, revocations_message, verify_signature, Error, Scope, Signer as ListSigner,
+    TokenFields, UntrustedRevocationList, UntrustedToken, TOKEN_CONTEXT,
 };
 
 fn vectors_path() -> PathBuf {
@@ -177,6 +181,87 @@ fn every_share_token_vector_verifies_as_recorded() {
     );
 }
 
+/// What a mainstream Ed25519 library checks when it is not strict: A and R decode (any y, read
+/// mod p), S is read mod ℓ, and [S]B = R + [k]A holds as points, without the cofactor.
+fn lenient_accepts(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    let r: [u8; 32] = signature[..32].try_into().unwrap();
+    let s: [u8; 32] = signature[32..].try_into().unwrap();
+    let (Some(a), Some(big_r)) = (
+        CompressedEdwardsY(*public).decompress(),
+        CompressedEdwardsY(r).decompress(),
+    ) else {
+        return false;
+    };
+    let k = challenge(&r, public, message);
+    EdwardsPoint::mul_base(&Scalar::from_bytes_mod_order(s)) == big_r + k * a
+}
+
+/// Item 6 of issue 15: a verifier that does the Ed25519 equation but not the strict checks of
+/// step 3 must fail some vector for each check: every small-order or non-canonical key listed,
+/// the identity as R in each spelling, and S ≥ ℓ.
+#[test]
+fn vectors_refuse_what_only_a_lenient_verifier_accepts() {
+    let path = vectors_path();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let file: Value = serde_json::from_str(&text).unwrap();
+    let small: Vec<[u8; 32]> = SMALL_ORDER.iter().map(|(l, h)| unhex(h, l)).collect();
+    let (mut keys_caught, mut rs_caught, mut s_caught) = (Vec::new(), Vec::new(), false);
+    for v in file["tokens"].as_array().unwrap() {
+        let name = v["name"].as_str().unwrap();
+        let Ok(token) = base62::decode(v["token"].as_str().unwrap().as_bytes()) else {
+            continue;
+        };
+        let Some(public) = keys_of(v, name)
+            .into_iter()
+            .find(|(kid, _)| kid[..] == token[1..5])
+            .map(|(_, public)| public)
+        else {
+            continue;
+        };
+        let mut message = TOKEN_CONTEXT.to_vec();
+        message.extend_from_slice(&token[..29]);
+        let signature: [u8; 64] = token[29..].try_into().unwrap();
+        let strict = verify_signature(&public, &message, &signature).is_ok();
+        let lenient = lenient_accepts(&public, &message, &signature);
+        assert!(
+            lenient || !strict,
+            "{name}: the lenient model refuses a signature verify_strict accepts"
+        );
+        if strict || !lenient {
+            continue;
+        }
+        assert_eq!(
+            v["expected"]["error"], "BadSignature",
+            "{name}: only strict Ed25519 refuses it"
+        );
+        let r: [u8; 32] = signature[..32].try_into().unwrap();
+        let s: [u8; 32] = signature[32..].try_into().unwrap();
+        let broken = [
+            small.contains(&public).then(|| keys_caught.push(public)),
+            small.contains(&r).then(|| rs_caught.push(r)),
+            bool::from(Scalar::from_canonical_bytes(s).is_none()).then(|| s_caught = true),
+        ];
+        assert!(
+            broken.iter().any(Option::is_some),
+            "{name}: refused, yet it breaks no rule of step 3"
+        );
+    }
+    for (label, hex_key) in SMALL_ORDER {
+        assert!(
+            keys_caught.contains(&unhex(hex_key, label)),
+            "no vector lists the {label} key {hex_key} under a signature whose equation holds"
+        );
+        assert!(
+            !label.starts_with("identity") || rs_caught.contains(&unhex(hex_key, label)),
+            "no vector has R = {hex_key} ({label}) in a signature whose equation holds"
+        );
+    }
+    assert!(
+        s_caught,
+        "no vector has S ≥ ℓ in a signature that holds mod ℓ"
+    );
+}
+
 #[test]
 fn vector_file_is_what_the_generator_writes() {
     let path = vectors_path();
@@ -278,12 +363,29 @@ impl Gen {
         now: u32,
         expected: Value,
     ) {
+        let keys = keys.iter().map(|k| key_json(k)).collect();
+        self.case_listing(name, comment, token, scopes, keys, revoked, now, expected);
+    }
+
+    /// A case whose site lists keys that no signing key stands behind (small-order points).
+    #[allow(clippy::too_many_arguments)]
+    fn case_listing(
+        &mut self,
+        name: &str,
+        comment: &str,
+        token: &str,
+        scopes: &[&str],
+        keys: Vec<Value>,
+        revoked: &[[u8; 8]],
+        now: u32,
+        expected: Value,
+    ) {
         self.tokens.push(json!({
             "name": name,
             "comment": comment,
             "token": token,
             "scopes": scopes,
-            "keys": keys.iter().map(|k| key_json(k)).collect::<Vec<_>>(),
+            "keys": keys,
             "revoked": revoked.iter().map(|r| hex(r)).collect::<Vec<_>>(),
             "now": now,
             "expected": expected,
@@ -677,6 +779,8 @@ fn generate() -> String {
         refused(Error::BadSignature),
     );
 
+    strict_cases(&mut g, &a, ds, now, exp);
+
     g.case(
         "non-canonical-plus-2-pow-744",
         "the same bytes spelled as n + 2^744 (125 characters, too large)",
@@ -810,6 +914,147 @@ fn generate() -> String {
         "revocation_lists": lists,
     });
     serde_json::to_string_pretty(&file).unwrap() + "\n"
+}
+
+/// The 14 encodings that `verify_strict` refuses as a public key or as `R`, named: the 8 points
+/// of small order, then the 6 non-canonical spellings (y ≥ p, or x = 0 with the sign bit set).
+const SMALL_ORDER: [(&str, &str); 14] = [
+    (
+        "identity",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+    ),
+    (
+        "order-2",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ),
+    (
+        "order-4",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    ),
+    (
+        "order-4-negative-x",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+    ),
+    (
+        "order-8-a",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    ),
+    (
+        "order-8-a-negative-x",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    ),
+    (
+        "order-8-b",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    ),
+    (
+        "order-8-b-negative-x",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    ),
+    (
+        "identity-sign-bit",
+        "0100000000000000000000000000000000000000000000000000000000000080",
+    ),
+    (
+        "identity-y-plus-p",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ),
+    (
+        "identity-y-plus-p-sign-bit",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    ),
+    (
+        "order-2-sign-bit",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    ),
+    (
+        "order-4-y-plus-p",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ),
+    (
+        "order-4-y-plus-p-sign-bit",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    ),
+];
+
+/// The Ed25519 challenge k = SHA-512(R ‖ A ‖ message) mod ℓ.
+fn challenge(r: &[u8; 32], public: &[u8; 32], message: &[u8]) -> Scalar {
+    let hash: [u8; 64] = Sha512::new()
+        .chain_update(r)
+        .chain_update(public)
+        .chain_update(message)
+        .finalize()
+        .into();
+    Scalar::from_bytes_mod_order_wide(&hash)
+}
+
+/// Tokens that a lenient Ed25519 verifier accepts and `verify_strict` refuses: each satisfies
+/// [S]B = R + [k]A, so only the checks of step 3 beyond the equation tell them from genuine ones.
+fn strict_cases(g: &mut Gen, a: &SigningKey, ds: &str, now: u32, exp: u32) {
+    let public_a = a.verifying_key().to_bytes();
+    // R given as bytes, S = k·a: valid for a verifier that does not look at R itself.
+    let with_r = |r_hex: &str| {
+        let r: [u8; 32] = unhex(r_hex, "R");
+        let f = fields(a, ds, T, exp);
+        let s = challenge(&r, &public_a, &f.signing_message()) * a.to_scalar();
+        let mut bytes = sign(a, &f);
+        bytes[29..61].copy_from_slice(&r);
+        bytes[61..].copy_from_slice(&s.to_bytes());
+        text(&bytes)
+    };
+    for (label, r_hex) in SMALL_ORDER {
+        // Only the identity's spellings can satisfy the equation: [S]B - [k]A is in the
+        // prime-order subgroup, which holds no other point of small order.
+        if !label.starts_with("identity") {
+            continue;
+        }
+        g.case(
+            &format!("strict-r-{label}"),
+            &format!("R = {r_hex} (the identity point{}), S = k·a: the equation holds, verify_strict refuses R", if label == "identity" { "" } else { ", non-canonical spelling" }),
+            &with_r(r_hex),
+            &[ds],
+            &[a],
+            &[],
+            now,
+            refused(Error::BadSignature),
+        );
+    }
+
+    // A small-order key listed in site.yaml: R = [r]B and S = r, with the share id chosen so
+    // that [k]A is the identity; then [S]B = R + [k]A for any verifier that accepts the key.
+    let r = Scalar::from_bytes_mod_order_wide(&Sha512::digest(b"vitrine strict vectors").into());
+    let big_r = EdwardsPoint::mul_base(&r).compress().to_bytes();
+    for (label, key_hex) in SMALL_ORDER {
+        let key: [u8; 32] = unhex(key_hex, label);
+        let point = CompressedEdwardsY(key)
+            .decompress()
+            .unwrap_or_else(|| panic!("{label}: {key_hex} does not decode"));
+        assert!(point.is_small_order(), "{label} is not of small order");
+        let mut f = fields(a, ds, T, exp);
+        f.kid = kid_of(&key);
+        let share_id = (0u64..)
+            .map(u64::to_be_bytes)
+            .find(|id| {
+                f.share_id = *id;
+                (challenge(&big_r, &key, &f.signing_message()) * point).is_identity()
+            })
+            .unwrap();
+        f.share_id = share_id;
+        let mut signature = [0u8; 64];
+        signature[..32].copy_from_slice(&big_r);
+        signature[32..].copy_from_slice(&r.to_bytes());
+        let listed = json!({ "kid": hex(&f.kid), "public_key": key_hex });
+        g.case_listing(
+            &format!("strict-key-{label}"),
+            &format!("site.yaml lists the small-order key {key_hex}; a token naming it whose equation holds"),
+            core::str::from_utf8(&f.encode(&signature)).unwrap(),
+            &[ds],
+            vec![key_json(a), listed],
+            &[],
+            now,
+            refused(Error::BadSignature),
+        );
+    }
 }
 
 /// Adds the group order ℓ to a little-endian 32-byte scalar (S + ℓ still fits 256 bits).
