@@ -70,7 +70,7 @@ pub struct UntrustedRevocationList<'a> {
 
 impl<'a> UntrustedRevocationList<'a> {
     /// Checks order and signature; the unsigned list is accepted only when it is the empty one
-    /// (serial 0, no ids).
+    /// (serial 0, issued 0, no ids), so an unsigned list is always [`RevocationList::EMPTY`].
     ///
     /// Ids out of order → [`Error::Malformed`]; a missing or wrong signature →
     /// [`Error::BadSignature`]; a key the site does not list → [`Error::UnknownKey`].
@@ -81,7 +81,7 @@ impl<'a> UntrustedRevocationList<'a> {
             return Err(Error::Malformed);
         }
         match &self.signer {
-            None if self.serial == 0 && self.revoked.is_empty() => {}
+            None if self.serial == 0 && self.issued == 0 && self.revoked.is_empty() => {}
             None => return Err(Error::BadSignature),
             Some(signer) => {
                 let key = keys.public_key(&signer.kid).ok_or(Error::UnknownKey)?;
@@ -176,24 +176,29 @@ mod tests {
         }
     }
 
-    fn unsigned(serial: u64, ids: &[ShareId]) -> UntrustedRevocationList<'_> {
+    fn unsigned(serial: u64, issued: u64, ids: &[ShareId]) -> UntrustedRevocationList<'_> {
         UntrustedRevocationList {
             serial,
-            issued: 0,
+            issued,
             revoked: ids,
             signer: None,
         }
     }
 
     #[test]
-    fn only_the_serial_0_list_without_ids_may_be_unsigned() {
+    fn only_the_empty_list_may_be_unsigned() {
         let (_, keys) = site();
-        assert_eq!(unsigned(0, &[]).verify(&keys), Ok(RevocationList::EMPTY));
-        for (serial, ids) in [(0, &IDS[..]), (5, &[][..]), (5, &IDS[..])] {
+        assert_eq!(unsigned(0, 0, &[]).verify(&keys), Ok(RevocationList::EMPTY));
+        for (serial, issued, ids) in [
+            (0, 0, &IDS[..]),
+            (5, 0, &[][..]),
+            (5, 0, &IDS[..]),
+            (0, ISSUED, &[][..]),
+        ] {
             assert_eq!(
-                unsigned(serial, ids).verify(&keys),
+                unsigned(serial, issued, ids).verify(&keys),
                 Err(Error::BadSignature),
-                "unsigned list at serial {serial} with {} ids",
+                "unsigned list at serial {serial}, issued {issued}, with {} ids",
                 ids.len()
             );
         }
