@@ -17,7 +17,7 @@ use crate::output::edge;
 use crate::output::{
     self,
     leak::{NamedFiles, Needle},
-    Files, LeakGuard, Manifest, PageCache, PrivateItem, Source,
+    Files, KeyMaterial, LeakGuard, Manifest, PageCache, PrivateItem, Source,
 };
 use crate::render::{self, Cards, Digests, MediaIndex, RenderOptions, Theme, Views};
 use crate::share::gate::GateData;
@@ -35,6 +35,9 @@ pub struct BuildOptions {
     /// A preview for `vitrine serve`: update the output in place (fast, not crash-atomic) and
     /// leave `ROOT/.netlify/` alone, so a parallel `vitrine build` owns it.
     pub preview: bool,
+    /// Also refuse to go behind the revocation list deployed at `base_url` (read over the
+    /// network, so never the default).
+    pub against_live: bool,
 }
 
 /// What a build did.
@@ -51,6 +54,8 @@ pub struct BuildReport {
     /// Output paths added, changed or removed by this build (a pyramid's `tiles_files` folder
     /// is one path).
     pub changed: Vec<String>,
+    /// Files in the output (or its spare) that vitrine did not write, removed by this build.
+    pub removed: Vec<String>,
     /// What the gates need; `vitrine serve` gates with it.
     pub gate: GateData,
     /// Whether the build wrote the Netlify edge function beside the output.
@@ -193,8 +198,14 @@ impl Site {
                 .ok()
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok()),
         };
-        if let Some(mut report) = self.up_to_date(opts, &inputs.fingerprint, record.as_ref()) {
+        // The deployed list can change without any input changing: read it on every such build.
+        let shortcut = match opts.against_live {
+            true => None,
+            false => self.up_to_date(opts, &inputs.fingerprint, record.as_ref()),
+        };
+        if let Some(mut report) = shortcut {
             report.changed.clear();
+            report.removed.clear();
             report.elapsed = started.elapsed();
             self.keep_record(opts, &record_path, record);
             return Ok(report);
@@ -281,6 +292,12 @@ impl Site {
         let mut hasher = blake3::Hasher::new();
         hasher.update(self.code.as_bytes());
         hasher.update(format!("{:?}|{:?}|{}", opts.out, opts.base_url, opts.preview).as_bytes());
+        // The records `vitrine revoke` keeps beside the keys: a newer one must be checked against.
+        if let Ok(records) = share::permanence::records_dir() {
+            for (_, (identity, _)) in walk(&records) {
+                hasher.update(identity.as_bytes());
+            }
+        }
         let mut files = Vec::new();
         let themes = self.root.join("themes");
         for (path, (identity, is_file)) in entries {
@@ -330,7 +347,8 @@ impl Site {
             return None;
         }
         let manifest = self.last_manifest(opts);
-        let in_place = output::manifest_matches_disk(&opts.out, &manifest);
+        let in_place = output::manifest_matches_disk(&opts.out, &manifest)
+            && (opts.preview || output::strangers(&opts.out, &manifest).is_empty());
         let edge_in_place = opts.preview
             || !record.report.netlify
             || self.root.join(edge::NETLIFY_MODULE).is_file();
@@ -360,6 +378,16 @@ impl Site {
             .iter()
             .filter_map(|d| Some((d.dir.clone(), (*inputs.folders.get(&d.dir)?, d.clone()))))
             .collect();
+        // The site's own address names its revocation record and its deployed list, whatever
+        // address this build is for.
+        let lists = share::permanence::in_sight(
+            &outputs_in_sight(&self.root, &opts.out),
+            &content.config.base_url,
+            opts.against_live,
+        )?;
+        let ledger = Ledger::load(&self.root).map_err(|d| content::Diagnostics(vec![d]))?;
+        let revocations = share::revocations::verified(&ledger, &content.config.keys)?;
+        share::permanence::check(revocations.serial(), revocations.revoked(), &lists)?;
         if let Some(url) = &opts.base_url {
             content.config.base_url = url.trim_end_matches('/').to_string();
         }
@@ -385,17 +413,30 @@ impl Site {
             views: &views,
             folders: &inputs.folders,
         };
-        let (files, gate, cards, views) =
+        let gate = GateData::from_site(&content, &revocations)?;
+        let (mut files, cards, views) =
             self.assemble(&content, &theme, &media, include_private, &pages, &earlier)?;
+        files.insert(
+            share::permanence::LIST_PATH.to_string(),
+            Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
+        );
+        if content.config.hosting == Hosting::Cloudflare {
+            let worker = self.edge_module(&content, &theme, &gate)?;
+            files.insert(
+                edge::CLOUDFLARE_WORKER.to_string(),
+                Source::Bytes(worker.into_bytes()),
+            );
+        }
         self.memory.views = views;
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(opts);
 
         let guard = self.leak_guard(&content, &media, opts.preview)?;
-        let checked = blake3::hash(format!("{}|{}", self.code, guard.digest()).as_bytes())
-            .to_hex()
-            .to_string();
+        let material = KeyMaterial::new(&share::keys::local_keys(&content.config.keys));
+        let checked = format!("{}|{}|{}", self.code, guard.digest(), material.digest());
+        let checked = blake3::hash(checked.as_bytes()).to_hex().to_string();
         let all = checked != before.checked;
+        let nothing = HashSet::new();
         let fresh = |path: &str| all || previous.get(path) != manifest.get(path);
         let mut leaks = guard.check(&files, &fresh);
         let (public, private) = published_and_private_files(&content);
@@ -410,17 +451,22 @@ impl Site {
             (Hosting::Netlify, false) => Some(self.edge_module(&content, &theme, &gate)?),
             _ => None,
         };
+        // A preview's folder is vitrine's own and never deployed: nothing else is written there.
+        let strangers = match opts.preview {
+            true => Vec::new(),
+            false => output::strangers(&opts.out, &previous),
+        };
         output::KeyCheck {
             root: &self.root,
             inputs: &inputs.files,
-            keyless: &before.keyless,
-            out: (!opts.preview).then_some(opts.out.as_path()),
-            written: &previous,
+            keyless: if all { &nothing } else { &before.keyless },
+            strangers: &strangers,
             files: &files,
             read_file: &fresh,
+            material: &material,
         }
         .run()?;
-        let changed = self.publish(opts, &files, &manifest, &previous)?;
+        let (changed, removed) = self.publish(opts, (&files, &manifest), &previous, &strangers)?;
         pages.retain(files.values().filter_map(|source| match source {
             Source::Cached(file) => Some(file.as_path()),
             Source::Bytes(_) | Source::File(_) | Source::Tree { .. } => None,
@@ -452,6 +498,7 @@ impl Site {
             private_datasets: private_built,
             skipped_private,
             changed,
+            removed,
             gate,
             netlify,
             elapsed: started.elapsed(),
@@ -460,9 +507,9 @@ impl Site {
     }
 
     /// Everything the output will hold: pages (rendered, or linked from `pages` when nothing
-    /// they show changed), static files, media, annotation originals, the revocation list and,
-    /// on Cloudflare, the worker; plus the data the gates need, and the listings' cards and the
-    /// dataset views for the next build (what `known` has is not made again).
+    /// they show changed), static files, media and annotation originals; plus the listings' cards
+    /// and the dataset views for the next build (what `known` has is not made again). The
+    /// revocation list and the edges are placed by the caller, which checked the list.
     fn assemble(
         &self,
         content: &Content,
@@ -471,7 +518,7 @@ impl Site {
         include_private: bool,
         pages: &PageCache,
         known: &Known,
-    ) -> Result<(Files, GateData, Cards, Views)> {
+    ) -> Result<(Files, Cards, Views)> {
         let render_opts = RenderOptions {
             base_url: content.config.base_url.clone(),
             include_private,
@@ -525,45 +572,38 @@ impl Site {
             files.insert(path, Source::File(source));
         }
 
-        let ledger = Ledger::load(&self.root).map_err(|d| content::Diagnostics(vec![d]))?;
-        let revocations = share::revocations::verified(&ledger, &content.config.keys)?;
-        let gate = GateData::from_site(content, &revocations)?;
-        let list = share::revocations::revocations_json(&ledger);
-        files.insert(
-            "share/revocations.json".to_string(),
-            Source::Bytes(list.into_bytes()),
-        );
-        if content.config.hosting == Hosting::Cloudflare {
-            let worker = self.edge_module(content, theme, &gate)?;
-            files.insert(
-                edge::CLOUDFLARE_WORKER.to_string(),
-                Source::Bytes(worker.into_bytes()),
-            );
-        }
-        Ok((files, gate, cards, views))
+        Ok((files, cards, views))
     }
 
     /// Writes `files` (described by `manifest`) over the output's `previous` files:
-    /// atomically for builds, in place for previews. Returns the output paths that changed.
-    /// The caller holds the output's lock.
+    /// atomically for builds, in place for previews. Returns the output paths that changed and
+    /// the files vitrine did not write that it removed (`strangers` in the output, found before
+    /// the key check read them, and any in the spare). The caller holds the output's lock.
     fn publish(
         &mut self,
         opts: &BuildOptions,
-        files: &Files,
-        manifest: &Manifest,
+        (files, manifest): (&Files, &Manifest),
         previous: &Manifest,
-    ) -> Result<Vec<String>> {
-        let changed = if opts.preview {
-            output::update_in_place(&opts.out, files, manifest, previous)?
+        strangers: &[PathBuf],
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        let (changed, removed) = if opts.preview {
+            let changed = output::update_in_place(&opts.out, files, manifest, previous)?;
+            (changed, Vec::new())
         } else {
+            let mut removed = output::remove_strangers(&opts.out, strangers)?;
             let spare_record = self.manifest_path(&opts.out).with_extension("spare.json");
-            output::write_atomically(&opts.out, files, manifest, previous, &spare_record)?
+            let (changed, spare) =
+                output::write_atomically(&opts.out, files, manifest, previous, &spare_record)?;
+            removed.extend(spare);
+            removed.sort();
+            removed.dedup();
+            (changed, removed)
         };
         if !changed.is_empty() && !opts.preview {
             save_manifest(&self.manifest_path(&opts.out), manifest);
         }
         self.manifests.insert(opts.out.clone(), manifest.clone());
-        Ok(changed)
+        Ok((changed, removed))
     }
 
     /// The site's theme: the one in memory while its name and the files under `themes/` are
@@ -893,6 +933,15 @@ fn leak_needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateIte
                 kind: "slug",
                 whole_word: true,
             });
+            // Its addresses too: a short slug that public text also uses as a word is only
+            // distinctive inside a path.
+            for folder in ["private", "datasets"] {
+                needles.push(Needle {
+                    text: format!("{folder}/{}/", d.slug),
+                    kind: "address",
+                    whole_word: false,
+                });
+            }
             needles.push(Needle {
                 text: d.display_name.clone(),
                 kind: "display name",
@@ -1066,4 +1115,18 @@ fn save_manifest(path: &Path, manifest: &Manifest) {
 /// The default output folder, `ROOT/public`.
 pub fn default_out(root: &Path) -> PathBuf {
     root.join("public")
+}
+
+/// The output folders whose published revocation lists a build of `out` must not go behind
+/// (see [`share::permanence`]): `out`, the default output, and the spare of each.
+pub fn outputs_in_sight(root: &Path, out: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for dir in [out.to_path_buf(), default_out(root)] {
+        for dir in [output::spare_path(&dir), dir] {
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+    }
+    dirs
 }

@@ -14,6 +14,10 @@ pub struct Args {
     /// Base URL to build for instead of `base_url` in site.yaml (e.g. a deploy preview).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Also refuse to publish a revocation list older than the one deployed at `base_url`
+    /// (fetched over HTTPS; fails when it cannot be read).
+    #[arg(long)]
+    pub against_live: bool,
 }
 
 /// Runs `vitrine build`.
@@ -25,6 +29,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         base_url: args.base_url,
         progress: true,
         preview: false,
+        against_live: args.against_live,
     })?;
     if !report.skipped_private.is_empty() {
         eprintln!(
@@ -33,6 +38,14 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             report.skipped_private.len(),
             if report.skipped_private.len() == 1 { " was" } else { "s were" },
             report.skipped_private.join(", ")
+        );
+    }
+    if !report.removed.is_empty() {
+        let n = report.removed.len();
+        eprintln!(
+            "removed {n} file{} vitrine did not write: {}",
+            if n == 1 { "" } else { "s" },
+            report.removed.join(", ")
         );
     }
     let what = if report.changed.is_empty() {

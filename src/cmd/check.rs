@@ -5,13 +5,18 @@ use std::process::ExitCode;
 
 use crate::content::{self, Diagnostic, Diagnostics};
 use crate::media;
+use crate::share::permanence;
 
 /// Options of `vitrine check`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Also check the revocation list against the one deployed at `base_url`.
+    #[arg(long)]
+    pub against_live: bool,
+}
 
 /// Runs `vitrine check`.
-pub fn run(root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let content = content::load(root)?;
     let mut problems = Diagnostics::default();
     for d in &content.datasets {
@@ -29,7 +34,14 @@ pub fn run(root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
     }
     match crate::share::ledger::Ledger::load(root) {
         Ok(ledger) => {
-            if let Err(err) = crate::share::revocations::verified(&ledger, &content.config.keys) {
+            let outputs = crate::site::outputs_in_sight(root, &crate::site::default_out(root));
+            let permanent = crate::share::revocations::verified(&ledger, &content.config.keys)
+                .and_then(|list| {
+                    let base_url = &content.config.base_url;
+                    let seen = permanence::in_sight(&outputs, base_url, args.against_live)?;
+                    permanence::check(list.serial(), list.revoked(), &seen)
+                });
+            if let Err(err) = permanent {
                 problems.push(Diagnostic::new("content/shares.yaml", format!("{err:#}")));
             }
         }

@@ -36,8 +36,10 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         )
     })?;
     eprintln!(
-        "created key {kid} in {} (mode 0600) and listed it under sharing.keys in content/site.yaml.\n\
-         Back the file up somewhere safe: links it signs stop working only if you remove {kid} from site.yaml.",
+        "created key {kid} in {} (mode 0600) and listed its public half under sharing.keys in content/site.yaml.\n\
+         Keep a private backup of the key file: without it no one can issue or revoke links with key {kid} \
+         (links already sent keep working while {kid} stays in site.yaml).\n\
+         Next: run `vitrine build` and deploy, so the gates know the key; then `vitrine share SLUG` issues a link.",
         path.display()
     );
     println!("{kid}");

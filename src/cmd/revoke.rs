@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use crate::content;
 use crate::share::ledger::Ledger;
-use crate::share::{hex, keys, revocations, rfc3339};
+use crate::share::{hex, keys, permanence, revocations, rfc3339};
+use crate::site::{default_out, outputs_in_sight};
 
 /// Options of `vitrine revoke`.
 #[derive(Debug, clap::Args)]
@@ -13,8 +14,9 @@ pub struct Args {
     /// The share to revoke: its id, its label, or its link.
     #[arg(value_name = "ID|LABEL|URL", required_unless_present = "resign")]
     pub share: Option<String>,
-    /// Sign the revocation list again without revoking anything (after a key rotation, or
-    /// when `vitrine build` reports that the list does not verify).
+    /// Sign the revocation list again without revoking anything (after a key rotation, when
+    /// `vitrine build` reports that the list does not verify, or to carry the ids revoked in a
+    /// newer published or recorded list into a restored `content/shares.yaml`).
     #[arg(long, conflicts_with = "share")]
     pub resign: bool,
     /// The signing key file; default: the newest key of site.yaml found in the key folder.
@@ -27,9 +29,12 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let content = content::load(root)?;
     let (key, _) = keys::signing_key(&content.config.keys, args.key.as_deref(), None)?;
     let now = crate::share::now();
+    let base_url = &content.config.base_url;
+    let seen = permanence::in_sight(&outputs_in_sight(root, &default_out(root)), base_url, false)?;
     let message = Ledger::update(root, |ledger| {
         let Some(query) = &args.share else {
-            revocations::sign_next(ledger, &key, now)?;
+            revocations::sign_next(ledger, &key, now, &seen)?;
+            revocations::record(ledger, base_url)?;
             return Ok(String::from("signed the revocation list again"));
         };
         let share = ledger.resolve(query)?.clone();
@@ -49,7 +54,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         if let Some(s) = ledger.shares.iter_mut().find(|s| s.id == share.id) {
             s.revoked = Some(revoked_at);
         }
-        revocations::sign_next(ledger, &key, now)?;
+        revocations::sign_next(ledger, &key, now, &seen)?;
+        revocations::record(ledger, base_url)?;
         Ok(format!(
             "revoked share {}{label}, {}",
             hex(&share.id),

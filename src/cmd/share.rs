@@ -65,6 +65,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     }
     let issued = u32::try_from(now).context("the clock is past 2106")?;
     let kid = vitrine_verify::kid_of(&key.verifying_key().to_bytes());
+    let outputs = crate::site::outputs_in_sight(root, &crate::site::default_out(root));
+    let seen = crate::share::permanence::in_sight(&outputs, &content.config.base_url, false)?;
     let share = Ledger::update(root, |ledger| {
         let id = loop {
             let id = token::new_share_id()?;
@@ -83,7 +85,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             revoked: None,
         };
         ledger.shares.push(share.clone());
-        revocations::ensure_signed(ledger, &key, &content.config.keys, now)?;
+        revocations::ensure_signed(ledger, &key, &content.config.keys, now, &seen)?;
+        revocations::record(ledger, &content.config.base_url)?;
         Ok(share)
     })?;
     let text = token::sign(&key, share.id, share.scope(), share.issued, share.expires);

@@ -15,15 +15,27 @@ pub struct Args {
     /// The share link, as `vitrine share` printed it (line breaks from a PDF are ignored).
     #[arg(value_name = "URL")]
     pub url: String,
-    /// Check at this time instead of now, e.g. 2026-03-01T12:00:00Z.
-    #[arg(long, value_name = "RFC3339-TIME", value_parser = parse_at)]
+    /// Check at this time instead of now: 2026-03-01T12:00:00Z, a date (2026-03-01, from its
+    /// first second in UTC) or a duration from now as `share --expires` takes it (90d, 12w, 1y).
+    #[arg(long, value_name = "TIME|DATE|DURATION", value_parser = parse_at)]
     pub at: Option<u64>,
 }
 
 fn parse_at(text: &str) -> Result<u64, String> {
-    let t = chrono::DateTime::parse_from_rfc3339(text)
-        .map_err(|e| format!("not an RFC 3339 time ({e}); e.g. 2026-03-01T12:00:00Z"))?;
-    u64::try_from(t.timestamp()).map_err(|_| "times before 1970 are not supported".to_string())
+    let text = text.trim();
+    let seconds = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        t.timestamp()
+    } else if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp()
+    } else if let Ok(ahead) = token::parse_duration(text) {
+        crate::share::now().saturating_add(ahead) as i64
+    } else {
+        return Err(
+            "not a time: write 2026-03-01T12:00:00Z, a date (2026-03-01) or a duration from now (90d, 12w, 1y)"
+                .to_string(),
+        );
+    };
+    u64::try_from(seconds).map_err(|_| "times before 1970 are not supported".to_string())
 }
 
 /// Runs `vitrine verify`: one verdict line on stdout, details below it; exit 0 only for valid.
@@ -44,7 +56,19 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .filter_map(|k| Some((parse_hex::<4>(&k.kid)?, k.public_key)))
         .collect();
-    let revoked = ledger.revoked_ids();
+    // Revoked anywhere in sight is revoked: the ledger, its list, and the lists published or
+    // recorded beside the keys (a restored older ledger must not make `verify` say `valid`).
+    let outputs = crate::site::outputs_in_sight(root, &crate::site::default_out(root));
+    let seen = crate::share::permanence::in_sight(&outputs, &content.config.base_url, false)?;
+    let (_, mut revoked) = crate::share::permanence::carried(&seen);
+    revoked.extend(ledger.revoked_ids());
+    revoked.extend(
+        ledger
+            .revocations
+            .iter()
+            .flat_map(|l| l.revoked.iter().copied()),
+    );
+    let revoked: Vec<_> = revoked.into_iter().collect();
     let untrusted = UntrustedToken::parse(&link.token);
     let result =
         untrusted.and_then(|t| t.verify(keys.as_slice(), &link.scopes(), revoked.as_slice(), now));

@@ -159,9 +159,15 @@ impl Dataset {
     /// slash: `datasets/<slug>/` when public, `private/<slug>/` when private.
     pub fn output_dir(&self) -> String {
         match self.visibility {
-            Visibility::Public => format!("datasets/{}/", self.slug),
+            Visibility::Public => self.public_dir(),
             Visibility::Private => format!("private/{}/", self.slug),
         }
+    }
+
+    /// Where the dataset's page is once public (`datasets/<slug>/`): a private dataset's
+    /// citation points there, because its `/private/` links answer 301 to it on publication.
+    pub fn public_dir(&self) -> String {
+        format!("datasets/{}/", self.slug)
     }
 
     /// The output folder of one derived image (named by its content hash), relative to the

@@ -39,7 +39,9 @@ pub struct LeakGuard {
     items: Vec<PrivateItem>,
 }
 
-/// Minimum length of a needle; shorter strings are too common to mean anything.
+/// Minimum length of a needle found inside words; shorter strings are too common to mean
+/// anything there. Whole-word needles (slugs, names, tags) are searched at any length: a slug
+/// `a` or `ab` is a word in `private/ab/` and in text, and skipping it hid such datasets.
 const MIN_NEEDLE: usize = 4;
 
 impl LeakGuard {
@@ -55,7 +57,8 @@ impl LeakGuard {
         for (i, item) in items.iter().enumerate() {
             for (j, needle) in item.needles.iter().enumerate() {
                 let text = needle.text.trim().to_lowercase();
-                if text.chars().count() >= MIN_NEEDLE {
+                let long = text.chars().count() >= MIN_NEEDLE;
+                if long || (needle.whole_word && !text.is_empty()) {
                     candidates.push(text);
                     candidate_owners.push((i, j));
                 }

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 pub use leak::{LeakGuard, PrivateItem};
 pub use pages::PageCache;
-pub use secrets::KeyCheck;
+pub use secrets::{KeyCheck, KeyMaterial};
 
 /// Where the bytes of one output file come from.
 #[derive(Debug, Clone)]
@@ -62,7 +62,8 @@ pub type Files = BTreeMap<String, Source>;
 pub type Manifest = BTreeMap<String, String>;
 
 /// Replaces `out` with exactly `files` (whose manifest is `manifest`), atomically, and returns
-/// the paths whose contents changed (added, modified or removed) relative to `previous`.
+/// the paths whose contents changed (added, modified or removed) relative to `previous`, and
+/// the files vitrine did not write that it removed from the spare before making it the output.
 ///
 /// The new site is prepared in a second folder beside `out` and exchanged with it in one
 /// rename. The previous generation is then kept as that second folder (the *spare*), and
@@ -76,10 +77,10 @@ pub fn write_atomically(
     manifest: &Manifest,
     previous: &Manifest,
     spare_record: &Path,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, Vec<String>)> {
     let changed = diff(previous, manifest);
     if changed.is_empty() && out.is_dir() && manifest_matches_disk(out, manifest) {
-        return Ok(changed);
+        return Ok((changed, Vec::new()));
     }
     let spare = spare_path(out);
     // Read and forget what the spare holds before touching it.
@@ -98,6 +99,8 @@ pub fn write_atomically(
             stage(out, &spare, files, previous, manifest)?;
         }
     }
+    // The spare was the output before last; whatever was dropped into it must not come back.
+    let removed = remove_strangers(&spare, &strangers(&spare, manifest))?;
     sync_dir(&spare);
     if swap_into_place(&spare, out)? {
         // The spare now holds the previous output, which `previous` describes.
@@ -107,7 +110,54 @@ pub fn write_atomically(
             }
         }
     }
-    Ok(changed)
+    Ok((changed, removed))
+}
+
+/// The files under `dir` that `written` (the manifest of what vitrine wrote there) does not
+/// name: a page copied in by hand, a stray upload. A build removes them, so the output holds
+/// exactly what it wrote and everything published has passed the leak guard and key check.
+///
+/// Folders are read in parallel (an output has thousands). A tile folder vitrine linked from
+/// its cache (a [`Source::Tree`]) is not walked: its tiles are most of an output's files, and
+/// vitrine only ever places such a folder whole; symlinks are never followed.
+pub fn strangers(dir: &Path, written: &Manifest) -> Vec<PathBuf> {
+    strangers_below(dir, dir, written)
+}
+
+fn strangers_below(out: &Path, dir: &Path, written: &Manifest) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let entries: Vec<fs::DirEntry> = entries.filter_map(Result::ok).collect();
+    entries
+        .par_iter()
+        .flat_map_iter(|entry| {
+            let path = entry.path();
+            let rel = path.strip_prefix(out).unwrap_or(&path).to_string_lossy();
+            match (entry.file_type(), written.get(rel.as_ref())) {
+                (Ok(kind), Some(fingerprint)) if kind.is_dir() && fingerprint.starts_with(TREE) => {
+                    Vec::new()
+                }
+                (Ok(kind), _) if kind.is_dir() => strangers_below(out, &path, written),
+                (_, Some(_)) => Vec::new(),
+                _ => vec![path],
+            }
+        })
+        .collect()
+}
+
+/// Removes `strangers` (from [`strangers`]) and the folders they leave empty under `out`;
+/// returns their paths relative to `out`, sorted, for the build's summary.
+pub fn remove_strangers(out: &Path, strangers: &[PathBuf]) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for path in strangers {
+        remove(path)?;
+        let mut dir = path.clone();
+        while dir.pop() && dir != out && fs::remove_dir(&dir).is_ok() {}
+        removed.push(path.strip_prefix(out).unwrap_or(path).display().to_string());
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 /// The second generation of `out`, beside it: `.<name>.spare`.
@@ -231,12 +281,17 @@ fn remove(path: &Path) -> Result<()> {
     result.with_context(|| format!("removing `{}`", path.display()))
 }
 
-/// Writes a file outside the output folder (the Netlify edge module) atomically.
+/// Writes a file outside the output folder (the Netlify edge module) atomically, readable by
+/// all (mode 0644, not the temporary file's 0600): deploy tools in CI containers often run as
+/// another user than the build.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().context("a file path has a parent")?;
     fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("writing `{}`", path.display()))?;
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(0o644))?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)
@@ -478,7 +533,7 @@ mod tests {
         files.remove("m/a/tiles_files");
         files.insert("m/b/tiles_files".into(), tree(&b, 1));
         let m2 = manifest_of(&files);
-        let changed = write_atomically(&out, &files, &m2, &m1, &record).unwrap();
+        let (changed, _) = write_atomically(&out, &files, &m2, &m1, &record).unwrap();
         assert_eq!(changed, ["m/a/tiles_files", "m/b/tiles_files"]);
         assert_eq!(listing(&out), ["index.html", "m/b/tiles_files/0/0_0.png"]);
         files.remove("m/b/tiles_files");
@@ -498,19 +553,19 @@ mod tests {
         files.insert("a/b.txt".into(), bytes("b"));
         let record = tmp.path().join("spare.json");
         let m1 = manifest_of(&files);
-        let changed = write_atomically(&out, &files, &m1, &Manifest::new(), &record).unwrap();
+        let (changed, _) = write_atomically(&out, &files, &m1, &Manifest::new(), &record).unwrap();
         assert_eq!(changed, ["a/b.txt", "index.html"]);
         assert_eq!(fs::read_to_string(out.join("a/b.txt")).unwrap(), "b");
 
         files.insert("index.html".into(), bytes("two"));
         files.remove("a/b.txt");
         let m2 = manifest_of(&files);
-        let changed = write_atomically(&out, &files, &m2, &m1, &record).unwrap();
+        let (changed, _) = write_atomically(&out, &files, &m2, &m1, &record).unwrap();
         assert_eq!(changed, ["a/b.txt", "index.html"]);
         assert!(!out.join("a/b.txt").exists());
         assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "two");
 
-        let changed = write_atomically(&out, &files, &m2, &m2, &record).unwrap();
+        let (changed, _) = write_atomically(&out, &files, &m2, &m2, &record).unwrap();
         assert!(changed.is_empty());
 
         // The third generation is made from the spare (which holds the first): it must come
@@ -519,7 +574,7 @@ mod tests {
         files.insert("index.html".into(), bytes("three"));
         files.insert("c.txt".into(), bytes("c"));
         let m3 = manifest_of(&files);
-        let changed = write_atomically(&out, &files, &m3, &m2, &record).unwrap();
+        let (changed, _) = write_atomically(&out, &files, &m3, &m2, &record).unwrap();
         assert_eq!(changed, ["c.txt", "index.html"]);
         assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "three");
         assert!(

@@ -207,7 +207,7 @@ impl<'a> Prepared<'a> {
         let texts = match known {
             Some(texts) => texts.clone(),
             None => {
-                let page_url = absolute(&opts.base_url, &dataset.output_dir());
+                let page_url = absolute(&opts.base_url, &dataset.public_dir());
                 Arc::new(Texts {
                     description_html: markdown::description_html(dataset, "files/"),
                     summary: markdown::summary(&dataset.description),
@@ -530,22 +530,35 @@ fn alt_text(d: &Dataset) -> String {
 }
 
 /// The plain-text and BibTeX citation of a dataset page.
+/// The dataset's citation, APA text and BibTeX. `page_url` is its public address: for a private
+/// dataset, where it will be once published (its `/private/` address is personal and expires),
+/// and it is cited as unpublished, "under review", instead of with a year.
 fn citation(d: &Dataset, publisher: &str, page_url: &str) -> Citation {
+    let unpublished = !d.is_public();
     let year = d.published.map(|p| p.format("%Y").to_string());
     let locator = d
         .doi
         .as_deref()
         .map_or_else(|| page_url.to_string(), doi_url);
-    let year_text = year.as_deref().unwrap_or("n.d.");
+    let year_text = match (unpublished, year.as_deref()) {
+        (true, _) => "under review",
+        (false, Some(year)) => year,
+        (false, None) => "n.d.",
+    };
+    let kind = if unpublished {
+        "Unpublished data set"
+    } else {
+        "Data set"
+    };
     // APA style: without authors the title takes their place.
     let text = if d.authors.is_empty() {
         format!(
-            "{} ({year_text}) [Data set]. {publisher}. {locator}",
+            "{} ({year_text}) [{kind}]. {publisher}. {locator}",
             d.display_name
         )
     } else {
         format!(
-            "{} ({year_text}). {} [Data set]. {publisher}. {locator}",
+            "{} ({year_text}). {} [{kind}]. {publisher}. {locator}",
             d.authors.join(", "),
             d.display_name
         )
@@ -569,7 +582,7 @@ fn citation(d: &Dataset, publisher: &str, page_url: &str) -> Citation {
         ));
     }
     fields.push(("title", format!("{{{}}}", bibtex_escape(&d.display_name))));
-    if let Some(year) = &year {
+    if let Some(year) = year.as_ref().filter(|_| !unpublished) {
         fields.push(("year", year.clone()));
     }
     fields.push(("publisher", bibtex_escape(publisher)));
@@ -577,7 +590,11 @@ fn citation(d: &Dataset, publisher: &str, page_url: &str) -> Citation {
         fields.push(("doi", bibtex_escape(doi)));
     }
     fields.push(("url", locator));
-    fields.push(("note", "Data set".to_string()));
+    let note = match unpublished {
+        true => "Data set, under review (unpublished)",
+        false => "Data set",
+    };
+    fields.push(("note", note.to_string()));
     let body: Vec<String> = fields
         .into_iter()
         .map(|(name, value)| format!("  {name} = {{{value}}}"))

@@ -73,7 +73,7 @@ pub(crate) struct State {
 struct Gate {
     /// Keys, revocations and public slugs.
     data: GateData,
-    /// Refusal pages from the theme's `gate.html`, by reason (and `bad-path` for 400).
+    /// Refusal pages from the theme's `gate.html`, by `gate::refusal_page` key.
     pages: GatePages,
 }
 
@@ -195,6 +195,7 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
         base_url: Some(url.clone()),
         progress: false,
         preview: true,
+        against_live: false,
     };
     let mut rebuilder = Rebuilder {
         site: Site::new(&root),

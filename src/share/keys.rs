@@ -160,6 +160,27 @@ pub fn signing_key(
     )
 }
 
+/// The signing keys of `keys` whose files are on this machine (in the key folder, or named by
+/// `VITRINE_KEY`): the build searches its inputs and output for their seeds in every encoding.
+pub fn local_keys(keys: &[PublicKeyEntry]) -> Vec<SigningKey> {
+    let dir = key_dir().ok();
+    let named = std::env::var_os("VITRINE_KEY").map(PathBuf::from);
+    let files = keys
+        .iter()
+        .filter_map(|k| Some(dir.as_ref()?.join(format!("{}.key", k.kid))))
+        .chain(named);
+    let mut found: Vec<SigningKey> = Vec::new();
+    for key in files
+        .filter(|f| f.is_file())
+        .filter_map(|f| load_key_file(&f).ok())
+    {
+        if !found.iter().any(|k| k.to_bytes() == key.to_bytes()) {
+            found.push(key);
+        }
+    }
+    found
+}
+
 /// Adds `{kid, public_key}` to `sharing.keys` in `content/site.yaml` as a text edit, keeping
 /// every comment and the user's formatting, and replaces the file atomically.
 pub fn add_to_site_yaml(root: &Path, public_key: &[u8; 32]) -> Result<()> {

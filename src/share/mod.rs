@@ -9,6 +9,7 @@
 pub mod gate;
 pub mod keys;
 pub mod ledger;
+pub mod permanence;
 pub mod revocations;
 pub mod token;
 

@@ -5,21 +5,44 @@ use anyhow::{bail, Result};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::json;
 use vitrine_verify::{
-    kid_of, revocations_message, RevocationList, Signer as ListSigner, UntrustedRevocationList,
+    kid_of, revocations_message, RevocationList, ShareId, Signer as ListSigner,
+    UntrustedRevocationList,
 };
 
 use super::ledger::{Ledger, SignedList};
+use super::permanence::{self, Seen};
 use super::{hex, rfc3339};
 use crate::content::PublicKeyEntry;
 
-/// Signs the ledger's revoked ids as the next list (serial + 1; 1 for the first list).
+/// Signs the next list: the ledger's revoked ids, the ids its last list carried, and every id
+/// of the lists in sight (`seen`), with a serial above all of theirs (1 for the first list).
 ///
-/// Every signing bumps the serial, so a gate that sees two lists can always tell the newer.
-pub fn sign_next(ledger: &mut Ledger, key: &SigningKey, now: u64) -> Result<()> {
-    let serial = ledger.revocations.as_ref().map_or(1, |l| l.serial + 1);
+/// Every signing bumps the serial, so a gate that sees two lists can always tell the newer; and
+/// a revocation is permanent ([`permanence`]): a share that a list in sight revokes but a
+/// restored ledger shows active is marked revoked again (at `now`, its first date being lost).
+pub fn sign_next(ledger: &mut Ledger, key: &SigningKey, now: u64, seen: &[Seen]) -> Result<()> {
+    let (seen_serial, mut revoked) = permanence::carried(seen);
     let issued = u32::try_from(now)?;
+    for share in &mut ledger.shares {
+        if share.revoked.is_none() && revoked.contains(&share.id) {
+            share.revoked = Some(issued);
+        }
+    }
+    let serial = ledger
+        .revocations
+        .as_ref()
+        .map_or(0, |l| l.serial)
+        .max(seen_serial)
+        + 1;
+    revoked.extend(ledger.revoked_ids());
+    revoked.extend(
+        ledger
+            .revocations
+            .iter()
+            .flat_map(|l| l.revoked.iter().copied()),
+    );
+    let revoked: Vec<_> = revoked.into_iter().collect();
     let kid = kid_of(&key.verifying_key().to_bytes());
-    let revoked = ledger.revoked_ids();
     let signature = key
         .sign(&revocations_message(&kid, serial, issued.into(), &revoked))
         .to_bytes();
@@ -40,13 +63,14 @@ pub fn ensure_signed(
     key: &SigningKey,
     keys: &[PublicKeyEntry],
     now: u64,
+    seen: &[Seen],
 ) -> Result<()> {
     let signer_listed = ledger
         .revocations
         .as_ref()
         .is_some_and(|l| keys.iter().any(|k| k.kid == hex(&l.kid)));
     if !signer_listed {
-        sign_next(ledger, key, now)?;
+        sign_next(ledger, key, now, seen)?;
     }
     Ok(())
 }
@@ -76,8 +100,10 @@ pub fn untrusted(ledger: &Ledger) -> UntrustedRevocationList<'_> {
 /// The recorded list, verified against the site's keys: what a build publishes and a gate
 /// enforces.
 ///
-/// Fails when the list was edited by hand, when it lags behind the shares marked revoked, or
-/// when its signing key left `site.yaml`; the message says which command repairs it.
+/// Fails when the list was edited by hand, when it lags behind the shares marked revoked (or
+/// lists a share the ledger shows active), or when its signing key left `site.yaml`; the message
+/// says which command repairs it. The list may carry ids the ledger has no share for: ids
+/// carried over from a list in sight after an older ledger was restored.
 pub fn verified<'a>(ledger: &'a Ledger, keys: &[PublicKeyEntry]) -> Result<RevocationList<'a>> {
     let pairs: Vec<([u8; 4], [u8; 32])> = keys
         .iter()
@@ -92,13 +118,28 @@ pub fn verified<'a>(ledger: &'a Ledger, keys: &[PublicKeyEntry]) -> Result<Revoc
             "content/shares.yaml: the signed revocation list does not verify: {why}; run `vitrine revoke --resign` with a listed key to sign it again"
         )
     })?;
-    if list.revoked() != ledger.revoked_ids().as_slice() {
+    let listed = |id: &ShareId| list.revoked().binary_search(id).is_ok();
+    let lagging = ledger
+        .shares
+        .iter()
+        .any(|s| s.revoked.is_some() != listed(&s.id));
+    if lagging {
         bail!(
             "content/shares.yaml: the shares marked `revoked` differ from the signed revocation list; \
              run `vitrine revoke --resign` to sign the list again"
         );
     }
     Ok(list)
+}
+
+/// Records the ledger's signed list beside the keys ([`permanence::write_record`]).
+pub fn record(ledger: &Ledger, base_url: &str) -> Result<()> {
+    match &ledger.revocations {
+        Some(l) => {
+            permanence::write_record(base_url, l.serial, &l.revoked, &revocations_json(ledger))
+        }
+        None => Ok(()),
+    }
 }
 
 /// `share/revocations.json` for a ledger, exactly as docs/share-links.md specifies it; needs no
@@ -161,8 +202,8 @@ mod tests {
         let keys = [entry(&key)];
         let mut ledger = Ledger::default();
         assert_eq!(verified(&ledger, &keys).unwrap().serial(), 0);
-        ensure_signed(&mut ledger, &key, &keys, 100).unwrap();
-        ensure_signed(&mut ledger, &key, &keys, 200).unwrap();
+        ensure_signed(&mut ledger, &key, &keys, 100, &[]).unwrap();
+        ensure_signed(&mut ledger, &key, &keys, 200, &[]).unwrap();
         assert_eq!(
             verified(&ledger, &keys).unwrap().serial(),
             1,
@@ -173,7 +214,7 @@ mod tests {
             verified(&ledger, &keys).is_err(),
             "a list behind the ledger is refused"
         );
-        sign_next(&mut ledger, &key, 300).unwrap();
+        sign_next(&mut ledger, &key, 300, &[]).unwrap();
         let list = verified(&ledger, &keys).unwrap();
         assert_eq!(
             (list.serial(), list.revoked()),
@@ -186,13 +227,13 @@ mod tests {
         let old = SigningKey::from_bytes(&[3; 32]);
         let new = SigningKey::from_bytes(&[4; 32]);
         let mut ledger = Ledger::default();
-        sign_next(&mut ledger, &old, 100).unwrap();
+        sign_next(&mut ledger, &old, 100, &[]).unwrap();
         let keys = [entry(&new)];
         assert!(verified(&ledger, &keys)
             .unwrap_err()
             .to_string()
             .contains("no longer listed"));
-        ensure_signed(&mut ledger, &new, &keys, 200).unwrap();
+        ensure_signed(&mut ledger, &new, &keys, 200, &[]).unwrap();
         assert_eq!(verified(&ledger, &keys).unwrap().serial(), 2);
     }
 
@@ -201,7 +242,7 @@ mod tests {
         let key = SigningKey::from_bytes(&[3; 32]);
         let mut ledger = Ledger::default();
         ledger.shares = vec![share(1, true)];
-        sign_next(&mut ledger, &key, 1_764_075_600).unwrap();
+        sign_next(&mut ledger, &key, 1_764_075_600, &[]).unwrap();
         let v: serde_json::Value = serde_json::from_str(&revocations_json(&ledger)).unwrap();
         assert_eq!(v["issued_at"], "2025-11-25T13:00:00Z");
         let kid = crate::share::parse_hex::<4>(v["kid"].as_str().unwrap()).unwrap();

@@ -41,25 +41,33 @@ pub fn parse_expiry(text: &str, now: u64) -> Result<Option<u32>> {
         }
         end as u64
     } else {
-        let (number, unit) = text.split_at(text.len().saturating_sub(1));
-        let days = match unit {
-            "d" => 1,
-            "w" => 7,
-            "y" => 365,
-            _ => bail!("cannot read expiry `{text}`; {help}"),
-        };
-        let n: u64 = number.parse().ok().filter(|&n| n > 0).with_context(|| {
-            format!(
-                "cannot read expiry `{text}`: `{number}` is not a positive whole number; {help}"
-            )
-        })?;
-        now.saturating_add(n.saturating_mul(days * DAY))
+        let seconds = parse_duration(text)
+            .map_err(|why| anyhow::anyhow!("cannot read expiry `{text}`{why}; {help}"))?;
+        now.saturating_add(seconds)
     };
     u32::try_from(expires).map(Some).map_err(|_| {
         anyhow::anyhow!(
             "expiry `{text}` lies after 2106, beyond what a link can carry; use `never`"
         )
     })
+}
+
+/// A duration as `--expires` writes it (`90d`, `12w`, `1y`: days, weeks, 365-day years), in
+/// seconds; the error is what follows the text in a message (empty, or `: why`).
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let days = match unit {
+        "d" => 1,
+        "w" => 7,
+        "y" => 365,
+        _ => return Err(String::new()),
+    };
+    let n: u64 = number
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!(": `{number}` is not a positive whole number"))?;
+    Ok(n.saturating_mul(days * DAY))
 }
 
 /// Signs a token; the same inputs always give the same 125 characters.

@@ -184,6 +184,38 @@ fn leak_guard_stops_a_theme_that_names_a_private_dataset() {
 }
 
 #[test]
+fn leak_guard_searches_short_slugs_and_names_as_words() {
+    let (_tmp, root) = fixture("sites/leaky-theme");
+    let datasets = root.join("content/datasets");
+    fs::rename(datasets.join("hidden-thing"), datasets.join("ab")).unwrap();
+    fs::write(
+        datasets.join("ab/dataset.yaml"),
+        "display_name: Q7\nthumbnail: x.png\n",
+    )
+    .unwrap();
+    let template = root.join("themes/leaky/templates/404.html");
+    for (leak, what) in [
+        ("<a href=\"{{ page.root }}private/ab/\">soon</a>", "slug"),
+        ("<p>Coming soon: Q7.</p>", "display name"),
+    ] {
+        let page = format!("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body>{leak}</body></html>");
+        fs::write(&template, page).unwrap();
+        let out = vitrine(&root, &["build"]);
+        assert_eq!(out.status.code(), Some(1), "{what}\n{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("404.html") && stderr.contains("private dataset 'ab'"),
+            "{stderr}"
+        );
+    }
+    // Inside other words the short name is no match: `abstract`, `Q70`.
+    let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body>abstract Q70</body></html>";
+    fs::write(&template, page).unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
 fn leak_guard_stops_a_private_image_reused_as_a_public_thumbnail() {
     let (_tmp, root) = fixture("sites/basic");
     let datasets = root.join("content/datasets");
@@ -618,6 +650,7 @@ fn a_watched_build_looks_again_at_the_paths_it_is_told_changed() {
         base_url: None,
         progress: false,
         preview: false,
+        against_live: false,
     };
     let mut site = Site::new(&root.canonicalize().unwrap());
     site.build(&opts).unwrap();
@@ -673,4 +706,56 @@ fn a_watched_build_looks_again_at_the_paths_it_is_told_changed() {
     let report = site.build_after(&opts, &[added]).unwrap();
     assert!(!page.exists(), "{:?}", report.changed);
     assert_eq!(snapshot(&root.join("public")), clean_build(&root));
+}
+
+#[test]
+fn the_output_holds_exactly_what_the_build_wrote() {
+    let (_tmp, root) = fixture("sites/basic");
+    let public = root.join("public");
+    let spare = root.join(".public.spare");
+    let build = || {
+        let out = vitrine(&root, &["build"]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    build();
+    // Dropped in by hand after a build; nothing vitrine reads has changed.
+    fs::write(public.join("old-alpha.html"), "an old page").unwrap();
+    fs::create_dir_all(public.join("uploads/2024")).unwrap();
+    fs::write(public.join("uploads/2024/stray.bin"), [0u8; 10]).unwrap();
+    let summary = build();
+    assert!(
+        summary.contains(
+            "removed 2 files vitrine did not write: old-alpha.html, uploads/2024/stray.bin"
+        ),
+        "{summary}"
+    );
+    assert!(!public.join("old-alpha.html").exists());
+    assert!(!public.join("uploads").exists(), "emptied folders go too");
+
+    // One dropped into the spare never swaps back into the output.
+    let yaml = root.join("content/datasets/open-cortex/dataset.yaml");
+    let edit = |to: &str| {
+        let text = fs::read_to_string(&yaml).unwrap();
+        let name = text
+            .lines()
+            .find(|l| l.starts_with("display_name:"))
+            .unwrap();
+        fs::write(&yaml, text.replace(name, &format!("display_name: {to}"))).unwrap();
+    };
+    edit("First edit");
+    build();
+    assert!(spare.is_dir(), "the spare generation exists");
+    fs::write(spare.join("from-the-spare.html"), "stale").unwrap();
+    edit("Second edit");
+    let summary = build();
+    assert!(summary.contains("from-the-spare.html"), "{summary}");
+    for _ in 0..2 {
+        build();
+        for dir in [&public, &spare] {
+            assert!(!dir.join("from-the-spare.html").exists());
+            assert!(!dir.join("old-alpha.html").exists());
+        }
+    }
+    assert!(!build().contains("removed"), "nothing left to remove");
 }

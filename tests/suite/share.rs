@@ -174,6 +174,14 @@ fn share_verify_revoke_round_trip() {
     );
     let (code, out) = verify_at(&site, &link, "2020-01-01T00:00:00Z");
     assert!(code == 1 && out.starts_with("not-yet-valid:"), "{out}");
+    // Dates and durations as `share --expires` takes them: valid through the 31st.
+    assert_eq!(verify_at(&site, &link, "2030-01-31").0, 0);
+    assert_eq!(verify_at(&site, &link, "2030-02-01").0, 1);
+    assert_eq!(verify_at(&site, &link, "30d").0, 0);
+    let (code, out) = verify_at(&site, &link, "100y");
+    assert!(code == 1 && out.starts_with("expired:"), "{out}");
+    let bad = site.run(&["verify", &link, "--at", "next tuesday"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 
     let list = stdout(&site.run(&["shares"]));
     assert!(list.lines().next().unwrap().starts_with("ID "), "{list}");
@@ -588,4 +596,294 @@ fn key_rotation_re_signs_the_list_and_orphans_only_old_links() {
     assert!(serial >= 2);
     assert!(stdout(&site.run(&["verify", &old_link])).starts_with("unknown-key:"));
     assert!(site.run(&["verify", &new_link]).status.success());
+}
+
+/// The site's revocation list as published in `public/`: serial and ids (not rebuilt here).
+fn list_on_disk(site: &Site) -> (u64, Vec<String>) {
+    let path = site.root.join("public/share/revocations.json");
+    let json: serde_json::Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    let ids = json["revoked"].as_array().unwrap();
+    (
+        json["serial"].as_u64().unwrap(),
+        ids.iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+#[test]
+fn an_older_ledger_restored_is_refused_until_the_revocations_are_carried_over() {
+    let site = Site::new();
+    site.share(&["cortex-l4", "--label", "kept"]);
+    let gone = site.share(&["cortex-l4", "--label", "gone"]);
+    let before = site.ledger();
+    assert!(site.run(&["revoke", "gone"]).status.success());
+    let gone_id = ids(&site.ledger())[1].clone();
+    assert_eq!(published_list(&site), (2, vec![gone_id.clone()]));
+
+    // `git revert` of the revocation: build and check refuse, naming the id, and publish nothing.
+    fs::write(site.root.join("content/shares.yaml"), &before).unwrap();
+    for command in [&["build"][..], &["check"]] {
+        let out = site.run(command);
+        assert_eq!(out.status.code(), Some(1), "{command:?}\n{}", text(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&gone_id) && err.contains("public/share/revocations.json"),
+            "{err}"
+        );
+        assert!(err.contains("vitrine revoke --resign"), "{err}");
+    }
+    assert_eq!(list_on_disk(&site), (2, vec![gone_id.clone()]));
+
+    // Without any output left, the record beside the keys still remembers.
+    fs::remove_dir_all(site.root.join("public")).unwrap();
+    let _ = fs::remove_dir_all(site.root.join(".public.spare"));
+    let out = site.run(&["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("revocations/"), "{}", text(&out));
+    assert!(stderr(&out).contains(&gone_id), "{}", text(&out));
+    assert_eq!(
+        verify_at(&site, &gone, "2026-12-05T00:00:00Z").0,
+        1,
+        "verify follows the record too"
+    );
+
+    // The documented repair: carry every revoked id into the ledger.
+    let resign = site.run(&["revoke", "--resign"]);
+    assert!(resign.status.success(), "{}", text(&resign));
+    assert!(
+        site.ledger().contains("revoked: "),
+        "the share is marked revoked again"
+    );
+    assert_eq!(published_list(&site), (3, vec![gone_id]));
+}
+
+#[test]
+fn a_list_missing_from_the_ledger_but_recorded_blocks_a_fresh_clone_too() {
+    // Two checkouts of one site on one machine: a revocation made in one is enforced in the other.
+    let site = Site::new();
+    site.share(&["cortex-l4", "--label", "gone"]);
+    let clone = site.root.parent().unwrap().join("clone");
+    crate::common::copy_dir(&site.root, &clone);
+    assert!(site.run(&["revoke", "gone"]).status.success());
+    let out = vitrine(&clone, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("revokes a share"), "{}", text(&out));
+}
+
+/// Serves `body` at `/share/revocations.json` (and 404 elsewhere) on 127.0.0.1 for `count`
+/// requests; returns the base URL.
+fn serve_list(body: String, count: usize) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().take(count) {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let n = stream.read(&mut request).unwrap_or(0);
+            let head = String::from_utf8_lossy(&request[..n]);
+            let reply = if head.starts_with("GET /lab/share/revocations.json ") {
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            } else {
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_string()
+            };
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    format!("http://127.0.0.1:{port}/lab")
+}
+
+#[test]
+fn against_live_refuses_to_go_behind_the_deployed_list() {
+    let site = Site::new();
+    site.share(&["cortex-l4", "--label", "gone"]);
+    assert!(site.run(&["revoke", "gone"]).status.success());
+    let gone_id = ids(&site.ledger())[0].clone();
+    let deployed = {
+        let out = site.run(&["build"]);
+        assert!(out.status.success(), "{}", text(&out));
+        fs::read_to_string(site.root.join("public/share/revocations.json")).unwrap()
+    };
+
+    // Another machine (no output, no record) with the ledger from before the revocation.
+    let other = Site::new();
+    let base = serve_list(deployed, 4);
+    let yaml = fs::read_to_string(other.root.join("content/site.yaml")).unwrap();
+    let yaml: String = yaml
+        .lines()
+        .map(|l| match l.starts_with("base_url:") {
+            true => format!("base_url: {base}\n"),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    fs::write(other.root.join("content/site.yaml"), yaml).unwrap();
+    assert!(
+        other.run(&["build"]).status.success(),
+        "nothing in sight yet"
+    );
+    for command in [
+        &["build", "--against-live"][..],
+        &["check", "--against-live"],
+    ] {
+        let out = other.run(command);
+        assert_eq!(out.status.code(), Some(1), "{command:?}\n{}", text(&out));
+        assert!(stderr(&out).contains(&gone_id), "{}", text(&out));
+        assert!(
+            stderr(&out).contains(&format!("{base}/share/revocations.json")),
+            "{}",
+            text(&out)
+        );
+    }
+
+    // Offline: a clear message, not a hang.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    drop(listener);
+    let yaml = fs::read_to_string(other.root.join("content/site.yaml")).unwrap();
+    fs::write(
+        other.root.join("content/site.yaml"),
+        yaml.replace(&base, &closed),
+    )
+    .unwrap();
+    let out = other.run(&["build", "--against-live"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("cannot read the deployed revocation list"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// The seed of the site's key in every encoding the key check must know, by name.
+fn key_encodings(site: &Site) -> Vec<(&'static str, Vec<u8>)> {
+    use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+    use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+    let pem = fs::read_to_string(site.key_dir().join(format!("{}.key", site.kid))).unwrap();
+    let key = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).unwrap();
+    let seed = key.to_bytes();
+    let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+    let v1 = {
+        let mut der = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        der.extend_from_slice(&seed);
+        der
+    };
+    let v2 = key.to_pkcs8_der().unwrap().as_bytes().to_vec();
+    assert_eq!(&v2[..5], &[0x30, 0x51, 0x02, 0x01, 0x01], "PKCS#8 v2");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    // Base62 as a big-endian number, computed independently of vitrine's code.
+    let mut n = seed.to_vec();
+    let mut b62 = Vec::new();
+    while n.iter().any(|&b| b != 0) {
+        let mut rest = 0u32;
+        for b in &mut n {
+            let acc = rest * 256 + u32::from(*b);
+            *b = (acc / 62) as u8;
+            rest = acc % 62;
+        }
+        b62.push(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[rest as usize]);
+    }
+    b62.reverse();
+    let framed = |inner: &[u8]| [b"notes: ".as_slice(), inner, b"\n"].concat();
+    vec![
+        ("pkcs8 v1 der", v1.clone()),
+        ("pkcs8 v2 der", v2.clone()),
+        (
+            "pkcs8 v2 der inside other bytes",
+            [b"x".repeat(100), v2].concat(),
+        ),
+        ("pem", pem.clone().into_bytes()),
+        ("pem body without its header", framed(body.as_bytes())),
+        (
+            "v1 der as base64",
+            framed(Base64::encode_string(&v1).as_bytes()),
+        ),
+        ("raw seed", seed.to_vec()),
+        ("hex seed", framed(hex.as_bytes())),
+        ("HEX seed", framed(hex.to_uppercase().as_bytes())),
+        (
+            "base64 seed",
+            framed(Base64::encode_string(&seed).as_bytes()),
+        ),
+        (
+            "base64url seed",
+            framed(Base64UrlUnpadded::encode_string(&seed).as_bytes()),
+        ),
+        ("base62 seed", framed(&b62)),
+    ]
+}
+
+#[test]
+fn the_key_check_knows_every_encoding_of_the_key_in_every_place() {
+    let site = Site::new();
+    let public = site.root.join("content/datasets/retina-public");
+    let descriptor = fs::read_to_string(public.join("dataset.yaml")).unwrap();
+    assert!(site.run(&["build"]).status.success());
+    for (name, bytes) in key_encodings(&site) {
+        // In content/, published nowhere; linked from a public description; dropped into the output.
+        let places: [(&str, PathBuf, bool); 3] = [
+            (
+                "content",
+                site.root.join("content/datasets/cortex-l4/notes.txt"),
+                false,
+            ),
+            ("linked", public.join("notes.txt"), true),
+            (
+                "output",
+                site.root.join("public/datasets/retina-public/notes.txt"),
+                false,
+            ),
+        ];
+        for (place, path, linked) in places {
+            fs::write(&path, &bytes).unwrap();
+            if linked {
+                let linking = format!("{descriptor}description: \"[notes](notes.txt)\"\n");
+                fs::write(public.join("dataset.yaml"), linking).unwrap();
+            }
+            let out = site.run(&["build"]);
+            fs::remove_file(&path).unwrap();
+            fs::write(public.join("dataset.yaml"), &descriptor).unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{name} in {place}\n{}",
+                text(&out)
+            );
+            let err = stderr(&out);
+            assert!(
+                err.contains("private key material") && err.contains("notes.txt"),
+                "{name} in {place}\n{err}"
+            );
+        }
+    }
+    let out = site.run(&["build"]);
+    assert!(out.status.success(), "clean again\n{}", text(&out));
+}
+
+#[test]
+fn the_edge_module_is_readable_by_deploy_tools_running_as_another_user() {
+    let site = Site::new();
+    let out = site.run(&["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let module = site
+        .root
+        .join(".netlify/v1/edge-functions/vitrine-share.js");
+    let mode = fs::metadata(module).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "mode {mode:o}");
+}
+
+#[test]
+fn keygen_says_what_to_back_up_and_what_comes_next() {
+    let (_tmp, root) = fixture("sites/share-basic");
+    let out = vitrine(&root, &["keygen"]);
+    let err = stderr(&out);
+    assert!(err.contains("Keep a private backup"), "{err}");
+    assert!(
+        err.contains("Next: run `vitrine build` and deploy"),
+        "{err}"
+    );
 }

@@ -53,6 +53,18 @@
     Array.prototype.forEach.call(form.elements, function (el) {
       if (el.name && initial.has(el.name)) el.value = initial.get(el.name);
     });
+    // On a phone the facets fold behind a button, so the first cards show without scrolling;
+    // they unfold by themselves when the address already filters by one.
+    var toggle = form.querySelector("[data-filter-toggle]");
+    var more = form.querySelector("[data-filter-more]");
+    if (toggle && more) {
+      var open = function (yes) {
+        more.classList.toggle("open", yes);
+        toggle.setAttribute("aria-expanded", yes ? "true" : "false");
+      };
+      open(Array.prototype.some.call(more.querySelectorAll("select"), function (s) { return s.value; }));
+      toggle.addEventListener("click", function () { open(!more.classList.contains("open")); });
+    }
     form.addEventListener("input", apply);
     form.addEventListener("change", apply);
     form.addEventListener("submit", function (e) { e.preventDefault(); });

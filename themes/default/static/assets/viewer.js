@@ -142,6 +142,9 @@
     buildDom() {
       const q = (s) => this.root.querySelector(s);
       this.stage = q(".viewer-stage");
+      // The stage takes the image's shape (capped in viewer.css), so a landscape image on a
+      // phone is not a tall black box; set through the CSSOM, which a strict CSP allows.
+      this.stage.style.setProperty("--viewer-aspect", `${this.W} / ${this.H}`);
       this.fallback = q(".viewer-fallback");
       this.fallback.decode().then(() => {
         this.fallback.ready = true;
