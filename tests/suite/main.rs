@@ -10,3 +10,4 @@ mod render;
 #[cfg(feature = "serve")]
 mod serve;
 mod share;
+mod vectors;

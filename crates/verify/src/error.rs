@@ -64,3 +64,38 @@ impl fmt::Display for Error {
 
 #[cfg(feature = "std")]
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    use super::Error;
+
+    /// The gates' table in docs/share-links.md ("Answers"): reason and status of each error.
+    #[test]
+    fn each_error_answers_as_the_table_says() {
+        let table = [
+            (Error::Malformed, "invalid", 403),
+            (Error::UnknownKey, "unknown-key", 403),
+            (Error::BadSignature, "invalid", 403),
+            (Error::WrongScope, "wrong-scope", 403),
+            (Error::Expired, "expired", 410),
+            (Error::NotYetValid, "not-yet-valid", 403),
+            (Error::Revoked, "revoked", 410),
+        ];
+        let mut messages: Vec<String> = Vec::new();
+        for (error, reason, status) in table {
+            assert_eq!(
+                (error.reason(), error.http_status()),
+                (reason, status),
+                "{error:?}"
+            );
+            let message = error.to_string();
+            assert!(message.starts_with("the link"), "{error:?}: `{message}`");
+            assert!(!messages.contains(&message), "{error:?} shares its message");
+            messages.push(message);
+        }
+    }
+}

@@ -70,7 +70,7 @@ pub struct UntrustedRevocationList<'a> {
 
 impl<'a> UntrustedRevocationList<'a> {
     /// Checks order and signature; the unsigned list is accepted only when it is the empty one
-    /// (serial 0, no ids).
+    /// (serial 0, issued 0, no ids), so an unsigned list is always [`RevocationList::EMPTY`].
     ///
     /// Ids out of order → [`Error::Malformed`]; a missing or wrong signature →
     /// [`Error::BadSignature`]; a key the site does not list → [`Error::UnknownKey`].
@@ -81,7 +81,7 @@ impl<'a> UntrustedRevocationList<'a> {
             return Err(Error::Malformed);
         }
         match &self.signer {
-            None if self.serial == 0 && self.revoked.is_empty() => {}
+            None if self.serial == 0 && self.issued == 0 && self.revoked.is_empty() => {}
             None => return Err(Error::BadSignature),
             Some(signer) => {
                 let key = keys.public_key(&signer.kid).ok_or(Error::UnknownKey)?;
@@ -140,5 +140,114 @@ impl<'a> RevocationList<'a> {
 impl RevokedSet for RevocationList<'_> {
     fn is_revoked(&self, share_id: &ShareId) -> bool {
         self.revoked.binary_search(share_id).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::{Signer as _, SigningKey};
+
+    use super::*;
+    use crate::kid_of;
+
+    const IDS: [ShareId; 3] = [[0x10; 8], [0x50; 8], [0x90; 8]];
+    const ISSUED: u64 = 1_764_075_600;
+
+    fn site() -> (SigningKey, [(Kid, [u8; 32]); 1]) {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let public = key.verifying_key().to_bytes();
+        (key, [(kid_of(&public), public)])
+    }
+
+    fn signed<'a>(
+        key: &SigningKey,
+        serial: u64,
+        ids: &'a [ShareId],
+    ) -> UntrustedRevocationList<'a> {
+        let kid = kid_of(&key.verifying_key().to_bytes());
+        let signature = key
+            .sign(&revocations_message(&kid, serial, ISSUED, ids))
+            .to_bytes();
+        UntrustedRevocationList {
+            serial,
+            issued: ISSUED,
+            revoked: ids,
+            signer: Some(Signer { kid, signature }),
+        }
+    }
+
+    fn unsigned(serial: u64, issued: u64, ids: &[ShareId]) -> UntrustedRevocationList<'_> {
+        UntrustedRevocationList {
+            serial,
+            issued,
+            revoked: ids,
+            signer: None,
+        }
+    }
+
+    #[test]
+    fn only_the_empty_list_may_be_unsigned() {
+        let (_, keys) = site();
+        assert_eq!(unsigned(0, 0, &[]).verify(&keys), Ok(RevocationList::EMPTY));
+        for (serial, issued, ids) in [
+            (0, 0, &IDS[..]),
+            (5, 0, &[][..]),
+            (5, 0, &IDS[..]),
+            (0, ISSUED, &[][..]),
+        ] {
+            assert_eq!(
+                unsigned(serial, issued, ids).verify(&keys),
+                Err(Error::BadSignature),
+                "unsigned list at serial {serial}, issued {issued}, with {} ids",
+                ids.len()
+            );
+        }
+    }
+
+    #[test]
+    fn a_verified_list_keeps_what_was_signed() {
+        let (key, keys) = site();
+        let list = signed(&key, 7, &IDS).verify(&keys).unwrap();
+        assert_eq!(
+            (list.serial(), list.issued(), list.revoked()),
+            (7, ISSUED, &IDS[..])
+        );
+    }
+
+    #[test]
+    fn only_a_strictly_higher_serial_supersedes() {
+        let (key, keys) = site();
+        let at = |serial| signed(&key, serial, &IDS).verify(&keys).unwrap();
+        let (four, five, six) = (at(4), at(5), at(6));
+        let empty = RevocationList::EMPTY;
+        assert!(five.supersedes(&four), "higher serial");
+        assert!(!five.supersedes(&five), "equal serial");
+        assert!(!five.supersedes(&six), "lower serial");
+        assert!(
+            five.supersedes(&empty),
+            "any signed list over the empty one"
+        );
+        assert!(!empty.supersedes(&five), "the empty list over a signed one");
+        assert!(!empty.supersedes(&empty), "the empty list over itself");
+        let signed_empty = signed(&key, 0, &[]).verify(&keys).unwrap();
+        assert!(!signed_empty.supersedes(&empty), "serial 0 over serial 0");
+    }
+
+    #[test]
+    fn a_verified_list_revokes_exactly_its_ids() {
+        let (key, keys) = site();
+        let list = signed(&key, 3, &IDS).verify(&keys).unwrap();
+        for id in &IDS {
+            assert!(list.is_revoked(id), "{id:?} is on the list");
+        }
+        for id in [
+            [0; 8],
+            [0x11; 8],
+            [0x50, 0x50, 0x50, 0x50, 0x50, 0x50, 0x50, 0x51],
+            [0xff; 8],
+        ] {
+            assert!(!list.is_revoked(&id), "{id:?} is not on the list");
+        }
+        assert!(!RevocationList::EMPTY.is_revoked(&[0; 8]));
     }
 }

@@ -96,6 +96,12 @@ mod tests {
     }
 
     #[test]
+    fn slug_is_the_dataset_of_either_kind() {
+        assert_eq!(Scope::Dataset("cortex").slug(), "cortex");
+        assert_eq!(Scope::Annotation("retina", "axon-1").slug(), "retina");
+    }
+
+    #[test]
     fn parse_inverts_display() {
         for s in ["dataset:cortex", "annotation:cortex/axon-1"] {
             let scope = Scope::parse(s).unwrap();

@@ -55,3 +55,40 @@ pub fn verify_signature(public_key: &[u8], message: &[u8], signature: &[u8]) -> 
     key.verify_strict(message, &sig)
         .map_err(|_| Error::BadSignature)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<K: KeySet + ?Sized>(keys: &K, kid: &Kid) -> Option<[u8; 32]> {
+        keys.public_key(kid).copied()
+    }
+
+    #[test]
+    fn every_key_set_finds_exactly_the_listed_keys() {
+        let (a, b) = ([1; 32], [2; 32]);
+        let keys = [(kid_of(&a), a), (kid_of(&b), b)];
+        let slice: &[(Kid, [u8; 32])] = &keys;
+        let absent = kid_of(&[3; 32]);
+        for (what, found) in [
+            (
+                "array",
+                [lookup(&keys, &kid_of(&b)), lookup(&keys, &absent)],
+            ),
+            (
+                "&array",
+                [lookup(&&keys, &kid_of(&b)), lookup(&&keys, &absent)],
+            ),
+            (
+                "slice",
+                [lookup(slice, &kid_of(&b)), lookup(slice, &absent)],
+            ),
+            (
+                "&slice",
+                [lookup(&slice, &kid_of(&b)), lookup(&slice, &absent)],
+            ),
+        ] {
+            assert_eq!(found, [Some(b), None], "{what}");
+        }
+    }
+}

@@ -239,3 +239,77 @@ impl<'s> Claims<'s> {
         self.expires
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::{Signer as _, SigningKey};
+
+    use super::*;
+    use crate::{kid_of, revocations_message, RevocationList, Signer, UntrustedRevocationList};
+
+    /// Three revoked ids; tokens carry the first, the middle, the last, or one of the gaps.
+    const REVOKED: [ShareId; 3] = [[0x10; 8], [0x50; 8], [0x90; 8]];
+    const ABSENT: [ShareId; 4] = [[0; 8], [0x30; 8], [0x70; 8], [0xff; 8]];
+    const NOW: u64 = 1_764_000_000;
+    const SCOPES: [Scope<'static>; 1] = [Scope::Dataset("cortex")];
+
+    fn token(key: &SigningKey, share_id: ShareId) -> UntrustedToken {
+        let fields = TokenFields {
+            kid: kid_of(&key.verifying_key().to_bytes()),
+            share_id,
+            scope: SCOPES[0].digest(),
+            issued: NOW as u32,
+            expires: 0,
+        };
+        UntrustedToken::parse(fields.encode(&key.sign(&fields.signing_message()).to_bytes()))
+            .unwrap()
+    }
+
+    /// The verdict for each of `REVOKED` then each of `ABSENT` against one revoked set.
+    fn verdicts<R: RevokedSet + ?Sized>(key: &SigningKey, revoked: &R) -> [bool; 7] {
+        let public = key.verifying_key().to_bytes();
+        let keys = [(kid_of(&public), public)];
+        let mut out = [false; 7];
+        for (slot, id) in out.iter_mut().zip(REVOKED.iter().chain(&ABSENT)) {
+            *slot = match token(key, *id).verify(&keys, &SCOPES, revoked, NOW) {
+                Ok(_) => false,
+                Err(Error::Revoked) => true,
+                Err(e) => panic!("share {id:?}: unexpected {e:?}"),
+            };
+        }
+        out
+    }
+
+    #[test]
+    fn every_revoked_set_refuses_exactly_its_ids() {
+        let key = SigningKey::from_bytes(&[11; 32]);
+        let kid = kid_of(&key.verifying_key().to_bytes());
+        let signature = key
+            .sign(&revocations_message(&kid, 2, NOW, &REVOKED))
+            .to_bytes();
+        let public = key.verifying_key().to_bytes();
+        let list: RevocationList<'_> = UntrustedRevocationList {
+            serial: 2,
+            issued: NOW,
+            revoked: &REVOKED,
+            signer: Some(Signer { kid, signature }),
+        }
+        .verify(&[(kid, public)])
+        .unwrap();
+        let want = [true, true, true, false, false, false, false];
+        let slice: &[ShareId] = &REVOKED;
+        assert_eq!(verdicts(&key, &list), want, "RevocationList");
+        assert_eq!(verdicts(&key, &&list), want, "&RevocationList");
+        assert_eq!(verdicts(&key, slice), want, "[ShareId]");
+        assert_eq!(verdicts(&key, &slice), want, "&[ShareId]");
+        assert_eq!(verdicts(&key, &REVOKED), want, "[ShareId; 3]");
+        assert_eq!(verdicts(&key, &&REVOKED), want, "&[ShareId; 3]");
+        let none: [ShareId; 0] = [];
+        assert_eq!(verdicts(&key, &none), [false; 7], "[ShareId; 0]");
+        assert_eq!(
+            verdicts(&key, &RevocationList::EMPTY),
+            [false; 7],
+            "the empty list"
+        );
+    }
+}

@@ -5,11 +5,15 @@
 
 use std::path::PathBuf;
 
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::traits::IsIdentity;
+use curve25519_dalek::Scalar;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha512};
 use vitrine_verify::{
-    base62, kid_of, revocations_message, Error, Scope, Signer as ListSigner, TokenFields,
-    UntrustedRevocationList, UntrustedToken,
+    base62, kid_of, revocations_message, verify_signature, Error, Scope, Signer as ListSigner,
+    TokenFields, UntrustedRevocationList, UntrustedToken, TOKEN_CONTEXT,
 };
 
 fn vectors_path() -> PathBuf {
@@ -94,30 +98,107 @@ fn outcome_of_token(v: &Value, name: &str) -> Value {
     }
 }
 
+/// The largest integer every JSON reader holds exactly (2^53 - 1): the bound on `serial`.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// A revocation list's fields once read; the signature is not checked yet.
+struct ListFields {
+    serial: u64,
+    issued: u64,
+    revoked: Vec<[u8; 8]>,
+    signer: Option<ListSigner>,
+}
+
+/// Exactly `2 * N` lowercase hex digits, as docs/share-links.md spells kids, ids and signatures.
+fn lower_hex<const N: usize>(v: &Value) -> Result<[u8; N], Error> {
+    let s = v.as_str().ok_or(Error::Malformed)?;
+    let lower = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if s.len() != 2 * N || !s.bytes().all(lower) {
+        return Err(Error::Malformed);
+    }
+    Ok(unhex(s, "hex"))
+}
+
+/// A JSON number read by its value, as every JSON reader can (`3.0` is 3), that is a whole
+/// number from 0 to `max`.
+fn whole_number(v: &Value, max: u64) -> Result<u64, Error> {
+    let as_float = || {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=max as f64).contains(f))
+            .map(|f| f as u64)
+    };
+    v.as_u64()
+        .or_else(as_float)
+        .filter(|&n| n <= max)
+        .ok_or(Error::Malformed)
+}
+
+/// `share/revocations.json` read as docs/share-links.md requires of every verifier: the seven
+/// fields and no other, lowercase hex, whole numbers with `serial` up to 2^53 - 1 and `issued` up to
+/// 2^32 - 1, and
+/// `issued_at` the RFC 3339 spelling of `issued` (null exactly when the list is unsigned).
+/// Anything else is [`Error::Malformed`], before any signature is looked at.
+fn read_list(list: &Value) -> Result<ListFields, Error> {
+    const FIELDS: [&str; 7] = [
+        "format",
+        "serial",
+        "issued",
+        "issued_at",
+        "kid",
+        "revoked",
+        "signature",
+    ];
+    let obj = list.as_object().ok_or(Error::Malformed)?;
+    if obj.len() != FIELDS.len() || FIELDS.iter().any(|f| !obj.contains_key(*f)) {
+        return Err(Error::Malformed);
+    }
+    if obj["format"] != "vitrine-revocations-v1" {
+        return Err(Error::Malformed);
+    }
+    let serial = whole_number(&obj["serial"], MAX_SAFE_INTEGER)?;
+    let issued = whole_number(&obj["issued"], u64::from(u32::MAX))?;
+    let revoked = obj["revoked"]
+        .as_array()
+        .ok_or(Error::Malformed)?
+        .iter()
+        .map(lower_hex::<8>)
+        .collect::<Result<Vec<_>, _>>()?;
+    let signer = match (&obj["kid"], &obj["signature"]) {
+        (Value::Null, Value::Null) => None,
+        (kid, signature) => Some(ListSigner {
+            kid: lower_hex(kid)?,
+            signature: lower_hex(signature)?,
+        }),
+    };
+    let issued_at = signer.as_ref().map(|_| {
+        let at = chrono::DateTime::from_timestamp(issued as i64, 0).expect("a u32 time");
+        at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    });
+    if obj["issued_at"] != json!(issued_at) {
+        return Err(Error::Malformed);
+    }
+    Ok(ListFields {
+        serial,
+        issued,
+        revoked,
+        signer,
+    })
+}
+
 fn outcome_of_list(v: &Value, name: &str) -> Value {
     let keys = keys_of(v, name);
-    let list = &v["list"];
-    let revoked: Vec<[u8; 8]> = list["revoked"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| unhex(r.as_str().unwrap(), name))
-        .collect();
-    let signer = match (&list["kid"], &list["signature"]) {
-        (Value::String(kid), Value::String(sig)) => Some(ListSigner {
-            kid: unhex(kid, name),
-            signature: unhex(sig, name),
-        }),
-        _ => None,
-    };
-    let untrusted = UntrustedRevocationList {
-        serial: list["serial"].as_u64().unwrap(),
-        issued: list["issued"].as_u64().unwrap(),
-        revoked: &revoked,
-        signer,
-    };
-    match untrusted.verify(keys.as_slice()) {
-        Ok(l) => json!({ "result": "valid", "serial": l.serial() }),
+    let verified = read_list(&v["list"]).and_then(|list| {
+        UntrustedRevocationList {
+            serial: list.serial,
+            issued: list.issued,
+            revoked: &list.revoked,
+            signer: list.signer,
+        }
+        .verify(keys.as_slice())
+        .map(|l| l.serial())
+    });
+    match verified {
+        Ok(serial) => json!({ "result": "valid", "serial": serial }),
         Err(e) => json!({ "result": e.reason(), "error": error_name(e) }),
     }
 }
@@ -174,6 +255,87 @@ fn every_share_token_vector_verifies_as_recorded() {
     assert!(
         tokens.len() >= 40 && lists.len() >= 5,
         "the vector file lost cases"
+    );
+}
+
+/// What a mainstream Ed25519 library checks when it is not strict: A and R decode (any y, read
+/// mod p), S is read mod ℓ, and [S]B = R + [k]A holds as points, without the cofactor.
+fn lenient_accepts(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    let r: [u8; 32] = signature[..32].try_into().unwrap();
+    let s: [u8; 32] = signature[32..].try_into().unwrap();
+    let (Some(a), Some(big_r)) = (
+        CompressedEdwardsY(*public).decompress(),
+        CompressedEdwardsY(r).decompress(),
+    ) else {
+        return false;
+    };
+    let k = challenge(&r, public, message);
+    EdwardsPoint::mul_base(&Scalar::from_bytes_mod_order(s)) == big_r + k * a
+}
+
+/// Item 6 of issue 15: a verifier that does the Ed25519 equation but not the strict checks of
+/// step 3 must fail some vector for each check: every small-order or non-canonical key listed,
+/// the identity as R in each spelling, and S ≥ ℓ.
+#[test]
+fn vectors_refuse_what_only_a_lenient_verifier_accepts() {
+    let path = vectors_path();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let file: Value = serde_json::from_str(&text).unwrap();
+    let small: Vec<[u8; 32]> = SMALL_ORDER.iter().map(|(l, h)| unhex(h, l)).collect();
+    let (mut keys_caught, mut rs_caught, mut s_caught) = (Vec::new(), Vec::new(), false);
+    for v in file["tokens"].as_array().unwrap() {
+        let name = v["name"].as_str().unwrap();
+        let Ok(token) = base62::decode(v["token"].as_str().unwrap().as_bytes()) else {
+            continue;
+        };
+        let Some(public) = keys_of(v, name)
+            .into_iter()
+            .find(|(kid, _)| kid[..] == token[1..5])
+            .map(|(_, public)| public)
+        else {
+            continue;
+        };
+        let mut message = TOKEN_CONTEXT.to_vec();
+        message.extend_from_slice(&token[..29]);
+        let signature: [u8; 64] = token[29..].try_into().unwrap();
+        let strict = verify_signature(&public, &message, &signature).is_ok();
+        let lenient = lenient_accepts(&public, &message, &signature);
+        assert!(
+            lenient || !strict,
+            "{name}: the lenient model refuses a signature verify_strict accepts"
+        );
+        if strict || !lenient {
+            continue;
+        }
+        assert_eq!(
+            v["expected"]["error"], "BadSignature",
+            "{name}: only strict Ed25519 refuses it"
+        );
+        let r: [u8; 32] = signature[..32].try_into().unwrap();
+        let s: [u8; 32] = signature[32..].try_into().unwrap();
+        let broken = [
+            small.contains(&public).then(|| keys_caught.push(public)),
+            small.contains(&r).then(|| rs_caught.push(r)),
+            bool::from(Scalar::from_canonical_bytes(s).is_none()).then(|| s_caught = true),
+        ];
+        assert!(
+            broken.iter().any(Option::is_some),
+            "{name}: refused, yet it breaks no rule of step 3"
+        );
+    }
+    for (label, hex_key) in SMALL_ORDER {
+        assert!(
+            keys_caught.contains(&unhex(hex_key, label)),
+            "no vector lists the {label} key {hex_key} under a signature whose equation holds"
+        );
+        assert!(
+            !label.starts_with("identity") || rs_caught.contains(&unhex(hex_key, label)),
+            "no vector has R = {hex_key} ({label}) in a signature whose equation holds"
+        );
+    }
+    assert!(
+        s_caught,
+        "no vector has S ≥ ℓ in a signature that holds mod ℓ"
     );
 }
 
@@ -278,12 +440,29 @@ impl Gen {
         now: u32,
         expected: Value,
     ) {
+        let keys = keys.iter().map(|k| key_json(k)).collect();
+        self.case_listing(name, comment, token, scopes, keys, revoked, now, expected);
+    }
+
+    /// A case whose site lists keys that no signing key stands behind (small-order points).
+    #[allow(clippy::too_many_arguments)]
+    fn case_listing(
+        &mut self,
+        name: &str,
+        comment: &str,
+        token: &str,
+        scopes: &[&str],
+        keys: Vec<Value>,
+        revoked: &[[u8; 8]],
+        now: u32,
+        expected: Value,
+    ) {
         self.tokens.push(json!({
             "name": name,
             "comment": comment,
             "token": token,
             "scopes": scopes,
-            "keys": keys.iter().map(|k| key_json(k)).collect::<Vec<_>>(),
+            "keys": keys,
             "revoked": revoked.iter().map(|r| hex(r)).collect::<Vec<_>>(),
             "now": now,
             "expected": expected,
@@ -677,6 +856,8 @@ fn generate() -> String {
         refused(Error::BadSignature),
     );
 
+    strict_cases(&mut g, &a, ds, now, exp);
+
     g.case(
         "non-canonical-plus-2-pow-744",
         "the same bytes spelled as n + 2^744 (125 characters, too large)",
@@ -812,6 +993,147 @@ fn generate() -> String {
     serde_json::to_string_pretty(&file).unwrap() + "\n"
 }
 
+/// The 14 encodings that `verify_strict` refuses as a public key or as `R`, named: the 8 points
+/// of small order, then the 6 non-canonical spellings (y ≥ p, or x = 0 with the sign bit set).
+const SMALL_ORDER: [(&str, &str); 14] = [
+    (
+        "identity",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+    ),
+    (
+        "order-2",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ),
+    (
+        "order-4",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    ),
+    (
+        "order-4-negative-x",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+    ),
+    (
+        "order-8-a",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    ),
+    (
+        "order-8-a-negative-x",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    ),
+    (
+        "order-8-b",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    ),
+    (
+        "order-8-b-negative-x",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    ),
+    (
+        "identity-sign-bit",
+        "0100000000000000000000000000000000000000000000000000000000000080",
+    ),
+    (
+        "identity-y-plus-p",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ),
+    (
+        "identity-y-plus-p-sign-bit",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    ),
+    (
+        "order-2-sign-bit",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    ),
+    (
+        "order-4-y-plus-p",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ),
+    (
+        "order-4-y-plus-p-sign-bit",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    ),
+];
+
+/// The Ed25519 challenge k = SHA-512(R ‖ A ‖ message) mod ℓ.
+fn challenge(r: &[u8; 32], public: &[u8; 32], message: &[u8]) -> Scalar {
+    let hash: [u8; 64] = Sha512::new()
+        .chain_update(r)
+        .chain_update(public)
+        .chain_update(message)
+        .finalize()
+        .into();
+    Scalar::from_bytes_mod_order_wide(&hash)
+}
+
+/// Tokens that a lenient Ed25519 verifier accepts and `verify_strict` refuses: each satisfies
+/// [S]B = R + [k]A, so only the checks of step 3 beyond the equation tell them from genuine ones.
+fn strict_cases(g: &mut Gen, a: &SigningKey, ds: &str, now: u32, exp: u32) {
+    let public_a = a.verifying_key().to_bytes();
+    // R given as bytes, S = k·a: valid for a verifier that does not look at R itself.
+    let with_r = |r_hex: &str| {
+        let r: [u8; 32] = unhex(r_hex, "R");
+        let f = fields(a, ds, T, exp);
+        let s = challenge(&r, &public_a, &f.signing_message()) * a.to_scalar();
+        let mut bytes = sign(a, &f);
+        bytes[29..61].copy_from_slice(&r);
+        bytes[61..].copy_from_slice(&s.to_bytes());
+        text(&bytes)
+    };
+    for (label, r_hex) in SMALL_ORDER {
+        // Only the identity's spellings can satisfy the equation: [S]B - [k]A is in the
+        // prime-order subgroup, which holds no other point of small order.
+        if !label.starts_with("identity") {
+            continue;
+        }
+        g.case(
+            &format!("strict-r-{label}"),
+            &format!("R = {r_hex} (the identity point{}), S = k·a: the equation holds, verify_strict refuses R", if label == "identity" { "" } else { ", non-canonical spelling" }),
+            &with_r(r_hex),
+            &[ds],
+            &[a],
+            &[],
+            now,
+            refused(Error::BadSignature),
+        );
+    }
+
+    // A small-order key listed in site.yaml: R = [r]B and S = r, with the share id chosen so
+    // that [k]A is the identity; then [S]B = R + [k]A for any verifier that accepts the key.
+    let r = Scalar::from_bytes_mod_order_wide(&Sha512::digest(b"vitrine strict vectors").into());
+    let big_r = EdwardsPoint::mul_base(&r).compress().to_bytes();
+    for (label, key_hex) in SMALL_ORDER {
+        let key: [u8; 32] = unhex(key_hex, label);
+        let point = CompressedEdwardsY(key)
+            .decompress()
+            .unwrap_or_else(|| panic!("{label}: {key_hex} does not decode"));
+        assert!(point.is_small_order(), "{label} is not of small order");
+        let mut f = fields(a, ds, T, exp);
+        f.kid = kid_of(&key);
+        let share_id = (0u64..)
+            .map(u64::to_be_bytes)
+            .find(|id| {
+                f.share_id = *id;
+                (challenge(&big_r, &key, &f.signing_message()) * point).is_identity()
+            })
+            .unwrap();
+        f.share_id = share_id;
+        let mut signature = [0u8; 64];
+        signature[..32].copy_from_slice(&big_r);
+        signature[32..].copy_from_slice(&r.to_bytes());
+        let listed = json!({ "kid": hex(&f.kid), "public_key": key_hex });
+        g.case_listing(
+            &format!("strict-key-{label}"),
+            &format!("site.yaml lists the small-order key {key_hex}; a token naming it whose equation holds"),
+            core::str::from_utf8(&f.encode(&signature)).unwrap(),
+            &[ds],
+            vec![key_json(a), listed],
+            &[],
+            now,
+            refused(Error::BadSignature),
+        );
+    }
+}
+
 /// Adds the group order ℓ to a little-endian 32-byte scalar (S + ℓ still fits 256 bits).
 fn add_group_order(s: &mut [u8]) {
     const L: [u8; 32] = [
@@ -831,19 +1153,23 @@ fn revocation_cases(a: &SigningKey, b: &SigningKey) -> Vec<Value> {
     let kid_a = kid_of(&a.verifying_key().to_bytes());
     let ids = [SHARE, OTHER_SHARE];
     let issued = u64::from(T + DAY);
+    let signed_at =
+        |serial: u64, issued: u64, issued_at: &str, ids: &[[u8; 8]], by: &SigningKey| {
+            let sig = by
+                .sign(&revocations_message(&kid_a, serial, issued, ids))
+                .to_bytes();
+            json!({
+                "format": "vitrine-revocations-v1",
+                "serial": serial,
+                "issued": issued,
+                "issued_at": issued_at,
+                "kid": hex(&kid_a),
+                "revoked": ids.iter().map(|i| hex(i)).collect::<Vec<_>>(),
+                "signature": hex(&sig),
+            })
+        };
     let signed = |serial: u64, ids: &[[u8; 8]], by: &SigningKey| {
-        let sig = by
-            .sign(&revocations_message(&kid_a, serial, issued, ids))
-            .to_bytes();
-        json!({
-            "format": "vitrine-revocations-v1",
-            "serial": serial,
-            "issued": issued,
-            "issued_at": "2025-11-25T16:00:00Z",
-            "kid": hex(&kid_a),
-            "revoked": ids.iter().map(|i| hex(i)).collect::<Vec<_>>(),
-            "signature": hex(&sig),
-        })
+        signed_at(serial, issued, "2025-11-25T16:00:00Z", ids, by)
     };
     let case = |name: &str, comment: &str, list: Value, expected: Value| json!({ "name": name, "comment": comment, "list": list, "keys": [key_json(a), key_json(b)], "expected": expected });
     let mut tampered_serial = signed(3, &ids, a);
@@ -852,13 +1178,49 @@ fn revocation_cases(a: &SigningKey, b: &SigningKey) -> Vec<Value> {
     dropped["revoked"] = json!([hex(&SHARE)]);
     let mut unknown = signed(3, &ids, a);
     unknown["kid"] = json!("00000000");
-    let empty_unsigned = json!({
-        "format": "vitrine-revocations-v1", "serial": 0, "issued": 0, "issued_at": null,
-        "kid": null, "revoked": [], "signature": null,
-    });
-    let mut unsigned = signed(3, &ids, a);
-    unsigned["kid"] = Value::Null;
-    unsigned["signature"] = Value::Null;
+    let unsigned = |serial: u64, issued: u64, ids: &[[u8; 8]]| {
+        json!({
+            "format": "vitrine-revocations-v1", "serial": serial, "issued": issued, "issued_at": null,
+            "kid": null, "revoked": ids.iter().map(|i| hex(i)).collect::<Vec<_>>(), "signature": null,
+        })
+    };
+    // Signed lists changed in one field after signing: only the reading rules refuse them.
+    let edited = |field: &str, value: Value| {
+        let mut list = signed(3, &ids, a);
+        list[field] = value;
+        list
+    };
+    let mut extra_field = signed(3, &ids, a);
+    extra_field["note"] = json!("revoked after the review");
+    let mut no_issued_at = signed(3, &ids, a);
+    no_issued_at.as_object_mut().unwrap().remove("issued_at");
+    let upper = |field: &str| {
+        let list = signed(3, &ids, a);
+        let value = match &list[field] {
+            Value::Array(items) => json!([items[0], items[1].as_str().unwrap().to_uppercase()]),
+            other => json!(other.as_str().unwrap().to_uppercase()),
+        };
+        edited(field, value)
+    };
+    let max_safe = (1u64 << 53) - 1;
+    let by_small_order_key = {
+        // The identity as public key: [k]A is the identity for every k, so R = [r]B, S = r holds.
+        let identity: [u8; 32] = unhex(SMALL_ORDER[0].1, "identity");
+        let kid = kid_of(&identity);
+        let r = Scalar::from_bytes_mod_order_wide(&Sha512::digest(b"vitrine strict list").into());
+        let mut signature = EdwardsPoint::mul_base(&r).compress().to_bytes().to_vec();
+        signature.extend_from_slice(&r.to_bytes());
+        let mut list = signed(3, &ids, a);
+        list["kid"] = json!(hex(&kid));
+        list["signature"] = json!(hex(&signature));
+        json!({
+            "name": "list-small-order-key",
+            "comment": "signed with the identity point listed as a site key; the equation holds, verify_strict refuses the key",
+            "list": list,
+            "keys": [key_json(a), { "kid": hex(&kid), "public_key": SMALL_ORDER[0].1 }],
+            "expected": refused(Error::BadSignature),
+        })
+    };
     vec![
         case(
             "list-valid",
@@ -875,15 +1237,154 @@ fn revocation_cases(a: &SigningKey, b: &SigningKey) -> Vec<Value> {
         case(
             "list-empty-unsigned",
             "the unsigned empty list of a site that never signed one",
-            empty_unsigned,
+            unsigned(0, 0, &[]),
             json!({"result": "valid", "serial": 0}),
         ),
         case(
             "list-unsigned-with-ids",
             "ids without a signature",
-            unsigned,
+            unsigned(3, 0, &ids),
             refused(Error::BadSignature),
         ),
+        case(
+            "list-unsigned-serial-0-with-ids",
+            "serial 0 but ids, unsigned: only the empty list may go unsigned",
+            unsigned(0, 0, &ids),
+            refused(Error::BadSignature),
+        ),
+        case(
+            "list-unsigned-serial-5-empty",
+            "no ids but serial 5, unsigned: a gate would take it over every list up to serial 4",
+            unsigned(5, 0, &[]),
+            refused(Error::BadSignature),
+        ),
+        case(
+            "list-unsigned-empty-issued",
+            "serial 0 and no ids, unsigned, but issued is not 0: not the empty list",
+            unsigned(0, issued, &[]),
+            refused(Error::BadSignature),
+        ),
+        case(
+            "list-serial-max",
+            "serial 2^53 - 1, the largest every JSON reader holds exactly",
+            signed(max_safe, &ids, a),
+            json!({"result": "valid", "serial": max_safe}),
+        ),
+        case(
+            "list-serial-2-pow-53",
+            "serial 2^53, validly signed: beyond what a JSON reader holds exactly",
+            signed(max_safe + 1, &ids, a),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-serial-written-3.0",
+            "serial written 3.0: numbers are read by value, as JSON.parse reads them, so this is 3",
+            edited("serial", json!(3.0)),
+            json!({"result": "valid", "serial": 3}),
+        ),
+        case(
+            "list-serial-fraction",
+            "serial 3.5",
+            edited("serial", json!(3.5)),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-serial-string",
+            "serial written as a string",
+            edited("serial", json!("3")),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-serial-negative",
+            "serial -1",
+            edited("serial", json!(-1)),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-issued-max",
+            "issued 2^32 - 1, the last second a token can name",
+            signed_at(3, u64::from(u32::MAX), "2106-02-07T06:28:15Z", &ids, a),
+            json!({"result": "valid", "serial": 3}),
+        ),
+        case(
+            "list-issued-2-pow-32",
+            "issued 2^32, validly signed: beyond a u32",
+            signed_at(3, 1 << 32, "2106-02-07T06:28:16Z", &ids, a),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-issued-at-other-second",
+            "issued_at one second after issued",
+            edited("issued_at", json!("2025-11-25T16:00:01Z")),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-issued-at-fraction",
+            "issued_at with milliseconds: the same instant, another spelling",
+            edited("issued_at", json!("2025-11-25T16:00:00.000Z")),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-issued-at-offset",
+            "issued_at with a +01:00 offset: the same instant, another spelling",
+            edited("issued_at", json!("2025-11-25T17:00:00+01:00")),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-issued-at-null",
+            "issued_at null on a signed list",
+            edited("issued_at", Value::Null),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-unknown-field",
+            "a field the format does not have",
+            extra_field,
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-missing-field",
+            "issued_at left out",
+            no_issued_at,
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-other-format",
+            "format vitrine-revocations-v2",
+            edited("format", json!("vitrine-revocations-v2")),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-uppercase-id",
+            "the second id in uppercase hex: same bytes, other spelling",
+            upper("revoked"),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-uppercase-kid",
+            "the kid in uppercase hex",
+            upper("kid"),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-uppercase-signature",
+            "the signature in uppercase hex",
+            upper("signature"),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-short-id",
+            "an id of 15 hex digits",
+            edited("revoked", json!([hex(&SHARE), &hex(&OTHER_SHARE)[1..]])),
+            refused(Error::Malformed),
+        ),
+        case(
+            "list-kid-without-signature",
+            "a kid but a null signature",
+            edited("signature", Value::Null),
+            refused(Error::Malformed),
+        ),
+        by_small_order_key,
         case(
             "list-tampered-serial",
             "serial raised after signing",
