@@ -95,7 +95,7 @@ pub fn needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem
     Ok((items, public_text))
 }
 
-/// A digest of what a [`LeakGuard`] is made from.
+/// A digest of what a [`LeakGuard`](super::LeakGuard) is made from.
 pub fn digest(items: &[PrivateItem], public_text: &str) -> blake3::Hash {
     let mut hasher = blake3::Hasher::new();
     let mut add = |text: &str| {
