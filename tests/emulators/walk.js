@@ -1,0 +1,99 @@
+// Walks every case of the gate table (tests/vectors/gate-cases.json, made again for the real
+// clock) over HTTP through a local emulator of the host: `netlify serve --offline` or
+// `wrangler pages dev`, already running on 127.0.0.1:PORT with the built gate fixture.
+// Usage: deno run -A tests/emulators/walk.js netlify|cloudflare PORT SITE_DIR WORK_DIR [NETLIFY_MODULE]
+// WORK_DIR holds gate-cases.json made by tests/edge/make-gate-cases.js NOW WORK_DIR.
+
+import { check, data, exists, fillCases, report } from "../edge/cases.js";
+import { rawHttp } from "../edge/workerd.js";
+
+const [emulator, portArg, siteArg, work, moduleArg] = Deno.args;
+if (!["netlify", "cloudflare"].includes(emulator) || !portArg || !siteArg || !work || (emulator === "netlify") !== Boolean(moduleArg)) {
+  console.error("usage: walk.js netlify|cloudflare PORT SITE_DIR WORK_DIR [NETLIFY_MODULE]");
+  Deno.exit(2);
+}
+const port = Number(portArg);
+const site = new URL(`file://${await Deno.realPath(siteArg)}/`);
+const deno = Deno.execPath();
+const maker = new URL("../edge/make-gate-cases.js", import.meta.url).pathname;
+
+// What each host's file server does that a gate passes through: Pages redirects an existing
+// `…/index.html` to `…/` with 308.
+const HOST = { netlify: {}, cloudflare: { indexRedirect: 308 } };
+
+// netlify-cli retries a 403 or 404 with other spellings of the path "to mimic the CDN"
+// (netlify-cli's utils/proxy.js, alternativePathsFor) and answers with the first that is
+// neither. Where the table expects a 403 or 404, the expected answer is therefore the gate's
+// answer to those spellings, asked of the module itself (tests/edge/deno-gate.js checks the
+// module against the same table).
+const gate = moduleArg && (await import(`file://${await Deno.realPath(moduleArg)}`)).default;
+const ASSET = /\.(html?|png|jpg|js|css|svg|gif|ico|woff|woff2)$/;
+function alternatives(path) {
+  if (path.endsWith("/")) {
+    const stem = path.slice(0, -1);
+    return [...(path === "/" ? [] : [`${stem}.html`, `${stem}.htm`]), `${path}index.html`, `${path}index.htm`];
+  }
+  return ASSET.test(path) ? [] : [`${path}.html`, `${path}.htm`, `${path}/index.html`, `${path}/index.htm`];
+}
+async function tableStatus(c) {
+  const want = c.expect;
+  if (want.answer === "refuse" || want.answer === "redirect") return want.status;
+  return (await exists(site, c.path)) ? 200 : 404;
+}
+async function netlifyRetry(c, headers) {
+  if (!gate || ![403, 404].includes(await tableStatus(c))) return null;
+  const paths = alternatives(new URL(c.path, "http://x").pathname);
+  let answer = null;
+  for (const path of paths) {
+    const url = `http://${headers.Host}${path}${c.query ? "?" + c.query : ""}`;
+    const res = await gate(new Request(url, { method: c.method, headers }), {
+      next: async () => new Response(null, { status: (await exists(site, path)) ? 200 : 404 }),
+    });
+    answer = { path, status: res.status, reason: res.headers.get("x-vitrine-reason") };
+    if (![403, 404].includes(res.status)) break;
+  }
+  return answer;
+}
+
+const load = async (dir) => fillCases(JSON.parse(await Deno.readTextFile(`${dir}/gate-cases.json`)));
+const base = new Map((await load(work)).map((c) => [c.name, c]));
+
+// A case whose cookie lifetime is counted from "now" is made again for the next whole second and
+// sent as that second begins, so the emulator's clock and the expected Max-Age agree exactly.
+async function timed(name) {
+  const next = Math.floor(Date.now() / 1000) + 1;
+  const dir = `${work}/timed`;
+  await Deno.mkdir(dir, { recursive: true });
+  const made = await new Deno.Command(deno, { args: ["run", `--allow-write=${dir}`, maker, String(next), dir], stdout: "null" }).output();
+  if (!made.success) throw new Error("make-gate-cases.js failed");
+  const c = (await load(dir)).find((x) => x.name === name);
+  await new Promise((r) => setTimeout(r, Math.max(0, next * 1000 - Date.now() + 20)));
+  return c;
+}
+
+const results = [];
+for (let c of base.values()) {
+  try {
+    const maxAge = c.expect.set_cookie?.max_age;
+    if (maxAge !== undefined && maxAge < 2592000) c = await timed(c.name);
+    // The emulators serve plain http on 127.0.0.1, where the gate leaves out Secure.
+    const expect = c.expect.set_cookie ? { ...c.expect, set_cookie: { ...c.expect.set_cookie, secure: false } } : c.expect;
+    const headers = { Host: `${c.localhost ? "localhost" : "127.0.0.1"}:${port}` };
+    if (c.cookies.length) headers.Cookie = c.cookies.join("; ");
+    const res = await rawHttp(port, c.method, c.path + (c.query ? "?" + c.query : ""), headers);
+    const retried = await netlifyRetry(c, headers);
+    if (retried) {
+      const problems = [];
+      if (res.status !== retried.status || res.header("x-vitrine-reason") !== retried.reason) {
+        problems.push(`got ${res.status} ${res.header("x-vitrine-reason")}, want ${retried.status} ${retried.reason} (the gate's answer to ${retried.path}, which netlify-cli tries after a 403 or 404)`);
+      }
+      if (retried.reason && res.header("cache-control") !== data.gated_headers.cache_control) problems.push(`Cache-Control: got ${res.header("cache-control")}`);
+      results.push([`${emulator}: ${c.name}`, problems]);
+      continue;
+    }
+    results.push([`${emulator}: ${c.name}`, await check({ ...c, expect }, res, site, HOST[emulator])]);
+  } catch (e) {
+    results.push([`${emulator}: ${c.name}`, [`threw ${e?.stack ?? e}`]]);
+  }
+}
+report(results);
