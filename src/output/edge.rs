@@ -28,11 +28,12 @@ pub enum Edge {
     Cloudflare,
 }
 
-/// The refusal pages by key: each `X-Vitrine-Reason`, plus `bad-path` for the 400 answer.
+/// The refusal pages by key: each `X-Vitrine-Reason`, plus `bad-path`, `too-long` and
+/// `too-large` for the 400, 414 and 431 answers (`share::gate::refusal_page`).
 pub type GatePages = BTreeMap<String, String>;
 
 /// The refusal pages the gates need, with the status each is rendered for.
-pub const GATE_PAGES: [(&str, u16, &str); 8] = [
+pub const GATE_PAGES: [(&str, u16, &str); 10] = [
     ("missing", 401, "missing"),
     ("invalid", 403, "invalid"),
     ("unknown-key", 403, "unknown-key"),
@@ -41,6 +42,8 @@ pub const GATE_PAGES: [(&str, u16, &str); 8] = [
     ("expired", 410, "expired"),
     ("revoked", 410, "revoked"),
     ("bad-path", 400, "invalid"),
+    ("too-long", 414, "invalid"),
+    ("too-large", 431, "invalid"),
 ];
 
 /// The three edge templates: the shared gate core and one thin wrapper per edge.

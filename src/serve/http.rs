@@ -60,8 +60,9 @@ fn handle(state: &State, request: Request) {
         let gate = state.gate.read().unwrap_or_else(|e| e.into_inner());
         let decision = gate::decide(&gate.data, &gate_request);
         let page = match &decision {
-            Decision::Refuse { status: 400, .. } => gate.pages.get("bad-path").cloned(),
-            Decision::Refuse { reason, .. } => gate.pages.get(*reason).cloned(),
+            Decision::Refuse { status, reason } => {
+                gate.pages.get(gate::refusal_page(*status, reason)).cloned()
+            }
             _ => None,
         };
         (decision, page)

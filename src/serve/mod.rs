@@ -73,7 +73,7 @@ pub(crate) struct State {
 struct Gate {
     /// Keys, revocations and public slugs.
     data: GateData,
-    /// Refusal pages from the theme's `gate.html`, by reason (and `bad-path` for 400).
+    /// Refusal pages from the theme's `gate.html`, by `gate::refusal_page` key.
     pages: GatePages,
 }
 

@@ -18,6 +18,37 @@ pub const MAX_COOKIE_AGE: u64 = 2_592_000;
 /// At most this many candidate cookies are verified per request, so headers cannot buy CPU.
 pub const MAX_CANDIDATE_COOKIES: usize = 16;
 
+/// How long a request may be before a gate refuses it unread, so that no request can buy CPU time
+/// (Netlify allows an edge function 50 ms of CPU): lengths in bytes as the edge runtimes see them.
+///
+/// A share link's path is under 200 bytes and its query 127 (`s=` and the token); vitrine's own
+/// cookies are at most 200 bytes each. The path limit is the 2,048 characters that the sitemap
+/// protocol and old browsers allow a whole URL; 4 KiB of query leaves room for tracking
+/// parameters; 8 KiB of `Cookie` is the line nginx and Apache accept by default, twice the 4,096
+/// bytes per cookie that RFC 6265 asks browsers to support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Longest path (percent-encoded, as parsed by a WHATWG URL parser); longer is 414.
+    pub path: usize,
+    /// Longest query, without its `?`, on a gated path; longer is 414.
+    pub query: usize,
+    /// Longest `Cookie` header (several joined with `; `) on a gated path; longer is 431.
+    pub cookie: usize,
+}
+
+/// The limits every gate applies; carried in [`GateData`] so the edges get the same numbers.
+pub const LIMITS: Limits = Limits {
+    path: 2048,
+    query: 4096,
+    cookie: 8192,
+};
+
+impl Default for Limits {
+    fn default() -> Limits {
+        LIMITS
+    }
+}
+
 /// Headers of every answer under `/private/`, so nothing gated is cached, indexed or leaked
 /// through a `Referer`.
 pub const PRIVATE_HEADERS: [(&str, &str); 3] = [
@@ -38,9 +69,12 @@ pub struct GateData {
     pub revoked: Vec<ShareId>,
     /// The serial of that revocation list, so a deployed gate shows which list it holds.
     pub serial: u64,
-    /// Public datasets by slug, each with the ids of its annotations that are still private:
-    /// old `/private/<slug>/` links of these answer 301, except for those annotations.
+    /// Public datasets by slug, each with the ids of its public annotations: old
+    /// `/private/<slug>/` links of these answer 301, except under `annotations/<id>/` for any
+    /// other id, so a still-private annotation cannot be told from a missing one.
     pub published: BTreeMap<String, Vec<String>>,
+    /// The request size limits ([`LIMITS`] in every build).
+    pub limits: Limits,
 }
 
 impl GateData {
@@ -60,11 +94,8 @@ impl GateData {
             .iter()
             .filter(|d| d.is_public())
             .map(|d| {
-                let still_private = d.annotations.iter().filter(|a| !a.is_public_in(d));
-                (
-                    d.slug.clone(),
-                    still_private.map(|a| a.id.clone()).collect(),
-                )
+                let public = d.annotations.iter().filter(|a| a.is_public_in(d));
+                (d.slug.clone(), public.map(|a| a.id.clone()).collect())
             })
             .collect();
         Ok(GateData {
@@ -72,6 +103,7 @@ impl GateData {
             revoked: revocations.revoked().to_vec(),
             serial: revocations.serial(),
             published,
+            limits: LIMITS,
         })
     }
 }
@@ -83,6 +115,8 @@ struct Wire {
     revoked: Vec<String>,
     serial: u64,
     published: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    limits: Limits,
 }
 
 impl From<GateData> for Wire {
@@ -92,6 +126,7 @@ impl From<GateData> for Wire {
             revoked: d.revoked.iter().map(|id| hex(id)).collect(),
             serial: d.serial,
             published: d.published,
+            limits: d.limits,
         }
     }
 }
@@ -118,6 +153,7 @@ impl TryFrom<Wire> for GateData {
             revoked: revoked.collect::<Result<_, _>>()?,
             serial: w.serial,
             published: w.published,
+            limits: w.limits,
         })
     }
 }
@@ -158,7 +194,7 @@ pub enum Decision {
     },
     /// A refusal page from `gate.html`, with `X-Vitrine-Reason: reason`.
     Refuse {
-        /// 400, 401, 403 or 410.
+        /// 400, 401, 403, 410, 414 or 431.
         status: u16,
         /// `missing`, `invalid`, `unknown-key`, `wrong-scope`, `not-yet-valid`, `expired` or `revoked`.
         reason: &'static str,
@@ -172,21 +208,58 @@ impl Decision {
             reason: error.reason(),
         }
     }
+
+    /// A refusal of the request itself (a bad or oversized address or header), reason `invalid`.
+    fn bad_request(status: u16) -> Decision {
+        Decision::Refuse {
+            status,
+            reason: "invalid",
+        }
+    }
+}
+
+/// The key of a refusal's page among the gate pages: the reason, except for refusals of the
+/// request itself (400, 414, 431), which have a page each.
+pub fn refusal_page(status: u16, reason: &str) -> &str {
+    match status {
+        400 => "bad-path",
+        414 => "too-long",
+        431 => "too-large",
+        _ => reason,
+    }
 }
 
 /// Decides one request exactly as the edge modules do.
 pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
+    // Sizes first, as the edges check them: a sent path can only shrink by its dot segments, so
+    // one four times the limit is refused unparsed; the parsed path must then meet the limit.
+    if req.path.len() > 4 * data.limits.path {
+        return Decision::bad_request(414);
+    }
     let raw_path = whatwg_path(req.path);
-    let Some(segs) = segments(&raw_path) else {
-        return Decision::Refuse {
-            status: 400,
-            reason: "invalid",
-        };
+    if raw_path.len() > data.limits.path {
+        return Decision::bad_request(414);
+    }
+    let Some(segs) = segments(&raw_path).filter(|s| !s.first().is_some_and(|f| like_private(f)))
+    else {
+        return Decision::bad_request(400);
     };
     if segs.first().map(String::as_str) != Some("private") {
         return Decision::Pass;
     }
+    // A parsed query is never shorter than the sent one: one too long as sent is refused unparsed.
+    if req.query.len() > data.limits.query {
+        return Decision::bad_request(414);
+    }
     let query = whatwg_query(req.query);
+    if query.len() > data.limits.query {
+        return Decision::bad_request(414);
+    }
+    // Several `Cookie` headers count as one joined with `; ` (the edges join them with `, `).
+    let cookie_len = req.cookies.iter().map(|c| c.len() + 2).sum::<usize>();
+    if cookie_len.saturating_sub(2) > data.limits.cookie {
+        return Decision::bad_request(431);
+    }
     let folder = !segs.last().is_some_and(|s| s.contains('.'));
     let mut path = String::new();
     for s in &segs {
@@ -226,8 +299,8 @@ pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
     let sub = &segs[2.min(segs.len())..];
     let annotation = (sub.len() > 1 && sub[0] == "annotations").then(|| sub[1].as_str());
     let media = sub.first().is_some_and(|s| s == "media");
-    if let Some(private_ids) = data.published.get(slug) {
-        if !annotation.is_some_and(|id| private_ids.iter().any(|p| p == id)) {
+    if let Some(public_ids) = data.published.get(slug) {
+        if annotation.is_none_or(|id| public_ids.iter().any(|p| p == id)) {
             return redirect(
                 301,
                 format!("/datasets{}{clean}", &path["/private".len()..]),
@@ -271,7 +344,7 @@ pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
             return Decision::Refuse {
                 status: 403,
                 reason: "invalid",
-            }
+            };
         }
     }
 
@@ -312,6 +385,17 @@ pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
             reason: "missing",
         },
     }
+}
+
+/// Whether a first segment that is not `private` could be read as it by a lenient host: by
+/// Unicode case folding or compatibility forms (`prİvate`, `ｐrivate`), or with trailing dots or
+/// spaces trimmed (`private.`). No file vitrine writes has a non-ASCII first segment, so refusing
+/// these loses nothing public.
+fn like_private(first: &str) -> bool {
+    !first.is_ascii()
+        || first
+            .strip_prefix("private")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b == b'.' || b == b' '))
 }
 
 /// Checks 1–7 for one credential; the claims' scope picks the cookie name.

@@ -82,7 +82,8 @@ tokens.too_short = tokens.cortex.slice(1);
 tokens.too_long = tokens.cortex + "0";
 tokens.bad_char = tokens.cortex.slice(0, 60) + "-" + tokens.cortex.slice(61);
 tokens.too_large = "z".repeat(125);
-tokens.huge = "A".repeat(20000);
+// Long, but within the query (4 KiB) and Cookie (8 KiB) limits, so the verifier must refuse it.
+tokens.huge = "A".repeat(4000);
 
 function decodeBig(t) {
   let n = 0n;
@@ -97,6 +98,63 @@ const ok = { answer: "serve" };
 const refuse = (status, reason) => ({ answer: "refuse", status, reason });
 const redirect = (status, location, set_cookie) => ({ answer: "redirect", status, location, ...(set_cookie ? { set_cookie } : {}) });
 
+const LIMITS = { path: 2048, query: 4096, cookie: 8192 };
+const canonical = (path) => redirect(301, path), lookalike = refuse(400, "invalid"), gated = refuse(401, "missing");
+// Case, percent-encoded letters and slashes, doubled slashes, dot segments (resolved by the URL
+// parser before any gate sees them), trailing dots and spaces, missing or extra trailing
+// slashes, and Unicode look-alikes (dotless and dotted i, fullwidth, Cyrillic, zero-width).
+const SPELLINGS = [
+  ["/PRIVATE/cortex/index.html", canonical("/private/cortex/index.html")],
+  ["/Private/cortex/", canonical(CORTEX)],
+  ["/pRiVaTe/cortex/index.html", canonical("/private/cortex/index.html")],
+  ["/private/CORTEX/", canonical(CORTEX)],
+  ["/PRIVATE/CORTEX/INDEX.HTML", canonical("/private/cortex/index.html")],
+  ["/%70rivate/cortex/index.html", canonical("/private/cortex/index.html")],
+  ["/privat%65/cortex/", canonical(CORTEX)],
+  ["/%70%72%69%76%61%74%65/cortex/", canonical(CORTEX)],
+  ["/%50RIVATE/cortex/", canonical(CORTEX)],
+  ["/pr%49vate/cortex/index.html", canonical("/private/cortex/index.html")],
+  ["/private/%63ortex/index.html", canonical("/private/cortex/index.html")],
+  ["/private/cortex/%69ndex.html", canonical("/private/cortex/index.html")],
+  ["/private%2fcortex/index.html", canonical("/private/cortex/index.html")],
+  ["/private%2Fcortex%2Findex.html", canonical("/private/cortex/index.html")],
+  ["/PRIVATE%2FCORTEX%2F", canonical(CORTEX)],
+  ["/%2fprivate/cortex/", canonical(CORTEX)],
+  ["/private%5ccortex%5cindex.html", canonical("/private/cortex/index.html")],
+  ["/private\\cortex\\index.html", gated],
+  ["//private/cortex/index.html", canonical("/private/cortex/index.html")],
+  ["///private/cortex/", canonical(CORTEX)],
+  ["/private//cortex/index.html", canonical("/private/cortex/index.html")],
+  ["/private/cortex//index.html", canonical("/private/cortex/index.html")],
+  ["/./private/cortex/", gated],
+  ["/private/./cortex/index.html", gated],
+  ["/%2e/private/cortex/", gated],
+  ["/datasets/../private/cortex/index.html", gated],
+  ["/datasets/%2e%2e/private/cortex/", gated],
+  ["/static/.%2e/private/cortex/index.html", gated],
+  ["/private/hippo/../cortex/", gated],
+  ["/x/..%2fprivate/cortex/", canonical(CORTEX)],
+  ["/private./cortex/index.html", lookalike],
+  ["/private../cortex/", lookalike],
+  ["/private%2e/cortex/", lookalike],
+  ["/PRIVATE%2E%2E/cortex/", lookalike],
+  ["/private%20/cortex/", lookalike],
+  ["/private", canonical("/private/")],
+  ["/PRIVATE", canonical("/private/")],
+  ["/private/cortex", canonical(CORTEX)],
+  ["/private/cortex/index.html/", canonical("/private/cortex/index.html")],
+  ["/pr%C4%B0vate/cortex/", lookalike],
+  ["/pr%C4%B1vate/cortex/", lookalike],
+  ["/PR%C4%B0VATE/cortex/index.html", lookalike],
+  ["/%EF%BD%90rivate/cortex/", lookalike],
+  ["/%EF%BD%90%EF%BD%92%EF%BD%89%EF%BD%96%EF%BD%81%EF%BD%94%EF%BD%85/cortex/", lookalike],
+  ["/pr%C3%ADvate/cortex/", lookalike],
+  ["/priv%C9%91te/cortex/", lookalike],
+  ["/p%D1%80ivate/cortex/", lookalike],
+  ["/privat%D0%B5/cortex/", lookalike],
+  ["/private%E2%80%8B/cortex/", lookalike],
+  ["/%E1%B4%98rivate/cortex/", lookalike],
+];
 const C = (name, req, expect) => ({ name, method: "GET", path: CORTEX, query: "", cookies: [], now: T0, localhost: false, ...req, expect });
 
 const cases = [
@@ -149,7 +207,7 @@ const cases = [
   C("unrelated cookies are ignored", { cookies: ["theme=dark", "vitrine_x={cortex}", "vitrine_a_={cortex}"] }, refuse(401, "missing")),
   C("at most 16 candidate cookies are examined", { cookies: [...Array(16).fill("vitrine_d={hippo}"), "vitrine_d={cortex}"] }, refuse(403, "wrong-scope")),
   C("the 16th candidate cookie still counts", { cookies: [...Array(15).fill("vitrine_d={hippo}"), "vitrine_d={cortex}"] }, ok),
-  C("many cookies in one header", { cookies: [Array.from({ length: 200 }, (_, i) => `c${i}=${"x".repeat(40)}`).join("; ")] }, refuse(401, "missing")),
+  C("many cookies in one header", { cookies: [Array.from({ length: 150 }, (_, i) => `c${i}=${"x".repeat(40)}`).join("; ")] }, refuse(401, "missing")),
   C("a very long token is 403 invalid", { query: "s={huge}" }, refuse(403, "invalid")),
   C("a very long cookie is 403 invalid", { cookies: ["vitrine_d={huge}"] }, refuse(403, "invalid")),
   // Methods: the gate does not care which; a credential is required for all.
@@ -163,6 +221,9 @@ const cases = [
   C("invalid old link of a published dataset is 301 too", { path: "/private/retina/media/0123456789abcdef/tiles.dzi", query: "s={too_short}" }, redirect(301, "/datasets/retina/media/0123456789abcdef/tiles.dzi")),
   C("a published dataset's public annotation is 301", { path: "/private/retina/annotations/overview/" }, redirect(301, "/datasets/retina/annotations/overview/")),
   C("a published dataset's still-private annotation stays gated", { path: "/private/retina/annotations/draft/" }, refuse(401, "missing")),
+  C("a published dataset's missing annotation answers as a private one", { path: "/private/retina/annotations/no-such-id/" }, refuse(401, "missing")),
+  C("a published dataset's missing annotation file answers as a private one", { path: "/private/retina/annotations/no-such-id/trace.swc" }, refuse(401, "missing")),
+  C("a published dataset's annotation folder itself is 301", { path: "/private/retina/annotations/" }, redirect(301, "/datasets/retina/annotations/")),
   C("a published dataset's still-private annotation opens with its token", { path: "/private/retina/annotations/draft/", query: "s={retina_draft}" }, redirect(302, "/private/retina/annotations/draft/", { ...cookie("vitrine_a_draft", "retina_draft", 2592000), path: "/private/retina/" })),
   C("non-canonical old link is made canonical first", { path: "/private/Retina/" }, redirect(301, "/private/retina/")),
   // Paths that try to trick the gate.
@@ -198,17 +259,34 @@ const cases = [
   C("a public page is not gated", { path: "/datasets/open-data/" }, { answer: "pass" }),
   C("the gallery is not gated", { path: "/" }, { answer: "pass" }),
   C("a path merely starting with private is not gated", { path: "/privateer/" }, { answer: "pass" }),
-  C("a 16 KB path is gated and refused", { path: CORTEX + "a".repeat(16000) + "/" }, refuse(401, "missing")),
+  // Sizes: an oversized path, query or Cookie header is refused unread (limits in site.limits).
+  C("a path of 2,048 bytes is read", { path: CORTEX + "a".repeat(LIMITS.path - CORTEX.length - 1) + "/" }, refuse(401, "missing")),
+  C("a path of 2,049 bytes is 414", { path: CORTEX + "a".repeat(LIMITS.path - CORTEX.length) + "/" }, refuse(414, "invalid")),
+  C("a 16 KB path is 414", { path: CORTEX + "a".repeat(16000) + "/" }, refuse(414, "invalid")),
+  C("a 16 KB public path is 414 too", { path: "/datasets/" + "a".repeat(16000) + "/" }, refuse(414, "invalid")),
+  C("a query of 4,096 bytes is read", { query: "x=" + "a".repeat(LIMITS.query - 2) }, refuse(401, "missing")),
+  C("a query of 4,097 bytes is 414", { query: "x=" + "a".repeat(LIMITS.query - 1) }, refuse(414, "invalid")),
+  C("an oversized query with a valid token is 414", { query: "s={cortex}&x=" + "a".repeat(LIMITS.query) }, refuse(414, "invalid")),
+  C("an oversized query is 414 before the canonical redirect", { path: "/PRIVATE/cortex/", query: "x=" + "a".repeat(LIMITS.query) }, refuse(414, "invalid")),
+  C("an oversized query on a public path passes", { path: "/datasets/open-data/", query: "x=" + "a".repeat(LIMITS.query * 2) }, { answer: "pass" }),
+  C("a Cookie header of 8,192 bytes is read", { cookies: ["vitrine_d={cortex}", "theme=" + "x".repeat(LIMITS.cookie - 143)] }, ok),
+  C("a Cookie header of 8,193 bytes is 431", { cookies: ["vitrine_d={cortex}", "theme=" + "x".repeat(LIMITS.cookie - 142)] }, refuse(431, "invalid")),
+  C("an oversized Cookie header with a valid token in ?s= is 431", { query: "s={cortex}", cookies: ["theme=" + "x".repeat(LIMITS.cookie)] }, refuse(431, "invalid")),
+  C("an oversized Cookie header on a public path passes", { path: "/datasets/open-data/", cookies: ["theme=" + "x".repeat(LIMITS.cookie * 2)] }, { answer: "pass" }),
+  // Every spelling a host might map onto a private file (tests/edge/netlify-route.mjs also checks
+  // that Netlify routes each to the gate): a redirect to the canonical path or a refusal.
+  ...SPELLINGS.map(([path, expect]) => C(`spelling ${path}`, { path, spelling: true }, expect)),
 ];
 
 const out = {
-  description: "The gate's answers as data (docs/share-links.md, 'Gates'). A path is the request target as sent; every gate first parses it as a WHATWG URL does (dot segments, also %2e ones, resolved; \\ read as /), exactly as the edge runtimes hand it over. Generated by tests/edge/make-gate-cases.js with fixed test seeds; read by tests/suite/gate.rs and tests/edge/*. Placeholders {name} in query, cookies and expect stand for tokens[name]. answer: pass (not gated), serve (the file behind a valid credential), redirect, refuse. Every gated answer also carries the headers in gated_headers. signing_seed_for_leak_tests is the site key's secret half (a public test key): the tests check that no edge module contains it.",
+  description: "The gate's answers as data (docs/share-links.md, 'Gates'). A path is the request target as sent; every gate first parses it as a WHATWG URL does (dot segments, also %2e ones, resolved; \\ read as /), exactly as the edge runtimes hand it over. Generated by tests/edge/make-gate-cases.js with fixed test seeds; read by tests/suite/gate.rs and tests/edge/*. Placeholders {name} in query, cookies and expect stand for tokens[name]. answer: pass (not gated), serve (the file behind a valid credential), redirect, refuse. Cases marked spelling: true are the spellings of a private path that tests/edge/netlify-route.mjs also routes with Netlify's route compiler. Every gated answer also carries the headers in gated_headers. signing_seed_for_leak_tests is the site key's secret half (a public test key): the tests check that no edge module contains it.",
   now: T0,
   site: {
     keys: { [K1.kid]: hex(K1.pk) },
     revoked: ["c0c0c0c0c0c0c0ff"],
     serial: 1,
-    published: { "open-data": [], retina: ["draft"] },
+    published: { "open-data": [], retina: ["overview"] },
+    limits: LIMITS,
   },
   unlisted_key: { [K2.kid]: hex(K2.pk) },
   signing_seed_for_leak_tests: hex(K1.seed),

@@ -181,10 +181,7 @@ fn edge_modules_carry_the_data_and_no_template_syntax() {
     let pages = edge::render_gate_pages(&theme, &site_view(), "/").unwrap();
     let sources = EdgeSources::from_theme(&theme).unwrap();
     for (edge_kind, export) in [
-        (
-            Edge::Netlify,
-            "export const config = { path: \"/private/*\" };",
-        ),
+        (Edge::Netlify, "export const config = { path: \"/*\" };"),
         (Edge::Cloudflare, "async fetch(request, env)"),
     ] {
         let module = edge::render_edge_module(edge_kind, &sources, &data, &pages).unwrap();

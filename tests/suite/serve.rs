@@ -704,10 +704,16 @@ fn private_pages_answer_like_the_edges() {
         (other.status, other.header("X-Vitrine-Reason")),
         (403, Some("wrong-scope"))
     );
-    let long = serve.get(&format!("{page}?s={}", "A".repeat(20_000)));
+    // A long token within the 4 KiB query limit is read and refused; a longer one is not read.
+    let long = serve.get(&format!("{page}?s={}", "A".repeat(4_000)));
     assert_eq!(
         (long.status, long.header("X-Vitrine-Reason")),
         (403, Some("invalid"))
+    );
+    let too_long = serve.get(&format!("{page}?s={}", "A".repeat(20_000)));
+    assert_eq!(
+        (too_long.status, too_long.header("X-Vitrine-Reason")),
+        (414, Some("invalid"))
     );
     let many: String = (0..200)
         .map(|i| format!("vitrine_a_x{i}=junk; "))
@@ -795,10 +801,25 @@ fn gate_bypass_spellings_never_open_a_private_file() {
             }
         }
     }
-    // A 100 kB cookie header is refused like any bad token, and the server carries on.
+    // A 100 kB cookie header and a 100 kB query or path are refused unread (431, 414), with the
+    // gate's headers, and the server carries on.
     let huge = format!("vitrine_d={}", "A".repeat(100_000));
     let refused = serve.request("GET", "/private/closed-retina/", &[("Cookie", &huge)]);
-    assert_eq!(refused.status, 403);
+    assert_eq!(
+        (refused.status, refused.header("X-Vitrine-Reason")),
+        (431, Some("invalid"))
+    );
+    assert_private_headers(&refused, "431");
+    let long_query = format!("/private/closed-retina/?s={}", "A".repeat(100_000));
+    let long_path = format!("/private/closed-retina/{}/", "a".repeat(100_000));
+    for target in [long_query, long_path] {
+        let refused = serve.request("GET", &target, &[]);
+        assert_eq!(
+            (refused.status, refused.header("X-Vitrine-Reason")),
+            (414, Some("invalid"))
+        );
+        assert!(refused.text().contains("too long"), "{}", refused.text());
+    }
     assert_eq!(serve.get("/").status, 200);
 
     // A dataset's cookie opens no other dataset.

@@ -1,9 +1,10 @@
-// vitrine gate core: answers every request under /private/ as docs/share-links.md ("Gates") says.
+// vitrine gate core: answers every request as docs/share-links.md ("Gates") says: public paths pass
+// at once, everything under /private/ only through the checks.
 // Shared by the Netlify and Cloudflare wrappers so both edges are one implementation; it mirrors
 // crates/verify and src/share/gate.rs check for check, and carries only public data.
 const D = {{ data }}, PAGES = {{ pages }};
 const KEYS = new Map(Object.entries(D.keys)), REVOKED = new Set(D.revoked);
-const PUBLISHED = new Map(Object.entries(D.published));
+const PUBLISHED = new Map(Object.entries(D.published)), LIMIT = D.limits;
 const B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const TE = new TextEncoder(), CONTEXT = TE.encode("vitrine/share/v1\0");
 const MONTH = 2592000, PASS = 0, FILE = 1, ED = { name: "Ed25519" };
@@ -71,9 +72,9 @@ async function verify(token, scopes, now, keys = KEYS, revoked = REVOKED) {
   return { scope, expires };
 }
 
-// Percent-decodes, splits and resolves a path; null when it has a bad escape, bad UTF-8 or a NUL.
+// Percent-decodes, splits and resolves a path; null when it has a bad escape, bad UTF-8 or a NUL
+// (decodeURIComponent throws on the first two).
 function segments(raw) {
-  if (/%(?![0-9a-f]{2})/i.test(raw)) return null;
   let p;
   try { p = decodeURIComponent(raw); } catch { return null; }
   if (p.includes("\0")) return null;
@@ -99,29 +100,49 @@ function privately(res, status = res.status, extra = {}) {
 }
 const redirect = (status, Location, extra) => privately(new Response(), status, { Location, ...extra });
 // A refusal: the theme's page for the reason (bodiless for HEAD).
-const refuse = (status, reason, head) => privately(new Response(head ? null : PAGES[status == 400 ? "bad-path" : reason]), status,
+const BAD = { 400: "bad-path", 414: "too-long", 431: "too-large" };
+const refuse = (status, reason, head) => privately(new Response(head ? null : PAGES[BAD[status] || reason]), status,
   { "X-Vitrine-Reason": reason, "Content-Type": "text/html; charset=utf-8" });
 const refuseFor = (error, head) => refuse(error == "Expired" || error == "Revoked" ? 410 : 403,
   /^(Malformed|BadSignature)$/.test(error) ? "invalid" : error.replace(/\B[A-Z]/g, "-$&").toLowerCase(), head);
 
 // The decision for one request: PASS (not gated), FILE (serve it privately) or a Response.
 async function gate(request, now = Math.floor(Date.now() / 1000)) {
-  const url = new URL(request.url), head = request.method == "HEAD";
-  const segs = segments(url.pathname);
-  if (!segs) return refuse(400, "invalid", head);
+  const head = request.method == "HEAD", href = request.url, bad = status => refuse(status, "invalid", head);
+  // Sizes are read off the URL as the runtime hands it over (workerd: as sent) before it is parsed:
+  // parsing a 1 MB URL alone costs milliseconds. A sent path can only shrink by its dot segments,
+  // so one four times the limit is refused unparsed, and a query too long as sent (parsing never
+  // shortens one) is left unparsed; the parsed path and query then meet the limits.
+  const start = href.indexOf("/", href.indexOf("//") + 2), q = href.indexOf("?", start) + 1 || href.length + 1;
+  if (q - 1 - start > 4 * LIMIT.path) return bad(414);
+  const long = href.length - q > LIMIT.query, url = new URL(long ? href.slice(0, q - 1) : href), raw = url.pathname;
+  if (raw.length > LIMIT.path) return bad(414);
+  // Without a `%` a path is spelled as its segments are, so unless it contains "private" in some
+  // case, no decoding, case folding, dot segment or slash can make it gated: it passes at once.
+  if (!raw.includes("%") && !/private/i.test(raw)) return PASS;
+  const segs = segments(raw);
+  // A first segment a lenient host could read as `private` (Unicode case folding or compatibility
+  // forms: `prİvate`, `ｐrivate`; trailing dots or spaces trimmed: `private.`) is refused, never
+  // passed. No file vitrine writes has a non-ASCII first segment, so nothing public is lost.
+  if (!segs || /[^\x00-\x7f]|^private[. ]+$/.test(segs[0] || "")) return bad(400);
   if (segs[0] != "private") return PASS;
+  const search = url.search, cookies = request.headers.get("Cookie") || "";
+  if (long || search.length - 1 > LIMIT.query) return bad(414);
+  if (cookies.length > LIMIT.cookie) return bad(431);
   const path = "/" + segs.map(encodeURIComponent).join("/") + (segs.at(-1).includes(".") ? "" : "/");
-  if (path != url.pathname) return redirect(301, path + url.search);
+  if (path != raw) return redirect(301, path + search);
 
-  const pieces = url.search.slice(1).split("&").filter(p => p).map(p => [p, ...p.split(/=(.*)/s, 2).map(form)]);
+  const pieces = search.slice(1).split("&").filter(p => p).map(p => [p, ...p.split(/=(.*)/s, 2).map(form)]);
   const tokens = pieces.filter(p => p[1] == "s").map(p => p[2] || "");
   const rest = pieces.filter(p => p[1] != "s").map(p => p[0]), clean = rest.length ? "?" + rest.join("&") : "";
   const slug = segs[1] || "", sub = segs.slice(2), ids = PUBLISHED.get(slug);
   const annotation = sub[0] == "annotations" && sub.length > 1 ? sub[1] : null, media = sub[0] == "media";
-  if (ids && !(annotation && ids.includes(annotation))) return redirect(301, "/datasets" + path.slice(8) + clean);
+  // A published dataset's old links answer 301, except under an annotation id that is not one of
+  // its public annotations: a private id and a missing one both stay gated, indistinguishable.
+  if (ids && (!annotation || ids.includes(annotation))) return redirect(301, "/datasets" + path.slice(8) + clean);
 
   const dataset = "dataset:" + slug, scopeOf = id => `annotation:${slug}/${id}`;
-  if (tokens.length > 1) return refuse(403, "invalid", head);
+  if (tokens.length > 1) return bad(403);
   if (tokens.length) {
     const v = await verify(tokens[0], annotation ? [dataset, scopeOf(annotation)] : [dataset], now);
     if (v.error) return refuseFor(v.error, head);
@@ -133,7 +154,7 @@ async function gate(request, now = Math.floor(Date.now() / 1000)) {
   }
 
   let first, seen = 0;
-  for (const c of (request.headers.get("Cookie") || "").split(/[;,]/)) {
+  for (const c of cookies.split(/[;,]/)) {
     const i = c.indexOf("="), name = c.slice(0, i).trim(), value = c.slice(i + 1).trim();
     const id = name.startsWith("vitrine_a_") ? name.slice(10) : null;
     const scope = name == "vitrine_d" ? dataset : id && (media || id == annotation) ? scopeOf(id) : null;

@@ -8,7 +8,9 @@ export default {
     const r = await gate(request);
     if (r == FILE) return privately(await env.ASSETS.fetch(request));
     if (r) return r;
-    const own = segments(new URL(request.url).pathname)[0] == "_worker.js";
+    // The path alone is parsed: a public request may carry a query of any length.
+    const href = request.url, q = href.indexOf("?");
+    const own = segments(new URL(q < 0 ? href : href.slice(0, q)).pathname)[0] == "_worker.js";
     const res = await env.ASSETS.fetch(own ? new URL("/404.html", request.url) : request);
     return own ? new Response(res.body, { status: 404, headers: res.headers }) : res;
   },
