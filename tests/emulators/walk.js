@@ -1,15 +1,16 @@
 // Walks every case of the gate table (tests/vectors/gate-cases.json, made again for the real
 // clock) over HTTP through a local emulator of the host: `netlify serve --offline` or
 // `wrangler pages dev`, already running on 127.0.0.1:PORT with the built gate fixture.
-// Usage: deno run -A tests/emulators/walk.js netlify|cloudflare PORT SITE_DIR WORK_DIR [NETLIFY_MODULE]
+// `netlify-dev` is `netlify dev --offline` in front of `vitrine serve`.
+// Usage: deno run -A tests/emulators/walk.js netlify|netlify-dev|cloudflare PORT SITE_DIR WORK_DIR [NETLIFY_MODULE]
 // WORK_DIR holds gate-cases.json made by tests/edge/make-gate-cases.js NOW WORK_DIR.
 
 import { check, data, exists, fillCases, report } from "../edge/cases.js";
 import { rawHttp } from "../edge/workerd.js";
 
 const [emulator, portArg, siteArg, work, moduleArg] = Deno.args;
-if (!["netlify", "cloudflare"].includes(emulator) || !portArg || !siteArg || !work || (emulator === "netlify") !== Boolean(moduleArg)) {
-  console.error("usage: walk.js netlify|cloudflare PORT SITE_DIR WORK_DIR [NETLIFY_MODULE]");
+if (!["netlify", "netlify-dev", "cloudflare"].includes(emulator) || !portArg || !siteArg || !work || emulator.startsWith("netlify") !== Boolean(moduleArg)) {
+  console.error("usage: walk.js netlify|netlify-dev|cloudflare PORT SITE_DIR WORK_DIR [NETLIFY_MODULE]");
   Deno.exit(2);
 }
 const port = Number(portArg);
@@ -19,7 +20,7 @@ const maker = new URL("../edge/make-gate-cases.js", import.meta.url).pathname;
 
 // What each host's file server does that a gate passes through: Pages redirects an existing
 // `…/index.html` to `…/` with 308.
-const HOST = { netlify: {}, cloudflare: { indexRedirect: 308 } };
+const HOST = { netlify: {}, "netlify-dev": {}, cloudflare: { indexRedirect: 308 } };
 
 // Where netlify-cli's proxy changes a request before the function sees it, the expected answer
 // is the gate's answer to the request as changed, asked of the module itself (the table checks
@@ -76,8 +77,24 @@ async function timed(name) {
   return c;
 }
 
+// netlify-cli dies (URIError in its utils/rules-proxy.js) on a path that does not percent-decode
+// when no edge function answers it first, as under `netlify dev`: those cases are not sent there.
+const decodes = (path) => {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const results = [];
+const skipped = [];
 for (let c of base.values()) {
+  if (emulator === "netlify-dev" && !decodes(c.path)) {
+    skipped.push(c.name);
+    continue;
+  }
   try {
     const maxAge = c.expect.set_cookie?.max_age;
     if (maxAge !== undefined && maxAge < 2592000) c = await timed(c.name);
@@ -101,4 +118,5 @@ for (let c of base.values()) {
     results.push([`${emulator}: ${c.name}`, [`threw ${e?.stack ?? e}`]]);
   }
 }
+if (skipped.length) console.log(`not sent to ${emulator} (netlify-cli would die on them): ${skipped.join("; ")}`);
 report(results);

@@ -52,6 +52,10 @@ fn init_writes_the_deploy_files_of_its_hosting() {
     let toml = read(&netlify, "netlify.toml");
     assert!(toml.contains("publish = \"public\"") && toml.contains("\nvitrine build\n"));
     assert!(
+        toml.contains("command = \"vitrine serve --port 1111\""),
+        "netlify dev runs the gated preview:\n{toml}"
+    );
+    assert!(
         !toml.contains("[build.environment]"),
         "no install URL without --vitrine-git:\n{toml}"
     );
