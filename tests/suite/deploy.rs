@@ -153,6 +153,7 @@ fn ci_github_workflows_install_build_deploy_and_pass_actionlint() {
             "path: .vitrine-cache",
             "path: ~/.cargo/bin/vitrine",
             "run: vitrine build",
+            "test ! -e public/private",
             deploy,
             secret,
         ] {
