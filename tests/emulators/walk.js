@@ -19,8 +19,9 @@ const deno = Deno.execPath();
 const maker = new URL("../edge/make-gate-cases.js", import.meta.url).pathname;
 
 // What each host's file server does that a gate passes through: Pages redirects an existing
-// `…/index.html` to `…/` with 308.
-const HOST = { netlify: {}, "netlify-dev": {}, cloudflare: { indexRedirect: 308 } };
+// `…/index.html` to `…/` with 308; both hosts send the types in TYPES below (under
+// `netlify dev` the files come from vitrine serve, whose types are its own).
+const HOST = { netlify: { types: true }, "netlify-dev": {}, cloudflare: { indexRedirect: 308, types: true } };
 
 // Where netlify-cli's proxy changes a request before the function sees it, the expected answer
 // is the gate's answer to the request as changed, asked of the module itself (the table checks
@@ -118,5 +119,53 @@ for (let c of base.values()) {
     results.push([`${emulator}: ${c.name}`, [`threw ${e?.stack ?? e}`]]);
   }
 }
+// The table's media paths name no real file; the built dataset's own files are walked too: its
+// page, a thumbnail, the deep-zoom descriptor and a tile, with the dataset's cookie and an
+// annotation's (media only), and without one. Bodies must be the files' bytes, and each type what
+// the mocks in tests/edge/ send.
+const TYPES = { html: "text/html; charset=utf-8", png: "image/png", jpg: "image/jpeg", webp: "image/webp", dzi: "application/octet-stream" };
+const dataset = new URL("private/cortex/", site);
+const media = [];
+for await (const hash of Deno.readDir(new URL("media/", dataset))) {
+  const dir = new URL(`media/${hash.name}/`, dataset);
+  const names = [];
+  for await (const f of Deno.readDir(dir)) if (f.isFile) names.push(f.name);
+  const tiles = [];
+  for await (const level of Deno.readDir(new URL("tiles_files/", dir))) {
+    for await (const t of Deno.readDir(new URL(`tiles_files/${level.name}/`, dir))) tiles.push(`tiles_files/${level.name}/${t.name}`);
+  }
+  const thumb = names.find((n) => n.startsWith("thumb-"));
+  for (const rel of [thumb, "tiles.dzi", tiles.sort()[0]]) media.push(`/private/cortex/media/${hash.name}/${rel}`);
+}
+const tokens = JSON.parse(await Deno.readTextFile(`${work}/gate-cases.json`)).tokens;
+const files = [["/private/cortex/", "index.html"], ...media.map((p) => [p, null])];
+for (const [path, index] of files) {
+  const file = new URL(path.slice("/private/cortex/".length) + (index ?? ""), dataset);
+  const bytes = await Deno.readFile(file);
+  const type = TYPES[file.pathname.split(".").pop()];
+  const isMedia = path.includes("/media/");
+  const tries = [
+    ["GET", `vitrine_d=${tokens.cortex}`, 200],
+    ["HEAD", `vitrine_d=${tokens.cortex}`, 200],
+    ["GET", null, 401],
+    ["GET", `vitrine_a_trace-1=${tokens.trace1}`, isMedia ? 200 : 401],
+  ];
+  for (const [method, cookie, want] of tries) {
+    const problems = [];
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: cookie ? { Cookie: cookie } : {}, redirect: "manual" });
+      const body = new Uint8Array(await res.arrayBuffer());
+      if (res.status !== want) problems.push(`status ${res.status}, want ${want}`);
+      if (res.headers.get("cache-control") !== data.gated_headers.cache_control) problems.push(`Cache-Control ${res.headers.get("cache-control")}`);
+      if (want === 200 && HOST[emulator].types && res.headers.get("content-type") !== type) problems.push(`Content-Type ${res.headers.get("content-type")}, want ${type}`);
+      if (want === 200 && method === "GET" && !index && (body.length !== bytes.length || body.some((b, i) => b !== bytes[i]))) problems.push(`the body (${body.length} bytes) is not the file (${bytes.length} bytes)`);
+      if (want === 200 && method === "HEAD" && body.length) problems.push("HEAD has a body");
+    } catch (e) {
+      problems.push(`threw ${e?.stack ?? e}`);
+    }
+    results.push([`${emulator}: built file ${path} ${method} ${cookie ? cookie.split("=")[0] : "without a cookie"}`, problems]);
+  }
+}
+
 if (skipped.length) console.log(`not sent to ${emulator} (netlify-cli would die on them): ${skipped.join("; ")}`);
 report(results);
