@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::content::{load_config, Hosting};
 use crate::site::{default_out, BuildOptions, Site};
 
 /// Options of `vitrine build`.
@@ -70,5 +71,57 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         report.files,
         report.elapsed.as_secs_f64()
     );
+    // The build just read site.yaml, so it parses; the hint is skipped if it was edited since.
+    if let Ok(config) = load_config(root) {
+        eprintln!("{}", next_step(root, &out, config.hosting));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The command that deploys this output with its gate, so nobody uploads `public/` alone.
+fn next_step(root: &Path, out: &Path, hosting: Hosting) -> String {
+    let cd = if root == Path::new(".") {
+        String::new()
+    } else {
+        format!("cd {} && ", shell_word(root))
+    };
+    let dir = if out == default_out(root) {
+        None
+    } else {
+        Some(shell_word(out))
+    };
+    match hosting {
+        Hosting::Netlify => format!(
+            "Deploy with the gate (netlify-cli 23.10 or newer; never upload the folder alone):\n  {cd}netlify deploy --prod --no-build{}",
+            dir.map(|d| format!(" --dir {d}")).unwrap_or_default()
+        ),
+        Hosting::Cloudflare => {
+            let target = match (dir, root.join("wrangler.toml").is_file()) {
+                (None, true) => String::new(),
+                (dir, _) => format!(
+                    " {} --project-name <your Pages project>",
+                    dir.unwrap_or_else(|| "public".into())
+                ),
+            };
+            format!("Deploy with the gate (public/_worker.js; never upload the folder without it):\n  {cd}npx wrangler pages deploy{target}")
+        }
+        Hosting::Static => format!(
+            "Deploy: upload {} as it is to your host (no private dataset is in it), e.g. rsync -a --delete {}/ server:/var/www/site/",
+            out.display(),
+            shell_word(out)
+        ),
+    }
+}
+
+/// `path` as one shell word: quoted when it holds anything but plain path characters.
+fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@".contains(c))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }

@@ -11,7 +11,7 @@ use crate::share::keys;
 /// Options of `vitrine keygen`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Where to write the private key (PKCS#8, mode 0600); default
+    /// Where to write the private key (PKCS#8 v1 PEM, mode 0600); default
     /// `$XDG_CONFIG_HOME/vitrine/keys/<kid>.key`. Never inside the site folder.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,

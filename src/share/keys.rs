@@ -1,8 +1,10 @@
 //! Signing keys: creating them outside the site, publishing their public half in `site.yaml`,
 //! and finding the right one when a link is signed.
 //!
-//! A key file is PKCS#8 PEM with mode 0600 under `$XDG_CONFIG_HOME/vitrine/keys/<kid>.key`;
-//! nothing here ever writes a private key inside the site folder.
+//! A key file is PKCS#8 v1 PEM (`-----BEGIN PRIVATE KEY-----`, the seed alone) with mode 0600
+//! under `$XDG_CONFIG_HOME/vitrine/keys/<kid>.key`, the form OpenSSL 3 and Node's
+//! `crypto.createPrivateKey` load; files written before (PKCS#8 v2 with the public key, as PEM
+//! or DER) are still read. Nothing here ever writes a private key inside the site folder.
 
 use std::fs;
 use std::io::Write;
@@ -10,7 +12,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, KeypairBytes};
 use ed25519_dalek::SigningKey;
 use vitrine_verify::kid_of;
 
@@ -45,7 +47,7 @@ pub fn generate() -> Result<SigningKey> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
-/// Writes `key` to `path` as PKCS#8 PEM, mode 0600, creating its folder (mode 0700).
+/// Writes `key` to `path` as PKCS#8 v1 PEM, mode 0600, creating its folder (mode 0700).
 ///
 /// Refuses a path inside `root` (a key there would be committed or published) and an existing
 /// file (overwriting a key would orphan every link it signed).
@@ -69,9 +71,7 @@ pub fn write_key_file(root: &Path, path: &Path, key: &SigningKey) -> Result<()> 
             .create(parent)
             .with_context(|| format!("creating the key folder `{}`", parent.display()))?;
     }
-    let pem = key
-        .to_pkcs8_pem(Default::default())
-        .context("encoding the key as PKCS#8")?;
+    let pem = key_file_text(key)?;
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -90,7 +90,21 @@ pub fn write_key_file(root: &Path, path: &Path, key: &SigningKey) -> Result<()> 
     Ok(())
 }
 
-/// Reads a PKCS#8 key file, refusing one that others can read (as ssh does).
+/// The text of a key file: PKCS#8 v1 PEM, without the optional public key, because OpenSSL 3.0
+/// and Node 20 refuse the v2 form (`DECODER routines::unsupported`).
+pub fn key_file_text(key: &SigningKey) -> Result<String> {
+    let seed = KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    };
+    let pem = seed
+        .to_pkcs8_pem(Default::default())
+        .context("encoding the key as PKCS#8")?;
+    Ok(pem.to_string())
+}
+
+/// Reads a key file (PKCS#8 v1 or v2, PEM or DER), refusing one that others can read (as ssh
+/// does).
 pub fn load_key_file(path: &Path) -> Result<SigningKey> {
     let meta =
         fs::metadata(path).with_context(|| format!("reading the key file `{}`", path.display()))?;
@@ -103,11 +117,25 @@ pub fn load_key_file(path: &Path) -> Result<SigningKey> {
             path.display()
         );
     }
-    let text = fs::read_to_string(path)
-        .with_context(|| format!("reading the key file `{}`", path.display()))?;
-    SigningKey::from_pkcs8_pem(&text).map_err(|e| {
-        anyhow::anyhow!("`{}` is not an Ed25519 PKCS#8 key file ({e}); key files are written by `vitrine keygen`", path.display())
+    let bytes =
+        fs::read(path).with_context(|| format!("reading the key file `{}`", path.display()))?;
+    parse_key_file(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "`{}` is not an Ed25519 PKCS#8 key file, PEM or DER ({e}); key files are written by `vitrine keygen`",
+            path.display()
+        )
     })
+}
+
+/// Parses a key file's bytes: PEM when they are text starting with `-----BEGIN`, else DER. A
+/// v2 file's public key must match its seed.
+fn parse_key_file(bytes: &[u8]) -> ed25519_dalek::pkcs8::Result<SigningKey> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if text.trim_start().starts_with("-----BEGIN") => {
+            SigningKey::from_pkcs8_pem(text.trim_start())
+        }
+        _ => SigningKey::from_pkcs8_der(bytes),
+    }
 }
 
 /// Finds the signing key for a site: `explicit` if given (it must be listed in `site.yaml`),
@@ -384,6 +412,35 @@ mod tests {
     use super::*;
 
     const PK: &str = "ab";
+
+    #[test]
+    fn key_files_are_v1_pem_and_every_earlier_form_still_reads() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let text = key_file_text(&key).unwrap();
+        assert!(text.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{text}");
+        // v1: version 0 and no public key, 48 bytes of DER.
+        let der = ed25519_dalek::pkcs8::Document::from_pem(&text).unwrap().1;
+        assert_eq!(der.as_bytes().len(), 48);
+        assert_eq!(
+            &der.as_bytes()[..16],
+            b"\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20"
+        );
+        let v2_pem = key.to_pkcs8_pem(Default::default()).unwrap();
+        let v2_der = key.to_pkcs8_der().unwrap();
+        for bytes in [
+            text.as_bytes(),
+            v2_pem.as_bytes(),
+            v2_der.as_bytes(),
+            der.as_bytes(),
+        ] {
+            assert_eq!(parse_key_file(bytes).unwrap().to_bytes(), key.to_bytes());
+        }
+        // A v2 file whose public key belongs to another seed is refused.
+        let mut other = v2_der.as_bytes().to_vec();
+        let at = other.len() - 1;
+        other[at] ^= 1;
+        assert!(parse_key_file(&other).is_err());
+    }
 
     fn add(text: &str) -> String {
         insert_key(text, "1a2b3c4d", PK).unwrap()

@@ -4,15 +4,19 @@
 export const repo = new URL("../../", import.meta.url);
 export const data = JSON.parse(await Deno.readTextFile(new URL("tests/vectors/gate-cases.json", repo)));
 
-const fill = (s) => s.replace(/\{(\w+)\}/g, (m, k) => (k in data.tokens ? data.tokens[k] : m));
+// The cases of a gate-cases.json object with their placeholders replaced by its tokens.
+export function fillCases(d) {
+  const fill = (s) => s.replace(/\{(\w+)\}/g, (m, k) => (k in d.tokens ? d.tokens[k] : m));
+  return d.cases.map((c) => ({
+    ...c,
+    query: fill(c.query),
+    cookies: c.cookies.map(fill),
+    expect: JSON.parse(fill(JSON.stringify(c.expect))),
+  }));
+}
 
-// The cases with their placeholders replaced by tokens.
-export const cases = data.cases.map((c) => ({
-  ...c,
-  query: fill(c.query),
-  cookies: c.cookies.map(fill),
-  expect: JSON.parse(fill(JSON.stringify(c.expect))),
-}));
+// The cases of tests/vectors/gate-cases.json.
+export const cases = fillCases(data);
 
 // Whether the built site has a file for a canonical URL path (folders serve their index.html).
 export async function exists(site, path) {
@@ -44,7 +48,9 @@ export function parseCookie(h) {
 }
 
 // Checks an answer {status, header(name), body} against a case; returns the list of problems.
-export async function check(c, res, site) {
+// `host.indexRedirect`: the file server answers an existing `…/index.html` with this status and
+// a redirect to `…/`, as Cloudflare Pages does (308).
+export async function check(c, res, site, host = {}) {
   const bad = [];
   const want = c.expect;
   const sorted = (v) => (v && typeof v === "object" ? Object.fromEntries(Object.entries(v).sort()) : v);
@@ -61,7 +67,14 @@ export async function check(c, res, site) {
   switch (want.answer) {
     case "pass":
     case "serve": {
-      const status = (await exists(site, c.path)) ? 200 : 404;
+      const found = await exists(site, c.path);
+      if (found && host.indexRedirect && c.path.endsWith("/index.html")) {
+        expectEq("status", res.status, host.indexRedirect);
+        expectEq("Location", res.header("location"), c.path.slice(0, -"index.html".length));
+        expectEq("X-Vitrine-Reason", reason, null);
+        break;
+      }
+      const status = found ? 200 : 404;
       expectEq("status", res.status, status);
       expectEq("X-Vitrine-Reason", reason, null);
       if (want.answer === "pass") expectEq("Cache-Control", res.header("cache-control") === data.gated_headers.cache_control, false);

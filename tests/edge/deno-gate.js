@@ -20,7 +20,7 @@ await Deno.writeTextFile(copy, source + "\nexport const __test = { verify, ed255
 const mod = await import(`file://${copy}`);
 await Deno.remove(copy);
 
-const TYPES = { html: "text/html; charset=utf-8", json: "application/json", js: "text/javascript", css: "text/css", svg: "image/svg+xml", png: "image/png", jpg: "image/jpeg", webp: "image/webp", dzi: "application/xml", xml: "application/xml" };
+const TYPES = { html: "text/html; charset=utf-8", json: "application/json", js: "text/javascript", css: "text/css", svg: "image/svg+xml", png: "image/png", jpg: "image/jpeg", webp: "image/webp", xml: "application/xml" };
 
 // Netlify's static file server, as far as the gate can tell: folders serve index.html, else 404.
 async function serveFile(request) {

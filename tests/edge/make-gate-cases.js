@@ -2,6 +2,8 @@
 // tests (tests/suite/gate.rs) and the Deno and workerd tests alike; and the gate fixture's ledger,
 // tests/sites/gate/content/shares.yaml, with its signed revocation list.
 // Run: node_modules/.bin/deno run --allow-write=tests/vectors,tests/sites/gate tests/edge/make-gate-cases.js
+// With `NOW DIR` (tests/emulators/run): "now" is NOW instead of the fixed T0 below, and both files
+// go to DIR (gate-cases.json, shares.yaml), for gates that run on the real clock.
 // Tokens are signed here with fixed test seeds (Ed25519 is deterministic, so the file is stable);
 // they are test keys only and the seeds are public on purpose.
 
@@ -30,7 +32,9 @@ function hexBytes(h) {
   return Uint8Array.from(h.match(/../g), (x) => parseInt(x, 16));
 }
 
-const T0 = 1764075600; // 2025-11-25T13:00:00Z, the fixed "now" of most cases
+const [nowArg, outDir] = Deno.args;
+const T0 = nowArg ? Number(nowArg) : 1764075600; // 2025-11-25T13:00:00Z, the fixed "now" of most cases
+const target = (file, fixed) => (outDir ? `${outDir}/${file}` : new URL(fixed, import.meta.url));
 const K1 = await keyFromSeed("vitrine gate test key 1");
 const K2 = await keyFromSeed("vitrine gate test key 2 (not listed in site.yaml)");
 
@@ -290,7 +294,7 @@ const out = {
   tokens,
   cases,
 };
-await Deno.writeTextFile(new URL("../vectors/gate-cases.json", import.meta.url), JSON.stringify(out, null, 1) + "\n");
+await Deno.writeTextFile(target("gate-cases.json", "../vectors/gate-cases.json"), JSON.stringify(out, null, 1) + "\n");
 
 // The fixture site's ledger, so `vitrine build` of tests/sites/gate bundles the same revocation
 // list the cases assume: the shares issued above with the site's key, and the list signed by it.
@@ -331,5 +335,5 @@ for (const [id, dataset, annotation, at, expires] of issued) {
   ledger += `    issued: ${iso(at)}\n    expires: ${expires ? iso(expires) : "never"}\n`;
   if (out.site.revoked.includes(id)) ledger += `    revoked: ${iso(revokedAt)}\n`;
 }
-await Deno.writeTextFile(new URL("../sites/gate/content/shares.yaml", import.meta.url), ledger);
+await Deno.writeTextFile(target("shares.yaml", "../sites/gate/content/shares.yaml"), ledger);
 console.log(`wrote ${cases.length} cases, ${Object.keys(tokens).length} tokens`);

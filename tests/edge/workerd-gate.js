@@ -32,7 +32,7 @@ try {
     let problems;
     try {
       const res = await raw(c.method, c.path + (c.query ? "?" + c.query : ""), headers);
-      problems = await check(c, res, site);
+      problems = await check(c, res, site, { indexRedirect: 308 });
     } catch (e) {
       problems = [`threw ${e?.stack ?? e}`];
     }

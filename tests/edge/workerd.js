@@ -46,15 +46,20 @@ export async function startWorkerd(siteDir) {
   };
   `);
 
-  // Cloudflare Pages' asset server as far as the gate can tell: folders serve index.html, missing
-  // files the site's 404.html with status 404, and content types (workerd's disk service sends none).
+  // Cloudflare Pages' asset server as far as the gate can tell: folders serve index.html, an
+  // existing …/index.html answers 308 to …/ (as \`wrangler pages dev\` shows), missing files the
+  // site's 404.html with status 404, and content types (workerd's disk service sends none; like
+  // the real servers, the mock knows no type for .dzi and sends application/octet-stream).
   await Deno.writeTextFile(`${dir}/assets.js`, `
-  const TYPES = { html: "text/html; charset=utf-8", js: "text/javascript", css: "text/css", json: "application/json", svg: "image/svg+xml", png: "image/png", jpg: "image/jpeg", webp: "image/webp", dzi: "application/xml", xml: "application/xml" };
+  const TYPES = { html: "text/html; charset=utf-8", js: "text/javascript", css: "text/css", json: "application/json", svg: "image/svg+xml", png: "image/png", jpg: "image/jpeg", webp: "image/webp", xml: "application/xml" };
   export default {
     async fetch(request, env) {
       const url = new URL(request.url);
       const file = url.pathname.endsWith("/") ? url.pathname + "index.html" : url.pathname;
       const res = await env.DISK.fetch("http://disk" + file, { method: request.method === "HEAD" ? "HEAD" : "GET" });
+      if (res.status === 200 && url.pathname.endsWith("/index.html")) {
+        return new Response(null, { status: 308, headers: { location: url.pathname.slice(0, -"index.html".length) + url.search } });
+      }
       if (res.status === 200 && !res.headers.get("content-type")?.includes("json")) {
         return new Response(res.body, { headers: { "content-type": TYPES[file.split(".").pop()] ?? "application/octet-stream" } });
       }
@@ -102,45 +107,7 @@ export async function startWorkerd(siteDir) {
     await Deno.remove(dir, { recursive: true });
   };
 
-  /// One raw HTTP/1.1 exchange; returns {status, header(name), headers, body}.
-  async function raw(method, target, headers, body = "") {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const lines = [`${method} ${target} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `Content-Length: ${new TextEncoder().encode(body).length}`, "Connection: close", "", body];
-    await conn.write(new TextEncoder().encode(lines.join("\r\n")));
-    const chunks = [];
-    const buf = new Uint8Array(65536);
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      chunks.push(buf.slice(0, n));
-    }
-    conn.close();
-    const all = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-    let at = 0;
-    for (const c of chunks) all.set(c, (at += c.length) - c.length);
-    const text = new TextDecoder().decode(all);
-    const split = text.indexOf("\r\n\r\n");
-    const [statusLine, ...headerLines] = text.slice(0, split).split("\r\n");
-    const hs = headerLines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]);
-    let rest = text.slice(split + 4);
-    if (hs.some(([k, v]) => k === "transfer-encoding" && v.includes("chunked"))) {
-      let out = "";
-      for (;;) {
-        const nl = rest.indexOf("\r\n");
-        const size = parseInt(rest.slice(0, nl), 16);
-        if (!size) break;
-        const bytes = new TextEncoder().encode(rest.slice(nl + 2));
-        out += new TextDecoder().decode(bytes.slice(0, size));
-        rest = new TextDecoder().decode(bytes.slice(size + 2));
-      }
-      rest = out;
-    }
-    const header = (name) => {
-      const found = hs.filter(([k]) => k === name.toLowerCase()).map(([, v]) => v);
-      return found.length ? found.join(", ") : null;
-    };
-    return { status: Number(statusLine.split(" ")[1]), header, body: method === "HEAD" ? "" : rest };
-  }
+  const raw = (...args) => rawHttp(port, ...args);
 
 
   for (let i = 0; ; i++) {
@@ -156,4 +123,45 @@ export async function startWorkerd(siteDir) {
     }
   }
   return { port, source, raw, stop };
+}
+
+/// One raw HTTP/1.1 exchange with 127.0.0.1:PORT, the target sent exactly as written (so `..`, `//`
+/// and odd escapes reach the server); returns {status, header(name), body}.
+export async function rawHttp(port, method, target, headers, body = "") {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const lines = [`${method} ${target} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `Content-Length: ${new TextEncoder().encode(body).length}`, "Connection: close", "", body];
+  await conn.write(new TextEncoder().encode(lines.join("\r\n")));
+  const chunks = [];
+  const buf = new Uint8Array(65536);
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    chunks.push(buf.slice(0, n));
+  }
+  conn.close();
+  const all = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+  let at = 0;
+  for (const c of chunks) all.set(c, (at += c.length) - c.length);
+  const text = new TextDecoder().decode(all);
+  const split = text.indexOf("\r\n\r\n");
+  const [statusLine, ...headerLines] = text.slice(0, split).split("\r\n");
+  const hs = headerLines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]);
+  let rest = text.slice(split + 4);
+  if (hs.some(([k, v]) => k === "transfer-encoding" && v.includes("chunked"))) {
+    let out = "";
+    for (;;) {
+      const nl = rest.indexOf("\r\n");
+      const size = parseInt(rest.slice(0, nl), 16);
+      if (!size) break;
+      const bytes = new TextEncoder().encode(rest.slice(nl + 2));
+      out += new TextDecoder().decode(bytes.slice(0, size));
+      rest = new TextDecoder().decode(bytes.slice(size + 2));
+    }
+    rest = out;
+  }
+  const header = (name) => {
+    const found = hs.filter(([k]) => k === name.toLowerCase()).map(([, v]) => v);
+    return found.length ? found.join(", ") : null;
+  };
+  return { status: Number(statusLine.split(" ")[1]), header, body: method === "HEAD" ? "" : rest };
 }

@@ -3,6 +3,7 @@
 mod annotations;
 mod build;
 mod common;
+mod deploy;
 mod gate;
 mod hardening;
 mod media;

@@ -113,6 +113,54 @@ fn keygen_writes_a_0600_key_outside_the_site_and_lists_it() {
     );
 }
 
+/// The public key `site.yaml` lists for `kid`, as hex.
+fn listed_public_key(site: &Site) -> String {
+    let yaml = fs::read_to_string(site.root.join("content/site.yaml")).unwrap();
+    let at = yaml.find(&format!("- kid: \"{}\"", site.kid)).unwrap();
+    let line = yaml[at..].lines().nth(1).unwrap();
+    line.trim()
+        .trim_start_matches("public_key:")
+        .trim()
+        .trim_matches('"')
+        .to_string()
+}
+
+/// Runs a tool and returns its stdout, naming the tool when it is missing or fails.
+fn tool(program: &str, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed for this test (tests/install-tools): {e}"));
+    assert!(out.status.success(), "{program} {args:?}\n{}", text(&out));
+    out.stdout
+}
+
+#[test]
+fn key_files_load_in_openssl_and_node() {
+    let site = Site::new();
+    let file = site.key_dir().join(format!("{}.key", site.kid));
+    let file = file.to_str().unwrap();
+    let want = listed_public_key(&site);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    // Both print the SubjectPublicKeyInfo in DER, whose last 32 bytes are the public key.
+    let der = tool(
+        "openssl",
+        &["pkey", "-in", file, "-pubout", "-outform", "DER"],
+    );
+    assert_eq!(hex(&der[der.len() - 32..]), want, "openssl pkey");
+    let script = "const c = require('crypto'); const k = c.createPrivateKey(require('fs').readFileSync(process.argv[1])); \
+                  process.stdout.write(c.createPublicKey(k).export({ type: 'spki', format: 'der' }).toString('hex'))";
+    let node = String::from_utf8(tool("node", &["-e", script, file])).unwrap();
+    assert_eq!(
+        &node[node.len() - 64..],
+        want,
+        "node crypto.createPrivateKey"
+    );
+    // A link signed with the key verifies, so what the tools read is what vitrine signs with.
+    let link = site.share(&["cortex-l4"]);
+    assert!(site.run(&["verify", &link]).status.success());
+}
+
 #[test]
 fn keygen_refuses_a_path_inside_the_site() {
     let site = Site::new();
