@@ -36,6 +36,14 @@ use watch::{Batch, Watcher};
 /// Workers answering requests; file serving is I/O-bound, event streams have their own threads.
 const WORKERS: usize = 8;
 
+/// No Nagle delay on any connection: tiny_http writes a response's head and body apart, and
+/// each request on a kept-alive connection waited 40 ms for the delayed ACK. Set on the
+/// listener because Linux copies it into each accepted socket and tiny_http has no hook of its
+/// own; best effort, the preview works without it, only slower.
+fn tune_connections(listener: &TcpListener) {
+    let _ = rustix::net::sockopt::set_tcp_nodelay(listener, true);
+}
+
 /// How `vitrine serve` was asked to run.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -161,6 +169,7 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
     let addr = listener
         .local_addr()
         .context("reading the listening address")?;
+    tune_connections(&listener);
     let url = local_url(addr);
 
     // A folder per port: a parallel `vitrine build` or a second preview never shares it.
