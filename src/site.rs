@@ -56,6 +56,10 @@ pub struct BuildReport {
     pub changed: Vec<String>,
     /// Files in the output (or its spare) that vitrine did not write, removed by this build.
     pub removed: Vec<String>,
+    /// Problems that do not stop the build (an annotation that misses its image), one line
+    /// each, `descriptor: warning: …`.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// What the gates need; `vitrine serve` gates with it.
     pub gate: GateData,
     /// Whether the build wrote the Netlify edge function beside the output.
@@ -499,6 +503,7 @@ impl Site {
             skipped_private,
             changed,
             removed,
+            warnings: render::annotation::placement_warnings(&content, &media, include_private),
             gate,
             netlify,
             elapsed: started.elapsed(),

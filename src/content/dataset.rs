@@ -6,6 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::annotation;
 use super::config::{is_slug, locate, locate_value};
 use super::description::{self, Attachment, BadReference};
 use super::yaml::{self, Fields};
@@ -64,10 +65,19 @@ struct RawAnnotation {
     file: String,
     #[serde(default)]
     visibility: Visibility,
+    unit: Option<String>,
+    offset_nm: Option<Vec<f64>>,
 }
 
 const ANNOTATION_FIELDS: Fields = Fields {
-    names: &["id", "display_name", "file", "visibility"],
+    names: &[
+        "id",
+        "display_name",
+        "file",
+        "visibility",
+        "unit",
+        "offset_nm",
+    ],
     nested: &[],
 };
 /// The fields of `dataset.yaml`, as CONTRACT.md lists them.
@@ -170,6 +180,15 @@ struct Validator<'a> {
 impl Validator<'_> {
     fn error(&mut self, key: &str, message: impl Into<String>) {
         let (line, col) = locate(self.text, key);
+        self.problems
+            .push(Diagnostic::at(self.descriptor, line, col, message));
+    }
+
+    /// Reports a problem at `key` of the `index`-th annotation (at its value when it is on
+    /// the same line), so each of several annotations' messages points at its own entry.
+    fn annotation_error(&mut self, index: usize, key: &str, message: impl Into<String>) {
+        let (line, col) = locate_item(self.text, "annotations", index, key)
+            .unwrap_or_else(|| locate(self.text, "annotations"));
         self.problems
             .push(Diagnostic::at(self.descriptor, line, col, message));
     }
@@ -470,7 +489,7 @@ impl Validator<'_> {
 
         let public = raw.visibility == Visibility::Public;
         let mut annotations: Vec<AnnotationRef> = Vec::new();
-        for a in raw.annotations {
+        for (index, a) in raw.annotations.into_iter().enumerate() {
             if !is_slug(&a.id) {
                 self.error_at_value(
                     "id",
@@ -506,32 +525,74 @@ impl Validator<'_> {
                 .unwrap_or("")
                 .to_ascii_lowercase();
             if ext != "swc" && ext != "nml" {
-                self.error_at_value(
+                let hint = if ext == "zip" {
+                    " (a webKnossos `.zip` download holds the `.nml`: unpack it and name the `.nml`)"
+                } else {
+                    ""
+                };
+                self.annotation_error(
+                    index,
                     "file",
-                    &a.file,
                     format!(
-                        "annotation file '{}' must be SWC (.swc) or webKnossos NML (.nml)",
+                        "annotation file '{}' must be SWC (.swc) or webKnossos NML (.nml){hint}",
                         a.file
                     ),
                 );
                 continue;
             }
+            let unit_nm = match (&a.unit, ext.as_str()) {
+                (None, _) => None,
+                (Some(_), "nml") => {
+                    self.annotation_error(index, "unit", "`unit` is for SWC files: an NML file states its unit in <scale unit=\"…\">; remove `unit` here");
+                    continue;
+                }
+                (Some(unit), _) => match annotation::unit::nm_per(unit) {
+                    Some(nm) => Some(nm),
+                    None => {
+                        self.annotation_error(
+                            index,
+                            "unit",
+                            format!(
+                                "unit '{unit}' is not a length unit; use one of: {}",
+                                annotation::unit::accepted()
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            let offset_nm = match a.offset_nm.as_deref() {
+                None => [0.0; 3],
+                Some(&[x, y, z]) if [x, y, z].iter().all(|v| v.is_finite()) => [x, y, z],
+                Some(_) => {
+                    self.annotation_error(
+                        index,
+                        "offset_nm",
+                        "offset_nm must be three numbers [x, y, z] in nanometres, added to the tracing's positions to place it on the image",
+                    );
+                    continue;
+                }
+            };
             let Some(file) = self.file("file", &a.file) else {
                 continue;
             };
-            let skeleton = match super::annotation::parse_file(&file) {
+            let mut skeleton = match annotation::parse_file(&file) {
                 Ok(s) => s,
                 Err(problems) => {
                     self.problems.extend(problems);
                     continue;
                 }
             };
+            if let Some(nm) = unit_nm {
+                skeleton.scale_nm = [nm; 3];
+            }
             annotations.push(AnnotationRef {
                 skeleton,
                 display_name: a.display_name.unwrap_or_else(|| a.id.clone()),
                 id: a.id,
                 file,
                 visibility: a.visibility,
+                offset_nm,
             });
         }
 
@@ -569,6 +630,53 @@ impl Validator<'_> {
             attachments,
         })
     }
+}
+
+/// Line and column of `key` in the `index`-th item of the top-level list `list` (its value
+/// when the value is on the key's line): a text scan, since the YAML parser keeps no positions.
+fn locate_item(text: &str, list: &str, index: usize, key: &str) -> Option<(usize, usize)> {
+    let mut lines = text.lines().enumerate();
+    lines.find(|(_, l)| {
+        l.strip_prefix(list)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
+    })?;
+    let mut item: Option<usize> = None;
+    let mut item_indent = None;
+    for (i, line) in lines {
+        let body = line.trim_start();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - body.len();
+        if indent == 0 && !body.starts_with("- ") {
+            return None;
+        }
+        let mut field = body;
+        if let Some(rest) = body.strip_prefix("- ") {
+            if item_indent.is_none_or(|at| indent <= at) {
+                item_indent = Some(indent);
+                item = Some(item.map_or(0, |n| n + 1));
+            }
+            field = rest.trim_start();
+        }
+        if item == Some(index) {
+            if let Some(rest) = field
+                .strip_prefix(key)
+                .filter(|r| r.trim_start().starts_with(':'))
+            {
+                let value = rest.trim_start()[1..].trim_start();
+                let at = if value.is_empty() {
+                    line.len() - field.len()
+                } else {
+                    line.len() - value.len()
+                };
+                return Some((i + 1, line[..at].chars().count() + 1));
+            }
+        } else if item.is_some_and(|n| n > index) {
+            return None;
+        }
+    }
+    None
 }
 
 /// A slug suggestion for an invalid folder name.
@@ -633,6 +741,19 @@ mod tests {
         let mut v = vec!["z10.png", "z2.png", "z1.png", "z02.png"];
         v.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(v, ["z1.png", "z2.png", "z02.png", "z10.png"]);
+    }
+
+    #[test]
+    fn items_of_a_list_are_located_one_by_one() {
+        let text = "display_name: X\nannotations:\n  - id: a\n    unit: mm\n  - id: b\n    # note\n    unit: furlong\n    offset_nm:\n      - 1\ntags: [a]\n";
+        assert_eq!(locate_item(text, "annotations", 0, "unit"), Some((4, 11)));
+        assert_eq!(locate_item(text, "annotations", 1, "unit"), Some((7, 11)));
+        assert_eq!(locate_item(text, "annotations", 1, "id"), Some((5, 9)));
+        assert_eq!(
+            locate_item(text, "annotations", 1, "offset_nm"),
+            Some((8, 5))
+        );
+        assert_eq!(locate_item(text, "annotations", 2, "id"), None);
     }
 
     #[test]

@@ -94,7 +94,11 @@ pub struct AnnotationRef {
     pub file: PathBuf,
     /// The annotation's own visibility; public requires a public dataset.
     pub visibility: Visibility,
-    /// The parsed file (`annotation::parse_file`); kept out of serialised output, which would
+    /// Added to the tracing's positions (after its unit) to place it on the dataset's image;
+    /// `[0, 0, 0]` unless the descriptor says `offset_nm`.
+    pub offset_nm: [f64; 3],
+    /// The parsed file (`annotation::parse_file`, with the descriptor's `unit` for SWC in
+    /// its `scale_nm`); kept out of serialised output, which would
     /// otherwise carry every node.
     #[serde(skip)]
     pub skeleton: crate::content::annotation::Skeleton,

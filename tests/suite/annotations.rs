@@ -489,3 +489,45 @@ fn broken_annotation_file_fails_the_build_with_its_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn units_and_offsets_place_tracings_and_a_miss_is_told() {
+    let (_tmp, root) = fixture("sites/annotation-placement");
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let dir = root.join("public/datasets/placed/annotations");
+    let nodes =
+        |id: &str| overlay(&dir.join(id).join("skeleton.json"))["trees"][0]["nodes"].clone();
+    // nm with offset_nm; µm in the NML's <scale unit>; another voxel size through nm.
+    assert_eq!(
+        nodes("swc-nm"),
+        serde_json::json!([[30.0, 15.0, 0.0], [60.0, 45.0, 0.0]])
+    );
+    assert_eq!(
+        nodes("nml-um"),
+        serde_json::json!([[40.0, 30.0, 0.0], [80.0, 60.0, 0.0]])
+    );
+    assert_eq!(
+        nodes("nml-other-scale"),
+        serde_json::json!([[20.0, 15.0, 0.0], [40.0, 30.0, 0.0]])
+    );
+
+    let descriptor = "content/datasets/placed/dataset.yaml: warning: annotation";
+    assert!(
+        stderr.contains(&format!("{descriptor} 'nml-other-scale': its NML scale is 50 × 50 × 500 nm per voxel but the dataset's voxel size is 100 × 100 × 1000 nm")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{descriptor} 'swc-far': 2 of its 2 nodes fall outside the image: the tracing spans 500–510 × 500–500 × 0–0 µm, the image 0–12 × 0–9 × 0–1 µm")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("warning:").count(), 2, "{stderr}");
+    let far = read(&dir.join("swc-far/index.html"));
+    assert!(
+        far.contains("Most of this tracing is not drawn over the image"),
+        "{far}"
+    );
+    let placed = read(&dir.join("nml-um/index.html"));
+    assert!(!placed.contains("<p class=\"overlay-note\">"), "{placed}");
+}

@@ -96,6 +96,7 @@ fn annotation(id: &str, name: &str, visibility: Visibility) -> AnnotationRef {
         skeleton: parse_file(&file).expect("fixture annotation parses"),
         file,
         visibility,
+        offset_nm: [0.0; 3],
     }
 }
 
