@@ -65,7 +65,7 @@ pub(crate) fn derive_within(
     let derived = match load_entry(&dir, &hash) {
         Some(derived) => within_limit(src, derived, settings.max_pixels)?,
         None => {
-            let info = probe::open(src, Cursor::new(&bytes), settings.max_pixels)?.2;
+            let info = probe::info(src, Cursor::new(&bytes), settings.max_pixels)?;
             let _permit = budget.map(|b| b.acquire(u64::from(info.width) * u64::from(info.height)));
             produce(src, &bytes, want_pyramid, settings, &hash, &dir)?
         }

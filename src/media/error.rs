@@ -45,6 +45,14 @@ pub enum MediaError {
         /// The decoder's explanation.
         reason: String,
     },
+    /// The file decodes, but its layout is one vitrine does not show; `reason` says what to do.
+    #[error("{}: {reason}", path.display())]
+    Unsupported {
+        /// The image file.
+        path: PathBuf,
+        /// What the file holds and how to export it instead.
+        reason: String,
+    },
     /// Writing the derived files into the cache failed.
     #[error(
         "{}: cannot write derived images: {source}; check free disk space and permissions \

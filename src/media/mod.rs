@@ -18,6 +18,7 @@ mod encode;
 mod error;
 mod pixels;
 mod probe;
+mod tiff;
 
 use std::path::PathBuf;
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use image::DynamicImage;
 
-use super::{probe, ImageInfo, MediaError};
+use super::{probe, tiff, ImageInfo, MediaError};
 
 /// Lower and upper percentile of the contrast stretch, in per mille of the samples.
 const STRETCH_PERMILLE: (u64, u64) = (5, 995);
@@ -51,12 +51,26 @@ pub(crate) struct Decoded {
 ///
 /// The pixel limit is checked on the header first, so nothing over it is ever allocated.
 pub(crate) fn decode(path: &Path, bytes: &[u8], max_pixels: u64) -> Result<Decoded, MediaError> {
-    let (decoder, orientation, info) = probe::open(path, Cursor::new(bytes), max_pixels)?;
-    let undecodable = |err: image::ImageError| MediaError::Undecodable {
-        path: path.to_owned(),
-        reason: err.to_string(),
+    let page = if tiff::is_tiff(bytes) {
+        tiff::open(path, Cursor::new(bytes), max_pixels)?
+    } else {
+        None
     };
-    let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    let (mut image, orientation, info) = match page {
+        Some(page) => {
+            let (info, orientation) = (page.info.clone(), page.orientation);
+            (page.read(path)?, orientation, info)
+        }
+        None => {
+            let (decoder, orientation, info) = probe::open(path, Cursor::new(bytes), max_pixels)?;
+            let image =
+                DynamicImage::from_decoder(decoder).map_err(|err| MediaError::Undecodable {
+                    path: path.to_owned(),
+                    reason: err.to_string(),
+                })?;
+            (image, orientation, info)
+        }
+    };
     image.apply_orientation(orientation);
     let (raster, few_values) = to_display(image);
     Ok(Decoded {

@@ -516,3 +516,76 @@ fn derive_all_keeps_order_reports_each_failure_and_dedupes() {
         );
     }
 }
+
+/// `tests/images/<name>`, made by `tests/images/make.py`.
+fn fixture_image(name: &str) -> PathBuf {
+    crate::common::repo().join("tests/images").join(name)
+}
+
+#[test]
+fn tiff_sample_formats_and_containers_are_read_and_stretched() {
+    let s = Scratch::new();
+    // Each is a 40 × 30 gradient (3x + 2y) in a narrow band of its type: dark at the top left,
+    // bright at the bottom right once stretched.
+    // The 8-bit one (20 … 195, a wide enough range) is shown as it is.
+    for (name, bits, ends) in [
+        ("gray-float32.tif", 32, None),
+        ("gray-float64.tif", 64, None),
+        ("gray-int16.tif", 16, None),
+        ("gray-uint32.tif", 32, None),
+        ("gray16-bigtiff.tif", 16, None),
+        ("gray16-zstd.tif", 16, None),
+        ("with-preview.tif", 8, Some((20, 194))),
+    ] {
+        let src = fixture_image(name);
+        let info = probe(&src, 1_000_000).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            (
+                info.width,
+                info.height,
+                info.format,
+                info.bits,
+                info.channels
+            ),
+            (40, 30, "tiff", bits, 1),
+            "{name}"
+        );
+        let derived = derive(&src, false, &s.settings()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let thumb = open(&derived.thumbnails[0].file).into_luma8();
+        let (first, last) = (thumb.get_pixel(0, 0)[0], thumb.get_pixel(39, 29)[0]);
+        match ends {
+            Some(ends) => assert_eq!((first, last), ends, "{name}"),
+            None => assert!(first < 20 && last > 235, "{name}: {first} … {last}"),
+        }
+    }
+
+    // Planar 16-bit RGB: red grows along the gradient, green shrinks, blue is constant.
+    let src = fixture_image("rgb16-planar.tif");
+    assert_eq!(probe(&src, 1_000_000).unwrap().channels, 3);
+    let derived = derive(&src, false, &s.settings()).unwrap();
+    let thumb = open(&derived.thumbnails[0].file).into_rgb8();
+    let (a, b) = (
+        thumb.get_pixel(0, 0).0.map(i32::from),
+        thumb.get_pixel(39, 29).0.map(i32::from),
+    );
+    assert!(a[0] + 100 < b[0] && a[1] > b[1] + 100, "{a:?} … {b:?}");
+    assert!(a[2].abs_diff(b[2]) < 8, "{a:?} … {b:?}");
+}
+
+#[test]
+fn multi_page_tiff_is_refused_not_cut_to_its_first_page() {
+    let s = Scratch::new();
+    let src = fixture_image("stack-3-pages.tif");
+    for err in [
+        probe(&src, 1_000_000).unwrap_err(),
+        derive(&src, false, &s.settings()).unwrap_err(),
+    ] {
+        let text = err.to_string();
+        assert!(
+            matches!(err, MediaError::Unsupported { .. })
+                && text.contains("it holds 3 full-size pages")
+                && text.contains("Image Sequence"),
+            "{text}"
+        );
+    }
+}
