@@ -702,6 +702,7 @@ impl Site {
         self.memory.media = memory;
         let mut index = MediaIndex::new();
         let mut problems = content::Diagnostics::default();
+        let mut reported = std::collections::HashSet::new();
         for ((job, result), owner) in jobs.into_iter().zip(results).zip(owners) {
             match result {
                 Ok(derived) => {
@@ -713,13 +714,16 @@ impl Site {
                         index.insert(job.source, derived);
                     }
                 }
-                Err(err) => problems.push(
-                    content::Diagnostic::new(
-                        owner.descriptor.clone(),
-                        format!("dataset '{}': {err}", owner.slug),
-                    )
-                    .relative_to(&self.root),
-                ),
+                Err(err) => {
+                    // A thumbnail that is also a viewer image is one problem, told once.
+                    if reported.insert((owner.slug.as_str(), job.source.clone())) {
+                        problems.push(
+                            owner
+                                .image_problem(&job.source, &err.problem())
+                                .relative_to(&self.root),
+                        );
+                    }
+                }
             }
         }
         if !problems.is_empty() {

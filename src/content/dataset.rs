@@ -10,7 +10,7 @@ use super::annotation;
 use super::config::{is_slug, locate, locate_value};
 use super::description::{self, Attachment, BadReference};
 use super::yaml::{self, Fields};
-use super::{AnnotationRef, Dataset, Diagnostic, Visibility};
+use super::{AnnotationRef, Dataset, Diagnostic, ImageField, Visibility};
 
 /// Extensions of files a browser opens as documents that may run scripts (HTML, SVG, XML,
 /// JavaScript): a description may not publish them on the site's origin.
@@ -150,6 +150,7 @@ pub fn load_dataset(dir: &Path, canonical_dir: &Path) -> Result<Dataset, Vec<Dia
         descriptor: &descriptor,
         text: &text,
         problems: Vec::new(),
+        image_fields: BTreeMap::new(),
     }
     .finish(slug, raw)
 }
@@ -175,9 +176,27 @@ struct Validator<'a> {
     descriptor: &'a Path,
     text: &'a str,
     problems: Vec<Diagnostic>,
+    image_fields: BTreeMap<PathBuf, ImageField>,
 }
 
 impl Validator<'_> {
+    /// Resolves an image file named by `field`, remembering where (`written`: the name, or the
+    /// glob it matched) for later messages about the image.
+    fn image(&mut self, field: &'static str, name: &str, written: &str) -> Option<PathBuf> {
+        let path = self.file(field, name)?;
+        let (line, col) =
+            locate_in_field(self.text, field, written).unwrap_or_else(|| locate(self.text, field));
+        self.image_fields
+            .entry(path.clone())
+            .or_insert_with(|| ImageField {
+                field,
+                name: written.to_string(),
+                line,
+                col,
+            });
+        Some(path)
+    }
+
     fn error(&mut self, key: &str, message: impl Into<String>) {
         let (line, col) = locate(self.text, key);
         self.problems
@@ -318,9 +337,12 @@ impl Validator<'_> {
 
     fn images(&mut self, spec: OneOrMany) -> Vec<PathBuf> {
         match spec {
-            OneOrMany::Many(list) => list.iter().filter_map(|n| self.file("images", n)).collect(),
+            OneOrMany::Many(list) => list
+                .iter()
+                .filter_map(|n| self.image("images", n, n))
+                .collect(),
             OneOrMany::One(pattern) if pattern.contains(['*', '?', '[']) => self.glob(&pattern),
-            OneOrMany::One(name) => self.file("images", &name).into_iter().collect(),
+            OneOrMany::One(name) => self.image("images", &name, &name).into_iter().collect(),
         }
     }
 
@@ -357,7 +379,7 @@ impl Validator<'_> {
         }
         names
             .iter()
-            .filter_map(|n| self.file("images", n))
+            .filter_map(|n| self.image("images", n, pattern))
             .collect()
     }
 
@@ -384,14 +406,17 @@ impl Validator<'_> {
 
         let images = raw.images.map(|spec| self.images(spec)).unwrap_or_default();
         let thumbnail = match &raw.thumbnail {
-            Some(name) => self.file("thumbnail", name),
+            Some(name) => self.image("thumbnail", name, name),
             None if !images.is_empty() => Some(images[0].clone()),
             None => {
                 self.problems.push(Diagnostic::at(self.descriptor, 1, 1, "thumbnail is required: an image file beside the descriptor (PNG, JPEG, TIFF or WebP)"));
                 None
             }
         };
-        for path in thumbnail.iter().chain(&images) {
+        let mut named: Vec<&PathBuf> = thumbnail.iter().chain(&images).collect();
+        named.sort();
+        named.dedup();
+        for path in named {
             let ext = path
                 .extension()
                 .and_then(|e| e.to_str())
@@ -401,16 +426,10 @@ impl Validator<'_> {
                 ext.as_str(),
                 "png" | "jpg" | "jpeg" | "tif" | "tiff" | "webp"
             ) {
-                let name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("?")
-                    .to_string();
-                self.error_at_value(
-                    "thumbnail",
-                    &name,
-                    format!("'{name}' is not a supported image (PNG, JPEG, TIFF or WebP)"),
-                );
+                let problem = "not a supported image format: use PNG, JPEG, TIFF or WebP (convert a GIF to PNG, for one)";
+                let diagnostic =
+                    Dataset::image_problem_in(self.descriptor, &self.image_fields, path, problem);
+                self.problems.push(diagnostic);
             }
         }
 
@@ -610,6 +629,7 @@ impl Validator<'_> {
             visibility: raw.visibility,
             thumbnail: thumbnail.expect("checked above"),
             images,
+            image_fields: self.image_fields,
             voxel_size_nm,
             authors: raw
                 .authors
@@ -630,6 +650,37 @@ impl Validator<'_> {
             attachments,
         })
     }
+}
+
+/// Line and column of `value` written as a whole scalar (bare, quoted, in a `[…]` list or a
+/// `- ` item) from the line of the top-level `key` to the next top-level key.
+fn locate_in_field(text: &str, key: &str, value: &str) -> Option<(usize, usize)> {
+    let mut lines = text.lines().enumerate();
+    let (first, line) = lines.find(|(_, l)| {
+        l.strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
+    })?;
+    let delimiter = |c: Option<char>| c.is_none_or(|c| " \t[],'\"-:#".contains(c));
+    let find = |line: &str| {
+        line.match_indices(value).map(|(at, _)| at).find(|&at| {
+            delimiter(line[..at].chars().next_back())
+                && delimiter(line[at + value.len()..].chars().next())
+        })
+    };
+    let column = |line: &str, at: usize| line[..at].chars().count() + 1;
+    if let Some(at) = find(&line[key.len()..]) {
+        return Some((first + 1, column(line, key.len() + at)));
+    }
+    for (i, line) in lines {
+        if !line.starts_with([' ', '\t', '-']) && !line.trim().is_empty() && !line.starts_with('#')
+        {
+            return None;
+        }
+        if let Some(at) = find(line) {
+            return Some((i + 1, column(line, at)));
+        }
+    }
+    None
 }
 
 /// Line and column of `key` in the `index`-th item of the top-level list `list` (its value

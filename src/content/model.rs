@@ -104,6 +104,20 @@ pub struct AnnotationRef {
     pub skeleton: crate::content::annotation::Skeleton,
 }
 
+/// Where a descriptor names an image file: the field, the name as written, and its line and
+/// column, so a problem found later in the image (by `media`) is reported there, once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageField {
+    /// `thumbnail` or `images`.
+    pub field: &'static str,
+    /// The file name or glob as the descriptor writes it.
+    pub name: String,
+    /// 1-based line of the name in the descriptor.
+    pub line: usize,
+    /// 1-based column of the name.
+    pub col: usize,
+}
+
 /// One dataset, validated.
 #[derive(Debug, Clone, Serialize)]
 pub struct Dataset {
@@ -124,6 +138,9 @@ pub struct Dataset {
     /// Absolute paths of the viewer images (a z-stack when several), in order; may be empty,
     /// in which case the viewer shows the thumbnail.
     pub images: Vec<PathBuf>,
+    /// Where the descriptor names each of `thumbnail` and `images` (the first naming wins
+    /// when the thumbnail is also a viewer image).
+    pub image_fields: BTreeMap<PathBuf, ImageField>,
     /// Voxel size in nanometres, `[x, y, z]`.
     pub voxel_size_nm: Option<[f64; 3]>,
     /// Author names, in order.
@@ -154,6 +171,30 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// A problem with one of the dataset's images, at the descriptor line that names it:
+    /// `dataset.yaml:3:12: thumbnail 'slice.tif': <problem>`.
+    pub fn image_problem(&self, image: &std::path::Path, problem: &str) -> super::Diagnostic {
+        Self::image_problem_in(&self.descriptor, &self.image_fields, image, problem)
+    }
+
+    /// [`Dataset::image_problem`] while the dataset is being validated.
+    pub(crate) fn image_problem_in(
+        descriptor: &std::path::Path,
+        fields: &BTreeMap<PathBuf, ImageField>,
+        image: &std::path::Path,
+        problem: &str,
+    ) -> super::Diagnostic {
+        match fields.get(image) {
+            Some(f) => super::Diagnostic::at(
+                descriptor,
+                f.line,
+                f.col,
+                format!("{} '{}': {problem}", f.field, f.name),
+            ),
+            None => super::Diagnostic::new(descriptor, format!("'{}': {problem}", image.display())),
+        }
+    }
+
     /// Whether the dataset is listed publicly.
     pub fn is_public(&self) -> bool {
         self.visibility == Visibility::Public

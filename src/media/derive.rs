@@ -37,6 +37,27 @@ pub fn derive(
     derive_within(src, want_pyramid, settings, None)
 }
 
+/// Checks that `src` would derive, with the decoders [`derive`] uses, and writes nothing: the
+/// header and the pixel limit, then a full decode, unless the cache index shows this very file
+/// (same path, size and mtime) derived before.
+///
+/// `vitrine check` calls this so it finds every problem `build` would (a header can read fine
+/// over pixel data no decoder can read).
+pub fn verify(src: &Path, settings: &MediaSettings) -> Result<ImageInfo, MediaError> {
+    let info = probe::probe(src, settings.max_pixels)?;
+    let read_err = |source| MediaError::Read {
+        path: src.to_owned(),
+        source,
+    };
+    let meta = fs::metadata(src).map_err(read_err)?;
+    let index_file = index_path(&settings.cache_dir, src);
+    if Stamp::of(src, &meta).known_hash(&index_file).is_none() {
+        let bytes = fs::read(src).map_err(read_err)?;
+        pixels::decode(src, &bytes, settings.max_pixels)?;
+    }
+    Ok(info)
+}
+
 /// [`derive`], holding a share of `budget` for the decoded pixels while the image is in memory.
 pub(crate) fn derive_within(
     src: &Path,

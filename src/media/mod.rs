@@ -5,7 +5,8 @@
 //! re-does no image work. Media never renders HTML and never writes into the output folder:
 //! `output` links the cached files into place.
 //!
-//! Entry points: [`probe`] for `vitrine check` (reads headers, writes nothing), [`derive()`] for one
+//! Entry points: [`probe`] (reads headers), [`verify`] for `vitrine check` (decodes what the
+//! cache has not seen, writes nothing), [`derive()`] for one
 //! image and [`derive_all`] for a build (parallel, memory-bounded, with a progress bar).
 //! Output formats follow the content: JPEG q80 (1 channel for gray) for photographic and EM
 //! images; PNG for images with transparency and for label masks or line art (at most 16 distinct
@@ -23,7 +24,7 @@ mod tiff;
 use std::path::PathBuf;
 
 pub use batch::{derive_all, MediaJob};
-pub use derive::derive;
+pub use derive::{derive, verify};
 pub use error::MediaError;
 pub use probe::probe;
 

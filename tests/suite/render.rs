@@ -68,6 +68,7 @@ fn dataset(slug: &str, name: &str, visibility: Visibility) -> Dataset {
         description: format!("About {name}."),
         visibility,
         images: Vec::new(),
+        image_fields: BTreeMap::new(),
         voxel_size_nm: None,
         authors: Vec::new(),
         license: None,
