@@ -611,6 +611,8 @@ impl Validator<'_> {
                 id: a.id,
                 file,
                 visibility: a.visibility,
+                declared_at: locate_item(self.text, "annotations", index, "id")
+                    .unwrap_or_else(|| locate(self.text, "annotations")),
                 offset_nm,
             });
         }

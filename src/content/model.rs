@@ -94,6 +94,8 @@ pub struct AnnotationRef {
     pub file: PathBuf,
     /// The annotation's own visibility; public requires a public dataset.
     pub visibility: Visibility,
+    /// Line and column of the annotation's `id` in the descriptor, for warnings about it.
+    pub declared_at: (usize, usize),
     /// Added to the tracing's positions (after its unit) to place it on the dataset's image;
     /// `[0, 0, 0]` unless the descriptor says `offset_nm`.
     pub offset_nm: [f64; 3],

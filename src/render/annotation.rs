@@ -427,7 +427,8 @@ impl Placement {
     }
 }
 
-/// The build's warnings about where annotations land, as `descriptor: warning: …` lines with
+/// The build's warnings about where annotations land, as `descriptor:line:col: warning: …`
+/// lines (at the annotation's `id`), with
 /// the descriptor relative to the site root; only for annotations the build renders (private
 /// ones when `include_private`).
 pub fn placement_warnings(
@@ -452,8 +453,12 @@ pub fn placement_warnings(
                 .descriptor
                 .strip_prefix(&content.root)
                 .unwrap_or(&d.descriptor);
+            let (line, col) = a.declared_at;
             for w in placement.warnings {
-                out.push(format!("{}: warning: {w}", descriptor.display()));
+                out.push(format!(
+                    "{}:{line}:{col}: warning: {w}",
+                    descriptor.display()
+                ));
             }
         }
     }

@@ -513,13 +513,13 @@ fn units_and_offsets_place_tracings_and_a_miss_is_told() {
         serde_json::json!([[20.0, 15.0, 0.0], [40.0, 30.0, 0.0]])
     );
 
-    let descriptor = "content/datasets/placed/dataset.yaml: warning: annotation";
+    let descriptor = "content/datasets/placed/dataset.yaml";
     assert!(
-        stderr.contains(&format!("{descriptor} 'nml-other-scale': its NML scale is 50 × 50 × 500 nm per voxel but the dataset's voxel size is 100 × 100 × 1000 nm")),
+        stderr.contains(&format!("{descriptor}:14:9: warning: annotation 'nml-other-scale': its NML scale is 50 × 50 × 500 nm per voxel but the dataset's voxel size is 100 × 100 × 1000 nm")),
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("{descriptor} 'swc-far': 2 of its 2 nodes fall outside the image: the tracing spans 500–510 × 500–500 × 0–0 µm, the image 0–12 × 0–9 × 0–1 µm")),
+        stderr.contains(&format!("{descriptor}:17:9: warning: annotation 'swc-far': 2 of its 2 nodes fall outside the image: the tracing spans 500–510 × 500–500 × 0–0 µm, the image 0–12 × 0–9 × 0–1 µm")),
         "{stderr}"
     );
     assert_eq!(stderr.matches("warning:").count(), 2, "{stderr}");

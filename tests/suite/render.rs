@@ -97,6 +97,7 @@ fn annotation(id: &str, name: &str, visibility: Visibility) -> AnnotationRef {
         skeleton: parse_file(&file).expect("fixture annotation parses"),
         file,
         visibility,
+        declared_at: (1, 1),
         offset_nm: [0.0; 3],
     }
 }
