@@ -903,10 +903,10 @@ fn place_dataset_files(
                 Source::File(a.file.clone()),
             );
         }
-        for source in std::iter::once(&d.thumbnail).chain(&d.images) {
-            let Some(derived) = media.get(source) else {
-                continue;
-            };
+        let derived = std::iter::once(&d.thumbnail)
+            .chain(&d.images)
+            .filter_map(|source| media.get(source));
+        for derived in derived.flat_map(Derived::slices) {
             let dir = d.media_dir(&derived.hash);
             for r in &derived.thumbnails {
                 files.insert(format!("{dir}{}", r.name), Source::Cached(r.file.clone()));
@@ -976,15 +976,15 @@ fn leak_needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateIte
                     }),
             );
             for source in std::iter::once(&d.thumbnail).chain(&d.images) {
-                let hash = match media.get(source) {
-                    Some(derived) => derived.hash.clone(),
-                    None => file_hash(source)?,
+                let hashes = match media.get(source) {
+                    Some(derived) => derived.slices().map(|s| s.hash.clone()).collect(),
+                    None => vec![file_hash(source)?],
                 };
-                needles.push(Needle {
+                needles.extend(hashes.into_iter().map(|hash| Needle {
                     text: hash,
                     kind: "image (by content hash)",
                     whole_word: false,
-                });
+                }));
             }
             items.push(PrivateItem {
                 label: format!("private dataset '{}'", d.slug),

@@ -131,4 +131,17 @@ pub struct Derived {
     pub thumbnails: Vec<Rendition>,
     /// The deep-zoom pyramid, when requested.
     pub pyramid: Option<Pyramid>,
+    /// Pages 2… of a multi-page TIFF (a z-stack in one file), each derived like a file of its
+    /// own, with its own `hash` (derived from the file's and the page number).
+    pub pages: Vec<Derived>,
+    /// The voxel size in nm the file's ImageJ or OME metadata states, for a dataset that
+    /// gives none.
+    pub voxel_size_nm: Option<[f64; 3]>,
+}
+
+impl Derived {
+    /// The slices this image gives the viewer: itself, then its further pages.
+    pub fn slices(&self) -> impl Iterator<Item = &Derived> {
+        std::iter::once(self).chain(&self.pages)
+    }
 }

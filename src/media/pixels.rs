@@ -5,7 +5,8 @@ use std::path::Path;
 
 use image::DynamicImage;
 
-use super::{probe, tiff, ImageInfo, MediaError};
+use super::tiff::{self, Stack};
+use super::{probe, ImageInfo, MediaError};
 
 /// Lower and upper percentile of the contrast stretch, in per mille of the samples.
 const STRETCH_PERMILLE: (u64, u64) = (5, 995);
@@ -45,19 +46,32 @@ pub(crate) struct Decoded {
     pub raster: Raster,
     /// At most [`FEW_VALUES`] distinct colours (a label mask or line art): PNG keeps it exact.
     pub few_values: bool,
+    /// How many slices the file holds (1 unless a multi-page TIFF) and its stated voxel size.
+    pub stack: Stack,
 }
 
-/// Decodes an image held in memory once, applying orientation and the contrast stretch.
+/// Decodes one page (0 for all but multi-page TIFFs) of an image held in memory, applying
+/// orientation and the contrast stretch.
 ///
 /// The pixel limit is checked on the header first, so nothing over it is ever allocated.
-pub(crate) fn decode(path: &Path, bytes: &[u8], max_pixels: u64) -> Result<Decoded, MediaError> {
-    let page = if tiff::is_tiff(bytes) {
-        tiff::open(path, Cursor::new(bytes), max_pixels)?
+pub(crate) fn decode(
+    path: &Path,
+    bytes: &[u8],
+    max_pixels: u64,
+    page: usize,
+) -> Result<Decoded, MediaError> {
+    let opened = if tiff::is_tiff(bytes) {
+        tiff::open(path, Cursor::new(bytes), max_pixels, page)?
     } else {
         None
     };
-    let (mut image, orientation, info) = match page {
-        Some(page) => {
+    let mut stack = Stack {
+        pages: 1,
+        voxel_size_nm: None,
+    };
+    let (mut image, orientation, info) = match opened {
+        Some((page, found)) => {
+            stack = found;
             let (info, orientation) = (page.info.clone(), page.orientation);
             (page.read(path)?, orientation, info)
         }
@@ -77,6 +91,7 @@ pub(crate) fn decode(path: &Path, bytes: &[u8], max_pixels: u64) -> Result<Decod
         info,
         raster,
         few_values,
+        stack,
     })
 }
 

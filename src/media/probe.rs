@@ -32,7 +32,7 @@ pub(crate) fn info<R: BufRead + Seek>(
         source,
     };
     if tiff::is_tiff(reader.fill_buf().map_err(read_err)?) {
-        if let Some(page) = tiff::open(path, &mut reader, max_pixels)? {
+        if let Some((page, _)) = tiff::open(path, &mut reader, max_pixels, 0)? {
             return Ok(page.info);
         }
         reader.rewind().map_err(read_err)?;

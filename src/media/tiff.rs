@@ -37,15 +37,28 @@ pub(crate) struct Page<R: Read + Seek> {
     pub orientation: Orientation,
 }
 
-/// Opens a TIFF's first page when this module reads its layout (`None`: leave it to `image`).
+/// What a TIFF's metadata says about it as a stack.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Stack {
+    /// Full-resolution pages: the slices of a z-stack (1 for a plain image).
+    pub pages: usize,
+    /// Voxel size in nm from ImageJ (`spacing`, `unit` and the resolution tags) or OME-XML
+    /// (`PhysicalSizeX/Y/Z`), when the file states all three.
+    pub voxel_size_nm: Option<[f64; 3]>,
+}
+
+/// Opens the `page`-th full-resolution page of a TIFF when this module reads its layout
+/// (`None`: leave it to `image`, which reads the first page of the other layouts).
 ///
-/// Refuses a file whose pages are a stack (several full-resolution pages) rather than showing
-/// the first alone, and anything over `max_pixels`, before any pixel is decoded.
+/// Refuses stacks whose pages interleave channels (ImageJ `channels=`, OME `SizeC`), which
+/// would otherwise show as a flickering z-stack, and anything over `max_pixels`, before any
+/// pixel is decoded.
 pub(crate) fn open<R: Read + Seek>(
     path: &Path,
     reader: R,
     max_pixels: u64,
-) -> Result<Option<Page<R>>, MediaError> {
+    page: usize,
+) -> Result<Option<(Page<R>, Stack)>, MediaError> {
     let undecodable = |reason: String| MediaError::Undecodable {
         path: path.to_owned(),
         reason,
@@ -63,6 +76,33 @@ pub(crate) fn open<R: Read + Seek>(
     let mut decoder = Decoder::new(reader)
         .map_err(tiff_error)?
         .with_limits(limits);
+    let description = decoder
+        .get_tag_ascii_string(Tag::ImageDescription)
+        .unwrap_or_default();
+    let resolution = [Tag::XResolution, Tag::YResolution].map(|tag| {
+        match decoder.find_tag(tag).ok().flatten()? {
+            tiff::decoder::ifd::Value::Rational(n, d) if d > 0 => Some(f64::from(n) / f64::from(d)),
+            tiff::decoder::ifd::Value::Double(v) => Some(v),
+            tiff::decoder::ifd::Value::Float(v) => Some(f64::from(v)),
+            _ => None,
+        }
+        .filter(|r| *r > 0.0)
+    });
+    let offsets = full_pages(&mut decoder).map_err(tiff_error)?;
+    let pages = offsets.len();
+    let meta = Metadata::parse(&description, resolution);
+    if meta.channels > 1 {
+        return Err(unsupported(format!(
+            "its {pages} pages hold {} channels, and vitrine shows one channel or an RGB image a \
+             slice; make a composite (Fiji: Image › Color › Stack to RGB) or keep one channel \
+             (Image › Color › Split Channels) and save that",
+            meta.channels
+        )));
+    }
+    let Some(&index) = offsets.get(page) else {
+        return Err(undecodable(format!("it has no page {}", page + 1)));
+    };
+    decoder.seek_to_image(index).map_err(tiff_error)?;
     let (width, height) = decoder.dimensions().map_err(tiff_error)?;
     if u64::from(width) * u64::from(height) > max_pixels {
         return Err(MediaError::TooLarge {
@@ -87,15 +127,6 @@ pub(crate) fn open<R: Read + Seek>(
         .flatten()
         .and_then(Orientation::from_exif)
         .unwrap_or(Orientation::NoTransforms);
-    let pages = full_pages(&mut decoder).map_err(tiff_error)?;
-    if pages > 1 {
-        return Err(unsupported(format!(
-            "it holds {pages} full-size pages (a z-stack, time series or channels), and vitrine \
-             shows one page per image file; save each slice as its own file (Fiji: File › Save As › \
-             Image Sequence) and list them, or a glob such as `slice-*.tif`, under `images`"
-        )));
-    }
-    decoder.seek_to_image(0).map_err(tiff_error)?;
     let channels = match color {
         ColorType::Gray(b) | ColorType::GrayA(b) | ColorType::RGB(b) | ColorType::RGBA(b)
             if b >= 8 =>
@@ -109,6 +140,12 @@ pub(crate) fn open<R: Read + Seek>(
                  or one channel"
             )))
         }
+        _ if pages > 1 => {
+            return Err(unsupported(format!(
+                "it is a stack of {pages} {color:?} pages; vitrine reads stacks of gray or RGB pages \
+                 of 8 bits or more: convert it (Fiji: Image › Type › 8-bit) and save it again"
+            )))
+        }
         _ => return Ok(None),
     };
     let (width, height) = if super::probe::swaps_axes(orientation) {
@@ -116,37 +153,121 @@ pub(crate) fn open<R: Read + Seek>(
     } else {
         (width, height)
     };
-    Ok(Some(Page {
-        white_is_zero: photometric == Some(PhotometricInterpretation::WhiteIsZero.to_u16())
-            && channels <= 2,
-        info: ImageInfo {
-            width,
-            height,
-            format: "tiff",
-            bits: color.bit_depth(),
-            channels,
+    let stack = Stack {
+        pages,
+        voxel_size_nm: meta.voxel_size_nm,
+    };
+    Ok(Some((
+        Page {
+            white_is_zero: photometric == Some(PhotometricInterpretation::WhiteIsZero.to_u16())
+                && channels <= 2,
+            info: ImageInfo {
+                width,
+                height,
+                format: "tiff",
+                bits: color.bit_depth(),
+                channels,
+            },
+            decoder,
+            color,
+            orientation,
         },
-        decoder,
-        color,
-        orientation,
-    }))
+        stack,
+    )))
 }
 
-/// Counts the pages that are images in their own right: reduced-resolution copies (subfile
-/// type bit 0, e.g. a preview) and masks (bit 2) do not count.
-fn full_pages<R: Read + Seek>(decoder: &mut Decoder<R>) -> tiff::TiffResult<usize> {
-    let mut pages = 0;
+/// The stack facts of ImageJ's and OME's image descriptions.
+struct Metadata {
+    channels: usize,
+    voxel_size_nm: Option<[f64; 3]>,
+}
+
+impl Metadata {
+    /// Reads `description` (ImageJ `key=value` lines, or OME-XML); `resolution` is the first
+    /// page's X/YResolution (pixels per ImageJ `unit`).
+    fn parse(description: &str, resolution: [Option<f64>; 2]) -> Metadata {
+        if description.starts_with("ImageJ=") {
+            let value = |key: &str| {
+                description.lines().find_map(|l| {
+                    let (k, v) = l.split_once('=')?;
+                    (k.trim() == key).then(|| v.trim().to_string())
+                })
+            };
+            let channels = value("channels").and_then(|v| v.parse().ok()).unwrap_or(1);
+            let nm_per_unit = value("unit").and_then(|u| unit_nm(&u));
+            let voxel_size_nm = match (nm_per_unit, resolution, value("spacing")) {
+                (Some(nm), [Some(rx), Some(ry)], Some(z)) => z
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|z| *z > 0.0)
+                    .map(|z| [nm / rx, nm / ry, nm * z]),
+                _ => None,
+            };
+            return Metadata {
+                channels,
+                voxel_size_nm,
+            };
+        }
+        if description.contains("<OME") {
+            let attr = |name: &str| {
+                let at = description.find(&format!(" {name}=\""))? + name.len() + 3;
+                let end = description[at..].find('"')?;
+                Some(description[at..at + end].to_string())
+            };
+            let channels = attr("SizeC").and_then(|v| v.parse().ok()).unwrap_or(1);
+            let size = |axis: &str| -> Option<f64> {
+                let value: f64 = attr(&format!("PhysicalSize{axis}"))?.parse().ok()?;
+                let unit = attr(&format!("PhysicalSize{axis}Unit")).unwrap_or("µm".into());
+                Some(value * unit_nm(&unit)?)
+            };
+            let voxel_size_nm = match (size("X"), size("Y"), size("Z")) {
+                (Some(x), Some(y), Some(z)) if x > 0.0 && y > 0.0 && z > 0.0 => Some([x, y, z]),
+                _ => None,
+            };
+            return Metadata {
+                channels,
+                voxel_size_nm,
+            };
+        }
+        Metadata {
+            channels: 1,
+            voxel_size_nm: None,
+        }
+    }
+}
+
+/// Nanometres per length unit as ImageJ (`micron`, `\u00B5m`) and OME (`µm`, `nm`, …) write
+/// them; media imports nothing from the other stages, so this small table is its own.
+fn unit_nm(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "pm" => 1e-3,
+        "Å" | "angstrom" => 0.1,
+        "nm" | "nanometer" => 1.0,
+        "µm" | "μm" | "um" | "micron" | "microns" | "micrometer" | "\\u00B5m" => 1e3,
+        "mm" | "millimeter" => 1e6,
+        "cm" | "centimeter" => 1e7,
+        "m" | "meter" => 1e9,
+        _ => return None,
+    })
+}
+
+/// The IFD indices of the pages that are images in their own right: reduced-resolution
+/// copies (subfile type bit 0, e.g. a preview) and masks (bit 2) are not slices.
+fn full_pages<R: Read + Seek>(decoder: &mut Decoder<R>) -> tiff::TiffResult<Vec<usize>> {
+    let mut pages = Vec::new();
+    let mut index = 0;
     loop {
         let subfile = decoder
             .find_tag_unsigned::<u32>(Tag::NewSubfileType)?
             .unwrap_or(0);
         if subfile & 0b101 == 0 {
-            pages += 1;
+            pages.push(index);
         }
         if !decoder.more_images() {
             return Ok(pages);
         }
         decoder.next_image()?;
+        index += 1;
     }
 }
 

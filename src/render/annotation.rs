@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::context::{PageView, Prepared, SiteView};
-use super::{markdown, MediaIndex, Page, RenderOptions, Theme};
+use super::{markdown, Derived, MediaIndex, Page, RenderOptions, Theme};
 use crate::content::annotation::{swc_type_label, Format, Skeleton, Stats};
 use crate::content::model::{AnnotationRef, Content, Dataset};
 
@@ -189,14 +189,7 @@ fn render_one(
             path_length
         ),
     );
-    let first = prepared.slices[0];
-    let placement = Placement::new(
-        d,
-        a,
-        first.info.width,
-        first.info.height,
-        prepared.slices.len(),
-    );
+    let placement = Placement::new(d, a, prepared.slices[0], prepared.slices.len());
     let colors: Vec<String> = sk
         .trees
         .iter()
@@ -336,13 +329,16 @@ pub struct Placement {
 }
 
 impl Placement {
-    /// Places `a` on an image of `width` × `height` pixels and `slices` slices. Without a
-    /// dataset voxel size an NML is drawn voxel for pixel and an SWC 1 µm for 1 pixel.
-    pub fn new(d: &Dataset, a: &AnnotationRef, width: u32, height: u32, slices: usize) -> Self {
+    /// Places `a` on the viewer's slices, the first of which is `first`: the dataset's voxel
+    /// size (or the one the image's metadata states) maps nanometres to pixels; without one an
+    /// NML is drawn voxel for pixel and an SWC 1 µm for 1 pixel.
+    pub fn new(d: &Dataset, a: &AnnotationRef, first: &Derived, slices: usize) -> Self {
         let sk = &a.skeleton;
         let mut notes = Vec::new();
         let mut warnings = Vec::new();
-        let nm_per_px = match (sk.format, d.voxel_size_nm) {
+        let voxel_size_nm = d.voxel_size_nm.or(first.voxel_size_nm);
+        let (width, height) = (first.info.width, first.info.height);
+        let nm_per_px = match (sk.format, voxel_size_nm) {
             (_, Some(v)) => v,
             (Format::Nml, None) => sk.scale_nm,
             (Format::Swc, None) => {
@@ -354,7 +350,7 @@ impl Placement {
                 [1000.0; 3]
             }
         };
-        if let (Format::Nml, Some(v)) = (sk.format, d.voxel_size_nm) {
+        if let (Format::Nml, Some(v)) = (sk.format, voxel_size_nm) {
             if (0..3).any(|i| (sk.scale_nm[i] / v[i] - 1.0).abs() > 0.01) {
                 let text = format!(
                     "its NML scale is {} nm per voxel but the dataset's voxel size is {} nm: \
@@ -442,13 +438,22 @@ pub fn placement_warnings(
         let Some(derived) = media.get(first) else {
             continue;
         };
-        let slices = d.images.len().max(1);
+        let viewer = if d.images.is_empty() {
+            std::slice::from_ref(&d.thumbnail)
+        } else {
+            &d.images[..]
+        };
+        let slices = viewer
+            .iter()
+            .filter_map(|p| media.get(p))
+            .map(|m| m.slices().count())
+            .sum();
         let built = d
             .annotations
             .iter()
             .filter(|a| a.is_public_in(d) || include_private);
         for a in built {
-            let placement = Placement::new(d, a, derived.info.width, derived.info.height, slices);
+            let placement = Placement::new(d, a, derived, slices);
             let descriptor = d
                 .descriptor
                 .strip_prefix(&content.root)

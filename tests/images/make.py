@@ -34,3 +34,30 @@ write("stack-3-pages.tif", stack, photometric="minisblack")
 with tifffile.TiffWriter("with-preview.tif") as tif:
     tif.write((ramp + 20).astype(np.uint8))
     tif.write((ramp[::2, ::2] + 20).astype(np.uint8), subfiletype=1)
+
+# ImageJ stack: 3 slices 0.5 µm apart, 0.1 µm pixels (resolution in pixels per µm).
+tifffile.imwrite(
+    "imagej-stack.tif",
+    stack,
+    imagej=True,
+    resolution=(10, 10),
+    metadata={"axes": "ZYX", "spacing": 0.5, "unit": "um"},
+)
+# OME-TIFF: the same stack, its voxel size in OME-XML.
+tifffile.imwrite(
+    "ome-stack.ome.tif",
+    stack,
+    metadata={
+        "axes": "ZYX",
+        "PhysicalSizeX": 0.1,
+        "PhysicalSizeY": 0.1,
+        "PhysicalSizeZ": 0.5,
+    },
+)
+# ImageJ hyperstack of 2 channels × 3 slices: channels are not slices.
+tifffile.imwrite(
+    "imagej-2-channels.tif",
+    np.stack([stack, 255 - stack], axis=1),
+    imagej=True,
+    metadata={"axes": "ZCYX"},
+)
