@@ -38,7 +38,7 @@ pub fn derive(
     derive_within(src, want_pyramid, settings, None)
 }
 
-/// Checks that `src` would derive, with the decoders [`derive`] uses, and writes nothing: the
+/// Checks that `src` would derive, with the decoders [`derive()`] uses, and writes nothing: the
 /// header and the pixel limit, then a full decode, unless the cache index shows this very file
 /// (same path, size and mtime) derived before.
 ///
