@@ -54,6 +54,10 @@ pub struct BuildReport {
     pub changed: Vec<String>,
     /// Files in the output (or its spare) that vitrine did not write, removed by this build.
     pub removed: Vec<String>,
+    /// Problems that do not stop the build (an annotation that misses its image), one line
+    /// each, `descriptor: warning: …`.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// What the gates need; `vitrine serve` gates with it.
     pub gate: GateData,
     /// Whether the build wrote the Netlify edge function beside the output.
@@ -495,6 +499,7 @@ impl Site {
             skipped_private,
             changed,
             removed,
+            warnings: render::annotation::placement_warnings(&content, &media, include_private),
             gate,
             netlify,
             elapsed: started.elapsed(),
@@ -693,6 +698,7 @@ impl Site {
         self.memory.media = memory;
         let mut index = MediaIndex::new();
         let mut problems = content::Diagnostics::default();
+        let mut reported = std::collections::HashSet::new();
         for ((job, result), owner) in jobs.into_iter().zip(results).zip(owners) {
             match result {
                 Ok(derived) => {
@@ -704,13 +710,16 @@ impl Site {
                         index.insert(job.source, derived);
                     }
                 }
-                Err(err) => problems.push(
-                    content::Diagnostic::new(
-                        owner.descriptor.clone(),
-                        format!("dataset '{}': {err}", owner.slug),
-                    )
-                    .relative_to(&self.root),
-                ),
+                Err(err) => {
+                    // A thumbnail that is also a viewer image is one problem, told once.
+                    if reported.insert((owner.slug.as_str(), job.source.clone())) {
+                        problems.push(
+                            owner
+                                .image_problem(&job.source, &err.problem())
+                                .relative_to(&self.root),
+                        );
+                    }
+                }
             }
         }
         if !problems.is_empty() {
@@ -878,10 +887,10 @@ fn place_dataset_files(
                 Source::File(a.file.clone()),
             );
         }
-        for source in std::iter::once(&d.thumbnail).chain(&d.images) {
-            let Some(derived) = media.get(source) else {
-                continue;
-            };
+        let derived = std::iter::once(&d.thumbnail)
+            .chain(&d.images)
+            .filter_map(|source| media.get(source));
+        for derived in derived.flat_map(Derived::slices) {
             let dir = d.media_dir(&derived.hash);
             for r in &derived.thumbnails {
                 files.insert(format!("{dir}{}", r.name), Source::Cached(r.file.clone()));

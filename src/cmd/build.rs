@@ -32,6 +32,9 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         preview: false,
         against_live: args.against_live,
     })?;
+    for warning in &report.warnings {
+        eprintln!("{warning}");
+    }
     if !report.skipped_private.is_empty() {
         eprintln!(
             "note: {} private dataset{} not built ({}): `hosting: static` has no gate to keep them private; \

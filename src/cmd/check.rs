@@ -19,13 +19,15 @@ pub struct Args {
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let content = content::load(root)?;
     let mut problems = Diagnostics::default();
+    let settings = crate::site::media_settings(root, &content);
     for d in &content.datasets {
-        for image in std::iter::once(&d.thumbnail).chain(&d.images) {
-            if let Err(err) = media::probe(image, content.config.images.max_pixels) {
-                problems.push(
-                    Diagnostic::new(&d.descriptor, format!("dataset '{}': {err}", d.slug))
-                        .relative_to(root),
-                );
+        let mut images: Vec<&std::path::PathBuf> =
+            std::iter::once(&d.thumbnail).chain(&d.images).collect();
+        images.sort();
+        images.dedup();
+        for image in images {
+            if let Err(err) = media::verify(image, &settings) {
+                problems.push(d.image_problem(image, &err.problem()).relative_to(root));
             }
         }
     }

@@ -6,10 +6,11 @@ use std::path::{Component, Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::annotation;
 use super::config::{is_slug, locate, locate_value};
 use super::description::{self, Attachment, BadReference};
 use super::yaml::{self, Fields};
-use super::{AnnotationRef, Dataset, Diagnostic, Visibility};
+use super::{AnnotationRef, Dataset, Diagnostic, ImageField, Visibility};
 
 /// Extensions of files a browser opens as documents that may run scripts (HTML, SVG, XML,
 /// JavaScript): a description may not publish them on the site's origin.
@@ -64,10 +65,19 @@ struct RawAnnotation {
     file: String,
     #[serde(default)]
     visibility: Visibility,
+    unit: Option<String>,
+    offset_nm: Option<Vec<f64>>,
 }
 
 const ANNOTATION_FIELDS: Fields = Fields {
-    names: &["id", "display_name", "file", "visibility"],
+    names: &[
+        "id",
+        "display_name",
+        "file",
+        "visibility",
+        "unit",
+        "offset_nm",
+    ],
     nested: &[],
 };
 /// The fields of `dataset.yaml`, as CONTRACT.md lists them.
@@ -140,6 +150,7 @@ pub fn load_dataset(dir: &Path, canonical_dir: &Path) -> Result<Dataset, Vec<Dia
         descriptor: &descriptor,
         text: &text,
         problems: Vec::new(),
+        image_fields: BTreeMap::new(),
     }
     .finish(slug, raw)
 }
@@ -165,11 +176,38 @@ struct Validator<'a> {
     descriptor: &'a Path,
     text: &'a str,
     problems: Vec<Diagnostic>,
+    image_fields: BTreeMap<PathBuf, ImageField>,
 }
 
 impl Validator<'_> {
+    /// Resolves an image file named by `field`, remembering where (`written`: the name, or the
+    /// glob it matched) for later messages about the image.
+    fn image(&mut self, field: &'static str, name: &str, written: &str) -> Option<PathBuf> {
+        let path = self.file(field, name)?;
+        let (line, col) =
+            locate_in_field(self.text, field, written).unwrap_or_else(|| locate(self.text, field));
+        self.image_fields
+            .entry(path.clone())
+            .or_insert_with(|| ImageField {
+                field,
+                name: written.to_string(),
+                line,
+                col,
+            });
+        Some(path)
+    }
+
     fn error(&mut self, key: &str, message: impl Into<String>) {
         let (line, col) = locate(self.text, key);
+        self.problems
+            .push(Diagnostic::at(self.descriptor, line, col, message));
+    }
+
+    /// Reports a problem at `key` of the `index`-th annotation (at its value when it is on
+    /// the same line), so each of several annotations' messages points at its own entry.
+    fn annotation_error(&mut self, index: usize, key: &str, message: impl Into<String>) {
+        let (line, col) = locate_item(self.text, "annotations", index, key)
+            .unwrap_or_else(|| locate(self.text, "annotations"));
         self.problems
             .push(Diagnostic::at(self.descriptor, line, col, message));
     }
@@ -299,9 +337,12 @@ impl Validator<'_> {
 
     fn images(&mut self, spec: OneOrMany) -> Vec<PathBuf> {
         match spec {
-            OneOrMany::Many(list) => list.iter().filter_map(|n| self.file("images", n)).collect(),
+            OneOrMany::Many(list) => list
+                .iter()
+                .filter_map(|n| self.image("images", n, n))
+                .collect(),
             OneOrMany::One(pattern) if pattern.contains(['*', '?', '[']) => self.glob(&pattern),
-            OneOrMany::One(name) => self.file("images", &name).into_iter().collect(),
+            OneOrMany::One(name) => self.image("images", &name, &name).into_iter().collect(),
         }
     }
 
@@ -338,7 +379,7 @@ impl Validator<'_> {
         }
         names
             .iter()
-            .filter_map(|n| self.file("images", n))
+            .filter_map(|n| self.image("images", n, pattern))
             .collect()
     }
 
@@ -365,14 +406,17 @@ impl Validator<'_> {
 
         let images = raw.images.map(|spec| self.images(spec)).unwrap_or_default();
         let thumbnail = match &raw.thumbnail {
-            Some(name) => self.file("thumbnail", name),
+            Some(name) => self.image("thumbnail", name, name),
             None if !images.is_empty() => Some(images[0].clone()),
             None => {
                 self.problems.push(Diagnostic::at(self.descriptor, 1, 1, "thumbnail is required: an image file beside the descriptor (PNG, JPEG, TIFF or WebP)"));
                 None
             }
         };
-        for path in thumbnail.iter().chain(&images) {
+        let mut named: Vec<&PathBuf> = thumbnail.iter().chain(&images).collect();
+        named.sort();
+        named.dedup();
+        for path in named {
             let ext = path
                 .extension()
                 .and_then(|e| e.to_str())
@@ -382,16 +426,10 @@ impl Validator<'_> {
                 ext.as_str(),
                 "png" | "jpg" | "jpeg" | "tif" | "tiff" | "webp"
             ) {
-                let name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("?")
-                    .to_string();
-                self.error_at_value(
-                    "thumbnail",
-                    &name,
-                    format!("'{name}' is not a supported image (PNG, JPEG, TIFF or WebP)"),
-                );
+                let problem = "not a supported image format: use PNG, JPEG, TIFF or WebP (convert a GIF to PNG, for one)";
+                let diagnostic =
+                    Dataset::image_problem_in(self.descriptor, &self.image_fields, path, problem);
+                self.problems.push(diagnostic);
             }
         }
 
@@ -470,7 +508,7 @@ impl Validator<'_> {
 
         let public = raw.visibility == Visibility::Public;
         let mut annotations: Vec<AnnotationRef> = Vec::new();
-        for a in raw.annotations {
+        for (index, a) in raw.annotations.into_iter().enumerate() {
             if !is_slug(&a.id) {
                 self.error_at_value(
                     "id",
@@ -506,32 +544,76 @@ impl Validator<'_> {
                 .unwrap_or("")
                 .to_ascii_lowercase();
             if ext != "swc" && ext != "nml" {
-                self.error_at_value(
+                let hint = if ext == "zip" {
+                    " (a webKnossos `.zip` download holds the `.nml`: unpack it and name the `.nml`)"
+                } else {
+                    ""
+                };
+                self.annotation_error(
+                    index,
                     "file",
-                    &a.file,
                     format!(
-                        "annotation file '{}' must be SWC (.swc) or webKnossos NML (.nml)",
+                        "annotation file '{}' must be SWC (.swc) or webKnossos NML (.nml){hint}",
                         a.file
                     ),
                 );
                 continue;
             }
+            let unit_nm = match (&a.unit, ext.as_str()) {
+                (None, _) => None,
+                (Some(_), "nml") => {
+                    self.annotation_error(index, "unit", "`unit` is for SWC files: an NML file states its unit in <scale unit=\"…\">; remove `unit` here");
+                    continue;
+                }
+                (Some(unit), _) => match annotation::unit::nm_per(unit) {
+                    Some(nm) => Some(nm),
+                    None => {
+                        self.annotation_error(
+                            index,
+                            "unit",
+                            format!(
+                                "unit '{unit}' is not a length unit; use one of: {}",
+                                annotation::unit::accepted()
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            let offset_nm = match a.offset_nm.as_deref() {
+                None => [0.0; 3],
+                Some(&[x, y, z]) if [x, y, z].iter().all(|v| v.is_finite()) => [x, y, z],
+                Some(_) => {
+                    self.annotation_error(
+                        index,
+                        "offset_nm",
+                        "offset_nm must be three numbers [x, y, z] in nanometres, added to the tracing's positions to place it on the image",
+                    );
+                    continue;
+                }
+            };
             let Some(file) = self.file("file", &a.file) else {
                 continue;
             };
-            let skeleton = match super::annotation::parse_file(&file) {
+            let mut skeleton = match annotation::parse_file(&file) {
                 Ok(s) => s,
                 Err(problems) => {
                     self.problems.extend(problems);
                     continue;
                 }
             };
+            if let Some(nm) = unit_nm {
+                skeleton.scale_nm = [nm; 3];
+            }
             annotations.push(AnnotationRef {
                 skeleton,
                 display_name: a.display_name.unwrap_or_else(|| a.id.clone()),
                 id: a.id,
                 file,
                 visibility: a.visibility,
+                declared_at: locate_item(self.text, "annotations", index, "id")
+                    .unwrap_or_else(|| locate(self.text, "annotations")),
+                offset_nm,
             });
         }
 
@@ -549,6 +631,7 @@ impl Validator<'_> {
             visibility: raw.visibility,
             thumbnail: thumbnail.expect("checked above"),
             images,
+            image_fields: self.image_fields,
             voxel_size_nm,
             authors: raw
                 .authors
@@ -569,6 +652,84 @@ impl Validator<'_> {
             attachments,
         })
     }
+}
+
+/// Line and column of `value` written as a whole scalar (bare, quoted, in a `[…]` list or a
+/// `- ` item) from the line of the top-level `key` to the next top-level key.
+fn locate_in_field(text: &str, key: &str, value: &str) -> Option<(usize, usize)> {
+    let mut lines = text.lines().enumerate();
+    let (first, line) = lines.find(|(_, l)| {
+        l.strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
+    })?;
+    let delimiter = |c: Option<char>| c.is_none_or(|c| " \t[],'\"-:#".contains(c));
+    let find = |line: &str| {
+        line.match_indices(value).map(|(at, _)| at).find(|&at| {
+            delimiter(line[..at].chars().next_back())
+                && delimiter(line[at + value.len()..].chars().next())
+        })
+    };
+    let column = |line: &str, at: usize| line[..at].chars().count() + 1;
+    if let Some(at) = find(&line[key.len()..]) {
+        return Some((first + 1, column(line, key.len() + at)));
+    }
+    for (i, line) in lines {
+        if !line.starts_with([' ', '\t', '-']) && !line.trim().is_empty() && !line.starts_with('#')
+        {
+            return None;
+        }
+        if let Some(at) = find(line) {
+            return Some((i + 1, column(line, at)));
+        }
+    }
+    None
+}
+
+/// Line and column of `key` in the `index`-th item of the top-level list `list` (its value
+/// when the value is on the key's line): a text scan, since the YAML parser keeps no positions.
+fn locate_item(text: &str, list: &str, index: usize, key: &str) -> Option<(usize, usize)> {
+    let mut lines = text.lines().enumerate();
+    lines.find(|(_, l)| {
+        l.strip_prefix(list)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
+    })?;
+    let mut item: Option<usize> = None;
+    let mut item_indent = None;
+    for (i, line) in lines {
+        let body = line.trim_start();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - body.len();
+        if indent == 0 && !body.starts_with("- ") {
+            return None;
+        }
+        let mut field = body;
+        if let Some(rest) = body.strip_prefix("- ") {
+            if item_indent.is_none_or(|at| indent <= at) {
+                item_indent = Some(indent);
+                item = Some(item.map_or(0, |n| n + 1));
+            }
+            field = rest.trim_start();
+        }
+        if item == Some(index) {
+            if let Some(rest) = field
+                .strip_prefix(key)
+                .filter(|r| r.trim_start().starts_with(':'))
+            {
+                let value = rest.trim_start()[1..].trim_start();
+                let at = if value.is_empty() {
+                    line.len() - field.len()
+                } else {
+                    line.len() - value.len()
+                };
+                return Some((i + 1, line[..at].chars().count() + 1));
+            }
+        } else if item.is_some_and(|n| n > index) {
+            return None;
+        }
+    }
+    None
 }
 
 /// A slug suggestion for an invalid folder name.
@@ -633,6 +794,19 @@ mod tests {
         let mut v = vec!["z10.png", "z2.png", "z1.png", "z02.png"];
         v.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(v, ["z1.png", "z2.png", "z02.png", "z10.png"]);
+    }
+
+    #[test]
+    fn items_of_a_list_are_located_one_by_one() {
+        let text = "display_name: X\nannotations:\n  - id: a\n    unit: mm\n  - id: b\n    # note\n    unit: furlong\n    offset_nm:\n      - 1\ntags: [a]\n";
+        assert_eq!(locate_item(text, "annotations", 0, "unit"), Some((4, 11)));
+        assert_eq!(locate_item(text, "annotations", 1, "unit"), Some((7, 11)));
+        assert_eq!(locate_item(text, "annotations", 1, "id"), Some((5, 9)));
+        assert_eq!(
+            locate_item(text, "annotations", 1, "offset_nm"),
+            Some((8, 5))
+        );
+        assert_eq!(locate_item(text, "annotations", 2, "id"), None);
     }
 
     #[test]

@@ -94,10 +94,30 @@ pub struct AnnotationRef {
     pub file: PathBuf,
     /// The annotation's own visibility; public requires a public dataset.
     pub visibility: Visibility,
-    /// The parsed file (`annotation::parse_file`); kept out of serialised output, which would
+    /// Line and column of the annotation's `id` in the descriptor, for warnings about it.
+    pub declared_at: (usize, usize),
+    /// Added to the tracing's positions (after its unit) to place it on the dataset's image;
+    /// `[0, 0, 0]` unless the descriptor says `offset_nm`.
+    pub offset_nm: [f64; 3],
+    /// The parsed file (`annotation::parse_file`, with the descriptor's `unit` for SWC in
+    /// its `scale_nm`); kept out of serialised output, which would
     /// otherwise carry every node.
     #[serde(skip)]
     pub skeleton: crate::content::annotation::Skeleton,
+}
+
+/// Where a descriptor names an image file: the field, the name as written, and its line and
+/// column, so a problem found later in the image (by `media`) is reported there, once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageField {
+    /// `thumbnail` or `images`.
+    pub field: &'static str,
+    /// The file name or glob as the descriptor writes it.
+    pub name: String,
+    /// 1-based line of the name in the descriptor.
+    pub line: usize,
+    /// 1-based column of the name.
+    pub col: usize,
 }
 
 /// One dataset, validated.
@@ -120,6 +140,9 @@ pub struct Dataset {
     /// Absolute paths of the viewer images (a z-stack when several), in order; may be empty,
     /// in which case the viewer shows the thumbnail.
     pub images: Vec<PathBuf>,
+    /// Where the descriptor names each of `thumbnail` and `images` (the first naming wins
+    /// when the thumbnail is also a viewer image).
+    pub image_fields: BTreeMap<PathBuf, ImageField>,
     /// Voxel size in nanometres, `[x, y, z]`.
     pub voxel_size_nm: Option<[f64; 3]>,
     /// Author names, in order.
@@ -150,6 +173,30 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// A problem with one of the dataset's images, at the descriptor line that names it:
+    /// `dataset.yaml:3:12: thumbnail 'slice.tif': <problem>`.
+    pub fn image_problem(&self, image: &std::path::Path, problem: &str) -> super::Diagnostic {
+        Self::image_problem_in(&self.descriptor, &self.image_fields, image, problem)
+    }
+
+    /// [`Dataset::image_problem`] while the dataset is being validated.
+    pub(crate) fn image_problem_in(
+        descriptor: &std::path::Path,
+        fields: &BTreeMap<PathBuf, ImageField>,
+        image: &std::path::Path,
+        problem: &str,
+    ) -> super::Diagnostic {
+        match fields.get(image) {
+            Some(f) => super::Diagnostic::at(
+                descriptor,
+                f.line,
+                f.col,
+                format!("{} '{}': {problem}", f.field, f.name),
+            ),
+            None => super::Diagnostic::new(descriptor, format!("'{}': {problem}", image.display())),
+        }
+    }
+
     /// Whether the dataset is listed publicly.
     pub fn is_public(&self) -> bool {
         self.visibility == Visibility::Public

@@ -90,6 +90,10 @@ impl MediaError {
                 path: path.clone(),
                 reason: reason.clone(),
             },
+            MediaError::Unsupported { path, reason } => MediaError::Unsupported {
+                path: path.clone(),
+                reason: reason.clone(),
+            },
             MediaError::Cache { path, source } => MediaError::Cache {
                 path: path.clone(),
                 source: io(source),

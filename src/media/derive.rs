@@ -19,8 +19,9 @@ use super::encode::{self, Format, JPEG_QUALITY};
 use super::pixels::{self, Raster};
 use super::{dzi, probe, Derived, ImageInfo, MediaError, MediaSettings, Pyramid, Rendition};
 
-/// Bumped whenever derived bytes would change for the same source and settings.
-const CACHE_VERSION: u32 = 1;
+/// Bumped whenever derived bytes would change for the same source and settings (2: every
+/// page of a multi-page TIFF is derived; version 1 entries hold the first page only).
+const CACHE_VERSION: u32 = 2;
 
 /// Name of the manifest inside a cache entry; its presence marks the entry complete.
 const MANIFEST: &str = "derived.json";
@@ -35,6 +36,32 @@ pub fn derive(
     settings: &MediaSettings,
 ) -> Result<Derived, MediaError> {
     derive_within(src, want_pyramid, settings, None)
+}
+
+/// Checks that `src` would derive, with the decoders [`derive()`] uses, and writes nothing: the
+/// header and the pixel limit, then a full decode, unless the cache index shows this very file
+/// (same path, size and mtime) derived before.
+///
+/// `vitrine check` calls this so it finds every problem `build` would (a header can read fine
+/// over pixel data no decoder can read).
+pub fn verify(src: &Path, settings: &MediaSettings) -> Result<ImageInfo, MediaError> {
+    let info = probe::probe(src, settings.max_pixels)?;
+    let read_err = |source| MediaError::Read {
+        path: src.to_owned(),
+        source,
+    };
+    let meta = fs::metadata(src).map_err(read_err)?;
+    let index_file = index_path(&settings.cache_dir, src);
+    if Stamp::of(src, &meta).known_hash(&index_file).is_none() {
+        let bytes = fs::read(src).map_err(read_err)?;
+        let pages = pixels::decode(src, &bytes, settings.max_pixels, 0)?
+            .stack
+            .pages;
+        for page in 1..pages {
+            pixels::decode(src, &bytes, settings.max_pixels, page)?;
+        }
+    }
+    Ok(info)
 }
 
 /// [`derive`], holding a share of `budget` for the decoded pixels while the image is in memory.
@@ -65,7 +92,7 @@ pub(crate) fn derive_within(
     let derived = match load_entry(&dir, &hash) {
         Some(derived) => within_limit(src, derived, settings.max_pixels)?,
         None => {
-            let info = probe::open(src, Cursor::new(&bytes), settings.max_pixels)?.2;
+            let info = probe::info(src, Cursor::new(&bytes), settings.max_pixels)?;
             let _permit = budget.map(|b| b.acquire(u64::from(info.width) * u64::from(info.height)));
             produce(src, &bytes, want_pyramid, settings, &hash, &dir)?
         }
@@ -75,7 +102,8 @@ pub(crate) fn derive_within(
     Ok(derived)
 }
 
-/// Decodes once and writes every output into a fresh cache entry.
+/// Decodes each page once and writes every output into a fresh cache entry: the first page at
+/// its root, page `k` of a multi-page TIFF in `page-<k>/`, one page in memory at a time.
 fn produce(
     src: &Path,
     bytes: &[u8],
@@ -84,8 +112,7 @@ fn produce(
     hash: &str,
     dir: &Path,
 ) -> Result<Derived, MediaError> {
-    let decoded = pixels::decode(src, bytes, settings.max_pixels)?;
-    let format = Format::for_content(&decoded.raster, decoded.few_values);
+    let decoded = pixels::decode(src, bytes, settings.max_pixels, 0)?;
     let cache_err = |(path, source): (PathBuf, std::io::Error)| MediaError::Cache { path, source };
     fs::create_dir_all(&settings.cache_dir)
         .map_err(|e| cache_err((settings.cache_dir.clone(), e)))?;
@@ -93,27 +120,19 @@ fn produce(
         .prefix(".tmp-")
         .tempdir_in(&settings.cache_dir)
         .map_err(|e| cache_err((settings.cache_dir.clone(), e)))?;
-    let raster = &decoded.raster;
-    let widths = thumbnail_plan(&settings.thumbnail_widths, raster.width);
-    let (thumbs, levels) = rayon::join(
-        || write_thumbnails(tmp.path(), raster, &widths, format),
-        || {
-            want_pyramid
-                .then(|| dzi::write(tmp.path(), raster, format))
-                .transpose()
-        },
-    );
-    let (thumbs, levels) = (thumbs.map_err(cache_err)?, levels.map_err(cache_err)?);
-    let manifest = Manifest {
-        width: decoded.info.width,
-        height: decoded.info.height,
-        format: decoded.info.format.into(),
-        bits: decoded.info.bits,
-        channels: decoded.info.channels,
-        output: format.extension().into(),
-        thumbnails: thumbs,
-        pyramid_levels: levels,
-    };
+    let stack = decoded.stack;
+    let mut manifest =
+        write_page(tmp.path(), &decoded, want_pyramid, settings).map_err(cache_err)?;
+    drop(decoded);
+    for page in 1..stack.pages {
+        let page_dir = tmp.path().join(format!("page-{page}"));
+        fs::create_dir(&page_dir).map_err(|e| cache_err((page_dir.clone(), e)))?;
+        let decoded = pixels::decode(src, bytes, settings.max_pixels, page)?;
+        manifest
+            .pages
+            .push(write_page(&page_dir, &decoded, want_pyramid, settings).map_err(cache_err)?);
+    }
+    manifest.voxel_size_nm = stack.voxel_size_nm;
     let manifest_path = tmp.path().join(MANIFEST);
     let json = serde_json::to_vec(&manifest).expect("manifest serialises");
     fs::write(&manifest_path, json).map_err(|e| cache_err((manifest_path, e)))?;
@@ -130,6 +149,38 @@ fn produce(
             dir.join(MANIFEST),
             std::io::Error::other("entry unreadable after writing"),
         ))
+    })
+}
+
+/// Writes one page's thumbnails (and pyramid) into `dir`, returning its manifest.
+fn write_page(
+    dir: &Path,
+    decoded: &pixels::Decoded,
+    want_pyramid: bool,
+    settings: &MediaSettings,
+) -> Result<Manifest, (PathBuf, std::io::Error)> {
+    let format = Format::for_content(&decoded.raster, decoded.few_values);
+    let raster = &decoded.raster;
+    let widths = thumbnail_plan(&settings.thumbnail_widths, raster.width);
+    let (thumbs, levels) = rayon::join(
+        || write_thumbnails(dir, raster, &widths, format),
+        || {
+            want_pyramid
+                .then(|| dzi::write(dir, raster, format))
+                .transpose()
+        },
+    );
+    Ok(Manifest {
+        width: decoded.info.width,
+        height: decoded.info.height,
+        format: decoded.info.format.into(),
+        bits: decoded.info.bits,
+        channels: decoded.info.channels,
+        output: format.extension().into(),
+        thumbnails: thumbs?,
+        pyramid_levels: levels?,
+        pages: Vec::new(),
+        voxel_size_nm: None,
     })
 }
 
@@ -201,6 +252,12 @@ struct Manifest {
     /// Ascending by width.
     thumbnails: Vec<ManifestRendition>,
     pyramid_levels: Option<u32>,
+    /// Pages 2… of a multi-page TIFF, each in `page-<k>/` (k from 1).
+    #[serde(default)]
+    pages: Vec<Manifest>,
+    /// The voxel size the file's metadata states.
+    #[serde(default)]
+    voxel_size_nm: Option<[f64; 3]>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -213,6 +270,11 @@ struct ManifestRendition {
 /// Reads a complete cache entry, or `None` when it is missing, partial or from another version.
 fn load_entry(dir: &Path, hash: &str) -> Option<Derived> {
     let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join(MANIFEST)).ok()?).ok()?;
+    from_manifest(manifest, dir, hash)
+}
+
+/// The [`Derived`] a page's manifest describes, its files in `dir`.
+fn from_manifest(manifest: Manifest, dir: &Path, hash: &str) -> Option<Derived> {
     let format = match manifest.output.as_str() {
         "jpg" => Format::Jpeg,
         "png" => Format::Png,
@@ -241,6 +303,16 @@ fn load_entry(dir: &Path, hash: &str) -> Option<Derived> {
         format: format.extension(),
         levels,
     });
+    let pages = manifest
+        .pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, page)| {
+            let k = i + 1;
+            let page_hash = &blake3::hash(format!("{hash}/page-{k}").as_bytes()).to_hex()[..16];
+            from_manifest(page, &dir.join(format!("page-{k}")), page_hash)
+        })
+        .collect::<Option<Vec<_>>>()?;
     Some(Derived {
         hash: hash.to_owned(),
         info: ImageInfo {
@@ -252,6 +324,8 @@ fn load_entry(dir: &Path, hash: &str) -> Option<Derived> {
         },
         thumbnails,
         pyramid,
+        pages,
+        voxel_size_nm: manifest.voxel_size_nm,
     })
 }
 
@@ -387,14 +461,14 @@ mod tests {
 
     #[test]
     fn only_another_jpeg_encoder_changes_the_fingerprint() {
-        // Default settings' fingerprints from before the encoder was part of the key: builds
-        // with jpeg-encoder keep using caches written then; libjpeg-turbo's bytes differ, so its
-        // entries get names of their own.
+        // Default settings' fingerprints (cache version 2, since multi-page TIFFs became
+        // stacks), computed without the encoder: builds with jpeg-encoder keep these names;
+        // libjpeg-turbo's bytes differ, so its entries get names of their own.
         let s = MediaSettings::new("/tmp/c".into());
-        assert_eq!(fingerprint_with(&s, false, None), "9125e097");
-        assert_eq!(fingerprint_with(&s, true, None), "db1ab0ab");
+        assert_eq!(fingerprint_with(&s, false, None), "ec8cfcc9");
+        assert_eq!(fingerprint_with(&s, true, None), "04577a51");
         let turbo = fingerprint_with(&s, true, Some("libjpeg-turbo"));
-        assert_ne!(turbo, "db1ab0ab");
+        assert_ne!(turbo, "04577a51");
         assert_eq!(
             settings_fingerprint(&s, true),
             fingerprint_with(&s, true, encode::JPEG_ENCODER)

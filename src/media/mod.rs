@@ -5,7 +5,8 @@
 //! re-does no image work. Media never renders HTML and never writes into the output folder:
 //! `output` links the cached files into place.
 //!
-//! Entry points: [`probe`] for `vitrine check` (reads headers, writes nothing), [`derive()`] for one
+//! Entry points: [`probe`] (reads headers), [`verify`] for `vitrine check` (decodes what the
+//! cache has not seen, writes nothing), [`derive()`] for one
 //! image and [`derive_all`] for a build (parallel, memory-bounded, with a progress bar).
 //! Output formats follow the content: JPEG q80 (1 channel for gray) for photographic and EM
 //! images; PNG for images with transparency and for label masks or line art (at most 16 distinct
@@ -18,11 +19,12 @@ mod encode;
 mod error;
 mod pixels;
 mod probe;
+mod tiff;
 
 use std::path::PathBuf;
 
 pub use batch::{derive_all, MediaJob};
-pub use derive::derive;
+pub use derive::{derive, verify};
 pub use error::MediaError;
 pub use probe::probe;
 
@@ -129,4 +131,17 @@ pub struct Derived {
     pub thumbnails: Vec<Rendition>,
     /// The deep-zoom pyramid, when requested.
     pub pyramid: Option<Pyramid>,
+    /// Pages 2… of a multi-page TIFF (a z-stack in one file), each derived like a file of its
+    /// own, with its own `hash` (derived from the file's and the page number).
+    pub pages: Vec<Derived>,
+    /// The voxel size in nm the file's ImageJ or OME metadata states, for a dataset that
+    /// gives none.
+    pub voxel_size_nm: Option<[f64; 3]>,
+}
+
+impl Derived {
+    /// The slices this image gives the viewer: itself, then its further pages.
+    pub fn slices(&self) -> impl Iterator<Item = &Derived> {
+        std::iter::once(self).chain(&self.pages)
+    }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use image::DynamicImage;
 
+use super::tiff::{self, Stack};
 use super::{probe, ImageInfo, MediaError};
 
 /// Lower and upper percentile of the contrast stretch, in per mille of the samples.
@@ -45,24 +46,52 @@ pub(crate) struct Decoded {
     pub raster: Raster,
     /// At most [`FEW_VALUES`] distinct colours (a label mask or line art): PNG keeps it exact.
     pub few_values: bool,
+    /// How many slices the file holds (1 unless a multi-page TIFF) and its stated voxel size.
+    pub stack: Stack,
 }
 
-/// Decodes an image held in memory once, applying orientation and the contrast stretch.
+/// Decodes one page (0 for all but multi-page TIFFs) of an image held in memory, applying
+/// orientation and the contrast stretch.
 ///
 /// The pixel limit is checked on the header first, so nothing over it is ever allocated.
-pub(crate) fn decode(path: &Path, bytes: &[u8], max_pixels: u64) -> Result<Decoded, MediaError> {
-    let (decoder, orientation, info) = probe::open(path, Cursor::new(bytes), max_pixels)?;
-    let undecodable = |err: image::ImageError| MediaError::Undecodable {
-        path: path.to_owned(),
-        reason: err.to_string(),
+pub(crate) fn decode(
+    path: &Path,
+    bytes: &[u8],
+    max_pixels: u64,
+    page: usize,
+) -> Result<Decoded, MediaError> {
+    let opened = if tiff::is_tiff(bytes) {
+        tiff::open(path, Cursor::new(bytes), max_pixels, page)?
+    } else {
+        None
     };
-    let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    let mut stack = Stack {
+        pages: 1,
+        voxel_size_nm: None,
+    };
+    let (mut image, orientation, info) = match opened {
+        Some((page, found)) => {
+            stack = found;
+            let (info, orientation) = (page.info.clone(), page.orientation);
+            (page.read(path)?, orientation, info)
+        }
+        None => {
+            let (decoder, orientation, info) = probe::open(path, Cursor::new(bytes), max_pixels)?;
+            let image =
+                DynamicImage::from_decoder(decoder).map_err(|err| MediaError::Undecodable {
+                    path: path.to_owned(),
+                    reason: err.to_string(),
+                })?;
+            (image, orientation, info)
+        }
+    };
     image.apply_orientation(orientation);
     let (raster, few_values) = to_display(image);
     Ok(Decoded {
         info,
         raster,
         few_values,
+        stack,
     })
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use image::metadata::Orientation;
 use image::{ExtendedColorType, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use super::{ImageInfo, MediaError};
+use super::{tiff, ImageInfo, MediaError};
 
 /// Reads an image's header without decoding its pixels, refusing it when it is over `max_pixels`.
 ///
@@ -17,7 +17,27 @@ pub fn probe(path: &Path, max_pixels: u64) -> Result<ImageInfo, MediaError> {
         path: path.to_owned(),
         source,
     })?;
-    let (_, _, info) = open(path, BufReader::new(file), max_pixels)?;
+    info(path, BufReader::new(file), max_pixels)
+}
+
+/// Header facts of the image in `reader`: a TIFF's from [`tiff::open`] (every page is looked
+/// at), any other's from [`open`].
+pub(crate) fn info<R: BufRead + Seek>(
+    path: &Path,
+    mut reader: R,
+    max_pixels: u64,
+) -> Result<ImageInfo, MediaError> {
+    let read_err = |source| MediaError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    if tiff::is_tiff(reader.fill_buf().map_err(read_err)?) {
+        if let Some((page, _)) = tiff::open(path, &mut reader, max_pixels, 0)? {
+            return Ok(page.info);
+        }
+        reader.rewind().map_err(read_err)?;
+    }
+    let (_, _, info) = open(path, reader, max_pixels)?;
     Ok(info)
 }
 

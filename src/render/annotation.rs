@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::context::{PageView, Prepared, SiteView};
-use super::{markdown, MediaIndex, Page, RenderOptions, Theme};
+use super::{markdown, Derived, MediaIndex, Page, RenderOptions, Theme};
 use crate::content::annotation::{swc_type_label, Format, Skeleton, Stats};
 use crate::content::model::{AnnotationRef, Content, Dataset};
 
@@ -109,7 +109,7 @@ struct AnnotationView<'a> {
     node_types: Vec<TypeCount>,
     /// The overlay data, relative to the page.
     overlay: &'static str,
-    /// Set when positions could not be put in image pixels faithfully; the page says why.
+    /// Set when the drawing rests on an assumption or misses the image; the page says so.
     overlay_note: Option<String>,
 }
 
@@ -189,7 +189,7 @@ fn render_one(
             path_length
         ),
     );
-    let (to_pixels, overlay_note) = pixel_mapping(sk, d.voxel_size_nm);
+    let placement = Placement::new(d, a, prepared.slices[0], prepared.slices.len());
     let colors: Vec<String> = sk
         .trees
         .iter()
@@ -199,12 +199,16 @@ fn render_one(
             None => PALETTE[i % PALETTE.len()].to_string(),
         })
         .collect();
+    // A comment names a node by id alone; where trees reuse an id it is the first tree's
+    // node, as in webKnossos's own library (hence the reversed collect: the last insert wins).
     let located: std::collections::HashMap<u64, (&str, [f64; 3])> = sk
         .trees
         .iter()
+        .rev()
         .flat_map(|t| {
             t.nodes
                 .iter()
+                .rev()
                 .map(move |n| (n.id, (t.name.as_str(), n.position)))
         })
         .collect();
@@ -250,7 +254,7 @@ fn render_one(
             .collect(),
         node_types: node_types(sk),
         overlay: "skeleton.json",
-        overlay_note,
+        overlay_note: (!placement.notes.is_empty()).then(|| placement.notes.join(" ")),
     };
     let overlay = Overlay {
         slices: prepared.slices.len(),
@@ -268,7 +272,11 @@ fn render_one(
                     nodes: t
                         .nodes
                         .iter()
-                        .map(|n| to_pixels(n.position).map(|v| (v * 100.0).round() / 100.0))
+                        .map(|n| {
+                            placement
+                                .to_pixels(n.position)
+                                .map(|v| (v * 100.0).round() / 100.0)
+                        })
                         .collect(),
                     edges: t
                         .edges
@@ -306,29 +314,165 @@ fn render_one(
     ])
 }
 
-/// How file positions become image pixels (x, y) and slice indices (z), and what the page
-/// must say when that is an assumption: NML positions are voxels, which are the image's pixels;
-/// SWC is in µm, divided by the dataset's voxel size, or drawn 1 µm = 1 px without one.
-fn pixel_mapping(
-    sk: &Skeleton,
-    voxel_size_nm: Option<[f64; 3]>,
-) -> (impl Fn([f64; 3]) -> [f64; 3], Option<String>) {
-    let (per_unit, note) = match (sk.format, voxel_size_nm) {
-        (Format::Nml, _) => ([1.0; 3], None),
-        (Format::Swc, Some(v)) => ([1000.0 / v[0], 1000.0 / v[1], 1000.0 / v[2]], None),
-        (Format::Swc, None) => (
-            [1.0; 3],
-            Some(
-                "This dataset has no voxel size, so the SWC's micrometres are drawn as 1 µm = 1 pixel \
-                 (and 1 µm = 1 slice); add `voxel_size_nm` to the dataset to place it exactly."
-                    .to_string(),
-            ),
-        ),
-    };
-    (
-        move |p: [f64; 3]| [p[0] * per_unit[0], p[1] * per_unit[1], p[2] * per_unit[2]],
-        note,
-    )
+/// How an annotation lands on its dataset's image: file positions → nanometres (the file's
+/// scale, then the descriptor's `offset_nm`) → image pixels (x, y) and slice indices (z), and
+/// what the page and the build must say when that is an assumption or misses the image.
+pub struct Placement {
+    scale_nm: [f64; 3],
+    offset_nm: [f64; 3],
+    /// Nanometres per image pixel (x, y) and per slice (z) the drawing assumes.
+    nm_per_px: [f64; 3],
+    /// Sentences for the annotation page, under the viewer.
+    pub notes: Vec<String>,
+    /// One-line problems for the build's output, each naming the annotation.
+    pub warnings: Vec<String>,
+}
+
+impl Placement {
+    /// Places `a` on the viewer's slices, the first of which is `first`: the dataset's voxel
+    /// size (or the one the image's metadata states) maps nanometres to pixels; without one an
+    /// NML is drawn voxel for pixel and an SWC 1 µm for 1 pixel.
+    pub fn new(d: &Dataset, a: &AnnotationRef, first: &Derived, slices: usize) -> Self {
+        let sk = &a.skeleton;
+        let mut notes = Vec::new();
+        let mut warnings = Vec::new();
+        let voxel_size_nm = d.voxel_size_nm.or(first.voxel_size_nm);
+        let (width, height) = (first.info.width, first.info.height);
+        let nm_per_px = match (sk.format, voxel_size_nm) {
+            (_, Some(v)) => v,
+            (Format::Nml, None) => sk.scale_nm,
+            (Format::Swc, None) => {
+                notes.push(
+                    "This dataset has no voxel size, so the SWC's micrometres are drawn as 1 µm = 1 pixel \
+                     (and 1 µm = 1 slice); add `voxel_size_nm` to the dataset to place it exactly."
+                        .to_string(),
+                );
+                [1000.0; 3]
+            }
+        };
+        if let (Format::Nml, Some(v)) = (sk.format, voxel_size_nm) {
+            if (0..3).any(|i| (sk.scale_nm[i] / v[i] - 1.0).abs() > 0.01) {
+                let text = format!(
+                    "its NML scale is {} nm per voxel but the dataset's voxel size is {} nm: \
+                     positions are converted through nanometres; check both if the tracing looks misplaced",
+                    triple(sk.scale_nm),
+                    triple(v)
+                );
+                notes.push(format!(
+                    "The tracing was made at another voxel size: {text}."
+                ));
+                warnings.push(format!("annotation '{}': {text}", a.id));
+            }
+        }
+        let placement = Placement {
+            scale_nm: sk.scale_nm,
+            offset_nm: a.offset_nm,
+            nm_per_px,
+            notes,
+            warnings,
+        };
+        placement.check_bounds(a, [width as f64, height as f64, slices as f64])
+    }
+
+    /// Image pixels and slice index of a position in the file's units.
+    pub fn to_pixels(&self, p: [f64; 3]) -> [f64; 3] {
+        [0, 1, 2].map(|i| (p[i] * self.scale_nm[i] + self.offset_nm[i]) / self.nm_per_px[i])
+    }
+
+    /// Adds a note and a warning when most nodes fall outside the image, with both boxes in µm.
+    fn check_bounds(mut self, a: &AnnotationRef, size: [f64; 3]) -> Self {
+        let mut lo = [f64::INFINITY; 3];
+        let mut hi = [f64::NEG_INFINITY; 3];
+        let (mut outside, mut total) = (0usize, 0usize);
+        for node in a.skeleton.trees.iter().flat_map(|t| &t.nodes) {
+            let px = self.to_pixels(node.position);
+            total += 1;
+            // A slice covers z − 0.5 to z + 0.5 around its index.
+            let inside = px[0] >= 0.0
+                && px[0] <= size[0]
+                && px[1] >= 0.0
+                && px[1] <= size[1]
+                && px[2] >= -0.5
+                && px[2] <= size[2] - 0.5;
+            outside += usize::from(!inside);
+            for i in 0..3 {
+                lo[i] = lo[i].min(px[i] * self.nm_per_px[i] / 1000.0);
+                hi[i] = hi[i].max(px[i] * self.nm_per_px[i] / 1000.0);
+            }
+        }
+        if outside * 2 > total {
+            let image = [0, 1, 2].map(|i| size[i] * self.nm_per_px[i] / 1000.0);
+            let text = format!(
+                "{outside} of its {total} nodes fall outside the image: the tracing spans {} µm, \
+                 the image 0–{} × 0–{} × 0–{} µm; check the dataset's `voxel_size_nm` and the \
+                 annotation's `unit` and `offset_nm`",
+                (0..3)
+                    .map(|i| format!("{}–{}", trim_number(lo[i]), trim_number(hi[i])))
+                    .collect::<Vec<_>>()
+                    .join(" × "),
+                trim_number(image[0]),
+                trim_number(image[1]),
+                trim_number(image[2]),
+            );
+            self.notes.push(format!(
+                "Most of this tracing is not drawn over the image: {text}."
+            ));
+            self.warnings.push(format!("annotation '{}': {text}", a.id));
+        }
+        self
+    }
+}
+
+/// The build's warnings about where annotations land, as `descriptor:line:col: warning: …`
+/// lines (at the annotation's `id`), with
+/// the descriptor relative to the site root; only for annotations the build renders (private
+/// ones when `include_private`).
+pub fn placement_warnings(
+    content: &Content,
+    media: &MediaIndex,
+    include_private: bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in &content.datasets {
+        let first = d.images.first().unwrap_or(&d.thumbnail);
+        let Some(derived) = media.get(first) else {
+            continue;
+        };
+        let viewer = if d.images.is_empty() {
+            std::slice::from_ref(&d.thumbnail)
+        } else {
+            &d.images[..]
+        };
+        let slices = viewer
+            .iter()
+            .filter_map(|p| media.get(p))
+            .map(|m| m.slices().count())
+            .sum();
+        let built = d
+            .annotations
+            .iter()
+            .filter(|a| a.is_public_in(d) || include_private);
+        for a in built {
+            let placement = Placement::new(d, a, derived, slices);
+            let descriptor = d
+                .descriptor
+                .strip_prefix(&content.root)
+                .unwrap_or(&d.descriptor);
+            let (line, col) = a.declared_at;
+            for w in placement.warnings {
+                out.push(format!(
+                    "{}:{line}:{col}: warning: {w}",
+                    descriptor.display()
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// `10 × 10 × 40` for messages.
+fn triple(v: [f64; 3]) -> String {
+    v.map(trim_number).join(" × ")
 }
 
 fn tree_length(sk: &Skeleton, tree: &crate::content::annotation::Tree) -> f64 {

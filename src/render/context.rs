@@ -190,14 +190,18 @@ impl<'a> Prepared<'a> {
             Ok(derived)
         };
         let thumb = lookup(&dataset.thumbnail)?;
+        // A multi-page TIFF is a z-stack by itself: each of its pages is a slice.
         let slices = if dataset.images.is_empty() {
-            vec![thumb]
+            thumb.slices().collect()
         } else {
             dataset
                 .images
                 .iter()
                 .map(|p| lookup(p))
                 .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flat_map(Derived::slices)
+                .collect()
         };
         let largest = largest(thumb);
         let preview_absolute = absolute(
@@ -272,6 +276,8 @@ impl<'a> Prepared<'a> {
             relative(from_dir, &format!("{}{name}", d.media_dir(&derived.hash)))
         };
         let first = self.slices[0];
+        // A TIFF's ImageJ or OME metadata stands in for a voxel size the descriptor omits.
+        let voxel_size_nm = d.voxel_size_nm.or(first.voxel_size_nm);
         DatasetView {
             card: self.card(from_dir),
             description_html: self.description_from(from_dir),
@@ -279,8 +285,8 @@ impl<'a> Prepared<'a> {
             license_url: d.license.as_deref().map(license_url),
             doi: d.doi.as_deref(),
             doi_url: d.doi.as_deref().map(doi_url),
-            voxel_size_nm: d.voxel_size_nm,
-            voxel_size: d.voxel_size_nm.map(format_voxel),
+            voxel_size_nm,
+            voxel_size: voxel_size_nm.map(format_voxel),
             dimensions: Dimensions {
                 width: first.info.width,
                 height: first.info.height,
@@ -331,7 +337,7 @@ impl<'a> Prepared<'a> {
                         }
                     })
                     .collect(),
-                voxel_size_nm: d.voxel_size_nm,
+                voxel_size_nm,
                 private: !d.is_public(),
             },
             citation: &self.texts.citation,

@@ -116,7 +116,7 @@ fn broken_nml_files_point_at_the_line() {
     );
     assert_eq!(
         errors("invalid/duplicate-node.nml"),
-        ["duplicate-node.nml:12:7: node id 1 is already used on line 7: node ids must be unique in the whole file"]
+        ["duplicate-node.nml:14:7: node id 1 is already used on line 13 in the same tree: give one of them an id no node of tree 2 has"]
     );
     let no_scale = errors("invalid/no-scale.nml");
     assert_eq!(no_scale.len(), 1);
@@ -127,6 +127,131 @@ fn broken_nml_files_point_at_the_line() {
     assert_eq!(
         errors("invalid/bad-number.nml"),
         ["bad-number.nml:7:26: <node> attribute `y` must be a number, found \"twelve\""]
+    );
+}
+
+#[test]
+fn nml_scale_is_read_in_its_unit() {
+    // 0.5 × 0.5 × 2 µm voxels: the 3-4-0 voxel edge is (1.5, 2, 0) µm = 2.5 µm.
+    let sk = parse_ok("scale-micrometer.nml");
+    assert_eq!(sk.scale_nm, [500.0, 500.0, 2000.0]);
+    assert!(close(sk.stats().path_length_nm, 2500.0));
+
+    // Every unit webKnossos writes, full and abbreviated; none is nanometres when absent.
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, f64)] = &[
+        ("", 1.0),
+        ("yoctometer", 1e-15),
+        ("ym", 1e-15),
+        ("zeptometer", 1e-12),
+        ("zm", 1e-12),
+        ("attometer", 1e-9),
+        ("am", 1e-9),
+        ("femtometer", 1e-6),
+        ("fm", 1e-6),
+        ("picometer", 1e-3),
+        ("pm", 1e-3),
+        ("angstrom", 0.1),
+        ("Å", 0.1),
+        ("nanometer", 1.0),
+        ("nm", 1.0),
+        ("micrometer", 1e3),
+        ("µm", 1e3),
+        ("um", 1e3),
+        ("millimeter", 1e6),
+        ("mm", 1e6),
+        ("centimeter", 1e7),
+        ("cm", 1e7),
+        ("decimeter", 1e8),
+        ("dm", 1e8),
+        ("meter", 1e9),
+        ("m", 1e9),
+        ("hectometer", 1e11),
+        ("hm", 1e11),
+        ("kilometer", 1e12),
+        ("km", 1e12),
+        ("megameter", 1e15),
+        ("Mm", 1e15),
+        ("gigameter", 1e18),
+        ("Gm", 1e18),
+        ("terameter", 1e21),
+        ("Tm", 1e21),
+        ("petameter", 1e24),
+        ("Pm", 1e24),
+        ("exameter", 1e27),
+        ("Em", 1e27),
+        ("zettameter", 1e30),
+        ("Zm", 1e30),
+        ("yottameter", 1e33),
+        ("Ym", 1e33),
+        ("inch", 25.4e6),
+        ("in", 25.4e6),
+        ("foot", 304.8e6),
+        ("ft", 304.8e6),
+        ("yard", 914.4e6),
+        ("yd", 914.4e6),
+        ("mile", 1.609344e12),
+        ("mi", 1.609344e12),
+        ("parsec", 3.085677581e25),
+        ("pc", 3.085677581e25),
+    ];
+    for (unit, nm) in cases {
+        let attr = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" unit=\"{unit}\"")
+        };
+        let path = dir.path().join("unit.nml");
+        std::fs::write(
+            &path,
+            format!(
+                "<things><parameters><scale x=\"2\" y=\"2\" z=\"2\"{attr}/></parameters>\
+                 <thing id=\"1\"><nodes><node id=\"1\" x=\"0\" y=\"0\" z=\"0\"/></nodes></thing></things>"
+            ),
+        )
+        .unwrap();
+        let sk = parse_file(&path).unwrap_or_else(|e| panic!("{unit}: {}", e[0]));
+        assert!(
+            (sk.scale_nm[0] / (2.0 * nm) - 1.0).abs() < 1e-12,
+            "{unit}: {:?}",
+            sk.scale_nm
+        );
+    }
+
+    let unknown = errors("invalid/unknown-unit.nml");
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(
+        unknown[0].starts_with(
+            "unknown-unit.nml:3:30: <scale> unit \"furlong\" is not a length unit webKnossos writes; use one of: "
+        ) && unknown[0].contains("micrometer (µm, um, μm)"),
+        "{unknown:?}"
+    );
+}
+
+#[test]
+fn nml_node_ids_may_repeat_across_trees_as_in_webknossos() {
+    let sk = parse_ok("reused-node-ids.nml");
+    let stats = sk.stats();
+    assert_eq!((stats.trees, stats.nodes, stats.edges), (2, 5, 3));
+    // 50 nm in the first tree, 2 × 10 nm in the second.
+    assert!(
+        close(stats.path_length_nm, 70.0),
+        "{}",
+        stats.path_length_nm
+    );
+    // Ends: both nodes of the first tree, nodes 1 and 3 of the second.
+    assert_eq!((stats.branch_points, stats.end_points), (0, 4));
+}
+
+#[test]
+fn nml_without_skeleton_nodes_says_what_it_holds() {
+    assert_eq!(
+        errors("invalid/empty-trees.nml"),
+        ["empty-trees.nml:5:3: all 2 trees (<thing>) have no nodes: there is nothing to draw; trace in webKnossos and download the annotation again"]
+    );
+    assert_eq!(
+        errors("invalid/volume-only.nml"),
+        ["volume-only.nml:5:3: the file holds a volume annotation and no skeleton trees: volume-only annotations are not supported; name an NML with traced trees"]
     );
 }
 
@@ -363,4 +488,46 @@ fn broken_annotation_file_fails_the_build_with_its_line() {
         stderr.contains("content/datasets/cortex/axons.nml:27:7: edge 5–60: there is no node 60"),
         "{stderr}"
     );
+}
+
+#[test]
+fn units_and_offsets_place_tracings_and_a_miss_is_told() {
+    let (_tmp, root) = fixture("sites/annotation-placement");
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let dir = root.join("public/datasets/placed/annotations");
+    let nodes =
+        |id: &str| overlay(&dir.join(id).join("skeleton.json"))["trees"][0]["nodes"].clone();
+    // nm with offset_nm; µm in the NML's <scale unit>; another voxel size through nm.
+    assert_eq!(
+        nodes("swc-nm"),
+        serde_json::json!([[30.0, 15.0, 0.0], [60.0, 45.0, 0.0]])
+    );
+    assert_eq!(
+        nodes("nml-um"),
+        serde_json::json!([[40.0, 30.0, 0.0], [80.0, 60.0, 0.0]])
+    );
+    assert_eq!(
+        nodes("nml-other-scale"),
+        serde_json::json!([[20.0, 15.0, 0.0], [40.0, 30.0, 0.0]])
+    );
+
+    let descriptor = "content/datasets/placed/dataset.yaml";
+    assert!(
+        stderr.contains(&format!("{descriptor}:14:9: warning: annotation 'nml-other-scale': its NML scale is 50 × 50 × 500 nm per voxel but the dataset's voxel size is 100 × 100 × 1000 nm")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{descriptor}:17:9: warning: annotation 'swc-far': 2 of its 2 nodes fall outside the image: the tracing spans 500–510 × 500–500 × 0–0 µm, the image 0–12 × 0–9 × 0–1 µm")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("warning:").count(), 2, "{stderr}");
+    let far = read(&dir.join("swc-far/index.html"));
+    assert!(
+        far.contains("Most of this tracing is not drawn over the image"),
+        "{far}"
+    );
+    let placed = read(&dir.join("nml-um/index.html"));
+    assert!(!placed.contains("<p class=\"overlay-note\">"), "{placed}");
 }

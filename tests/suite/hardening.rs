@@ -78,7 +78,14 @@ fn truncated_and_corrupt_images_name_their_dataset() {
         "display_name: C\nvisibility: public\nthumbnail: t.png\n",
         &corrupt,
     );
-    assert_fails_naming(&root, &["dataset 'truncated'", "dataset 'corrupt'"]);
+    // Each once, at the line that names the image, with the path once.
+    assert_fails_naming(
+        &root,
+        &[
+            "content/datasets/truncated/dataset.yaml:3:12: thumbnail 't.png': cannot decode",
+            "content/datasets/corrupt/dataset.yaml:3:12: thumbnail 't.png': cannot decode",
+        ],
+    );
 }
 
 #[test]

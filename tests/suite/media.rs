@@ -516,3 +516,144 @@ fn derive_all_keeps_order_reports_each_failure_and_dedupes() {
         );
     }
 }
+
+/// `tests/images/<name>`, made by `tests/images/make.py`.
+fn fixture_image(name: &str) -> PathBuf {
+    crate::common::repo().join("tests/images").join(name)
+}
+
+#[test]
+fn tiff_sample_formats_and_containers_are_read_and_stretched() {
+    let s = Scratch::new();
+    // Each is a 40 × 30 gradient (3x + 2y) in a narrow band of its type: dark at the top left,
+    // bright at the bottom right once stretched.
+    // The 8-bit one (20 … 195, a wide enough range) is shown as it is.
+    for (name, bits, ends) in [
+        ("gray-float32.tif", 32, None),
+        ("gray-float64.tif", 64, None),
+        ("gray-int16.tif", 16, None),
+        ("gray-uint32.tif", 32, None),
+        ("gray16-bigtiff.tif", 16, None),
+        ("gray16-zstd.tif", 16, None),
+        ("with-preview.tif", 8, Some((20, 194))),
+    ] {
+        let src = fixture_image(name);
+        let info = probe(&src, 1_000_000).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            (
+                info.width,
+                info.height,
+                info.format,
+                info.bits,
+                info.channels
+            ),
+            (40, 30, "tiff", bits, 1),
+            "{name}"
+        );
+        let derived = derive(&src, false, &s.settings()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let thumb = open(&derived.thumbnails[0].file).into_luma8();
+        let (first, last) = (thumb.get_pixel(0, 0)[0], thumb.get_pixel(39, 29)[0]);
+        match ends {
+            Some(ends) => assert_eq!((first, last), ends, "{name}"),
+            None => assert!(first < 20 && last > 235, "{name}: {first} … {last}"),
+        }
+    }
+
+    // Planar 16-bit RGB: red grows along the gradient, green shrinks, blue is constant.
+    let src = fixture_image("rgb16-planar.tif");
+    assert_eq!(probe(&src, 1_000_000).unwrap().channels, 3);
+    let derived = derive(&src, false, &s.settings()).unwrap();
+    let thumb = open(&derived.thumbnails[0].file).into_rgb8();
+    let (a, b) = (
+        thumb.get_pixel(0, 0).0.map(i32::from),
+        thumb.get_pixel(39, 29).0.map(i32::from),
+    );
+    assert!(a[0] + 100 < b[0] && a[1] > b[1] + 100, "{a:?} … {b:?}");
+    assert!(a[2].abs_diff(b[2]) < 8, "{a:?} … {b:?}");
+}
+
+#[test]
+fn multi_page_tiffs_are_z_stacks_with_their_stated_voxel_size() {
+    let s = Scratch::new();
+    // Plain, ImageJ and OME: three pages of (3x + 2y + 40z), slice z brighter than z − 1.
+    for (name, voxel) in [
+        ("stack-3-pages.tif", None),
+        ("imagej-stack.tif", Some([100.0, 100.0, 500.0])),
+        ("ome-stack.ome.tif", Some([100.0, 100.0, 500.0])),
+    ] {
+        let src = fixture_image(name);
+        let derived = derive(&src, true, &s.settings()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let slices: Vec<_> = derived.slices().collect();
+        assert_eq!(slices.len(), 3, "{name}");
+        let mut hashes: Vec<_> = slices.iter().map(|d| d.hash.as_str()).collect();
+        hashes.dedup();
+        assert_eq!(
+            hashes.len(),
+            3,
+            "{name}: each page has its own media folder"
+        );
+        assert!(slices.iter().all(|d| d.pyramid.is_some()), "{name}");
+        let corner: Vec<u8> = slices
+            .iter()
+            .map(|d| open(&d.thumbnails[0].file).into_luma8().get_pixel(0, 0)[0])
+            .collect();
+        assert_eq!(corner, [0, 40, 80], "{name}: pages in order");
+        let close = |a: [f64; 3], b: [f64; 3]| (0..3).all(|i| (a[i] - b[i]).abs() < 1e-6);
+        match (derived.voxel_size_nm, voxel) {
+            (Some(got), Some(want)) => assert!(close(got, want), "{name}: {got:?}"),
+            (got, want) => assert_eq!(got, want, "{name}"),
+        }
+        // The second derive is a cache hit with the same pages.
+        assert_eq!(
+            derive(&src, true, &s.settings()).unwrap(),
+            derived,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_stack_of_channels_is_refused_not_shown_as_slices() {
+    let s = Scratch::new();
+    let src = fixture_image("imagej-2-channels.tif");
+    for err in [
+        probe(&src, 1_000_000).unwrap_err(),
+        derive(&src, false, &s.settings()).unwrap_err(),
+    ] {
+        let text = err.to_string();
+        assert!(
+            matches!(err, MediaError::Unsupported { .. })
+                && text.contains("its 6 pages hold 2 channels")
+                && text.contains("Stack to RGB"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_site_shows_a_tiff_stack_as_slices_with_its_voxel_size() {
+    let (_tmp, root) = crate::common::fixture("sites/tiff-stack");
+    let out = crate::common::vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", crate::common::text(&out));
+    let page = std::fs::read_to_string(root.join("public/datasets/stack/index.html")).unwrap();
+    let mut dzis: Vec<&str> = page
+        .match_indices("media/")
+        .filter_map(|(at, _)| page[at..].split_once("/tiles.dzi").map(|(dir, _)| dir))
+        .filter(|dir| dir.len() == "media/".len() + 16)
+        .collect();
+    dzis.sort_unstable();
+    dzis.dedup();
+    assert_eq!(dzis.len(), 3, "one pyramid per page: {dzis:?}");
+    assert!(
+        page.contains("voxel_size_nm&quot;:[100.0,100.0,500.0]"),
+        "the ImageJ voxel size drives the viewer"
+    );
+    // The SWC is placed through the stack's own voxel size: 1 µm deep is slice 2.
+    let overlay =
+        std::fs::read_to_string(root.join("public/datasets/stack/annotations/trace/skeleton.json"))
+            .unwrap();
+    assert!(
+        overlay.contains(r#""slices":3"#) && overlay.contains("[[20.0,10.0,2.0],[30.0,20.0,0.0]]"),
+        "{overlay}"
+    );
+}

@@ -54,6 +54,8 @@ fn fake_derived(hash: &str, width: u32, height: u32) -> Derived {
             format: "jpg",
             levels: 12,
         }),
+        pages: Vec::new(),
+        voxel_size_nm: None,
     }
 }
 
@@ -68,6 +70,7 @@ fn dataset(slug: &str, name: &str, visibility: Visibility) -> Dataset {
         description: format!("About {name}."),
         visibility,
         images: Vec::new(),
+        image_fields: BTreeMap::new(),
         voxel_size_nm: None,
         authors: Vec::new(),
         license: None,
@@ -96,6 +99,8 @@ fn annotation(id: &str, name: &str, visibility: Visibility) -> AnnotationRef {
         skeleton: parse_file(&file).expect("fixture annotation parses"),
         file,
         visibility,
+        declared_at: (1, 1),
+        offset_nm: [0.0; 3],
     }
 }
 

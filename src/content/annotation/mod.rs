@@ -7,6 +7,7 @@
 
 mod nml;
 mod swc;
+pub mod unit;
 
 pub use swc::type_label as swc_type_label;
 
@@ -48,7 +49,8 @@ impl Format {
 /// One node of a tree.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Node {
-    /// The node id from the file, unique in the whole annotation.
+    /// The node id from the file, unique in its tree (webKnossos files may reuse an id in
+    /// another tree).
     pub id: u64,
     /// `[x, y, z]` in the file's units: voxels (NML) or µm (SWC).
     pub position: [f64; 3],
@@ -132,21 +134,22 @@ pub struct Stats {
 impl Skeleton {
     /// Counts, lengths and branch structure, computed from the trees; cheap enough to call per page.
     pub fn stats(&self) -> Stats {
-        let mut degree: BTreeMap<u64, usize> = BTreeMap::new();
+        // Keyed by tree too: node ids may repeat across the trees of an NML file.
+        let mut degree: BTreeMap<(usize, u64), usize> = BTreeMap::new();
         let mut path_length_nm = 0.0;
         let mut nodes = 0;
         let mut edges = 0;
-        for tree in &self.trees {
+        for (t, tree) in self.trees.iter().enumerate() {
             nodes += tree.nodes.len();
             edges += tree.edges.len();
             let position: BTreeMap<u64, [f64; 3]> =
                 tree.nodes.iter().map(|n| (n.id, n.position)).collect();
             for node in &tree.nodes {
-                degree.entry(node.id).or_insert(0);
+                degree.entry((t, node.id)).or_insert(0);
             }
             for edge in &tree.edges {
-                *degree.entry(edge.source).or_insert(0) += 1;
-                *degree.entry(edge.target).or_insert(0) += 1;
+                *degree.entry((t, edge.source)).or_insert(0) += 1;
+                *degree.entry((t, edge.target)).or_insert(0) += 1;
                 if let (Some(a), Some(b)) = (position.get(&edge.source), position.get(&edge.target))
                 {
                     path_length_nm += self.distance_nm(*a, *b);
@@ -218,18 +221,6 @@ pub fn parse_file(path: &Path) -> Result<Skeleton, Vec<Diagnostic>> {
         Format::Nml => nml::parse(path, &text),
         Format::Swc => swc::parse(path, &text),
     }
-}
-
-/// Checks what both formats share once their trees are built: the file is not empty.
-fn require_nodes(path: &Path, trees: &[Tree]) -> Result<(), Diagnostic> {
-    if trees.iter().all(|t| t.nodes.is_empty()) {
-        return Err(Diagnostic::new(
-            path,
-            "the annotation has no skeleton nodes: check that this is the traced file \
-             (volume-only annotations are not supported)",
-        ));
-    }
-    Ok(())
 }
 
 /// Turns byte offsets into 1-based line and column (in characters) for messages.

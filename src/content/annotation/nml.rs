@@ -1,4 +1,5 @@
-//! webKnossos NML: `<things>` with `<parameters>` (`<scale>` in nm per voxel, `<experiment>`),
+//! webKnossos NML: `<things>` with `<parameters>` (`<scale>`: the voxel size, in its `unit` or
+//! nm, `<experiment>`),
 //! `<thing>` trees of `<node>`s and `<edge>`s, `<comments>` and `<branchpoints>`.
 //!
 //! Read with quick-xml's pull parser over the whole text, so every element's byte offset is
@@ -12,8 +13,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::{
-    edge_key, first_seen, require_nodes, Comment, Edge, EdgeSet, Format, LineIndex, Node, Skeleton,
-    Tree,
+    edge_key, first_seen, Comment, Edge, EdgeSet, Format, LineIndex, Node, Skeleton, Tree,
 };
 use crate::content::Diagnostic;
 
@@ -141,14 +141,23 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Skeleton, Vec<Diagnostic>
     let mut stack: Vec<String> = Vec::new();
     let mut saw_root = false;
     let mut parameters_at: Option<usize> = None;
+    let mut first_tree_at: Option<usize> = None;
+    let mut volume_at: Option<usize> = None;
     let mut scale: Option<[f64; 3]> = None;
+    // A <scale> that was refused has its own message; only a missing one needs this.
+    let mut saw_scale = false;
     let mut experiment = None;
     let mut trees: Vec<Tree> = Vec::new();
     // The tree being read; `None` inside a <thing> that was refused (its error is reported).
     let mut current: Option<usize> = None;
     let mut tree_lines: BTreeMap<u64, usize> = BTreeMap::new();
-    // node id → (line declared, index of its tree)
-    let mut nodes: BTreeMap<u64, (usize, usize)> = BTreeMap::new();
+    // (tree index, node id) → line declared. webKnossos's own library reads node ids per tree
+    // (each tree is its own graph), and real exports reuse ids across trees, so only a repeat
+    // within one tree is an error.
+    let mut tree_nodes: BTreeMap<(usize, u64), usize> = BTreeMap::new();
+    // node id → index of the first tree that has it: comments and branch points name a node
+    // by id alone, and webKnossos's library takes the first one too.
+    let mut nodes: BTreeMap<u64, usize> = BTreeMap::new();
     // (tree index, edge, offset of the <edge> tag)
     let mut edges: Vec<(usize, Edge, usize)> = Vec::new();
     let mut refs: Vec<NodeRef> = Vec::new();
@@ -210,8 +219,16 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Skeleton, Vec<Diagnostic>
                 experiment = tag.get("name").map(|(v, _)| v.to_string());
                 Ok(())
             }
-            (["things", "parameters"], "scale") => read_scale(&tag).map(|s| scale = Some(s)),
+            (["things", "parameters"], "scale") => {
+                saw_scale = true;
+                read_scale(&tag).map(|s| scale = Some(s))
+            }
+            (["things"], "volume") => {
+                volume_at.get_or_insert(offset);
+                Ok(())
+            }
             (["things"], "thing") => {
+                first_tree_at.get_or_insert(offset);
                 current = None;
                 read_tree(&tag).and_then(|tree| {
                 if let Some(first) = first_seen(&mut tree_lines, tree.id, tag.line()) {
@@ -227,19 +244,19 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Skeleton, Vec<Diagnostic>
             }
             (["things", "thing", "nodes"], "node") => match current {
                 None => Ok(()),
-                Some(tree) => read_node(&tag).and_then(|node| match nodes.get(&node.id) {
-                    Some((first, _)) => Err(tag.error(
-                        offset,
-                        format!(
-                            "node id {} is already used on line {first}: node ids must be unique in the whole file",
-                            node.id
-                        ),
-                    )),
-                    None => {
-                        nodes.insert(node.id, (tag.line(), tree));
-                        trees[tree].nodes.push(node);
-                        Ok(())
+                Some(tree) => read_node(&tag).and_then(|node| {
+                    if let Some(first) = first_seen(&mut tree_nodes, (tree, node.id), tag.line()) {
+                        return Err(tag.error(
+                            offset,
+                            format!(
+                                "node id {} is already used on line {first} in the same tree: give one of them an id no node of tree {} has",
+                                node.id, trees[tree].id
+                            ),
+                        ));
                     }
+                    nodes.entry(node.id).or_insert(tree);
+                    trees[tree].nodes.push(node);
+                    Ok(())
                 }),
             },
             (["things", "thing", "edges"], "edge") => match current {
@@ -286,7 +303,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Skeleton, Vec<Diagnostic>
         )));
         return Err(errors);
     }
-    if scale.is_none() {
+    if !saw_scale {
         let offset = parameters_at.unwrap_or(0);
         let (line, col) = lines.locate(offset);
         errors.push(Diagnostic::at(
@@ -303,13 +320,15 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Skeleton, Vec<Diagnostic>
         let (line, col) = lines.locate(offset);
         let mut bad = false;
         for end in [edge.source, edge.target] {
+            if tree_nodes.contains_key(&(tree, end)) {
+                continue;
+            }
             let message = match nodes.get(&end) {
                 None => format!("edge {}–{}: there is no node {end}", edge.source, edge.target),
-                Some((_, other)) if *other != tree => format!(
+                Some(other) => format!(
                     "edge {}–{}: node {end} belongs to tree {}, not to tree {}: an edge joins nodes of one tree",
                     edge.source, edge.target, trees[*other].id, trees[tree].id
                 ),
-                Some(_) => continue,
             };
             errors.push(Diagnostic::at(path, line, col, message));
             bad = true;
@@ -355,10 +374,19 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Skeleton, Vec<Diagnostic>
             ));
         }
     }
-    if errors.is_empty() {
-        if let Err(d) = require_nodes(path, &trees) {
-            errors.push(d);
-        }
+    if errors.is_empty() && trees.iter().all(|t| t.nodes.is_empty()) {
+        let message = match (trees.len(), volume_at) {
+            (0, Some(_)) => "the file holds a volume annotation and no skeleton trees: \
+                 volume-only annotations are not supported; name an NML with traced trees"
+                .to_string(),
+            (0, None) => "the file has no trees (<thing> elements): check that this is the traced file".to_string(),
+            (n, _) => format!(
+                "{} no nodes: there is nothing to draw; trace in webKnossos and download the annotation again",
+                if n == 1 { "the one tree (<thing>) has".to_string() } else { format!("all {n} trees (<thing>) have") }
+            ),
+        };
+        let (line, col) = lines.locate(volume_at.or(first_tree_at).unwrap_or(0));
+        errors.push(Diagnostic::at(path, line, col, message));
     }
     match scale {
         Some(scale_nm) if errors.is_empty() => Ok(Skeleton {
@@ -412,17 +440,29 @@ fn offset_in(text: &str, slice: &[u8]) -> Option<usize> {
     (p >= start && p + slice.len() <= start + text.len()).then(|| p - start)
 }
 
+/// The voxel size in nm: `x`, `y`, `z` in the `unit` webKnossos wrote (nanometres when the
+/// attribute is absent, as in files from before webKnossos had units).
 fn read_scale(tag: &Tag) -> Result<[f64; 3], Diagnostic> {
+    let nm_per_unit = match tag.get("unit") {
+        None => 1.0,
+        Some((unit, at)) => super::unit::nm_per(unit).ok_or_else(|| {
+            tag.error(
+                at,
+                format!(
+                    "<scale> unit \"{unit}\" is not a length unit webKnossos writes; use one of: {}",
+                    super::unit::accepted()
+                ),
+            )
+        })?,
+    };
     let mut scale = [0.0; 3];
     for (i, key) in ["x", "y", "z"].into_iter().enumerate() {
         scale[i] = tag.required_number(key)?;
         if scale[i] <= 0.0 {
             let at = tag.get(key).map_or(tag.offset, |(_, at)| at);
-            return Err(tag.error(
-                at,
-                format!("<scale> `{key}` must be a voxel size in nm above 0"),
-            ));
+            return Err(tag.error(at, format!("<scale> `{key}` must be a voxel size above 0")));
         }
+        scale[i] *= nm_per_unit;
     }
     Ok(scale)
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{first_seen, require_nodes, Edge, Format, Node, Skeleton, Tree};
+use super::{first_seen, Edge, Format, Node, Skeleton, Tree};
 use crate::content::Diagnostic;
 
 /// The structure type names of the SWC specification.
@@ -140,10 +140,11 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Skeleton, Vec<Diagnostic>
             break;
         }
     }
-    if errors.is_empty() {
-        if let Err(d) = require_nodes(path, &trees) {
-            errors.push(d);
-        }
+    if rows.is_empty() {
+        errors.push(Diagnostic::new(
+            path,
+            "the file has no node lines (`n type x y z radius parent`): check that this is the traced file",
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);

@@ -64,15 +64,15 @@ pub fn needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem
                     }),
             );
             for source in std::iter::once(&d.thumbnail).chain(&d.images) {
-                let hash = match media.get(source) {
-                    Some(derived) => derived.hash.clone(),
-                    None => file_hash(source)?,
+                let hashes = match media.get(source) {
+                    Some(derived) => derived.slices().map(|s| s.hash.clone()).collect(),
+                    None => vec![file_hash(source)?],
                 };
-                needles.push(Needle {
+                needles.extend(hashes.into_iter().map(|hash| Needle {
                     text: hash,
                     kind: "image (by content hash)",
                     whole_word: false,
-                });
+                }));
             }
             items.push(PrivateItem {
                 label: format!("private dataset '{}'", d.slug),
