@@ -29,6 +29,10 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         None => keys::key_dir()?.join(format!("{kid}.key")),
     };
     keys::write_key_file(root, &path, &key)?;
+    if keys::key_file(&kid).is_none() {
+        // Kept outside the key folder: remembered, so no later command needs --key.
+        keys::remember_key_file(&kid, &path)?;
+    }
     keys::add_to_site_yaml(root, &key.verifying_key().to_bytes()).with_context(|| {
         format!(
             "the key file `{}` was written, but its public half is not in content/site.yaml yet",

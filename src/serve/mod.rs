@@ -419,9 +419,14 @@ fn print_local_links(root: &Path, url: &str) {
     println!("Active share links on this preview:");
     for share in active {
         let kid = crate::share::hex(&share.kid);
-        let key = keys::key_dir()
-            .map(|dir| dir.join(format!("{kid}.key")))
-            .and_then(|path| keys::load_key_file(&path));
+        // The key file from the key folder, the path keygen remembered, or VITRINE_KEY.
+        let named = std::env::var_os("VITRINE_KEY").map(PathBuf::from);
+        let key = keys::key_file(&kid)
+            .into_iter()
+            .chain(named)
+            .filter_map(|path| keys::load_key_file(&path).ok())
+            .find(|key| keys::kid_hex(key) == kid)
+            .with_context(|| format!("no key file for key {kid} on this machine"));
         match key {
             Ok(key) => {
                 let secret =
@@ -433,7 +438,7 @@ fn print_local_links(root: &Path, url: &str) {
                 );
             }
             Err(err) => println!(
-                "  {}  (not printed: no key {kid} here: {err:#})",
+                "  {}  (not printed: {err:#}; set VITRINE_KEY to its file)",
                 share.label
             ),
         }

@@ -138,6 +138,34 @@ fn parse_key_file(bytes: &[u8]) -> ed25519_dalek::pkcs8::Result<SigningKey> {
     }
 }
 
+/// Where the file of key `kid` is on this machine: `<key folder>/<kid>.key`, or the path
+/// `vitrine keygen --key FILE` remembered for it (`<key folder>/<kid>.where`), so a key kept
+/// elsewhere is found by every command without `--key` again. `None` when neither exists.
+pub fn key_file(kid: &str) -> Option<PathBuf> {
+    let dir = key_dir().ok()?;
+    let default = dir.join(format!("{kid}.key"));
+    if default.is_file() {
+        return Some(default);
+    }
+    let remembered = fs::read_to_string(dir.join(format!("{kid}.where"))).ok()?;
+    Some(PathBuf::from(remembered.trim_end_matches('\n'))).filter(|p| p.is_file())
+}
+
+/// Remembers that key `kid` lives at `path` (outside the key folder), for [`key_file`]. The
+/// note holds a path, no key material.
+pub fn remember_key_file(kid: &str, path: &Path) -> Result<()> {
+    let dir = key_dir()?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .with_context(|| format!("creating the key folder `{}`", dir.display()))?;
+    let note = dir.join(format!("{kid}.where"));
+    let target = absolute(path)?;
+    fs::write(&note, format!("{}\n", target.display()))
+        .with_context(|| format!("remembering where key {kid} is, in `{}`", note.display()))
+}
+
 /// Finds the signing key for a site: `explicit` if given (it must be listed in `site.yaml`),
 /// else `<key_dir>/<kid>.key` for `want`, or for the newest listed key that has a file here.
 pub fn signing_key(
@@ -175,8 +203,7 @@ pub fn signing_key(
         None => keys.iter().rev().map(|k| k.kid.as_str()).collect(),
     };
     for kid in &candidates {
-        let path = dir.join(format!("{kid}.key"));
-        if path.exists() {
+        if let Some(path) = key_file(kid) {
             return Ok((load_key_file(&path)?, path));
         }
     }
@@ -188,15 +215,11 @@ pub fn signing_key(
     )
 }
 
-/// The signing keys of `keys` whose files are on this machine (in the key folder, or named by
+/// The signing keys of `keys` whose files are on this machine ([`key_file`], or named by
 /// `VITRINE_KEY`): the build searches its inputs and output for their seeds in every encoding.
 pub fn local_keys(keys: &[PublicKeyEntry]) -> Vec<SigningKey> {
-    let dir = key_dir().ok();
     let named = std::env::var_os("VITRINE_KEY").map(PathBuf::from);
-    let files = keys
-        .iter()
-        .filter_map(|k| Some(dir.as_ref()?.join(format!("{}.key", k.kid))))
-        .chain(named);
+    let files = keys.iter().filter_map(|k| key_file(&k.kid)).chain(named);
     let mut found: Vec<SigningKey> = Vec::new();
     for key in files
         .filter(|f| f.is_file())

@@ -968,3 +968,32 @@ fn verify_and_serve_agree_on_every_spelling_of_a_link() {
         assert_eq!(out.status.success(), expected == "valid", "{variant}");
     }
 }
+
+#[test]
+fn share_local_prints_links_signed_with_a_key_kept_elsewhere() {
+    let (tmp, root) = fixture("sites/serve");
+    let elsewhere = tmp.path().join("vault/signing.key");
+    let keygen = vitrine(&root, &["keygen", "--key", elsewhere.to_str().unwrap()]);
+    assert!(keygen.status.success(), "{}", text(&keygen));
+    let share = vitrine(&root, &["share", "closed-retina", "--label", "reviewer"]);
+    assert!(share.status.success(), "{}", text(&share));
+    let serve = Serve::start_in(tmp, root, &["--share-local"]);
+    let deadline = Instant::now() + START;
+    let line = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = serve
+            .stdout
+            .recv_timeout(left)
+            .expect("a line for the share");
+        if line.trim_start().starts_with("reviewer") {
+            break line;
+        }
+    };
+    assert!(
+        line.contains(&format!(
+            "http://127.0.0.1:{}/private/closed-retina/?s=",
+            serve.port
+        )),
+        "{line}"
+    );
+}

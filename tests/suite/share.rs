@@ -935,3 +935,26 @@ fn keygen_says_what_to_back_up_and_what_comes_next() {
         "{err}"
     );
 }
+
+#[test]
+fn a_key_kept_outside_the_key_folder_is_found_by_every_command() {
+    let (tmp, root) = fixture("sites/share-basic");
+    let elsewhere = tmp.path().join("usb-stick/lab-signing.key");
+    let out = vitrine(&root, &["keygen", "--key", elsewhere.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let share = vitrine(&root, &["share", "cortex-l4", "--label", "far"]);
+    assert!(
+        share.status.success(),
+        "share without --key\n{}",
+        text(&share)
+    );
+    let link = stdout(&share).trim().to_string();
+    let again = vitrine(&root, &["shares", "--link", "far"]);
+    assert_eq!(stdout(&again).trim(), link, "{}", text(&again));
+    let revoke = vitrine(&root, &["revoke", "far"]);
+    assert!(
+        revoke.status.success(),
+        "revoke without --key\n{}",
+        text(&revoke)
+    );
+}
