@@ -8,7 +8,7 @@ use vitrine_verify::{Error, RevocationList, Scope, UntrustedToken};
 use crate::content::{self, Diagnostics};
 use crate::share::gate::{self, Decision, GateData};
 use crate::share::ledger::Ledger;
-use crate::share::{hex, rfc3339, token};
+use crate::share::{hex, revocations, rfc3339, token};
 
 /// Options of `vitrine verify`.
 #[derive(Debug, clap::Args)]
@@ -52,15 +52,9 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     // recorded beside the keys (a restored older ledger must not make `verify` say `valid`).
     let outputs = crate::site::outputs_in_sight(root, &crate::site::default_out(root));
     let seen = crate::share::permanence::in_sight(&outputs, &content.config.base_url, false)?;
-    let (_, mut revoked) = crate::share::permanence::carried(&seen);
-    revoked.extend(ledger.revoked_ids());
-    revoked.extend(
-        ledger
-            .revocations
-            .iter()
-            .flat_map(|l| l.revoked.iter().copied()),
-    );
-    data.revoked = revoked.into_iter().collect();
+    data.revoked = revocations::revoked_in_sight(&ledger, &seen)
+        .into_iter()
+        .collect();
 
     let (decision, at) = gate::open_link(&data, &args.url, now);
     let tokens = gate::share_tokens(&args.url);

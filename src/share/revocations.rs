@@ -1,6 +1,8 @@
 //! The signed revocation list: signing it when a key is at hand (`vitrine share`, `vitrine
 //! revoke`), and publishing it as `share/revocations.json` without any key (`vitrine build`).
 
+use std::collections::BTreeSet;
+
 use anyhow::{bail, Result};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::json;
@@ -21,7 +23,8 @@ use crate::content::PublicKeyEntry;
 /// a revocation is permanent ([`permanence`]): a share that a list in sight revokes but a
 /// restored ledger shows active is marked revoked again (at `now`, its first date being lost).
 pub fn sign_next(ledger: &mut Ledger, key: &SigningKey, now: u64, seen: &[Seen]) -> Result<()> {
-    let (seen_serial, mut revoked) = permanence::carried(seen);
+    let (seen_serial, _) = permanence::carried(seen);
+    let revoked = revoked_in_sight(ledger, seen);
     let issued = u32::try_from(now)?;
     for share in &mut ledger.shares {
         if share.revoked.is_none() && revoked.contains(&share.id) {
@@ -34,13 +37,6 @@ pub fn sign_next(ledger: &mut Ledger, key: &SigningKey, now: u64, seen: &[Seen])
         .map_or(0, |l| l.serial)
         .max(seen_serial)
         + 1;
-    revoked.extend(ledger.revoked_ids());
-    revoked.extend(
-        ledger
-            .revocations
-            .iter()
-            .flat_map(|l| l.revoked.iter().copied()),
-    );
     let revoked: Vec<_> = revoked.into_iter().collect();
     let kid = kid_of(&key.verifying_key().to_bytes());
     let signature = key
@@ -54,6 +50,20 @@ pub fn sign_next(ledger: &mut Ledger, key: &SigningKey, now: u64, seen: &[Seen])
         signature,
     });
     Ok(())
+}
+
+/// Every share id revoked anywhere in sight: marked in the ledger, on its signed list, or on a
+/// list in `seen` (see [`permanence`]). A revocation is permanent, so this is what is revoked.
+pub fn revoked_in_sight(ledger: &Ledger, seen: &[Seen]) -> BTreeSet<ShareId> {
+    let (_, mut revoked) = permanence::carried(seen);
+    revoked.extend(ledger.revoked_ids());
+    revoked.extend(
+        ledger
+            .revocations
+            .iter()
+            .flat_map(|l| l.revoked.iter().copied()),
+    );
+    revoked
 }
 
 /// Signs a first list when there is none, or a fresh one when its signer is no longer listed
