@@ -143,14 +143,18 @@ pub fn load_dataset(dir: &Path, canonical_dir: &Path) -> Result<Dataset, Vec<Dia
             format!("cannot read the descriptor as UTF-8 text ({e})"),
         )]
     })?;
-    let raw: RawDataset = yaml::parse(&descriptor, &text, &DATASET_FIELDS)?;
+    // Every field that does not fit is reported, and the rest are still checked, so one run
+    // names every problem of the descriptor.
+    let (raw, problems, unfit): (RawDataset, _, _) =
+        yaml::parse_fields(&descriptor, &text, &DATASET_FIELDS)?;
     Validator {
         dir,
         canonical_dir: canonical_dir.to_path_buf(),
         descriptor: &descriptor,
         text: &text,
-        problems: Vec::new(),
+        problems,
         image_fields: BTreeMap::new(),
+        unfit,
     }
     .finish(slug, raw)
 }
@@ -177,6 +181,8 @@ struct Validator<'a> {
     text: &'a str,
     problems: Vec<Diagnostic>,
     image_fields: BTreeMap<PathBuf, ImageField>,
+    /// Fields already reported as not fitting their type: not reported missing as well.
+    unfit: Vec<String>,
 }
 
 impl Validator<'_> {
@@ -390,7 +396,7 @@ impl Validator<'_> {
             .map(str::trim)
             .unwrap_or_default()
             .to_string();
-        if display_name.is_empty() {
+        if display_name.is_empty() && !self.unfit.iter().any(|k| k == "display_name") {
             let (line, col) = if raw.display_name.is_some() {
                 locate(self.text, "display_name")
             } else {
@@ -404,10 +410,14 @@ impl Validator<'_> {
             ));
         }
 
+        // Images that were named but not found are reported where they are named; the
+        // thumbnail they would have given is then not reported missing too.
+        let images_named = raw.images.is_some() || self.unfit.iter().any(|k| k == "images");
         let images = raw.images.map(|spec| self.images(spec)).unwrap_or_default();
         let thumbnail = match &raw.thumbnail {
             Some(name) => self.image("thumbnail", name, name),
             None if !images.is_empty() => Some(images[0].clone()),
+            None if images_named || self.unfit.iter().any(|k| k == "thumbnail") => None,
             None => {
                 self.problems.push(Diagnostic::at(self.descriptor, 1, 1, "thumbnail is required: an image file beside the descriptor (PNG, JPEG, TIFF or WebP)"));
                 None

@@ -16,7 +16,7 @@ pub fn parse<T: DeserializeOwned>(
     fields: &Fields,
 ) -> Result<T, Vec<Diagnostic>> {
     let value: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(text).map_err(|e| vec![from_error(path, &e)])?;
+        serde_yaml_ng::from_str(text).map_err(|e| vec![syntax_error(path, text, &e)])?;
     let mut problems = Vec::new();
     check_keys(path, text, &value, fields, &mut problems);
     if !problems.is_empty() {
@@ -27,6 +27,55 @@ pub fn parse<T: DeserializeOwned>(
     serde_yaml_ng::from_value(value)
         .or_else(|_| serde_yaml_ng::from_str(text))
         .map_err(|e| vec![from_error(path, &e)])
+}
+
+/// [`parse`] for a mapping whose fields are all optional: every field whose value does not fit
+/// is reported (each at its key), not only the first, and `T` is made from the fields that fit,
+/// so the caller's own checks can run in the same pass. Returns `T`, the problems, and the keys
+/// left out.
+pub fn parse_fields<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    fields: &Fields,
+) -> Result<(T, Vec<Diagnostic>, Vec<String>), Vec<Diagnostic>> {
+    let value: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| vec![syntax_error(path, text, &e)])?;
+    let mut problems = Vec::new();
+    check_keys(path, text, &value, fields, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let serde_yaml_ng::Value::Mapping(map) = value else {
+        // Not a mapping: the one error says so.
+        return serde_yaml_ng::from_value(value)
+            .map(|t| (t, Vec::new(), Vec::new()))
+            .map_err(|e| vec![Diagnostic::new(path, strip_location(&e.to_string()))]);
+    };
+    let mut fitting = serde_yaml_ng::Mapping::new();
+    let mut left_out = Vec::new();
+    for (key, val) in map {
+        let mut alone = serde_yaml_ng::Mapping::new();
+        alone.insert(key.clone(), val.clone());
+        match serde_yaml_ng::from_value::<T>(serde_yaml_ng::Value::Mapping(alone)) {
+            Ok(_) => {
+                fitting.insert(key, val);
+            }
+            Err(e) => {
+                let name = key.as_str().unwrap_or_default().to_string();
+                let (line, col) = locate_value(text, &name).unwrap_or((1, 1));
+                let message = strip_location(&e.to_string());
+                let message = match message.starts_with(&format!("{name}:")) {
+                    true => message,
+                    false => format!("{name}: {message}"),
+                };
+                problems.push(Diagnostic::at(path, line, col, message));
+                left_out.push(name);
+            }
+        }
+    }
+    let t = serde_yaml_ng::from_value(serde_yaml_ng::Value::Mapping(fitting))
+        .map_err(|e| vec![from_error(path, &e)])?;
+    Ok((t, problems, left_out))
 }
 
 /// The field names a mapping accepts, and those of its nested mappings.
@@ -81,6 +130,21 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// 1-based line and column of the value of the entry `key:`: on the key's line when it has
+/// one there, else the key itself (a block value below it).
+fn locate_value(text: &str, key: &str) -> Option<(usize, usize)> {
+    let (line, col) = locate_key(text, key)?;
+    let on_line = text.lines().nth(line - 1)?;
+    let after_key = &on_line[col - 1..];
+    let colon = after_key.find(':')? + 1;
+    let rest = &after_key[colon..];
+    let value = rest.len() - rest.trim_start().len();
+    match rest.trim_start().is_empty() || rest.trim_start().starts_with('#') {
+        true => Some((line, col)),
+        false => Some((line, col + colon + value)),
+    }
+}
+
 /// 1-based line and column of the first line that starts a mapping entry `key:`.
 fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
     for (i, line) in text.lines().enumerate() {
@@ -106,12 +170,59 @@ fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
 }
 
 /// A serde_yaml_ng error as a diagnostic, keeping its position.
-pub fn from_error(path: &Path, err: &serde_yaml_ng::Error) -> Diagnostic {
+fn from_error(path: &Path, err: &serde_yaml_ng::Error) -> Diagnostic {
     let message = strip_location(&err.to_string());
     match err.location() {
         Some(loc) => Diagnostic::at(path, loc.line(), loc.column(), message),
         None => Diagnostic::new(path, message),
     }
+}
+
+/// [`from_error`] for the text the error came from: a `[` or `{` left open is reported where
+/// it opens (the parser notices only where the next line starts), the rest where the parser
+/// stopped.
+pub fn syntax_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Diagnostic {
+    let message = strip_location(&err.to_string());
+    let unclosed = message
+        .contains("did not find expected ',' or")
+        .then(|| err.location())
+        .flatten()
+        .and_then(|loc| unclosed_opener(text, loc.index()));
+    match unclosed {
+        Some((line, col, open)) => Diagnostic::at(
+            path,
+            line,
+            col,
+            format!(
+                "'{open}' is never closed: add its '{}' at the end of the list",
+                if open == '[' { ']' } else { '}' }
+            ),
+        ),
+        None => from_error(path, err),
+    }
+}
+
+/// The line and column (1-based) of the last `[` or `{` before byte `end` that no bracket
+/// closes, outside quotes and comments: where a flow collection was left open.
+fn unclosed_opener(text: &str, end: usize) -> Option<(usize, usize, char)> {
+    let mut open: Vec<(usize, usize, char)> = Vec::new();
+    for (i, line) in text[..end.min(text.len())].lines().enumerate() {
+        let mut quote = None;
+        for (col, c) in line.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => open.push((i + 1, col + 1, c)),
+                (None, ']' | '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    open.pop()
 }
 
 /// serde_yaml_ng appends " at line L column C" to messages; the diagnostic carries it already.
