@@ -315,6 +315,9 @@ impl Rebuilder {
         let ms = started.elapsed().as_millis();
         match result {
             Ok(report) => {
+                for warning in &report.warnings {
+                    eprintln!("{warning}");
+                }
                 let gate_changed = self.update_gate(report.gate, kinds);
                 let changed = report.changed;
                 println!(
