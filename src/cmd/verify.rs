@@ -176,7 +176,7 @@ fn why(reason: &str, tokens: &[String], content: &content::Content, at: &str) ->
             if content.config.keys.is_empty() {
                 "none".to_string()
             } else {
-                let kids: Vec<&str> = content.config.keys.iter().map(|k| k.kid.as_str()).collect();
+                let kids: Vec<String> = content.config.keys.iter().map(|k| k.kid_hex()).collect();
                 kids.join(", ")
             }
         ),

@@ -140,7 +140,7 @@ pub fn load_config(root: &Path) -> Result<SiteConfig, Vec<Diagnostic>> {
                 &path,
                 l,
                 c,
-                format!("key id {} is listed twice in sharing.keys", entry.kid),
+                format!("key id {} is listed twice in sharing.keys", entry.kid_hex()),
             )),
             Ok(entry) => keys.push(entry),
             Err(msg) => problems.push(Diagnostic::at(&path, l, c, msg)),
@@ -216,11 +216,12 @@ fn parse_key(key: &RawKey) -> Result<PublicKeyEntry, String> {
             key.kid
         )
     })?;
-    let kid = crate::share::hex(&vitrine_verify::kid_of(&public_key));
-    if key.kid != kid {
+    let kid = vitrine_verify::kid_of(&public_key);
+    if key.kid != crate::share::hex(&kid) {
         return Err(format!(
-            "key id '{}' does not match its public key (expected '{kid}'); keys are added by `vitrine keygen`, do not edit them by hand",
-            key.kid
+            "key id '{}' does not match its public key (expected '{}'); keys are added by `vitrine keygen`, do not edit them by hand",
+            key.kid,
+            crate::share::hex(&kid)
         ));
     }
     Ok(PublicKeyEntry { kid, public_key })

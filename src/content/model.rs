@@ -43,12 +43,22 @@ pub enum Visibility {
 }
 
 /// One public signing key from `site.yaml`: the key id and the 32-byte Ed25519 public key.
+///
+/// The key id is parsed once, here, and checked against the key: every other part of vitrine
+/// takes it as bytes (written as 8 lowercase hex digits by [`PublicKeyEntry::kid_hex`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicKeyEntry {
-    /// 8 lowercase hex digits, the first 4 bytes of SHA-512(public key).
-    pub kid: String,
+    /// The first 4 bytes of SHA-512(public key).
+    pub kid: vitrine_verify::Kid,
     /// The Ed25519 public key.
     pub public_key: [u8; 32],
+}
+
+impl PublicKeyEntry {
+    /// The key id as `site.yaml`, key file names and messages write it.
+    pub fn kid_hex(&self) -> String {
+        crate::share::hex(&self.kid)
+    }
 }
 
 /// Limits and sizes for image work, from `site.yaml`'s `images:` section.

@@ -83,12 +83,12 @@ impl GateData {
         content: &crate::content::Content,
         revocations: &vitrine_verify::RevocationList<'_>,
     ) -> anyhow::Result<Self> {
-        let mut keys = BTreeMap::new();
-        for key in &content.config.keys {
-            let kid = parse_hex::<4>(&key.kid)
-                .ok_or_else(|| anyhow::anyhow!("key id `{}` is not 8 hex digits", key.kid))?;
-            keys.insert(kid, key.public_key);
-        }
+        let keys = content
+            .config
+            .keys
+            .iter()
+            .map(|k| (k.kid, k.public_key))
+            .collect();
         let published = content
             .datasets
             .iter()

@@ -182,7 +182,7 @@ pub fn signing_key(
                 path.display()
             );
         }
-        if !keys.iter().any(|k| k.kid == kid) {
+        if !keys.iter().any(|k| k.kid_hex() == kid) {
             bail!(
                 "key {kid} (`{}`) is not listed under sharing.keys in content/site.yaml, so gates would answer \
                  unknown-key; use a listed key, or add its public half ({}) with its kid",
@@ -198,9 +198,9 @@ pub fn signing_key(
         );
     }
     let dir = key_dir()?;
-    let candidates: Vec<&str> = match want {
-        Some(kid) => vec![kid],
-        None => keys.iter().rev().map(|k| k.kid.as_str()).collect(),
+    let candidates: Vec<String> = match want {
+        Some(kid) => vec![kid.to_string()],
+        None => keys.iter().rev().map(PublicKeyEntry::kid_hex).collect(),
     };
     for kid in &candidates {
         if let Some(path) = key_file(kid) {
@@ -219,7 +219,10 @@ pub fn signing_key(
 /// `VITRINE_KEY`): the build searches its inputs and output for their seeds in every encoding.
 pub fn local_keys(keys: &[PublicKeyEntry]) -> Vec<SigningKey> {
     let named = std::env::var_os("VITRINE_KEY").map(PathBuf::from);
-    let files = keys.iter().filter_map(|k| key_file(&k.kid)).chain(named);
+    let files = keys
+        .iter()
+        .filter_map(|k| key_file(&k.kid_hex()))
+        .chain(named);
     let mut found: Vec<SigningKey> = Vec::new();
     for key in files
         .filter(|f| f.is_file())

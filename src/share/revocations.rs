@@ -78,7 +78,7 @@ pub fn ensure_signed(
     let signer_listed = ledger
         .revocations
         .as_ref()
-        .is_some_and(|l| keys.iter().any(|k| k.kid == hex(&l.kid)));
+        .is_some_and(|l| keys.iter().any(|k| k.kid == l.kid));
     if !signer_listed {
         sign_next(ledger, key, now, seen)?;
     }
@@ -115,10 +115,7 @@ pub fn untrusted(ledger: &Ledger) -> UntrustedRevocationList<'_> {
 /// says which command repairs it. The list may carry ids the ledger has no share for: ids
 /// carried over from a list in sight after an older ledger was restored.
 pub fn verified<'a>(ledger: &'a Ledger, keys: &[PublicKeyEntry]) -> Result<RevocationList<'a>> {
-    let pairs: Vec<([u8; 4], [u8; 32])> = keys
-        .iter()
-        .filter_map(|k| super::parse_hex::<4>(&k.kid).map(|kid| (kid, k.public_key)))
-        .collect();
+    let pairs: Vec<([u8; 4], [u8; 32])> = keys.iter().map(|k| (k.kid, k.public_key)).collect();
     let list = untrusted(ledger).verify(pairs.as_slice()).map_err(|e| {
         let why = match e {
             vitrine_verify::Error::UnknownKey => "its signing key is no longer listed in content/site.yaml",
@@ -188,7 +185,7 @@ mod tests {
     fn entry(key: &SigningKey) -> PublicKeyEntry {
         let public_key = key.verifying_key().to_bytes();
         PublicKeyEntry {
-            kid: hex(&kid_of(&public_key)),
+            kid: kid_of(&public_key),
             public_key,
         }
     }
