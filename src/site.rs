@@ -732,12 +732,7 @@ impl Site {
     /// site's public keys, revocations, published slugs and refusal pages.
     fn edge_module(&self, content: &Content, theme: &Theme, gate: &GateData) -> Result<String> {
         let base_url = &content.config.base_url;
-        let site = serde_json::json!({
-            "title": content.config.title,
-            "base_url": base_url,
-            "description_html": render::markdown::to_html(&content.config.description),
-            "hosting": content.config.hosting,
-        });
+        let site = render::SiteView::of(&content.config, base_url);
         let module = edge::render_for_hosting(
             content.config.hosting,
             theme,

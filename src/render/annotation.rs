@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::context::{PageView, Prepared, SiteView};
-use super::{markdown, Derived, MediaIndex, Page, RenderOptions, Theme};
+use super::{Derived, MediaIndex, Page, RenderOptions, Theme};
 use crate::content::annotation::{swc_type_label, Format, Skeleton, Stats};
 use crate::content::model::{AnnotationRef, Content, Dataset};
 
@@ -65,12 +65,7 @@ pub fn render_annotation_pages(
         base_url: opts.base_url.trim_end_matches('/').to_string(),
         ..opts.clone()
     };
-    let site = SiteView {
-        title: &content.config.title,
-        base_url: &opts.base_url,
-        description_html: markdown::to_html(&content.config.description),
-        hosting: content.config.hosting,
-    };
+    let site = SiteView::of(&content.config, &opts.base_url);
     let has_viewer = theme.has_template(VIEWER_TEMPLATE);
     let mut pages = Vec::new();
     for dataset in &content.datasets {

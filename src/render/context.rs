@@ -28,6 +28,19 @@ pub struct SiteView<'a> {
     pub hosting: crate::content::model::Hosting,
 }
 
+impl<'a> SiteView<'a> {
+    /// The view of `config` for a build addressed at `base_url`: the one way every page, the
+    /// refusal pages and the edge modules see the site.
+    pub fn of(config: &'a crate::content::model::SiteConfig, base_url: &'a str) -> SiteView<'a> {
+        SiteView {
+            title: &config.title,
+            base_url,
+            description_html: super::markdown::to_html(&config.description),
+            hosting: config.hosting,
+        }
+    }
+}
+
 /// `page` in every template.
 #[derive(Debug, Serialize)]
 pub struct PageView {

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use rayon::prelude::*;
 
-pub use context::{relative, tag_slug};
+pub use context::{relative, tag_slug, SiteView};
 pub use feeds::base_path;
 pub use pages::{Cards, Digests, PageJob, Plan, Views};
 pub use theme::Theme;

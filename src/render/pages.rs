@@ -173,12 +173,7 @@ pub fn plan<'t>(
     }
 
     let shared = Shared {
-        site: SiteView {
-            title: &content.config.title,
-            base_url: &opts.base_url,
-            description_html: markdown::to_html(&content.config.description),
-            hosting: content.config.hosting,
-        },
+        site: SiteView::of(&content.config, &opts.base_url),
         site_summary: markdown::summary(&content.config.description),
         public: &public,
         groups: &groups,

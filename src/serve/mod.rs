@@ -391,12 +391,7 @@ fn message(
 fn gate_pages(root: &Path, base_url: &str) -> anyhow::Result<GatePages> {
     let config = crate::content::load_config(root).map_err(Diagnostics)?;
     let theme = Theme::load(root, config.theme.as_deref())?;
-    let site = serde_json::json!({
-        "title": config.title,
-        "base_url": base_url,
-        "description_html": crate::render::markdown::to_html(&config.description),
-        "hosting": config.hosting,
-    });
+    let site = crate::render::SiteView::of(&config, base_url);
     edge::render_gate_pages(&theme, &site, &crate::render::base_path(base_url))
 }
 
