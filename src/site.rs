@@ -60,6 +60,10 @@ pub struct BuildReport {
     pub warnings: Vec<String>,
     /// What the gates need; `vitrine serve` gates with it.
     pub gate: GateData,
+    /// A preview's refusal pages, as the edges carry them (empty for other builds): `serve`
+    /// answers with these, so it never renders a page of its own.
+    #[serde(skip)]
+    pub gate_pages: edge::GatePages,
     /// Whether the build wrote the Netlify edge function beside the output.
     pub netlify: bool,
     /// Wall-clock time of the build.
@@ -447,6 +451,14 @@ impl Site {
                 leaks.join("\n  ")
             );
         }
+        let gate_pages = match opts.preview {
+            true => edge::render_gate_pages(
+                &theme,
+                &render::SiteView::of(&content.config, &content.config.base_url),
+                &render::base_path(&content.config.base_url),
+            )?,
+            false => edge::GatePages::new(),
+        };
         let netlify_module = match (content.config.hosting, opts.preview) {
             (Hosting::Netlify, false) => Some(self.edge_module(&content, &theme, &gate)?),
             _ => None,
@@ -500,6 +512,7 @@ impl Site {
             changed,
             removed,
             warnings: render::annotation::placement_warnings(&content, &media, include_private),
+            gate_pages,
             gate,
             netlify,
             elapsed: started.elapsed(),

@@ -24,8 +24,7 @@ use anyhow::Context;
 pub use watch::ChangeKind;
 
 use crate::content::Diagnostics;
-use crate::output::edge::{self, GatePages};
-use crate::render::Theme;
+use crate::output::edge::GatePages;
 use crate::share::gate::GateData;
 use crate::share::ledger::{Ledger, Status};
 use crate::share::{keys, token};
@@ -211,8 +210,6 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
         options: build_options,
         state: state.clone(),
         failed: false,
-        local_url: url.clone(),
-        pages_stale: true,
     };
     rebuilder.build("first build", &[], None);
 
@@ -263,10 +260,6 @@ struct Rebuilder {
     state: Arc<State>,
     /// Whether the last build failed (so the next good one must reload to clear the overlay).
     failed: bool,
-    /// The URL the preview builds for (links on the refusal pages start from its path).
-    local_url: String,
-    /// Whether the refusal pages must be rendered again (site config or theme changed).
-    pages_stale: bool,
 }
 
 impl Rebuilder {
@@ -318,7 +311,7 @@ impl Rebuilder {
                 for warning in &report.warnings {
                     eprintln!("{warning}");
                 }
-                let gate_changed = self.update_gate(report.gate, kinds);
+                let gate_changed = self.update_gate(report.gate, report.gate_pages);
                 let changed = report.changed;
                 println!(
                     "{what}: built in {ms} ms, {} output file(s) changed",
@@ -342,26 +335,13 @@ impl Rebuilder {
         }
     }
 
-    /// Hands the new build's gate data (and, when the config or theme changed, new refusal
-    /// pages) to the request workers; whether any answer of the gate may have changed.
-    fn update_gate(&mut self, data: GateData, kinds: &[ChangeKind]) -> bool {
-        self.pages_stale |= kinds.iter().any(ChangeKind::affects_gate_pages);
-        let pages = if self.pages_stale {
-            gate_pages(self.site.root(), &self.local_url)
-                .inspect_err(|err| {
-                    eprintln!("warning: the refusal pages could not be rendered: {err:#}")
-                })
-                .ok()
-        } else {
-            None
-        };
-        self.pages_stale = pages.is_none();
+    /// Hands the new build's gate data and refusal pages to the request workers; whether any
+    /// answer of the gate may have changed.
+    fn update_gate(&mut self, data: GateData, pages: GatePages) -> bool {
         let mut gate = self.state.gate.write().unwrap_or_else(|e| e.into_inner());
-        let changed = gate.data != data || pages.is_some();
+        let changed = gate.data != data || gate.pages != pages;
         gate.data = data;
-        if let Some(pages) = pages {
-            gate.pages = pages;
-        }
+        gate.pages = pages;
         changed
     }
 }
@@ -384,15 +364,6 @@ fn message(
     } else {
         None
     }
-}
-
-/// The refusal pages, from the theme's `gate.html` with the same context the edge modules'
-/// pages get, so a refusal in the preview looks as it will in production.
-fn gate_pages(root: &Path, base_url: &str) -> anyhow::Result<GatePages> {
-    let config = crate::content::load_config(root).map_err(Diagnostics)?;
-    let theme = Theme::load(root, config.theme.as_deref())?;
-    let site = crate::render::SiteView::of(&config, base_url);
-    edge::render_gate_pages(&theme, &site, &crate::render::base_path(base_url))
 }
 
 /// Prints each active share's link on the preview, labelled. Signing is deterministic, so the

@@ -50,17 +50,6 @@ pub enum ChangeKind {
     Other(PathBuf),
 }
 
-impl ChangeKind {
-    /// Whether this change can alter the refusal pages, which come from the site config and
-    /// the theme only (never from a dataset).
-    pub fn affects_gate_pages(&self) -> bool {
-        matches!(
-            self,
-            ChangeKind::SiteConfig | ChangeKind::Template(_) | ChangeKind::Other(_)
-        )
-    }
-}
-
 impl std::fmt::Display for ChangeKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
