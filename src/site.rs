@@ -395,7 +395,7 @@ impl Site {
         let revocations = share::revocations::verified(&ledger, &content.config.keys)?;
         share::permanence::check(revocations.serial(), revocations.revoked(), &lists)?;
         if let Some(url) = &opts.base_url {
-            content.config.base_url = url.trim_end_matches('/').to_string();
+            content.config.base_url = content::BaseUrl::new(url);
         }
         let theme = self.theme(&content, inputs)?;
         let include_private = content.config.hosting.has_gate();

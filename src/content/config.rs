@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::yaml::{self, Fields};
-use super::{Diagnostic, Hosting, ImageSettings, PublicKeyEntry, SiteConfig};
+use super::{BaseUrl, Diagnostic, Hosting, ImageSettings, PublicKeyEntry, SiteConfig};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,7 +108,7 @@ pub fn load_config(root: &Path) -> Result<SiteConfig, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let at = |key: &str| locate(&text, key);
 
-    let base_url = raw.base_url.trim().trim_end_matches('/').to_string();
+    let base_url = BaseUrl::new(&raw.base_url);
     if let Err(msg) = check_base_url(&base_url) {
         let (l, c) = at("base_url");
         problems.push(Diagnostic::at(&path, l, c, msg));

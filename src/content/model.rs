@@ -70,13 +70,45 @@ pub struct ImageSettings {
     pub thumbnail_widths: Vec<u32>,
 }
 
+/// The address a site is served at, e.g. `https://data.example-lab.org/em`: made once from what
+/// a user wrote (surrounding spaces and trailing slashes dropped), so every URL built from it
+/// has exactly one `/` between the base and the path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    /// `text` without surrounding spaces or trailing slashes; not checked (the config is).
+    pub fn new(text: &str) -> BaseUrl {
+        BaseUrl(text.trim().trim_end_matches('/').to_string())
+    }
+
+    /// The address of `path` (relative to the site root) on this site.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}/{path}", self.0)
+    }
+}
+
+impl std::ops::Deref for BaseUrl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Site-wide settings from `content/site.yaml`.
 #[derive(Debug, Clone)]
 pub struct SiteConfig {
     /// The site's title, shown in the header and feed.
     pub title: String,
-    /// Absolute base URL without a trailing slash, e.g. `https://data.example-lab.org`.
-    pub base_url: String,
+    /// Where the site is served.
+    pub base_url: BaseUrl,
     /// Markdown description of the site, shown above the gallery.
     pub description: String,
     /// Name of a theme under `themes/`, or `None` for the built-in one.

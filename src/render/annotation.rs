@@ -61,10 +61,6 @@ pub fn render_annotation_pages(
     theme: &Theme,
     opts: &RenderOptions,
 ) -> Result<Vec<Page>> {
-    let opts = RenderOptions {
-        base_url: opts.base_url.trim_end_matches('/').to_string(),
-        ..opts.clone()
-    };
     let site = SiteView::of(&content.config, &opts.base_url);
     let has_viewer = theme.has_template(VIEWER_TEMPLATE);
     let mut pages = Vec::new();
@@ -72,14 +68,14 @@ pub fn render_annotation_pages(
         let annotations: Vec<&AnnotationRef> = dataset
             .annotations
             .iter()
-            .filter(|a| is_built(dataset, a, &opts))
+            .filter(|a| is_built(dataset, a, opts))
             .collect();
         if annotations.is_empty() {
             continue;
         }
-        let prepared = Prepared::new(dataset, content, media, &opts, None)?;
+        let prepared = Prepared::new(dataset, content, media, opts, None)?;
         for a in annotations {
-            pages.extend(render_one(&prepared, a, &site, theme, &opts, has_viewer)?);
+            pages.extend(render_one(&prepared, a, &site, theme, opts, has_viewer)?);
         }
     }
     Ok(pages)

@@ -4,6 +4,7 @@
 //! JSON-LD) is computed once per dataset in [`Prepared`]; [`Prepared::view`] then adds the URLs,
 //! which are **relative to the page that renders them** so a site works from any folder.
 
+use crate::content::model::BaseUrl;
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -63,7 +64,7 @@ impl PageView {
     /// A page in the output folder `dir` (`""` or ending in `/`).
     pub fn new(
         dir: &str,
-        base_url: &str,
+        base_url: &BaseUrl,
         private: bool,
         title: String,
         description: String,
@@ -74,7 +75,7 @@ impl PageView {
                 root if root.is_empty() => "./".to_string(),
                 root => root,
             },
-            canonical: (!private).then(|| absolute(base_url, dir)),
+            canonical: (!private).then(|| base_url.join(dir)),
             private,
             title,
             description,
@@ -99,11 +100,6 @@ pub fn relative(from_dir: &str, target: &str) -> String {
     } else {
         rel
     }
-}
-
-/// The absolute URL of a site-root-relative path.
-pub fn absolute(base_url: &str, target: &str) -> String {
-    format!("{}/{target}", base_url.trim_end_matches('/'))
 }
 
 /// A tag as a URL segment: ASCII letters and digits kept, everything else one `-`; a tag with
@@ -217,14 +213,15 @@ impl<'a> Prepared<'a> {
                 .collect()
         };
         let largest = largest(thumb);
-        let preview_absolute = absolute(
-            &opts.base_url,
-            &format!("{}{}", dataset.media_dir(&thumb.hash), largest.name),
-        );
+        let preview_absolute = opts.base_url.join(&format!(
+            "{}{}",
+            dataset.media_dir(&thumb.hash),
+            largest.name
+        ));
         let texts = match known {
             Some(texts) => texts.clone(),
             None => {
-                let page_url = absolute(&opts.base_url, &dataset.public_dir());
+                let page_url = opts.base_url.join(&dataset.public_dir());
                 Arc::new(Texts {
                     description_html: markdown::description_html(dataset, "files/"),
                     summary: markdown::summary(&dataset.description),
@@ -267,8 +264,8 @@ impl<'a> Prepared<'a> {
     }
 
     /// The description for a feed reader, which resolves no relative URL: file links absolute.
-    pub fn description_absolute(&self, base_url: &str) -> Cow<'_, str> {
-        self.description_linking(|files| absolute(base_url, files))
+    pub fn description_absolute(&self, base_url: &BaseUrl) -> Cow<'_, str> {
+        self.description_linking(|files| base_url.join(files))
     }
 
     /// The description with its file links pointing at `url` of the site-relative `files/`
@@ -418,7 +415,7 @@ impl<'a> Prepared<'a> {
     /// schema.org `Dataset` JSON-LD, safe to place inside `<script>`.
     fn jsonld(&self, content: &Content, opts: &RenderOptions) -> String {
         let d = self.dataset;
-        let url = absolute(&opts.base_url, &d.output_dir());
+        let url = opts.base_url.join(&d.output_dir());
         let mut keywords = d.tags.clone();
         keywords.extend(
             [&d.species, &d.region, &d.modality]
@@ -437,7 +434,7 @@ impl<'a> Prepared<'a> {
             "includedInDataCatalog": {
                 "@type": "DataCatalog",
                 "name": content.config.title,
-                "url": absolute(&opts.base_url, ""),
+                "url": opts.base_url.join(""),
             },
             "distribution": self.slices.iter().enumerate().map(|(i, derived)| {
                 let (path, format) = match derived.pyramid.as_ref().filter(|_| opts.pyramids) {
@@ -447,7 +444,7 @@ impl<'a> Prepared<'a> {
                 serde_json::json!({
                     "@type": "DataDownload",
                     "name": format!("{} (slice {} of {})", d.display_name, i + 1, self.slices.len()),
-                    "contentUrl": absolute(&opts.base_url, &format!("{}{path}", d.media_dir(&derived.hash))),
+                    "contentUrl": opts.base_url.join(&format!("{}{path}", d.media_dir(&derived.hash))),
                     "encodingFormat": format,
                 })
             }).collect::<Vec<_>>(),

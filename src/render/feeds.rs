@@ -3,9 +3,10 @@
 //!
 //! They are built in code rather than templates so their escaping cannot be got wrong by a theme.
 
+use crate::content::model::BaseUrl;
 use serde::Serialize;
 
-use super::context::{absolute, tag_dir, Prepared};
+use super::context::{tag_dir, Prepared};
 use crate::content::model::SiteConfig;
 
 /// Escapes text for XML element content and attribute values.
@@ -41,34 +42,28 @@ pub fn base_path(base_url: &str) -> String {
 }
 
 /// `robots.txt`: everything but `private/` may be crawled, and where the sitemap is.
-pub fn robots(base_url: &str) -> String {
+pub fn robots(base_url: &BaseUrl) -> String {
     format!(
         "User-agent: *\nDisallow: {}private/\n\nSitemap: {}\n",
         base_path(base_url),
-        absolute(base_url, "sitemap.xml")
+        base_url.join("sitemap.xml")
     )
 }
 
 /// `sitemap.xml` of the public pages, with `lastmod` where a publication date is known.
-pub fn sitemap(base_url: &str, public: &[&Prepared], tags: &[String]) -> String {
+pub fn sitemap(base_url: &BaseUrl, public: &[&Prepared], tags: &[String]) -> String {
     let mut urls: Vec<(String, Option<String>)> = vec![
-        (absolute(base_url, ""), None),
-        (absolute(base_url, "spotlight/"), None),
-        (absolute(base_url, "tags/"), None),
+        (base_url.join(""), None),
+        (base_url.join("spotlight/"), None),
+        (base_url.join("tags/"), None),
     ];
-    urls.extend(
-        tags.iter()
-            .map(|tag| (absolute(base_url, &tag_dir(tag)), None)),
-    );
+    urls.extend(tags.iter().map(|tag| (base_url.join(&tag_dir(tag)), None)));
     for p in public {
         let d = p.dataset;
         let lastmod = d.published.map(|date| date.format("%Y-%m-%d").to_string());
-        urls.push((absolute(base_url, &d.output_dir()), lastmod.clone()));
+        urls.push((base_url.join(&d.output_dir()), lastmod.clone()));
         for annotation in d.annotations.iter().filter(|a| a.is_public_in(d)) {
-            urls.push((
-                absolute(base_url, &annotation.output_dir(d)),
-                lastmod.clone(),
-            ));
+            urls.push((base_url.join(&annotation.output_dir(d)), lastmod.clone()));
         }
     }
     let mut xml = String::from(
@@ -97,7 +92,7 @@ fn timestamp(date: Option<chrono::NaiveDate>) -> String {
 
 /// `feed.xml`: an Atom feed of public datasets, newest first, with ids that stay the same for
 /// as long as the dataset's address does.
-pub fn atom(config: &SiteConfig, base_url: &str, public: &[&Prepared]) -> String {
+pub fn atom(config: &SiteConfig, base_url: &BaseUrl, public: &[&Prepared]) -> String {
     let mut entries: Vec<&&Prepared> = public.iter().collect();
     entries.sort_by(|a, b| {
         b.dataset
@@ -116,8 +111,8 @@ pub fn atom(config: &SiteConfig, base_url: &str, public: &[&Prepared]) -> String
          \x20 <updated>{updated}</updated>\n\
          \x20 <generator version=\"{version}\">vitrine</generator>\n",
         title = xml_escape(&config.title),
-        home = xml_escape(&absolute(base_url, "")),
-        feed = xml_escape(&absolute(base_url, "feed.xml")),
+        home = xml_escape(&base_url.join("")),
+        feed = xml_escape(&base_url.join("feed.xml")),
         version = env!("CARGO_PKG_VERSION"),
     );
     if !config.description.trim().is_empty() {
@@ -128,7 +123,7 @@ pub fn atom(config: &SiteConfig, base_url: &str, public: &[&Prepared]) -> String
     }
     for p in entries {
         let d = p.dataset;
-        let url = xml_escape(&absolute(base_url, &d.output_dir()));
+        let url = xml_escape(&base_url.join(&d.output_dir()));
         xml.push_str("  <entry>\n");
         xml.push_str(&format!(
             "    <title>{}</title>\n",
@@ -221,7 +216,7 @@ mod tests {
         assert_eq!(base_path("https://x.org/"), "/");
         assert_eq!(base_path("https://x.org/lab/data"), "/lab/data/");
         assert_eq!(
-            robots("https://x.org/lab"),
+            robots(&BaseUrl::new("https://x.org/lab")),
             "User-agent: *\nDisallow: /lab/private/\n\nSitemap: https://x.org/lab/sitemap.xml\n"
         );
     }

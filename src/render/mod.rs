@@ -33,8 +33,8 @@ pub type MediaIndex = HashMap<PathBuf, Derived>;
 /// How to render: the choices `site` makes from `site.yaml` and the command line.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
-    /// Absolute base URL (a trailing `/` is ignored) for canonical, Open Graph, sitemap and feed.
-    pub base_url: String,
+    /// The site's address, for canonical, Open Graph, sitemap and feed URLs.
+    pub base_url: crate::content::model::BaseUrl,
     /// Whether to render private datasets under `private/`; **false for `hosting: static`**,
     /// where nothing would gate them.
     pub include_private: bool,
@@ -69,11 +69,7 @@ pub fn plan_site<'t>(
     views: &Views,
     digests: &Digests,
 ) -> Result<Plan<'t>> {
-    let opts = RenderOptions {
-        base_url: opts.base_url.trim_end_matches('/').to_string(),
-        ..opts.clone()
-    };
-    pages::plan(content, media, theme, &opts, known, views, digests)
+    pages::plan(content, media, theme, opts, known, views, digests)
 }
 
 /// Renders every page of the site, in parallel, sorted by path.

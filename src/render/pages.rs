@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::context::{absolute, relative, tag_dir, tag_slug, PageView, Prepared, SiteView, Texts};
+use super::context::{relative, tag_dir, tag_slug, PageView, Prepared, SiteView, Texts};
 use super::feeds::{self, base_path};
 use super::{markdown, MediaIndex, Page, RenderOptions, Theme};
 use crate::content::model::Content;
@@ -386,7 +386,7 @@ impl Shared<'_> {
                     self.site_summary.clone(),
                 );
                 // The spotlight copy points search engines at the root gallery: one page, two addresses.
-                page.canonical = Some(absolute(base_url, ""));
+                page.canonical = Some(base_url.join(""));
                 let mut ctx = self.base(&page);
                 let listing = self.listing(&page, self.public)?;
                 ctx.0.push(("datasets", listing.datasets));

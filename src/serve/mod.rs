@@ -403,7 +403,7 @@ fn print_local_links(root: &Path, url: &str) {
                 println!(
                     "  {}  {}",
                     share.label,
-                    token::link(url, share.scope(), &secret)
+                    token::link(&crate::content::BaseUrl::new(url), share.scope(), &secret)
                 );
             }
             Err(err) => println!(

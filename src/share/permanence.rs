@@ -7,6 +7,7 @@
 //! There is deliberately no command that un-revokes: a reviewer who should see the data again
 //! gets a new link (`vitrine share`).
 
+use crate::content::BaseUrl;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -78,8 +79,8 @@ impl Seen {
     }
 
     /// The list deployed at `base_url`; `None` when the site answers 404 (nothing deployed yet).
-    pub fn fetch_live(base_url: &str) -> Result<Option<Seen>> {
-        let url = format!("{}/{LIST_PATH}", base_url.trim_end_matches('/'));
+    pub fn fetch_live(base_url: &BaseUrl) -> Result<Option<Seen>> {
+        let url = base_url.join(LIST_PATH);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(LIVE_TIMEOUT))
             .http_status_as_error(false)
@@ -110,7 +111,7 @@ impl Seen {
 /// The record of revoked ids kept beside the signing keys for the site at `base_url`
 /// (`<key folder>/revocations/<host and path>.json`): outside the site, so no checkout, revert
 /// or restore of the site folder can take it back.
-pub fn record_path(base_url: &str) -> Result<PathBuf> {
+pub fn record_path(base_url: &BaseUrl) -> Result<PathBuf> {
     Ok(record_in(&records_dir()?, base_url))
 }
 
@@ -121,11 +122,10 @@ pub fn records_dir() -> Result<PathBuf> {
 }
 
 /// [`record_path`] in the records folder `dir`.
-fn record_in(dir: &Path, base_url: &str) -> PathBuf {
+fn record_in(dir: &Path, base_url: &BaseUrl) -> PathBuf {
     let name: String = base_url
         .split_once("://")
-        .map_or(base_url, |(_, rest)| rest)
-        .trim_end_matches('/')
+        .map_or(&**base_url, |(_, rest)| rest)
         .chars()
         .map(|c| match c.to_ascii_lowercase() {
             c @ ('a'..='z' | '0'..='9' | '.' | '-') => c,
@@ -138,7 +138,12 @@ fn record_in(dir: &Path, base_url: &str) -> PathBuf {
 /// Records the list with `serial` and `revoked` (`json`, as published) for the site at
 /// `base_url`, unless the record already holds a list it does not contain: the record never
 /// goes back, whatever ledger a command ran on.
-pub fn write_record(base_url: &str, serial: u64, revoked: &[ShareId], json: &str) -> Result<()> {
+pub fn write_record(
+    base_url: &BaseUrl,
+    serial: u64,
+    revoked: &[ShareId],
+    json: &str,
+) -> Result<()> {
     let path = record_path(base_url)?;
     if let Some(recorded) = Seen::read(&path)? {
         if check(serial, revoked, &[recorded]).is_err() {
@@ -159,7 +164,7 @@ pub fn write_record(base_url: &str, serial: u64, revoked: &[ShareId], json: &str
 
 /// Every list in sight: the published list of each folder in `outputs` (the output and its
 /// spare), the record beside the keys, and with `live` the list deployed at `base_url`.
-pub fn in_sight(outputs: &[PathBuf], base_url: &str, live: bool) -> Result<Vec<Seen>> {
+pub fn in_sight(outputs: &[PathBuf], base_url: &BaseUrl, live: bool) -> Result<Vec<Seen>> {
     let mut seen = Vec::new();
     for dir in outputs {
         seen.extend(Seen::read(&dir.join(LIST_PATH))?);
@@ -266,7 +271,8 @@ mod tests {
 
     #[test]
     fn the_record_is_named_after_the_site_address() {
-        let path = record_in(Path::new("/records"), "https://Data.Example-Lab.org/em/");
+        let base = BaseUrl::new("https://Data.Example-Lab.org/em/");
+        let path = record_in(Path::new("/records"), &base);
         assert_eq!(path, Path::new("/records/data.example-lab.org_em.json"));
         assert_eq!(
             carried(&[seen("a", 3, &[1]), seen("b", 5, &[2])]),

@@ -140,7 +140,7 @@ pub fn verified<'a>(ledger: &'a Ledger, keys: &[PublicKeyEntry]) -> Result<Revoc
 }
 
 /// Records the ledger's signed list beside the keys ([`permanence::write_record`]).
-pub fn record(ledger: &Ledger, base_url: &str) -> Result<()> {
+pub fn record(ledger: &Ledger, base_url: &crate::content::BaseUrl) -> Result<()> {
     match &ledger.revocations {
         Some(l) => {
             permanence::write_record(base_url, l.serial, &l.revoked, &revocations_json(ledger))

@@ -3,6 +3,7 @@
 //! Signing is deterministic (Ed25519), so a recorded share and its key give the same link again;
 //! checking a link is left to `vitrine-verify`.
 
+use crate::content::BaseUrl;
 use anyhow::{bail, Context, Result};
 use chrono::{NaiveDate, NaiveTime};
 use ed25519_dalek::{Signer, SigningKey};
@@ -94,11 +95,12 @@ pub fn sign(
 }
 
 /// The link for a token: `<base>/private/<slug>/?s=…` or `…/annotations/<id>/?s=…`.
-pub fn link(base_url: &str, scope: Scope<'_>, token: &str) -> String {
-    let base = base_url.trim_end_matches('/');
+pub fn link(base: &BaseUrl, scope: Scope<'_>, token: &str) -> String {
     match scope {
-        Scope::Dataset(slug) => format!("{base}/private/{slug}/?s={token}"),
-        Scope::Annotation(slug, id) => format!("{base}/private/{slug}/annotations/{id}/?s={token}"),
+        Scope::Dataset(slug) => base.join(&format!("private/{slug}/?s={token}")),
+        Scope::Annotation(slug, id) => {
+            base.join(&format!("private/{slug}/annotations/{id}/?s={token}"))
+        }
     }
 }
 
@@ -177,7 +179,7 @@ mod tests {
         use crate::share::gate::share_tokens;
         let token = "0".repeat(125);
         let url = link(
-            "https://data.example-lab.org/",
+            &BaseUrl::new("https://data.example-lab.org/"),
             Scope::Annotation("cortex", "axon-1"),
             &token,
         );

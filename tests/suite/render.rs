@@ -186,7 +186,7 @@ fn model() -> (Content, MediaIndex) {
 
     let config = SiteConfig {
         title: "Lab & Friends Gallery".into(),
-        base_url: BASE.into(),
+        base_url: vitrine::content::BaseUrl::new(BASE),
         description: "Public **EM** datasets of the lab.".into(),
         theme: None,
         hosting: Hosting::Netlify,
@@ -208,7 +208,8 @@ fn model() -> (Content, MediaIndex) {
 
 fn options(include_private: bool) -> RenderOptions {
     RenderOptions {
-        base_url: format!("{BASE}/"),
+        // A trailing slash as a user may write it: BaseUrl drops it.
+        base_url: vitrine::content::BaseUrl::new(&format!("{BASE}/")),
         include_private,
         pyramids: true,
     }
