@@ -89,8 +89,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         revocations::record(ledger, &content.config.base_url)?;
         Ok(share)
     })?;
-    let text = token::sign(&key, share.id, share.scope(), share.issued, share.expires);
-    let url = token::link(&content.config.base_url, share.scope(), &text);
+    let url = share.link(&key, &content.config.base_url);
     if let Some(qr) = &args.qr {
         write_qr(qr, &url).with_context(|| {
             format!(

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::content::{self, Diagnostics};
 use crate::share::ledger::{Ledger, Share};
-use crate::share::{hex, keys, rfc3339, token};
+use crate::share::{hex, keys, rfc3339};
 
 /// Options of `vitrine shares`.
 #[derive(Debug, clap::Args)]
@@ -35,7 +35,6 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             args.key.as_deref(),
             Some(&hex(&share.kid)),
         )?;
-        let text = token::sign(&key, share.id, share.scope(), share.issued, share.expires);
         let status = share.status(now);
         if status != crate::share::ledger::Status::Active {
             eprintln!(
@@ -43,10 +42,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 status.as_str()
             );
         }
-        println!(
-            "{}",
-            token::link(&content.config.base_url, share.scope(), &text)
-        );
+        println!("{}", share.link(&key, &content.config.base_url));
         return Ok(ExitCode::SUCCESS);
     }
     if args.json {

@@ -26,8 +26,8 @@ pub use watch::ChangeKind;
 use crate::content::Diagnostics;
 use crate::output::edge::GatePages;
 use crate::share::gate::GateData;
+use crate::share::keys;
 use crate::share::ledger::{Ledger, Status};
-use crate::share::{keys, token};
 use crate::site::{BuildOptions, Site};
 use live::{Hub, Message};
 use watch::{Batch, Watcher};
@@ -397,15 +397,11 @@ fn print_local_links(root: &Path, url: &str) {
             .find(|key| keys::kid_hex(key) == kid)
             .with_context(|| format!("no key file for key {kid} on this machine"));
         match key {
-            Ok(key) => {
-                let secret =
-                    token::sign(&key, share.id, share.scope(), share.issued, share.expires);
-                println!(
-                    "  {}  {}",
-                    share.label,
-                    token::link(&crate::content::BaseUrl::new(url), share.scope(), &secret)
-                );
-            }
+            Ok(key) => println!(
+                "  {}  {}",
+                share.label,
+                share.link(&key, &crate::content::BaseUrl::new(url))
+            ),
             Err(err) => println!(
                 "  {}  (not printed: {err:#}; set VITRINE_KEY to its file)",
                 share.label

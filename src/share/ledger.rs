@@ -72,6 +72,14 @@ impl Status {
 }
 
 impl Share {
+    /// The share's link at `base`, signed with `key` (the key it was issued with): the same
+    /// share always gives the same link, so `shares --link` and `serve --share-local` print
+    /// what `share` printed (at another address for the preview).
+    pub fn link(&self, key: &ed25519_dalek::SigningKey, base: &crate::content::BaseUrl) -> String {
+        let token = super::token::sign(key, self.id, self.scope(), self.issued, self.expires);
+        super::token::link(base, self.scope(), &token)
+    }
+
     /// What the share opens.
     pub fn scope(&self) -> Scope<'_> {
         match &self.annotation {
