@@ -229,7 +229,10 @@ fn normalise(bytes: &[u8]) -> String {
 }
 
 fn entity(s: &str) -> Option<(char, usize)> {
-    let end = s[..s.len().min(12)].find(';')?;
+    // Bytes, not a str slice: the 12th byte may fall inside a multi-byte character.
+    let end = s.as_bytes()[..s.len().min(12)]
+        .iter()
+        .position(|&b| b == b';')?;
     let name = &s[1..end];
     let c = match name {
         "amp" => '&',
@@ -297,6 +300,13 @@ fn shorten(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ampersand_before_multibyte_text_is_no_entity_and_no_panic() {
+        // A `&` whose 12-byte look-ahead ends inside a character (an attachment's raw bytes).
+        let text = "&\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9};";
+        assert_eq!(normalise(text.as_bytes()), text);
+    }
 
     #[test]
     fn normalise_collapses_whitespace_and_decodes_entities() {
