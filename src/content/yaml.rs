@@ -15,13 +15,7 @@ pub fn parse<T: DeserializeOwned>(
     text: &str,
     fields: &Fields,
 ) -> Result<T, Vec<Diagnostic>> {
-    let value: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(text).map_err(|e| vec![syntax_error(path, text, &e)])?;
-    let mut problems = Vec::new();
-    check_keys(path, text, &value, fields, &mut problems);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
+    let value = known_fields(path, text, fields)?;
     // The parsed value makes `T` without parsing the text again; only a value that does not fit
     // `T` is parsed again, from the text, for an error that knows its line and column.
     serde_yaml_ng::from_value(value)
@@ -38,13 +32,8 @@ pub fn parse_fields<T: DeserializeOwned>(
     text: &str,
     fields: &Fields,
 ) -> Result<(T, Vec<Diagnostic>, Vec<String>), Vec<Diagnostic>> {
-    let value: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(text).map_err(|e| vec![syntax_error(path, text, &e)])?;
+    let value = known_fields(path, text, fields)?;
     let mut problems = Vec::new();
-    check_keys(path, text, &value, fields, &mut problems);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     let serde_yaml_ng::Value::Mapping(map) = value else {
         // Not a mapping: the one error says so.
         return serde_yaml_ng::from_value(value)
@@ -76,6 +65,22 @@ pub fn parse_fields<T: DeserializeOwned>(
     let t = serde_yaml_ng::from_value(serde_yaml_ng::Value::Mapping(fitting))
         .map_err(|e| vec![from_error(path, &e)])?;
     Ok((t, problems, left_out))
+}
+
+/// `text` parsed as YAML, once every key is one of `fields` (every unknown key is reported).
+fn known_fields(
+    path: &Path,
+    text: &str,
+    fields: &Fields,
+) -> Result<serde_yaml_ng::Value, Vec<Diagnostic>> {
+    let value: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| vec![syntax_error(path, text, &e)])?;
+    let mut problems = Vec::new();
+    check_keys(path, text, &value, fields, &mut problems);
+    match problems.is_empty() {
+        true => Ok(value),
+        false => Err(problems),
+    }
 }
 
 /// The field names a mapping accepts, and those of its nested mappings.
