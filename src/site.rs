@@ -832,8 +832,9 @@ impl Site {
 /// What identifies the running vitrine: its version and its binary's size and modification
 /// time (the theme is embedded, and a rebuilt binary may render differently).
 fn code_identity() -> String {
-    let exe = std::env::current_exe().and_then(std::fs::metadata);
-    let binary = exe.map(|meta| file_identity(&meta)).unwrap_or_default();
+    let binary = std::env::current_exe()
+        .and_then(|exe| Ok(media::Stamp::of(&exe, &std::fs::metadata(&exe)?).to_string()))
+        .unwrap_or_default();
     format!("{}|{binary}", env!("CARGO_PKG_VERSION"))
 }
 
@@ -852,17 +853,7 @@ fn walk(dir: &Path) -> Vec<(PathBuf, (String, bool))> {
 
 /// A path's [`Entries`] value.
 fn entry(path: &Path, meta: &std::fs::Metadata) -> (String, bool) {
-    let identity = format!("{}|{}", path.display(), file_identity(meta));
-    (identity, meta.is_file())
-}
-
-/// A file's size and modification time: what changes when its bytes are rewritten.
-fn file_identity(meta: &std::fs::Metadata) -> String {
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-    format!("{}|{}", meta.len(), mtime.map_or(0, |d| d.as_nanos()))
+    (media::Stamp::of(path, meta).to_string(), meta.is_file())
 }
 
 /// Media settings from `site.yaml`, with the cache under `ROOT/.vitrine-cache/media`.

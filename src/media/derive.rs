@@ -379,9 +379,11 @@ fn index_path(cache_dir: &Path, src: &Path) -> PathBuf {
     cache_dir.join("index").join(format!("{}.json", &key[..16]))
 }
 
-/// A source file's identity for change detection: path, size and modification time.
-#[derive(Serialize, Deserialize, PartialEq)]
-struct Stamp {
+/// A file's identity for change detection: path, size and modification time. The one stamp
+/// vitrine uses to tell whether a file changed (the media index, the build's inputs, linked
+/// output files, the preview's ETags).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Stamp {
     path: PathBuf,
     size: u64,
     /// Nanoseconds since the Unix epoch (u64 lasts until 2554); 0 when the platform has none.
@@ -395,8 +397,16 @@ struct IndexEntry {
     hash: String,
 }
 
+impl std::fmt::Display for Stamp {
+    /// `path|size|mtime_ns`, the form digests and records take.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}|{}|{}", self.path.display(), self.size, self.mtime_ns)
+    }
+}
+
 impl Stamp {
-    fn of(path: &Path, meta: &fs::Metadata) -> Stamp {
+    /// The stamp of the file at `path`, whose metadata is `meta`.
+    pub fn of(path: &Path, meta: &fs::Metadata) -> Stamp {
         let mtime_ns = meta
             .modified()
             .ok()
@@ -407,6 +417,16 @@ impl Stamp {
             size: meta.len(),
             mtime_ns,
         }
+    }
+
+    /// The file's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Its modification time in nanoseconds since the Unix epoch (0 when unknown).
+    pub fn mtime_ns(&self) -> u64 {
+        self.mtime_ns
     }
 
     /// The hash recorded for this exact path, size and mtime, if any.

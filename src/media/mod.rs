@@ -24,7 +24,7 @@ mod tiff;
 use std::path::PathBuf;
 
 pub use batch::{derive_all, MediaJob};
-pub use derive::{derive, verify};
+pub use derive::{derive, verify, Stamp};
 pub use error::MediaError;
 pub use probe::probe;
 

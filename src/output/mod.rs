@@ -321,12 +321,10 @@ fn fingerprint(source: &Source) -> String {
             format!("{TREE}{}", &id.to_hex()[..31])
         }
         Source::File(path) => {
-            let meta = fs::metadata(path).ok();
-            let len = meta.as_ref().map(|m| m.len()).unwrap_or(0);
-            let mtime = meta
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-            let id = format!("{}|{len}|{:?}", path.display(), mtime);
+            let id = match fs::metadata(path) {
+                Ok(meta) => crate::media::Stamp::of(path, &meta).to_string(),
+                Err(_) => format!("{}|missing", path.display()),
+            };
             format!("f{}", &blake3::hash(id.as_bytes()).to_hex()[..31])
         }
     }

@@ -185,12 +185,8 @@ fn file_response(
     };
     let meta = handle.metadata().ok();
     let etag = meta.as_ref().map(|m| {
-        let mtime = m
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .unwrap_or_default();
-        format!("\"{:x}-{:x}\"", m.len(), mtime.as_nanos())
+        let stamp = crate::media::Stamp::of(file, m);
+        format!("\"{:x}-{:x}\"", stamp.size(), stamp.mtime_ns())
     });
     let cacheable = extra.is_empty();
     if let Some(etag) = etag.as_deref().filter(|_| cacheable) {
