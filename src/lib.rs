@@ -8,6 +8,7 @@
 
 pub mod cmd;
 pub mod content;
+pub mod hex;
 pub mod media;
 pub mod output;
 pub mod render;

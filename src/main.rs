@@ -62,7 +62,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            cmd::report(&err);
+            vitrine::content::report(&err);
             ExitCode::from(1)
         }
     }

@@ -210,18 +210,18 @@ fn check_base_url(url: &str) -> Result<(), String> {
 }
 
 fn parse_key(key: &RawKey) -> Result<PublicKeyEntry, String> {
-    let public_key: [u8; 32] = crate::share::parse_hex(&key.public_key).ok_or_else(|| {
+    let public_key: [u8; 32] = crate::hex::parse_hex(&key.public_key).ok_or_else(|| {
         format!(
             "public_key of key {} must be 64 hex digits (an Ed25519 public key)",
             key.kid
         )
     })?;
     let kid = vitrine_verify::kid_of(&public_key);
-    if key.kid != crate::share::hex(&kid) {
+    if key.kid != crate::hex::hex(&kid) {
         return Err(format!(
             "key id '{}' does not match its public key (expected '{}'); keys are added by `vitrine keygen`, do not edit them by hand",
             key.kid,
-            crate::share::hex(&kid)
+            crate::hex::hex(&kid)
         ));
     }
     Ok(PublicKeyEntry { kid, public_key })

@@ -100,3 +100,18 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+/// Prints an error once: content diagnostics as `path:line:col: message` lines, anything else
+/// as `error: ` and its chain of causes.
+pub fn report(err: &anyhow::Error) {
+    if let Some(diags) = err.downcast_ref::<Diagnostics>() {
+        eprintln!("{diags}");
+        let n = diags.0.len();
+        eprintln!(
+            "error: {n} problem{} found; nothing was written",
+            if n == 1 { "" } else { "s" }
+        );
+    } else {
+        eprintln!("error: {err:#}");
+    }
+}

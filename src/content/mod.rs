@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 pub use config::{is_slug, load_config, site_yaml};
 use dataset::load_dataset;
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use diagnostic::{report, Diagnostic, Diagnostics};
 pub use model::*;
 
 /// Reads and validates the whole site; every problem of every file is reported together,

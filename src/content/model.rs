@@ -57,7 +57,7 @@ pub struct PublicKeyEntry {
 impl PublicKeyEntry {
     /// The key id as `site.yaml`, key file names and messages write it.
     pub fn kid_hex(&self) -> String {
-        crate::share::hex(&self.kid)
+        crate::hex::hex(&self.kid)
     }
 }
 

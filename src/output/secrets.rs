@@ -50,7 +50,7 @@ impl KeyMaterial {
         patterns.extend(PKCS8_BASE64_STARTS.iter().map(|s| s.as_bytes().to_vec()));
         for key in keys {
             let seed = key.to_bytes();
-            let hex = crate::share::hex(&seed);
+            let hex = crate::hex::hex(&seed);
             patterns.push(seed.to_vec());
             patterns.push(hex.to_ascii_uppercase().into_bytes());
             patterns.push(hex.into_bytes());

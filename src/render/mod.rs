@@ -1,8 +1,8 @@
 //! Turns the validated model and the derived images into pages: HTML through the theme's tera
 //! templates, and the sitemap, robots.txt, Atom feed and search index built directly.
 //!
-//! Render owns every byte of every page but **never reads or writes the disk**: the theme is
-//! loaded before and `output` writes after. Public pages are built from public items only; a
+//! Render owns every byte of every page but **never writes the disk**, and reads from it only
+//! the theme ([`Theme::load`], which `Site` calls before rendering); `output` writes after. Public pages are built from public items only; a
 //! private dataset is rendered only under `private/`, and only when asked to.
 
 pub mod annotation;

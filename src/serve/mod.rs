@@ -326,7 +326,7 @@ impl Rebuilder {
                 eprintln!(
                     "{what}: the build failed after {ms} ms; still serving the last good build:"
                 );
-                crate::cmd::report(&err);
+                crate::content::report(&err);
                 self.state
                     .live
                     .broadcast(&Message::Error(error_lines(&err)));
