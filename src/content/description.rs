@@ -153,9 +153,9 @@ pub fn references(markdown: &str) -> Vec<String> {
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, markdown_options()));
     // ammonia shows its URL hook the attributes of elements it then drops (`<script src>`),
     // so the references are read from the sanitised HTML, where every element stays.
-    let clean = ammonia::Builder::default().clean(&html).to_string();
+    let clean = sanitiser().clean(&html).to_string();
     let found = Mutex::new(Vec::new());
-    ammonia::Builder::default()
+    sanitiser()
         .url_relative(ammonia::UrlRelative::Custom(url_evaluator(|url| {
             if split_reference(url).is_some() {
                 found.lock().expect("not poisoned").push(url.to_string());
@@ -164,6 +164,29 @@ pub fn references(markdown: &str) -> Vec<String> {
         })))
         .clean(&clean);
     found.into_inner().expect("not poisoned")
+}
+
+/// Prefix ammonia puts on every `id` in a description, so user ids never clash with the page's.
+pub const ID_PREFIX: &str = "md-";
+
+/// A new ammonia builder configured as every description is sanitised: its defaults (no
+/// script, no `on*`, only safe URL schemes) plus the table, footnote and strikethrough markup
+/// pulldown-cmark emits. `render` shows descriptions with it and [`references`] finds files
+/// with it, so both see the same HTML.
+pub fn sanitiser<'a>() -> ammonia::Builder<'a> {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_tags(["del", "input"])
+        .add_tag_attributes("div", ["id"])
+        .add_tag_attributes("a", ["id"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("th", ["style"])
+        .add_tag_attributes("td", ["style"])
+        .add_allowed_classes("div", ["footnote"])
+        .add_allowed_classes("sup", ["footnote-ref"])
+        .id_prefix(Some(ID_PREFIX))
+        .link_rel(Some("noopener noreferrer"));
+    builder
 }
 
 /// Boxes `f` as ammonia's relative-URL hook; the bound makes the closure's result borrow from

@@ -9,11 +9,10 @@ use std::sync::OnceLock;
 
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 
-use crate::content::description::{markdown_options as options, split_reference, url_evaluator};
+use crate::content::description::{
+    markdown_options as options, sanitiser as configured, split_reference, url_evaluator, ID_PREFIX,
+};
 use crate::content::Dataset;
-
-/// Prefix ammonia puts on every `id` in a description, so user ids never clash with the page's.
-const ID_PREFIX: &str = "md-";
 
 /// Renders markdown to sanitised HTML.
 ///
@@ -154,28 +153,10 @@ fn anchor(label: &str) -> String {
         .collect()
 }
 
-/// The shared ammonia configuration: its defaults (no script, no `on*`, only safe URL schemes)
-/// plus the table, footnote and strikethrough markup pulldown-cmark emits.
+/// The descriptions' ammonia configuration ([`configured`]), built once.
 fn sanitizer() -> &'static ammonia::Builder<'static> {
     static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     BUILDER.get_or_init(configured)
-}
-
-/// A new builder with [`sanitizer`]'s configuration, to add a URL rewriter to.
-fn configured<'a>() -> ammonia::Builder<'a> {
-    let mut builder = ammonia::Builder::default();
-    builder
-        .add_tags(["del", "input"])
-        .add_tag_attributes("div", ["id"])
-        .add_tag_attributes("a", ["id"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
-        .add_tag_attributes("th", ["style"])
-        .add_tag_attributes("td", ["style"])
-        .add_allowed_classes("div", ["footnote"])
-        .add_allowed_classes("sup", ["footnote-ref"])
-        .id_prefix(Some(ID_PREFIX))
-        .link_rel(Some("noopener noreferrer"));
-    builder
 }
 
 #[cfg(test)]
