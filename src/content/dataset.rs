@@ -389,136 +389,16 @@ impl Validator<'_> {
             .collect()
     }
 
-    fn finish(mut self, slug: &str, raw: RawDataset) -> Result<Dataset, Vec<Diagnostic>> {
-        let display_name = raw
-            .display_name
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or_default()
-            .to_string();
-        if display_name.is_empty() && !self.unfit.iter().any(|k| k == "display_name") {
-            let (line, col) = if raw.display_name.is_some() {
-                locate(self.text, "display_name")
-            } else {
-                (1, 1)
-            };
-            self.problems.push(Diagnostic::at(
-                self.descriptor,
-                line,
-                col,
-                "display_name is required: the name shown in the gallery",
-            ));
-        }
-
-        // Images that were named but not found are reported where they are named; the
-        // thumbnail they would have given is then not reported missing too.
-        let images_named = raw.images.is_some() || self.unfit.iter().any(|k| k == "images");
-        let images = raw.images.map(|spec| self.images(spec)).unwrap_or_default();
-        let thumbnail = match &raw.thumbnail {
-            Some(name) => self.image("thumbnail", name, name),
-            None if !images.is_empty() => Some(images[0].clone()),
-            None if images_named || self.unfit.iter().any(|k| k == "thumbnail") => None,
-            None => {
-                self.problems.push(Diagnostic::at(self.descriptor, 1, 1, "thumbnail is required: an image file beside the descriptor (PNG, JPEG, TIFF or WebP)"));
-                None
-            }
-        };
-        let mut named: Vec<&PathBuf> = thumbnail.iter().chain(&images).collect();
-        named.sort();
-        named.dedup();
-        for path in named {
-            let ext = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            if !matches!(
-                ext.as_str(),
-                "png" | "jpg" | "jpeg" | "tif" | "tiff" | "webp"
-            ) {
-                let problem = "not a supported image format: use PNG, JPEG, TIFF or WebP (convert a GIF to PNG, for one)";
-                let diagnostic =
-                    Dataset::image_problem_in(self.descriptor, &self.image_fields, path, problem);
-                self.problems.push(diagnostic);
-            }
-        }
-
-        let voxel_size_nm = match raw.voxel_size_nm {
-            None => None,
-            Some(v) if v.len() == 3 && v.iter().all(|x| x.is_finite() && *x > 0.0) => {
-                Some([v[0], v[1], v[2]])
-            }
-            Some(_) => {
-                self.error(
-                    "voxel_size_nm",
-                    "voxel_size_nm must be three positive numbers [x, y, z] in nanometres",
-                );
-                None
-            }
-        };
-
-        if let Some(license) = &raw.license {
-            if license.is_empty()
-                || !license
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-.+".contains(c))
-            {
-                self.error(
-                    "license",
-                    format!("license '{license}' is not an SPDX identifier such as CC-BY-4.0"),
-                );
-            }
-        }
-        let doi = raw.doi.as_deref().map(|d| {
-            d.trim()
-                .trim_start_matches("https://doi.org/")
-                .trim_start_matches("http://doi.org/")
-                .trim_start_matches("doi:")
-                .to_string()
-        });
-        if let Some(d) = &doi {
-            if !d.starts_with("10.") || !d.contains('/') {
-                self.error("doi", format!("doi '{d}' is not a DOI (it starts with '10.' and has a '/', e.g. 10.5281/zenodo.123)"));
-            }
-        }
-        let published = raw.published.as_deref().and_then(|p| {
-            match NaiveDate::parse_from_str(p.trim(), "%Y-%m-%d") {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    self.error(
-                        "published",
-                        format!("published '{p}' is not a date like 2024-05-31"),
-                    );
-                    None
-                }
-            }
-        });
-        let mut tags = Vec::new();
-        for tag in &raw.tags {
-            let t = tag.trim().to_lowercase();
-            if t.is_empty() || t.contains(['/', '\\', '?', '#']) {
-                self.error_at_value(
-                    "tags",
-                    tag,
-                    format!("tag '{tag}' must be non-empty and contain no '/', '\\\\', '?' or '#'"),
-                );
-            } else if !tags.contains(&t) {
-                tags.push(t);
-            }
-        }
-        for (name, url) in &raw.links {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                self.error_at_value(
-                    "links",
-                    url,
-                    format!("link '{name}' must be an absolute http(s) URL"),
-                );
-            }
-        }
-
-        let public = raw.visibility == Visibility::Public;
+    /// The annotations declared in the descriptor, each checked (id, visibility against the
+    /// dataset's, file type, unit, offset) and its file parsed; problems are collected.
+    fn annotations(
+        &mut self,
+        slug: &str,
+        public: bool,
+        raw: Vec<RawAnnotation>,
+    ) -> Vec<AnnotationRef> {
         let mut annotations: Vec<AnnotationRef> = Vec::new();
-        for (index, a) in raw.annotations.into_iter().enumerate() {
+        for (index, a) in raw.into_iter().enumerate() {
             if !is_slug(&a.id) {
                 self.error_at_value(
                     "id",
@@ -626,6 +506,149 @@ impl Validator<'_> {
                 offset_nm,
             });
         }
+        annotations
+    }
+
+    /// The thumbnail (the first image when none is named) and the viewer's images, each
+    /// resolved inside the folder and of a format the media stage reads; problems are collected.
+    fn thumbnail_and_images(
+        &mut self,
+        thumbnail: Option<String>,
+        images: Option<OneOrMany>,
+    ) -> (Option<PathBuf>, Vec<PathBuf>) {
+        // Images that were named but not found are reported where they are named; the
+        // thumbnail they would have given is then not reported missing too.
+        let images_named = images.is_some() || self.unfit.iter().any(|k| k == "images");
+        let images = images.map(|spec| self.images(spec)).unwrap_or_default();
+        let thumbnail = match &thumbnail {
+            Some(name) => self.image("thumbnail", name, name),
+            None if !images.is_empty() => Some(images[0].clone()),
+            None if images_named || self.unfit.iter().any(|k| k == "thumbnail") => None,
+            None => {
+                self.problems.push(Diagnostic::at(self.descriptor, 1, 1, "thumbnail is required: an image file beside the descriptor (PNG, JPEG, TIFF or WebP)"));
+                None
+            }
+        };
+        let mut named: Vec<&PathBuf> = thumbnail.iter().chain(&images).collect();
+        named.sort();
+        named.dedup();
+        for path in named {
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if !matches!(
+                ext.as_str(),
+                "png" | "jpg" | "jpeg" | "tif" | "tiff" | "webp"
+            ) {
+                let problem = "not a supported image format: use PNG, JPEG, TIFF or WebP (convert a GIF to PNG, for one)";
+                let diagnostic =
+                    Dataset::image_problem_in(self.descriptor, &self.image_fields, path, problem);
+                self.problems.push(diagnostic);
+            }
+        }
+        (thumbnail, images)
+    }
+
+    fn finish(mut self, slug: &str, raw: RawDataset) -> Result<Dataset, Vec<Diagnostic>> {
+        let display_name = raw
+            .display_name
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string();
+        if display_name.is_empty() && !self.unfit.iter().any(|k| k == "display_name") {
+            let (line, col) = if raw.display_name.is_some() {
+                locate(self.text, "display_name")
+            } else {
+                (1, 1)
+            };
+            self.problems.push(Diagnostic::at(
+                self.descriptor,
+                line,
+                col,
+                "display_name is required: the name shown in the gallery",
+            ));
+        }
+
+        let (thumbnail, images) = self.thumbnail_and_images(raw.thumbnail, raw.images);
+
+        let voxel_size_nm = match raw.voxel_size_nm {
+            None => None,
+            Some(v) if v.len() == 3 && v.iter().all(|x| x.is_finite() && *x > 0.0) => {
+                Some([v[0], v[1], v[2]])
+            }
+            Some(_) => {
+                self.error(
+                    "voxel_size_nm",
+                    "voxel_size_nm must be three positive numbers [x, y, z] in nanometres",
+                );
+                None
+            }
+        };
+
+        if let Some(license) = &raw.license {
+            if license.is_empty()
+                || !license
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.+".contains(c))
+            {
+                self.error(
+                    "license",
+                    format!("license '{license}' is not an SPDX identifier such as CC-BY-4.0"),
+                );
+            }
+        }
+        let doi = raw.doi.as_deref().map(|d| {
+            d.trim()
+                .trim_start_matches("https://doi.org/")
+                .trim_start_matches("http://doi.org/")
+                .trim_start_matches("doi:")
+                .to_string()
+        });
+        if let Some(d) = &doi {
+            if !d.starts_with("10.") || !d.contains('/') {
+                self.error("doi", format!("doi '{d}' is not a DOI (it starts with '10.' and has a '/', e.g. 10.5281/zenodo.123)"));
+            }
+        }
+        let published = raw.published.as_deref().and_then(|p| {
+            match NaiveDate::parse_from_str(p.trim(), "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    self.error(
+                        "published",
+                        format!("published '{p}' is not a date like 2024-05-31"),
+                    );
+                    None
+                }
+            }
+        });
+        let mut tags = Vec::new();
+        for tag in &raw.tags {
+            let t = tag.trim().to_lowercase();
+            if t.is_empty() || t.contains(['/', '\\', '?', '#']) {
+                self.error_at_value(
+                    "tags",
+                    tag,
+                    format!("tag '{tag}' must be non-empty and contain no '/', '\\\\', '?' or '#'"),
+                );
+            } else if !tags.contains(&t) {
+                tags.push(t);
+            }
+        }
+        for (name, url) in &raw.links {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                self.error_at_value(
+                    "links",
+                    url,
+                    format!("link '{name}' must be an absolute http(s) URL"),
+                );
+            }
+        }
+
+        let public = raw.visibility == Visibility::Public;
+        let annotations = self.annotations(slug, public, raw.annotations);
 
         let attachments = self.attachments(&raw.description);
 
