@@ -5,7 +5,7 @@ use std::path::Path;
 
 use image::DynamicImage;
 
-use super::tiff::{self, Stack};
+use super::tiff::{self, to_u16, Stack};
 use super::{probe, ImageInfo, MediaError};
 
 /// Lower and upper percentile of the contrast stretch, in per mille of the samples.
@@ -107,8 +107,8 @@ fn to_display(image: DynamicImage) -> (Raster, bool) {
         DynamicImage::ImageLumaA16(b) => (2, Samples::U16(b.into_raw())),
         DynamicImage::ImageRgb16(b) => (3, Samples::U16(b.into_raw())),
         DynamicImage::ImageRgba16(b) => (4, Samples::U16(b.into_raw())),
-        DynamicImage::ImageRgb32F(b) => (3, Samples::U16(float_to_u16(b.as_raw(), 3))),
-        DynamicImage::ImageRgba32F(b) => (4, Samples::U16(float_to_u16(b.as_raw(), 4))),
+        DynamicImage::ImageRgb32F(b) => (3, Samples::U16(to_u16(b.as_raw(), 3, false, 1.0))),
+        DynamicImage::ImageRgba32F(b) => (4, Samples::U16(to_u16(b.as_raw(), 4, true, 1.0))),
         other => (4, Samples::U8(other.into_rgba8().into_raw())),
     };
     let alpha = channels == 2 || channels == 4;
@@ -138,36 +138,6 @@ fn to_display(image: DynamicImage) -> (Raster, bool) {
 enum Samples {
     U8(Vec<u8>),
     U16(Vec<u16>),
-}
-
-/// Maps floating-point samples linearly from their own min..max onto 0..65535.
-///
-/// Float TIFFs carry arbitrary units (counts, densities), so 0..1 cannot be assumed.
-fn float_to_u16(data: &[f32], channels: usize) -> Vec<u16> {
-    let colour = |i: usize| channels < 4 || i % channels != channels - 1;
-    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-    for (i, &v) in data.iter().enumerate() {
-        if colour(i) && v.is_finite() {
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
-    }
-    let scale = if hi > lo { 65535.0 / (hi - lo) } else { 0.0 };
-    data.iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let v = if colour(i) {
-                (v - lo) * scale
-            } else {
-                v * 65535.0
-            };
-            if v.is_finite() {
-                v.clamp(0.0, 65535.0) as u16
-            } else {
-                0
-            }
-        })
-        .collect()
 }
 
 /// Stretches 8-bit data in place when its range is narrow; leaves full-range data alone.

@@ -415,11 +415,19 @@ impl Samples {
 }
 
 /// Maps colour samples linearly from their own finite min..max onto 0..65535 (alpha from
-/// 0..`alpha_max`); NaN and infinities become 0.
-fn to_u16(data: &[f64], channels: usize, alpha: bool, alpha_max: f64) -> Vec<u16> {
+/// 0..`alpha_max`); NaN and infinities become 0. Float and wide integer samples carry arbitrary
+/// units (counts, densities), so no fixed range can be assumed; `pixels` uses it for the float
+/// images the `image` crate decodes too.
+pub(super) fn to_u16<T: Copy + Into<f64>>(
+    data: &[T],
+    channels: usize,
+    alpha: bool,
+    alpha_max: f64,
+) -> Vec<u16> {
     let colour = |i: usize| !(alpha && i % channels == channels - 1);
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for (i, &v) in data.iter().enumerate() {
+    for (i, v) in data.iter().enumerate() {
+        let v: f64 = (*v).into();
         if colour(i) && v.is_finite() {
             lo = lo.min(v);
             hi = hi.max(v);
@@ -428,7 +436,8 @@ fn to_u16(data: &[f64], channels: usize, alpha: bool, alpha_max: f64) -> Vec<u16
     let scale = if hi > lo { 65535.0 / (hi - lo) } else { 0.0 };
     data.iter()
         .enumerate()
-        .map(|(i, &v)| {
+        .map(|(i, v)| {
+            let v: f64 = (*v).into();
             let v = if colour(i) {
                 (v - lo) * scale
             } else {
