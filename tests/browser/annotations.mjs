@@ -8,23 +8,10 @@
 // (VITRINE_BIN overrides). Prints `N passed, N failed` last; exits 1 on any failure.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { launch, REPO, siteDir } from "./lib.mjs";
+import { assert, checks, launch, REPO, siteDir } from "./lib.mjs";
 import { serve } from "./serve.mjs";
 
-let passed = 0, failed = 0;
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok    ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL  ${name}\n      ${String(e && e.message ? e.message : e).split("\n").join("\n      ")}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
+const { test, finish } = checks();
 
 const site = siteDir(process.argv[2] || process.env.VITRINE_SITE || join(REPO, "tests/sites/annotations"));
 const server = await serve(site.dir);
@@ -129,5 +116,4 @@ try {
   site.cleanup();
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

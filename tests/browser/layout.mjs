@@ -14,7 +14,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { launch, REPO } from "./lib.mjs";
+import { assert, checks, launch, REPO } from "./lib.mjs";
 
 const BIN = process.env.VITRINE_BIN || join(REPO, "target/debug/vitrine");
 const AXE = join(REPO, "node_modules/axe-core/axe.min.js");
@@ -22,20 +22,7 @@ const SHOTS = join(REPO, "target/screenshots");
 const WIDTHS = [[1280, 900], [390, 844]];
 const PRIVATE = "drosophila-vnc";
 
-let passed = 0, failed = 0;
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok    ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL  ${name}\n      ${String(e && e.message ? e.message : e).split("\n").join("\n      ")}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
+const { test, fail, finish } = checks();
 
 // A copy of the example site with its own key folder, one share of the private dataset.
 const tmp = mkdtempSync(join(tmpdir(), "vitrine-layout-"));
@@ -133,12 +120,10 @@ try {
     }
   }
 } catch (e) {
-  failed++;
-  console.log(`FAIL  setup\n      ${e.message}`);
+  fail("setup", e);
 } finally {
   if (browser) await browser.close();
   if (server) server.kill("SIGINT");
   rmSync(tmp, { recursive: true, force: true });
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -66,3 +66,34 @@ export function pickStack(pages) {
   const withDzi = pages.filter((p) => p.config && p.config.slices.every((s) => s.dzi));
   return withDzi.find((p) => p.config.slices.length > 1) || withDzi[0];
 }
+
+/** A named check and its tally: `test` prints `ok`/`FAIL` for each, `finish` the closing
+ * `N passed, N failed` line and exits 1 on any failure (also counting `fail`ed setup). */
+export function checks() {
+  let passed = 0, failed = 0;
+  const fail = (name, e) => {
+    failed++;
+    console.log(`FAIL  ${name}\n      ${String(e && e.message ? e.message : e).split("\n").join("\n      ")}`);
+  };
+  return {
+    async test(name, fn) {
+      try {
+        await fn();
+        passed++;
+        console.log(`ok    ${name}`);
+      } catch (e) {
+        fail(name, e);
+      }
+    },
+    fail,
+    finish() {
+      console.log(`${passed} passed, ${failed} failed`);
+      process.exit(failed ? 1 : 0);
+    },
+  };
+}
+
+/** Throws `msg` unless `cond` holds. */
+export function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
