@@ -91,9 +91,35 @@
     });
   }
 
+  // On a host without a gate a service worker decrypts the private pages' files, but browsers
+  // send a download (`<a download>`) past it and would save the sealed bytes: on a page a worker
+  // controls, the file is fetched through the worker and saved from memory.
+  function setupDownloads() {
+    if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return;
+    document.addEventListener("click", function (e) {
+      var a = e.target.closest && e.target.closest("a[download]");
+      if (!a || a.protocol === "blob:" || a.origin !== location.origin || e.defaultPrevented ||
+        e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      e.preventDefault();
+      fetch(a.href, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.blob();
+      }).then(function (blob) {
+        var save = document.createElement("a");
+        save.href = URL.createObjectURL(blob);
+        save.download = a.getAttribute("download") || "";
+        document.body.appendChild(save);
+        save.click();
+        save.remove();
+        setTimeout(function () { URL.revokeObjectURL(save.href); }, 60000);
+      }).catch(function () { location.href = a.href; });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.querySelector("[data-filters]");
     if (form) setupFilters(form);
     Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), setupCopy);
+    setupDownloads();
   });
 })();
