@@ -139,12 +139,17 @@
     } catch {
       return show("invalid");
     }
-    const { v, expires, keys } = claims || {};
+    const { v, scope, expires, keys } = claims || {};
     const valid =
-      v === 1 && Number.isInteger(expires) && expires >= 0 && keys && typeof keys === "object" &&
+      v === 1 && typeof scope === "string" && Number.isInteger(expires) && expires >= 0 && keys &&
+      typeof keys === "object" &&
       Object.entries(keys).every(([l, k]) => /^[0-9a-f]{32}$/.test(l) && /^[0-9a-f]{64}$/.test(k));
     if (!valid) return show("invalid");
     if (expires && now() >= expires) return show("expired");
+    // An annotation's link opens its annotation's pages only (its slot lies in the dataset's
+    // folder, so it can be read from any page of the dataset).
+    const note = scope.match(/^annotation:[^/]+\/(.+)$/);
+    if (note && !here.startsWith(SCOPE + "annotations/" + note[1] + "/")) return show("wrong-scope");
     await storeKeys(keys, expires);
     await openWithWorker();
   }
@@ -182,4 +187,6 @@
   }
 
   start().catch(() => show("failed"));
+  // A link opened on this very page changes only the fragment: the page is not loaded again.
+  addEventListener("hashchange", () => start().catch(() => show("failed")));
 })();
