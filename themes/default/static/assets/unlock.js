@@ -9,11 +9,12 @@
  * With a secret in the fragment (`#<22 base62>`, optionally followed by `&v=…` or `#v=…`, a
  * viewer position, which is kept): remove it from the address bar, derive the slot id and the
  * slot key W (HKDF-SHA256, empty salt), fetch `slots/<id>` (404 → "ended": revoked, expired at
- * the last build, or mistyped), decrypt it (failure → "invalid"), check `expires` ("expired"),
- * merge its keys into Cache Storage (see vitrine-sw.js for the format), register the dataset's
- * service worker, wait until it controls the page, and reload: the worker answers with the page.
+ * the last build, or mistyped), decrypt it (failure → "invalid"), check `expires` ("expired")
+ * and that an annotation's link is on its annotation's page ("wrong-scope"), merge its keys into
+ * Cache Storage (see vitrine-sw.js for the format), register the dataset's service worker, wait
+ * until it controls the page, and reload: the worker answers with the page.
  * Without one: the "missing" page stays, unless keys for this dataset are stored (then make sure
- * the worker is registered, or say they expired).
+ * the worker is registered, or say they expired). The table of answers is in the spec.
  */
 (() => {
   "use strict";
