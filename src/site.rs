@@ -856,32 +856,23 @@ impl Site {
     }
 
     /// The content secret private files are sealed with, and a note for the build's report
-    /// when it was made just now. A site without keys (nobody can open its private items yet)
-    /// seals with a secret kept in the cache, only so rebuilds reuse what they sealed.
+    /// when it was made just now.
     fn content_secret(&self, content: &Content) -> Result<(ContentSecret, Option<String>)> {
-        let keys = &content.config.keys;
-        match ContentSecret::find_or_create(keys)? {
-            Some((secret, secret::Origin::Created(path))) => {
-                let note = format!(
-                    "note: made the site's content secret `{}`, which every private file is sealed with: back it up \
-                     with your key file, and give it to CI builds as {} (`vitrine secret` prints it)",
-                    path.display(),
-                    secret::ENV
-                );
-                Ok((secret, Some(note)))
-            }
-            Some((secret, _)) => Ok((secret, None)),
-            None if keys.is_empty() => Ok((
-                ContentSecret::kept_in(&self.cache_dir().join("unshared.secret"))?,
-                None,
-            )),
-            None => bail!(
-                "private items are sealed with the site's content secret, and it is not here: set {} to it \
-                 (`vitrine secret` prints it on the machine that holds the key folder), or build where \
-                 the key folder holds `<kid>.content` for a key of content/site.yaml",
+        let (secret, origin) = ContentSecret::of_site(
+            &self.cache_dir(),
+            &content.config.keys,
+            content.config.hosting != Hosting::Netlify,
+        )?;
+        let note = match origin {
+            secret::Origin::Created(path) => Some(format!(
+                "note: made the site's content secret `{}`, which every private file is sealed with: back it up \
+                 with your key file, and give it to CI builds as {} (`vitrine secret` prints it)",
+                path.display(),
                 secret::ENV
-            ),
-        }
+            )),
+            _ => None,
+        };
+        Ok((secret, note))
     }
 
     /// The cache of sealed files, `ROOT/.vitrine-cache/sealed`.

@@ -4,10 +4,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
-use crate::content;
-use crate::share::secret::{ContentSecret, Origin, ENV};
+use crate::content::{self, Hosting};
+use crate::share::secret::{ContentSecret, Origin};
 
 /// Options of `vitrine secret`.
 #[derive(Debug, clap::Args)]
@@ -21,12 +19,10 @@ pub struct Args {
 /// Runs `vitrine secret`.
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let content = content::load(root)?;
-    let (secret, origin) = ContentSecret::find_or_create(&content.config.keys)?.with_context(|| {
-        format!(
-            "the site has no content secret here: it is kept beside a key file of content/site.yaml's \
-             sharing.keys (run `vitrine keygen` first), or given as {ENV}"
-        )
-    })?;
+    let cache = crate::site::Site::new(root).cache_dir();
+    let hosting = content.config.hosting;
+    let (secret, origin) =
+        ContentSecret::of_site(&cache, &content.config.keys, hosting != Hosting::Netlify)?;
     if let Origin::Created(path) = &origin {
         eprintln!(
             "made the site's content secret `{}`; back it up with your key file",

@@ -420,7 +420,10 @@ mod tests {
         let mut files = Files::new();
         files.insert(path.to_string(), Source::Bytes(sealed));
         assert!(g.check(&files, &all).is_empty());
-        let plain = page("private/secret-mouse/media/x/tiles.dzi", "Hidden Cortex Volume");
+        let plain = page(
+            "private/secret-mouse/media/x/tiles.dzi",
+            "Hidden Cortex Volume",
+        );
         assert!(g.check(&plain, &all)[0].contains("unsealed"));
         let loader = page(path, "This dataset is private");
         assert!(g.check(&loader, &all).is_empty());

@@ -238,14 +238,23 @@ impl Sealer<'_> {
 
 impl Sealed {
     /// Removes the cache's sealed files this build did not use (the cache would otherwise keep
-    /// every generation of every private file).
+    /// every generation of every private file), except recent ones: another build of the same
+    /// site (`serve` beside `build`) may be about to link them.
     pub fn retain(&self, cache: &Path) {
         let Ok(entries) = fs::read_dir(cache) else {
             return;
         };
+        let recent = |entry: &fs::DirEntry| {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_none_or(|age| age < std::time::Duration::from_secs(600))
+        };
         for entry in entries.filter_map(Result::ok) {
             let path = entry.path();
-            if !self.used.contains(&path) && !is_temporary(&path) {
+            if !self.used.contains(&path) && !is_temporary(&path) && !recent(&entry) {
                 // Best effort: a stale entry only costs disk.
                 let _ = match entry.file_type() {
                     Ok(kind) if kind.is_dir() => fs::remove_dir_all(&path),

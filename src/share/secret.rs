@@ -34,6 +34,9 @@ pub enum Origin {
     File(PathBuf),
     /// Made just now, in this file.
     Created(PathBuf),
+    /// Kept in the site's cache, where nothing else needs it (see [`ContentSecret::of_site`]):
+    /// it only lets rebuilds reuse what they sealed.
+    Cache(PathBuf),
 }
 
 impl ContentSecret {
@@ -63,6 +66,31 @@ impl ContentSecret {
         let secret = ContentSecret(random()?);
         write_file(&path, &secret)?;
         Ok(Some((secret, Origin::Created(path))))
+    }
+
+    /// The secret a site's private files are sealed with: [`ContentSecret::find_or_create`],
+    /// else one kept in the site's cache folder `cache` when nothing outside the build needs
+    /// the same secret again: a site without keys (no link can exist yet), or one whose gate
+    /// carries its key in the module the build writes (`kept_outside` false: Netlify). Else an
+    /// error saying what to do (a CI build without [`ENV`] for Cloudflare or a static host,
+    /// whose worker secret or link secrets come from the site's own secret).
+    pub fn of_site(
+        cache: &Path,
+        keys: &[PublicKeyEntry],
+        kept_outside: bool,
+    ) -> Result<(ContentSecret, Origin)> {
+        if let Some(found) = ContentSecret::find_or_create(keys)? {
+            return Ok(found);
+        }
+        if keys.is_empty() || !kept_outside {
+            let path = cache.join("unshared.secret");
+            return Ok((ContentSecret::kept_in(&path)?, Origin::Cache(path)));
+        }
+        bail!(
+            "private items are sealed with the site's content secret, and it is not here: set {ENV} to it \
+             (`vitrine secret` prints it on the machine that holds the key folder), or build where \
+             the key folder holds `<kid>.content` for a key of content/site.yaml"
+        )
     }
 
     /// A secret from its 32 bytes.

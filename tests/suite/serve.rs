@@ -997,3 +997,41 @@ fn share_local_prints_links_signed_with_a_key_kept_elsewhere() {
         "{line}"
     );
 }
+
+#[test]
+fn a_static_site_is_served_as_a_static_host_serves_it_sealed() {
+    let (tmp, root) = fixture("sites/serve");
+    let yaml = root.join("content/site.yaml");
+    let site = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(&yaml, site.replace("hosting: netlify", "hosting: static")).unwrap();
+    let keygen = vitrine(&root, &["keygen"]);
+    assert!(keygen.status.success(), "{}", text(&keygen));
+    let share = vitrine(&root, &["share", "closed-retina", "--label", "reviewer"]);
+    assert!(share.status.success(), "{}", text(&share));
+    let link = String::from_utf8(share.stdout).unwrap();
+    let secret = link
+        .trim()
+        .split_once('#')
+        .expect("a link with a fragment")
+        .1;
+    assert_eq!(secret.len(), 22, "{link}");
+    assert!(secret.bytes().all(|b| b.is_ascii_alphanumeric()), "{link}");
+    let serve = Serve::start_in(tmp, root, &["--share-local"]);
+    let printed = (0..20)
+        .map_while(|_| serve.stdout.recv_timeout(Duration::from_secs(5)).ok())
+        .any(|line| line.contains(&format!("/private/closed-retina/#{secret}")));
+    assert!(printed, "`--share-local` printed no static link");
+
+    // No gate: the address answers with the generic loader, the page itself is ciphertext.
+    let loader = serve.get("/private/closed-retina/");
+    assert_eq!(loader.status, 200);
+    assert!(!loader.text().contains("Closed retina"));
+    let sealed = serve.get("/private/closed-retina/index.html.sealed");
+    assert_eq!(sealed.status, 200);
+    assert!(sealed.body.starts_with(b"vtr\x01"));
+    assert!(!String::from_utf8_lossy(&sealed.body).contains("Closed retina"));
+    assert_eq!(
+        serve.get("/private/closed-retina/vitrine-sw.js").status,
+        200
+    );
+}
