@@ -133,249 +133,314 @@ struct NodeRef {
     what: &'static str,
 }
 
-/// Parses NML text; `path` is only used in messages.
+/// What has been read of one NML file so far, element by element.
+struct Reading<'t> {
+    path: &'t Path,
+    text: &'t str,
+    lines: &'t LineIndex<'t>,
+    errors: Vec<Diagnostic>,
+    saw_root: bool,
+    parameters_at: Option<usize>,
+    first_tree_at: Option<usize>,
+    volume_at: Option<usize>,
+    scale: Option<[f64; 3]>,
+    /// A <scale> that was refused has its own message; only a missing one needs another.
+    saw_scale: bool,
+    experiment: Option<String>,
+    trees: Vec<Tree>,
+    /// The tree being read; `None` inside a <thing> that was refused (its error is reported).
+    current: Option<usize>,
+    tree_lines: BTreeMap<u64, usize>,
+    /// (tree index, node id) → line declared. webKnossos's own library reads node ids per tree
+    /// (each tree is its own graph), and real exports reuse ids across trees, so only a repeat
+    /// within one tree is an error.
+    tree_nodes: BTreeMap<(usize, u64), usize>,
+    /// node id → index of the first tree that has it: comments and branch points name a node
+    /// by id alone, and webKnossos's library takes the first one too.
+    nodes: BTreeMap<u64, usize>,
+    /// (tree index, edge, offset of the <edge> tag)
+    edges: Vec<(usize, Edge, usize)>,
+    refs: Vec<NodeRef>,
+    comments: Vec<Comment>,
+    branch_points: Vec<u64>,
+}
+
+/// Parses NML text; `path` is only used in messages. Every problem of the file is reported,
+/// except after one that makes the rest unreadable (malformed XML, another root, truncation).
 pub(super) fn parse(path: &Path, text: &str) -> Result<Skeleton, Vec<Diagnostic>> {
     let lines = LineIndex::new(text);
-    let mut reader = Reader::from_str(text);
-    let mut errors = Vec::new();
-    let mut stack: Vec<String> = Vec::new();
-    let mut saw_root = false;
-    let mut parameters_at: Option<usize> = None;
-    let mut first_tree_at: Option<usize> = None;
-    let mut volume_at: Option<usize> = None;
-    let mut scale: Option<[f64; 3]> = None;
-    // A <scale> that was refused has its own message; only a missing one needs this.
-    let mut saw_scale = false;
-    let mut experiment = None;
-    let mut trees: Vec<Tree> = Vec::new();
-    // The tree being read; `None` inside a <thing> that was refused (its error is reported).
-    let mut current: Option<usize> = None;
-    let mut tree_lines: BTreeMap<u64, usize> = BTreeMap::new();
-    // (tree index, node id) → line declared. webKnossos's own library reads node ids per tree
-    // (each tree is its own graph), and real exports reuse ids across trees, so only a repeat
-    // within one tree is an error.
-    let mut tree_nodes: BTreeMap<(usize, u64), usize> = BTreeMap::new();
-    // node id → index of the first tree that has it: comments and branch points name a node
-    // by id alone, and webKnossos's library takes the first one too.
-    let mut nodes: BTreeMap<u64, usize> = BTreeMap::new();
-    // (tree index, edge, offset of the <edge> tag)
-    let mut edges: Vec<(usize, Edge, usize)> = Vec::new();
-    let mut refs: Vec<NodeRef> = Vec::new();
-    let mut comments = Vec::new();
-    let mut branch_points = Vec::new();
+    let mut reading = Reading::new(path, text, &lines);
+    if reading.read_elements().is_err() || reading.check_document().is_err() {
+        return Err(reading.errors);
+    }
+    reading.attach_edges();
+    reading.check_node_refs();
+    reading.check_something_to_draw();
+    reading.finish()
+}
 
-    loop {
-        let offset = reader.buffer_position() as usize;
-        let (start, empty) = match reader.read_event() {
-            Err(e) => {
-                let (line, col) = lines.locate(reader.error_position() as usize);
-                errors.push(Diagnostic::at(
-                    path,
-                    line,
-                    col,
-                    format!(
-                        "malformed XML: {e}; fix it or export the annotation again from webKnossos"
-                    ),
-                ));
-                return Err(errors);
-            }
-            Ok(Event::Eof) => break,
-            Ok(Event::End(_)) => {
-                stack.pop();
-                continue;
-            }
-            Ok(Event::Start(e)) => (e, false),
-            Ok(Event::Empty(e)) => (e, true),
-            Ok(_) => continue,
-        };
-        let tag = match read_tag(&start, offset, text, &lines, path) {
-            Ok(tag) => tag,
-            Err(d) => {
-                errors.push(d);
-                if !empty {
-                    stack.push(String::from_utf8_lossy(start.name().as_ref()).into_owned());
+impl<'t> Reading<'t> {
+    fn new(path: &'t Path, text: &'t str, lines: &'t LineIndex<'t>) -> Reading<'t> {
+        Reading {
+            path,
+            text,
+            lines,
+            errors: Vec::new(),
+            saw_root: false,
+            parameters_at: None,
+            first_tree_at: None,
+            volume_at: None,
+            scale: None,
+            saw_scale: false,
+            experiment: None,
+            trees: Vec::new(),
+            current: None,
+            tree_lines: BTreeMap::new(),
+            tree_nodes: BTreeMap::new(),
+            nodes: BTreeMap::new(),
+            edges: Vec::new(),
+            refs: Vec::new(),
+            comments: Vec::new(),
+            branch_points: Vec::new(),
+        }
+    }
+
+    /// Reads every element in document order; `Err` when the rest cannot be read (the error is
+    /// in `errors`).
+    fn read_elements(&mut self) -> Result<(), ()> {
+        let mut reader = Reader::from_str(self.text);
+        let mut stack: Vec<String> = Vec::new();
+        loop {
+            let offset = reader.buffer_position() as usize;
+            let (start, empty) = match reader.read_event() {
+                Err(e) => {
+                    let (line, col) = self.lines.locate(reader.error_position() as usize);
+                    self.errors.push(Diagnostic::at(
+                        self.path,
+                        line,
+                        col,
+                        format!(
+                            "malformed XML: {e}; fix it or export the annotation again from webKnossos"
+                        ),
+                    ));
+                    return Err(());
                 }
-                continue;
+                Ok(Event::Eof) => break,
+                Ok(Event::End(_)) => {
+                    stack.pop();
+                    continue;
+                }
+                Ok(Event::Start(e)) => (e, false),
+                Ok(Event::Empty(e)) => (e, true),
+                Ok(_) => continue,
+            };
+            let tag = match read_tag(&start, offset, self.text, self.lines, self.path) {
+                Ok(tag) => tag,
+                Err(d) => {
+                    self.errors.push(d);
+                    if !empty {
+                        stack.push(String::from_utf8_lossy(start.name().as_ref()).into_owned());
+                    }
+                    continue;
+                }
+            };
+            let parent: Vec<&str> = stack.iter().map(String::as_str).collect();
+            if let ([], other) = (parent.as_slice(), tag.name.as_str()) {
+                if other != "things" {
+                    let message = format!(
+                        "not a webKnossos NML file: the root element is <{other}>, expected <things>"
+                    );
+                    self.errors.push(tag.error(offset, message));
+                    return Err(());
+                }
             }
-        };
-        let parent: Vec<&str> = stack.iter().map(String::as_str).collect();
-        let result = match (parent.as_slice(), tag.name.as_str()) {
-            ([], "things") => {
-                saw_root = true;
-                Ok(())
+            if let Err(d) = self.element(&parent, &tag, offset) {
+                self.errors.push(d);
             }
-            ([], other) => {
-                errors.push(tag.error(
-                    offset,
-                    format!("not a webKnossos NML file: the root element is <{other}>, expected <things>"),
-                ));
-                return Err(errors);
+            if !empty {
+                stack.push(tag.name);
             }
-            (["things"], "parameters") => {
-                parameters_at = Some(offset);
-                Ok(())
-            }
+        }
+        if let Some(open) = stack.last() {
+            let message =
+                format!("the file ends inside <{open}>: it looks truncated, export it again");
+            self.errors.push(self.at_end(message));
+            return Err(());
+        }
+        Ok(())
+    }
+
+    /// Takes in one element inside `parent` (the names of the open elements, outermost first).
+    fn element(&mut self, parent: &[&str], tag: &Tag, offset: usize) -> Result<(), Diagnostic> {
+        match (parent, tag.name.as_str()) {
+            ([], _) => self.saw_root = true,
+            (["things"], "parameters") => self.parameters_at = Some(offset),
             (["things", "parameters"], "experiment") => {
-                experiment = tag.get("name").map(|(v, _)| v.to_string());
-                Ok(())
+                self.experiment = tag.get("name").map(|(v, _)| v.to_string());
             }
             (["things", "parameters"], "scale") => {
-                saw_scale = true;
-                read_scale(&tag).map(|s| scale = Some(s))
+                self.saw_scale = true;
+                self.scale = Some(read_scale(tag)?);
             }
             (["things"], "volume") => {
-                volume_at.get_or_insert(offset);
-                Ok(())
+                self.volume_at.get_or_insert(offset);
             }
             (["things"], "thing") => {
-                first_tree_at.get_or_insert(offset);
-                current = None;
-                read_tree(&tag).and_then(|tree| {
-                if let Some(first) = first_seen(&mut tree_lines, tree.id, tag.line()) {
+                self.first_tree_at.get_or_insert(offset);
+                self.current = None;
+                let tree = read_tree(tag)?;
+                if let Some(first) = first_seen(&mut self.tree_lines, tree.id, tag.line()) {
                     return Err(tag.error(
                         offset,
-                        format!("tree id {} is already used on line {first}: tree ids must be unique", tree.id),
+                        format!(
+                            "tree id {} is already used on line {first}: tree ids must be unique",
+                            tree.id
+                        ),
                     ));
                 }
-                trees.push(tree);
-                current = Some(trees.len() - 1);
-                Ok(())
-            })
+                self.trees.push(tree);
+                self.current = Some(self.trees.len() - 1);
             }
-            (["things", "thing", "nodes"], "node") => match current {
-                None => Ok(()),
-                Some(tree) => read_node(&tag).and_then(|node| {
-                    if let Some(first) = first_seen(&mut tree_nodes, (tree, node.id), tag.line()) {
-                        return Err(tag.error(
-                            offset,
-                            format!(
-                                "node id {} is already used on line {first} in the same tree: give one of them an id no node of tree {} has",
-                                node.id, trees[tree].id
-                            ),
-                        ));
-                    }
-                    nodes.entry(node.id).or_insert(tree);
-                    trees[tree].nodes.push(node);
-                    Ok(())
-                }),
-            },
-            (["things", "thing", "edges"], "edge") => match current {
-                None => Ok(()),
-                Some(tree) => tag.id("source").and_then(|source| {
+            (["things", "thing", "nodes"], "node") => {
+                if let Some(tree) = self.current {
+                    self.node(tree, tag, offset)?;
+                }
+            }
+            (["things", "thing", "edges"], "edge") => {
+                if let Some(tree) = self.current {
+                    let source = tag.id("source")?;
                     let target = tag.id("target")?;
-                    edges.push((tree, Edge { source, target }, offset));
-                    Ok(())
-                }),
-            },
-            (["things", "comments"], "comment") => tag.id("node").map(|node| {
+                    self.edges.push((tree, Edge { source, target }, offset));
+                }
+            }
+            (["things", "comments"], "comment") => {
+                let node = tag.id("node")?;
                 let content = tag.get("content").map_or("", |(v, _)| v).to_string();
-                refs.push(NodeRef { node, offset, what: "comment" });
-                comments.push(Comment { node, content });
-            }),
-            (["things", "branchpoints"], "branchpoint") => tag.id("id").map(|node| {
-                refs.push(NodeRef { node, offset, what: "branch point" });
-                branch_points.push(node);
-            }),
-            _ => Ok(()),
-        };
-        if let Err(d) = result {
-            errors.push(d);
+                let what = "comment";
+                self.refs.push(NodeRef { node, offset, what });
+                self.comments.push(Comment { node, content });
+            }
+            (["things", "branchpoints"], "branchpoint") => {
+                let node = tag.id("id")?;
+                let what = "branch point";
+                self.refs.push(NodeRef { node, offset, what });
+                self.branch_points.push(node);
+            }
+            _ => {}
         }
-        if !empty {
-            stack.push(tag.name);
-        }
+        Ok(())
     }
 
-    let end = text.len();
-    let at_end = |message: String| {
-        let (line, col) = lines.locate(end);
-        Diagnostic::at(path, line, col, message)
-    };
-    if !saw_root {
-        errors.push(at_end(
-            "not a webKnossos NML file: there is no <things> element".into(),
-        ));
-        return Err(errors);
-    }
-    if let Some(open) = stack.last() {
-        errors.push(at_end(format!(
-            "the file ends inside <{open}>: it looks truncated, export it again"
-        )));
-        return Err(errors);
-    }
-    if !saw_scale {
-        let offset = parameters_at.unwrap_or(0);
-        let (line, col) = lines.locate(offset);
-        errors.push(Diagnostic::at(
-            path,
-            line,
-            col,
-            "missing <scale x=\"…\" y=\"…\" z=\"…\"/> in <parameters>: add the dataset's voxel size in nm, \
-             which path lengths are computed from",
-        ));
+    /// A <node> of tree `tree`.
+    fn node(&mut self, tree: usize, tag: &Tag, offset: usize) -> Result<(), Diagnostic> {
+        let node = read_node(tag)?;
+        if let Some(first) = first_seen(&mut self.tree_nodes, (tree, node.id), tag.line()) {
+            return Err(tag.error(
+                offset,
+                format!(
+                    "node id {} is already used on line {first} in the same tree: give one of them an id no node of tree {} has",
+                    node.id, self.trees[tree].id
+                ),
+            ));
+        }
+        self.nodes.entry(node.id).or_insert(tree);
+        self.trees[tree].nodes.push(node);
+        Ok(())
     }
 
-    let mut seen_edges: Vec<EdgeSet> = vec![EdgeSet::new(); trees.len()];
-    for (tree, edge, offset) in edges {
-        let (line, col) = lines.locate(offset);
-        let mut bad = false;
-        for end in [edge.source, edge.target] {
-            if tree_nodes.contains_key(&(tree, end)) {
+    /// A message at the end of the file.
+    fn at_end(&self, message: String) -> Diagnostic {
+        let (line, col) = self.lines.locate(self.text.len());
+        Diagnostic::at(self.path, line, col, message)
+    }
+
+    /// The document as a whole: a <things> root, and a <scale> to compute lengths from.
+    fn check_document(&mut self) -> Result<(), ()> {
+        if !self.saw_root {
+            let message = "not a webKnossos NML file: there is no <things> element".into();
+            self.errors.push(self.at_end(message));
+            return Err(());
+        }
+        if !self.saw_scale {
+            let (line, col) = self.lines.locate(self.parameters_at.unwrap_or(0));
+            self.errors.push(Diagnostic::at(
+                self.path,
+                line,
+                col,
+                "missing <scale x=\"…\" y=\"…\" z=\"…\"/> in <parameters>: add the dataset's voxel size in nm, \
+                 which path lengths are computed from",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds each edge to its tree once both its nodes are known to be in that tree.
+    fn attach_edges(&mut self) {
+        let mut seen_edges: Vec<EdgeSet> = vec![EdgeSet::new(); self.trees.len()];
+        for (tree, edge, offset) in std::mem::take(&mut self.edges) {
+            let (line, col) = self.lines.locate(offset);
+            let mut bad = false;
+            for end in [edge.source, edge.target] {
+                if self.tree_nodes.contains_key(&(tree, end)) {
+                    continue;
+                }
+                let message = match self.nodes.get(&end) {
+                    None => format!("edge {}–{}: there is no node {end}", edge.source, edge.target),
+                    Some(other) => format!(
+                        "edge {}–{}: node {end} belongs to tree {}, not to tree {}: an edge joins nodes of one tree",
+                        edge.source, edge.target, self.trees[*other].id, self.trees[tree].id
+                    ),
+                };
+                self.errors
+                    .push(Diagnostic::at(self.path, line, col, message));
+                bad = true;
+            }
+            if bad {
                 continue;
             }
-            let message = match nodes.get(&end) {
-                None => format!("edge {}–{}: there is no node {end}", edge.source, edge.target),
-                Some(other) => format!(
-                    "edge {}–{}: node {end} belongs to tree {}, not to tree {}: an edge joins nodes of one tree",
-                    edge.source, edge.target, trees[*other].id, trees[tree].id
-                ),
-            };
-            errors.push(Diagnostic::at(path, line, col, message));
-            bad = true;
-        }
-        if bad {
-            continue;
-        }
-        if edge.source == edge.target {
-            errors.push(Diagnostic::at(
-                path,
-                line,
-                col,
-                format!(
+            let problem = if edge.source == edge.target {
+                Some(format!(
                     "edge {0}–{0} joins a node to itself: remove it",
                     edge.source
-                ),
-            ));
-        } else if !seen_edges[tree].insert(edge_key(edge.source, edge.target)) {
-            errors.push(Diagnostic::at(
-                path,
-                line,
-                col,
-                format!(
+                ))
+            } else if !seen_edges[tree].insert(edge_key(edge.source, edge.target)) {
+                Some(format!(
                     "edge {}–{} is listed twice: remove one",
                     edge.source, edge.target
-                ),
-            ));
-        } else {
-            trees[tree].edges.push(edge);
+                ))
+            } else {
+                None
+            };
+            match problem {
+                Some(message) => self
+                    .errors
+                    .push(Diagnostic::at(self.path, line, col, message)),
+                None => self.trees[tree].edges.push(edge),
+            }
         }
     }
-    for r in refs {
-        if !nodes.contains_key(&r.node) {
-            let (line, col) = lines.locate(r.offset);
-            errors.push(Diagnostic::at(
-                path,
-                line,
-                col,
-                format!(
+
+    /// Comments and branch points name nodes that exist.
+    fn check_node_refs(&mut self) {
+        for r in &self.refs {
+            if !self.nodes.contains_key(&r.node) {
+                let (line, col) = self.lines.locate(r.offset);
+                let message = format!(
                     "{} on node {}, but there is no node {}",
                     r.what, r.node, r.node
-                ),
-            ));
+                );
+                self.errors
+                    .push(Diagnostic::at(self.path, line, col, message));
+            }
         }
     }
-    if errors.is_empty() && trees.iter().all(|t| t.nodes.is_empty()) {
-        let message = match (trees.len(), volume_at) {
+
+    /// A file with nothing to draw says why, once the rest is right.
+    fn check_something_to_draw(&mut self) {
+        if !self.errors.is_empty() || self.trees.iter().any(|t| !t.nodes.is_empty()) {
+            return;
+        }
+        let message = match (self.trees.len(), self.volume_at) {
             (0, Some(_)) => "the file holds a volume annotation and no skeleton trees: \
                  volume-only annotations are not supported; name an NML with traced trees"
                 .to_string(),
@@ -385,19 +450,25 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Skeleton, Vec<Diagnostic>
                 if n == 1 { "the one tree (<thing>) has".to_string() } else { format!("all {n} trees (<thing>) have") }
             ),
         };
-        let (line, col) = lines.locate(volume_at.or(first_tree_at).unwrap_or(0));
-        errors.push(Diagnostic::at(path, line, col, message));
+        let (line, col) = self
+            .lines
+            .locate(self.volume_at.or(self.first_tree_at).unwrap_or(0));
+        self.errors
+            .push(Diagnostic::at(self.path, line, col, message));
     }
-    match scale {
-        Some(scale_nm) if errors.is_empty() => Ok(Skeleton {
-            format: Format::Nml,
-            scale_nm,
-            experiment,
-            trees,
-            comments,
-            marked_branch_points: branch_points,
-        }),
-        _ => Err(errors),
+
+    fn finish(self) -> Result<Skeleton, Vec<Diagnostic>> {
+        match self.scale {
+            Some(scale_nm) if self.errors.is_empty() => Ok(Skeleton {
+                format: Format::Nml,
+                scale_nm,
+                experiment: self.experiment,
+                trees: self.trees,
+                comments: self.comments,
+                marked_branch_points: self.branch_points,
+            }),
+            _ => Err(self.errors),
+        }
     }
 }
 
