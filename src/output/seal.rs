@@ -356,10 +356,15 @@ fn seal_tree(key: &[u8; 32], label: &Label, path: &str, dir: &Path, to: &Path) -
 fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().context("a cache entry has a folder")?;
+    use std::os::unix::fs::PermissionsExt;
     let mut tmp = tempfile::Builder::new()
         .prefix(".seal")
         .tempfile_in(dir)
         .with_context(|| format!("writing into `{}`", dir.display()))?;
+    // Published by a link from the output: readable by the web server's user, unlike the
+    // temporary file's 0600.
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(0o644))?;
     tmp.write_all(bytes)?;
     tmp.persist(path)
         .with_context(|| format!("writing `{}`", path.display()))?;
