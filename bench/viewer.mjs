@@ -10,12 +10,12 @@ import { serve } from "../tests/browser/serve.mjs";
 const TARGET_MS = 300;
 const site = siteDir(process.argv[2] || process.env.VITRINE_SITE || join(REPO, "tests/sites/viewer"));
 const runs = Number(process.argv[3] || 15);
-const stack = pickStack(viewerPages(site.dir, "datasets"));
+const stack = pickStack(viewerPages(site, "datasets"));
 if (!stack) {
   site.cleanup();
   throw new Error(`no dataset page with a deep-zoom viewer in ${site.dir}`);
 }
-const server = await serve(site.dir);
+const server = await serve(site.dir, site.open);
 const browser = await launch();
 const samples = [], fcps = [];
 for (let i = 0; i <= runs; i++) {

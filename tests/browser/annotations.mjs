@@ -14,7 +14,7 @@ import { serve } from "./serve.mjs";
 const { test, finish } = checks();
 
 const site = siteDir(process.argv[2] || process.env.VITRINE_SITE || join(REPO, "tests/sites/annotations"));
-const server = await serve(site.dir);
+const server = await serve(site.dir, site.open);
 const browser = await launch();
 
 /** Opens a page, failing on any script error, and waits until the overlay is drawn. */

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { opener } from "./sealed.mjs";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -26,7 +27,8 @@ export async function launch() {
 export function siteDir(arg) {
   if (!arg) throw new Error("usage: <built-site-dir | site-root> (or VITRINE_SITE)");
   const dir = resolve(arg);
-  if (existsSync(join(dir, "index.html"))) return { dir, cleanup() {} };
+  // A folder built elsewhere: its private files stay sealed (no key here to open them).
+  if (existsSync(join(dir, "index.html"))) return { dir, open: opener(""), cleanup() {} };
   if (!existsSync(join(dir, "content/site.yaml"))) throw new Error(`${dir}: neither a built site nor a site root`);
   const bin = process.env.VITRINE_BIN || join(REPO, "target/debug/vitrine");
   const out = mkdtempSync(join(tmpdir(), "vitrine-browser-"));
@@ -40,22 +42,35 @@ export function siteDir(arg) {
     cleanup();
     throw new Error(`${bin} build --root ${dir} exited 0 but wrote no index.html (is ${bin} really vitrine? try VITRINE_BIN)`);
   }
-  return { dir: join(out, "public"), cleanup };
+  // The key the gates open private files with, so pages are served as a gate serves them.
+  const key = spawnSync(bin, ["secret", "--edge", "--root", dir], { encoding: "utf8" });
+  if (key.status !== 0) {
+    cleanup();
+    throw new Error(`${bin} secret --edge --root ${dir} failed (${key.status}):\n${key.stderr}`);
+  }
+  return { dir: join(out, "public"), open: opener(key.stdout.trim()), cleanup };
+}
+
+/** The bytes of output file `rel` of a built site, opened when sealed (see `siteDir`). */
+export function readOutput(site, rel) {
+  return site.open(rel, readFileSync(join(site.dir, rel)));
 }
 
 const unescape = (s) =>
   s.replace(/&(quot|amp|lt|gt|#x27|#39|#x2F|#47);/g, (m, e) =>
     ({ quot: '"', amp: "&", lt: "<", gt: ">", "#x27": "'", "#39": "'", "#x2F": "/", "#47": "/" })[e]);
 
-/** Dataset pages under `sub` (`datasets` or `private`) with their viewer configuration. */
-export function viewerPages(dir, sub) {
+/** Dataset pages under `sub` (`datasets` or `private`) of a built `site` (from `siteDir`) with
+ * their viewer configuration. */
+export function viewerPages(site, sub) {
+  const dir = site.dir;
   const base = join(dir, sub);
   if (!existsSync(base)) return [];
   const out = [];
   for (const slug of readdirSync(base).sort()) {
     const file = join(base, slug, "index.html");
     if (!existsSync(file)) continue;
-    const m = readFileSync(file, "utf8").match(/data-viewer="([^"]*)"/);
+    const m = readOutput(site, `${sub}/${slug}/index.html`).toString("utf8").match(/data-viewer="([^"]*)"/);
     out.push({ path: `/${sub}/${slug}/`, file, config: m ? JSON.parse(unescape(m[1])) : null });
   }
   return out;

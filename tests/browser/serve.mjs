@@ -1,7 +1,8 @@
 // A tiny static file server for built sites, shared by the browser suite and the benchmark.
-// It serves files as they are (no share gate): the suite tests the pages, not the edge.
+// It checks no share link (the suite tests the pages, not the edge), but serves private files
+// opened as a gate serves them when given `open` (`siteDir`'s, see sealed.mjs).
 import { createServer } from "node:http";
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream, readFileSync, statSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -23,8 +24,9 @@ const TYPES = {
   ".nml": "application/xml",
 };
 
-/** Serves `dir` on 127.0.0.1 at a random free port; resolves to `{url, close}`. */
-export function serve(dir) {
+/** Serves `dir` on 127.0.0.1 at a random free port, sealed files opened with `open`; resolves to
+ * `{url, close}`. */
+export function serve(dir, open) {
   const root = normalize(dir + sep);
   const server = createServer((req, res) => {
     let path;
@@ -54,11 +56,15 @@ export function serve(dir) {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
       return;
     }
-    res.writeHead(200, {
-      "Content-Type": TYPES[extname(file).toLowerCase()] || "application/octet-stream",
-      "Content-Length": st.size,
-      "Cache-Control": "no-cache",
-    });
+    const type = TYPES[extname(file).toLowerCase()] || "application/octet-stream";
+    const rel = file.slice(root.length).split(sep).join("/");
+    if (open && rel.startsWith("private/")) {
+      const body = open(rel, readFileSync(file));
+      res.writeHead(200, { "Content-Type": type, "Content-Length": body.length, "Cache-Control": "no-store" });
+      res.end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    res.writeHead(200, { "Content-Type": type, "Content-Length": st.size, "Cache-Control": "no-cache" });
     if (req.method === "HEAD") res.end();
     else createReadStream(file).pipe(res);
   });
