@@ -752,6 +752,7 @@ impl Site {
             &site,
             &render::base_path(base_url),
             gate,
+            None,
         )?;
         Ok(module.map(|(_, text)| text).unwrap_or_default())
     }
