@@ -29,11 +29,14 @@ export async function startWorkerd(siteDir, { edgeKey, worker } = {}) {
         return Response.json(out);
       }
       if (path === "/__test/loop") {
-        // n requests through the worker in this isolate, with an asset server that answers at once.
-        const { n, url, cookie } = await request.json();
-        const assets = { ASSETS: { fetch: async () => new Response("ok") } };
+        // n requests through the worker in this isolate, with an asset server that answers at once
+        // (with "ok", or with the bytes of \`file\`, hex, and the edge key \`key\` bound), each body read.
+        const { n, url, cookie, file, key } = await request.json();
+        const body = file ? bytes(file) : "ok";
+        const assets = { ASSETS: { fetch: async () => new Response(body) }, VITRINE_EDGE_KEY: key };
         for (let i = 0; i < n; i++) {
           const res = await worker.fetch(new Request(url, { headers: cookie ? { Cookie: cookie } : {} }), assets);
+          await res.arrayBuffer();
           if (res.status !== 200) return new Response("status " + res.status, { status: 500 });
         }
         return new Response("done");
