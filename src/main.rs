@@ -42,6 +42,8 @@ enum Command {
     Revoke(cmd::revoke::Args),
     /// Check a share link offline against the site's keys and ledger.
     Verify(cmd::verify::Args),
+    /// Print the content secret private files are sealed with (for CI), or the edge key.
+    Secret(cmd::secret::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Shares(args) => cmd::shares::run(&root, args),
         Command::Revoke(args) => cmd::revoke::run(&root, args),
         Command::Verify(args) => cmd::verify::run(&root, args),
+        Command::Secret(args) => cmd::secret::run(&root, args),
     };
     match result {
         Ok(code) => code,

@@ -2,7 +2,7 @@
 //! modules and the revocation list. A [`Site`] keeps what it learnt between builds (the last
 //! output manifest), so `vitrine serve` and repeated builds redo only what changed.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,12 +13,13 @@ use rayon::prelude::*;
 
 use crate::content::{self, Content, Dataset, Hosting};
 use crate::media::{self, Derived, MediaJob, MediaSettings};
-use crate::output::edge;
 use crate::output::{
     self, Files, KeyMaterial, LeakGuard, Manifest, OutputRecords, PageCache, Source,
 };
+use crate::output::{edge, seal};
 use crate::render::{self, Cards, Digests, MediaIndex, RenderOptions, Theme, Views};
 use crate::share::gate::GateData;
+use crate::share::secret::{self, ContentSecret, EdgeKey};
 use crate::share::{self, ledger::Ledger};
 
 /// Where a build goes and how it talks.
@@ -47,8 +48,6 @@ pub struct BuildReport {
     pub public_datasets: usize,
     /// Private datasets built under `private/`.
     pub private_datasets: usize,
-    /// Private datasets not built because the hosting has no gate.
-    pub skipped_private: Vec<String>,
     /// Output paths added, changed or removed by this build (a pyramid's `tiles_files` folder
     /// is one path).
     pub changed: Vec<String>,
@@ -66,6 +65,14 @@ pub struct BuildReport {
     pub gate_pages: edge::GatePages,
     /// Whether the build wrote the Netlify edge function beside the output.
     pub netlify: bool,
+    /// Whether the site's hosting has no gate (`hosting: static`): `vitrine serve` then serves
+    /// `private/` as such a host does, and the reader's browser opens it.
+    #[serde(default)]
+    pub gateless: bool,
+    /// The key `vitrine serve`'s gate opens sealed files with (none when nothing is private).
+    /// Never written to disk with the report.
+    #[serde(skip)]
+    pub edge_key: Option<EdgeKey>,
     /// Wall-clock time of the build.
     #[serde(skip)]
     pub elapsed: Duration,
@@ -82,6 +89,21 @@ struct UpToDate {
     checked: String,
     /// The input files (path, size, modification time) read and found free of private keys.
     keyless: HashSet<String>,
+    /// When a share of a host without a gate expires next (Unix seconds): from then on the
+    /// output is out of date, since that share's keys must change.
+    #[serde(default)]
+    until: Option<u64>,
+}
+
+/// What sealing a build's private files gave.
+struct Sealing {
+    /// The key the gates open the files with.
+    edge: EdgeKey,
+    sealed: seal::Sealed,
+    /// When the output goes out of date by a share's expiry (hosts without a gate).
+    until: Option<u64>,
+    /// Said when the content secret was made just now.
+    note: Option<String>,
 }
 
 /// Every file and folder under `content/` and `themes/`, by path (which orders them as a
@@ -221,8 +243,9 @@ impl Site {
             report: BuildReport::default(),
             checked: String::new(),
             keyless: HashSet::new(),
+            until: None,
         });
-        let (report, checked) = match self.build_all(opts, started, &inputs, &before) {
+        let (report, checked, until) = match self.build_all(opts, started, &inputs, &before) {
             Ok(built) => built,
             Err(err) => {
                 // The output did not change: what it passed still holds.
@@ -237,6 +260,7 @@ impl Site {
             report: report.clone(),
             checked,
             keyless: inputs.files.into_iter().map(|(_, id)| id).collect(),
+            until,
         };
         self.keep_record(opts, &record_path, Some(record));
         Ok(report)
@@ -304,6 +328,17 @@ impl Site {
                 hasher.update(identity.as_bytes());
             }
         }
+        // The content secret seals every private file: another secret, another output.
+        if let Some(value) = std::env::var_os(secret::ENV) {
+            hasher.update(blake3::hash(value.as_encoded_bytes()).as_bytes());
+        }
+        if let Ok(dir) = share::keys::key_dir() {
+            for (path, (identity, _)) in walk_shallow(&dir) {
+                if path.extension().is_some_and(|e| e == "content") {
+                    hasher.update(identity.as_bytes());
+                }
+            }
+        }
         let mut files = Vec::new();
         let themes = self.root.join("themes");
         for (path, (identity, is_file)) in entries {
@@ -349,7 +384,7 @@ impl Site {
         record: Option<&UpToDate>,
     ) -> Option<BuildReport> {
         let record = record?;
-        if record.inputs != inputs {
+        if record.inputs != inputs || record.until.is_some_and(|t| share::now() >= t) {
             return None;
         }
         let manifest = self.last_manifest(opts);
@@ -373,7 +408,7 @@ impl Site {
         started: Instant,
         inputs: &Inputs,
         before: &UpToDate,
-    ) -> Result<(BuildReport, String)> {
+    ) -> Result<(BuildReport, String, Option<u64>)> {
         let memory = &self.memory.datasets;
         let mut content = content::load_reusing(&self.root, |dir| {
             let (digest, dataset) = memory.get(dir)?;
@@ -398,7 +433,7 @@ impl Site {
             content.config.base_url = content::BaseUrl::new(url);
         }
         let theme = self.theme(&content, inputs)?;
-        let include_private = content.config.hosting.has_gate();
+        let include_private = true;
         let media = self.derive_media(&content, include_private, opts.progress, inputs)?;
 
         // One build of an output at a time, across processes: a second `vitrine build` (or a
@@ -425,13 +460,14 @@ impl Site {
             Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
         );
         if content.config.hosting == Hosting::Cloudflare {
-            let worker = self.edge_module(&content, &theme, &gate)?;
+            let worker = self.edge_module(&content, &theme, &gate, None)?;
             files.insert(
                 edge::CLOUDFLARE_WORKER.to_string(),
                 Source::Bytes(worker.into_bytes()),
             );
         }
         self.memory.views = views;
+        let sealing = self.seal_private(&content, &theme, &ledger, &mut files)?;
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(opts);
 
@@ -460,7 +496,12 @@ impl Site {
             false => edge::GatePages::new(),
         };
         let netlify_module = match (content.config.hosting, opts.preview) {
-            (Hosting::Netlify, false) => Some(self.edge_module(&content, &theme, &gate)?),
+            (Hosting::Netlify, false) => Some(self.edge_module(
+                &content,
+                &theme,
+                &gate,
+                sealing.as_ref().map(|s| &s.edge),
+            )?),
             _ => None,
         };
         // A preview's folder is vitrine's own and never deployed: nothing else is written there.
@@ -483,6 +524,9 @@ impl Site {
             Source::Cached(file) => Some(file.as_path()),
             Source::Bytes(_) | Source::File(_) | Source::Tree { .. } => None,
         }));
+        if let Some(sealing) = &sealing {
+            sealing.sealed.retain(&self.sealed_dir());
+        }
         if !opts.preview {
             self.place_netlify_module(netlify_module.as_deref())?;
         }
@@ -494,30 +538,27 @@ impl Site {
         drop(lock);
         let netlify = netlify_module.is_some();
 
-        let private = content
-            .datasets
-            .iter()
-            .filter(|d| !d.is_public())
-            .map(|d| d.slug.clone());
-        let (private_built, skipped_private) = if include_private {
-            (private.count(), Vec::new())
-        } else {
-            (0, private.collect())
-        };
+        let mut warnings =
+            render::annotation::placement_warnings(&content, &media, include_private);
+        let until = sealing.as_ref().and_then(|s| s.until);
+        if let Some(note) = sealing.as_ref().and_then(|s| s.note.clone()) {
+            warnings.push(note);
+        }
         let report = BuildReport {
             files: output::file_count(&files),
             public_datasets: content.datasets.iter().filter(|d| d.is_public()).count(),
-            private_datasets: private_built,
-            skipped_private,
+            private_datasets: content.datasets.iter().filter(|d| !d.is_public()).count(),
             changed,
             removed,
-            warnings: render::annotation::placement_warnings(&content, &media, include_private),
+            warnings,
             gate_pages,
             gate,
             netlify,
+            gateless: !content.config.hosting.has_gate(),
+            edge_key: sealing.map(|s| s.edge),
             elapsed: started.elapsed(),
         };
-        Ok((report, checked))
+        Ok((report, checked, until))
     }
 
     /// Everything the output will hold: pages (rendered, or linked from `pages` when nothing
@@ -741,18 +782,123 @@ impl Site {
         Ok(index)
     }
 
+    /// Seals every `private/` file of `files` (docs/share-links.md, "Encryption at rest"); on a
+    /// host without a gate also places each active share's slot, the loader at every private
+    /// page's address and each private folder's service worker. `None` when nothing is private.
+    fn seal_private(
+        &self,
+        content: &Content,
+        theme: &Theme,
+        ledger: &Ledger,
+        files: &mut Files,
+    ) -> Result<Option<Sealing>> {
+        let names: BTreeSet<String> = files.keys().filter_map(|p| seal::key_name(p)).collect();
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let (secret, note) = self.content_secret(content)?;
+        let edge = secret.edge_key();
+        let now = share::now();
+        let gateless = !content.config.hosting.has_gate();
+        // Behind a gate an ended share is refused there, so keys need not change.
+        let ended: BTreeMap<String, Vec<vitrine_verify::ShareId>> = match gateless {
+            true => names
+                .iter()
+                .map(|name| (name.clone(), share::slots::ended(ledger, now, name)))
+                .collect(),
+            false => BTreeMap::new(),
+        };
+        let cache = self.sealed_dir();
+        std::fs::create_dir_all(&cache)
+            .with_context(|| format!("creating `{}`", cache.display()))?;
+        let sealer = seal::Sealer {
+            edge: &edge,
+            ended: &ended,
+            cache: &cache,
+            pages_aside: gateless,
+        };
+        let sealed = sealer.seal_files(files)?;
+        if gateless {
+            let base_url = &content.config.base_url;
+            let site = render::SiteView::of(&content.config, base_url);
+            let gate = edge::render_static_gate(theme, &site, &render::base_path(base_url))?;
+            for (path, slot) in share::slots::slots(ledger, now, &secret, &sealed.labels)? {
+                files.insert(path, Source::Bytes(slot));
+            }
+            let pages: Vec<String> = files
+                .keys()
+                .filter_map(|p| p.strip_suffix(seal::SEALED_PAGE_SUFFIX))
+                .map(str::to_string)
+                .collect();
+            for page in pages {
+                files.insert(page, Source::Bytes(gate.loader.clone().into_bytes()));
+            }
+            let folders: BTreeSet<String> = names
+                .iter()
+                .filter_map(|name| name.split_once(':'))
+                .map(|(_, rest)| rest.split('/').next().unwrap_or(rest).to_string())
+                .collect();
+            for slug in folders {
+                files.insert(
+                    format!("private/{slug}/{}", seal::SERVICE_WORKER),
+                    Source::Bytes(gate.service_worker.clone().into_bytes()),
+                );
+            }
+        }
+        Ok(Some(Sealing {
+            edge,
+            sealed,
+            until: gateless
+                .then(|| share::slots::next_expiry(ledger, now))
+                .flatten(),
+            note,
+        }))
+    }
+
+    /// The content secret private files are sealed with, and a note for the build's report
+    /// when it was made just now.
+    fn content_secret(&self, content: &Content) -> Result<(ContentSecret, Option<String>)> {
+        let (secret, origin) = ContentSecret::of_site(
+            &self.cache_dir(),
+            &content.config.keys,
+            content.config.hosting != Hosting::Netlify,
+        )?;
+        let note = match origin {
+            secret::Origin::Created(path) => Some(format!(
+                "note: made the site's content secret `{}`, which every private file is sealed with: back it up \
+                 with your key file, and give it to CI builds as {} (`vitrine secret` prints it)",
+                path.display(),
+                secret::ENV
+            )),
+            _ => None,
+        };
+        Ok((secret, note))
+    }
+
+    /// The cache of sealed files, `ROOT/.vitrine-cache/sealed`.
+    fn sealed_dir(&self) -> PathBuf {
+        self.cache_dir().join("sealed")
+    }
+
     /// Renders the edge module of the site's hosting: the theme's gate templates filled with the
     /// site's public keys, revocations, published slugs and refusal pages.
-    fn edge_module(&self, content: &Content, theme: &Theme, gate: &GateData) -> Result<String> {
+    fn edge_module(
+        &self,
+        content: &Content,
+        theme: &Theme,
+        gate: &GateData,
+        edge_key: Option<&EdgeKey>,
+    ) -> Result<String> {
         let base_url = &content.config.base_url;
         let site = render::SiteView::of(&content.config, base_url);
+        let edge_key = edge_key.map(EdgeKey::to_hex);
         let module = edge::render_for_hosting(
             content.config.hosting,
             theme,
             &site,
             &render::base_path(base_url),
             gate,
-            None,
+            edge_key.as_deref(),
         )?;
         Ok(module.map(|(_, text)| text).unwrap_or_default())
     }
@@ -841,7 +987,17 @@ fn code_identity() -> String {
 
 /// Every file and folder under `dir`, and `dir` itself.
 fn walk(dir: &Path) -> Vec<(PathBuf, (String, bool))> {
+    walk_to(dir, usize::MAX)
+}
+
+/// [`walk`] of `dir`'s own entries only.
+fn walk_shallow(dir: &Path) -> Vec<(PathBuf, (String, bool))> {
+    walk_to(dir, 1)
+}
+
+fn walk_to(dir: &Path, depth: usize) -> Vec<(PathBuf, (String, bool))> {
     walkdir::WalkDir::new(dir)
+        .max_depth(depth)
         .into_iter()
         .filter_map(Result::ok)
         .filter_map(|e| {

@@ -35,15 +35,6 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     for warning in &report.warnings {
         eprintln!("{warning}");
     }
-    if !report.skipped_private.is_empty() {
-        eprintln!(
-            "note: {} private dataset{} not built ({}): `hosting: static` has no gate to keep them private; \
-             use `hosting: netlify` or `hosting: cloudflare` to share them by link",
-            report.skipped_private.len(),
-            if report.skipped_private.len() == 1 { " was" } else { "s were" },
-            report.skipped_private.join(", ")
-        );
-    }
     if !report.removed.is_empty() {
         let n = report.removed.len();
         eprintln!(
@@ -106,10 +97,15 @@ fn next_step(root: &Path, out: &Path, hosting: Hosting) -> String {
                     dir.unwrap_or_else(|| "public".into())
                 ),
             };
-            format!("Deploy with the gate (public/_worker.js; never upload the folder without it):\n  {cd}npx wrangler pages deploy{target}")
+            format!(
+                "Deploy with the gate (public/_worker.js; never upload the folder without it):\n  {cd}npx wrangler pages deploy{target}\n\
+                 Once per Pages project, give the gate its key (it opens the sealed private files):\n  \
+                 vitrine secret --edge | npx wrangler pages secret put VITRINE_EDGE_KEY{}",
+                target.split_once(" --project-name").map(|(_, p)| format!(" --project-name{p}")).unwrap_or_default()
+            )
         }
         Hosting::Static => format!(
-            "Deploy: upload {} as it is to your host (no private dataset is in it), e.g. rsync -a --delete {}/ server:/var/www/site/",
+            "Deploy: upload {} as it is to your host (private files in it are sealed; share links carry their key), e.g. rsync -a --delete {}/ server:/var/www/site/",
             out.display(),
             shell_word(out)
         ),

@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::content::{self, Diagnostics};
 use crate::share::keys;
+use crate::share::secret::{ContentSecret, Origin};
 
 /// Options of `vitrine keygen`.
 #[derive(Debug, clap::Args)]
@@ -39,10 +40,21 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             path.display()
         )
     })?;
+    // The site's content secret lives beside its first key: made now, it is in the same backup.
+    let content = content::load(root)?;
+    let secret = match ContentSecret::find_or_create(&content.config.keys)? {
+        Some((_, Origin::Created(place) | Origin::File(place))) => {
+            format!(
+                " The content secret private files are sealed with is `{}`: back it up too.",
+                place.display()
+            )
+        }
+        _ => String::new(),
+    };
     eprintln!(
         "created key {kid} in {} (mode 0600) and listed its public half under sharing.keys in content/site.yaml.\n\
          Keep a private backup of the key file: without it no one can issue or revoke links with key {kid} \
-         (links already sent keep working while {kid} stays in site.yaml).\n\
+         (links already sent keep working while {kid} stays in site.yaml).{secret}\n\
          Next: run `vitrine build` and deploy, so the gates know the key; then `vitrine share SLUG` issues a link.",
         path.display()
     );

@@ -5,6 +5,7 @@ pub mod check;
 pub mod init;
 pub mod keygen;
 pub mod revoke;
+pub mod secret;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod share;

@@ -89,7 +89,9 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         revocations::record(ledger, &content.config.base_url)?;
         Ok(share)
     })?;
-    let url = share.link(&key, &content.config.base_url);
+    let url = crate::share::link_of(&share, &content.config, &content.config.base_url, || {
+        Ok(key.clone())
+    })?;
     if let Some(qr) = &args.qr {
         write_qr(qr, &url).with_context(|| {
             format!(
@@ -123,27 +125,29 @@ fn shareable<'a>(
         };
         bail!("no dataset `{slug}` in content/datasets/{hint}");
     };
-    if dataset.is_public() {
-        bail!(
-            "dataset `{slug}` is public, so it needs no share link: link to {}/datasets/{slug}/ \
-             (set `visibility: private` in its dataset.yaml to share it privately)",
-            content.config.base_url
-        );
-    }
-    if !content.config.hosting.has_gate() {
-        bail!(
-            "content/site.yaml has `hosting: static`, which has no gate, so private datasets are not built and a link \
-             could never open; use `hosting: netlify` or `hosting: cloudflare`"
-        );
-    }
-    if let Some(id) = annotation {
-        if !dataset.annotations.iter().any(|a| a.id == id) {
-            let ids: Vec<&str> = dataset.annotations.iter().map(|a| a.id.as_str()).collect();
+    let Some(id) = annotation else {
+        if dataset.is_public() {
             bail!(
-                "dataset `{slug}` has no annotation `{id}` ({}); see `annotations:` in its dataset.yaml",
-                if ids.is_empty() { "it has none".to_string() } else { format!("it has: {}", ids.join(", ")) }
+                "dataset `{slug}` is public, so it needs no share link: link to {}/datasets/{slug}/ \
+                 (set `visibility: private` in its dataset.yaml to share it privately)",
+                content.config.base_url
             );
         }
+        return Ok(dataset);
+    };
+    let Some(found) = dataset.annotations.iter().find(|a| a.id == id) else {
+        let ids: Vec<&str> = dataset.annotations.iter().map(|a| a.id.as_str()).collect();
+        bail!(
+            "dataset `{slug}` has no annotation `{id}` ({}); see `annotations:` in its dataset.yaml",
+            if ids.is_empty() { "it has none".to_string() } else { format!("it has: {}", ids.join(", ")) }
+        );
+    };
+    // A private annotation of a public dataset is shared on its own; a public one needs no link.
+    if found.is_public_in(dataset) {
+        bail!(
+            "annotation `{id}` of dataset `{slug}` is public, so it needs no share link: link to {}/datasets/{slug}/annotations/{id}/",
+            content.config.base_url
+        );
     }
     Ok(dataset)
 }

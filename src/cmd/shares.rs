@@ -30,11 +30,6 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(query) = &args.link {
         let content = content::load(root)?;
         let share = ledger.resolve(query)?;
-        let (key, _) = keys::signing_key(
-            &content.config.keys,
-            args.key.as_deref(),
-            Some(&hex(&share.kid)),
-        )?;
         let status = share.status(now);
         if status != crate::share::ledger::Status::Active {
             eprintln!(
@@ -42,7 +37,16 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 status.as_str()
             );
         }
-        println!("{}", share.link(&key, &content.config.base_url));
+        let key = || {
+            keys::signing_key(
+                &content.config.keys,
+                args.key.as_deref(),
+                Some(&hex(&share.kid)),
+            )
+            .map(|(key, _)| key)
+        };
+        let link = crate::share::link_of(share, &content.config, &content.config.base_url, key)?;
+        println!("{link}");
         return Ok(ExitCode::SUCCESS);
     }
     if args.json {

@@ -3,11 +3,14 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use vitrine_verify::{Error, RevocationList, Scope, UntrustedToken};
 
 use crate::content::{self, Diagnostics};
 use crate::share::gate::{self, Decision, GateData};
-use crate::share::ledger::Ledger;
+use crate::share::ledger::{Ledger, Share};
+use crate::share::secret::{ContentSecret, LinkSecret, LINK_SECRET_CHARS};
 use crate::share::{hex, revocations, rfc3339, token};
 
 /// Options of `vitrine verify`.
@@ -55,6 +58,9 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     data.revoked = revocations::revoked_in_sight(&ledger, &seen)
         .into_iter()
         .collect();
+    if !content.config.hosting.has_gate() {
+        return verify_without_gate(&content, &ledger, &data.revoked, &args.url, now);
+    }
 
     let (decision, at) = gate::open_link(&data, &args.url, now);
     let tokens = gate::share_tokens(&args.url);
@@ -104,22 +110,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     });
     if let Some(t) = signed {
         match ledger.find(&t.share_id()) {
-            Some(s) => {
-                let label = if s.label.is_empty() {
-                    "(no label)".to_string()
-                } else {
-                    format!("\"{}\"", s.label)
-                };
-                println!("  share:   {} {label}, {}", hex(&s.id), s.scope());
-                println!("  issued:  {}", rfc3339(s.issued.into()));
-                println!(
-                    "  expires: {}",
-                    s.expires.map_or("never".to_string(), |e| rfc3339(e.into()))
-                );
-                if let Some(r) = s.revoked {
-                    println!("  revoked: {}", rfc3339(r.into()));
-                }
-            }
+            Some(s) => print_share(s),
             None => {
                 println!(
                     "  share:   {} (not recorded in content/shares.yaml)",
@@ -138,6 +129,97 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The ledger's record of a share, below a verdict.
+fn print_share(s: &Share) {
+    let label = if s.label.is_empty() {
+        "(no label)".to_string()
+    } else {
+        format!("\"{}\"", s.label)
+    };
+    println!("  share:   {} {label}, {}", hex(&s.id), s.scope());
+    println!("  issued:  {}", rfc3339(s.issued.into()));
+    println!(
+        "  expires: {}",
+        s.expires.map_or("never".to_string(), |e| rfc3339(e.into()))
+    );
+    if let Some(r) = s.revoked {
+        println!("  revoked: {}", rfc3339(r.into()));
+    }
+}
+
+/// `verify` on a host without a gate: the secret in the link's fragment names one share of the
+/// ledger (only this site's content secret makes it), and that share's state at `now` says
+/// whether the next build gives it a slot, i.e. whether the deployed link opens.
+fn verify_without_gate(
+    content: &content::Content,
+    ledger: &Ledger,
+    revoked: &[vitrine_verify::ShareId],
+    url: &str,
+    now: u64,
+) -> anyhow::Result<ExitCode> {
+    let url: String = url.chars().filter(|c| !c.is_whitespace()).collect();
+    let (address, fragment) = url.split_once('#').unwrap_or((&url, ""));
+    let verdict = |word: &str, why: String| {
+        println!("{word}: {why}");
+        Ok(ExitCode::from(1))
+    };
+    if fragment.is_empty() {
+        return verdict(
+            "missing",
+            "the link has no secret: the part after `#` is missing".into(),
+        );
+    }
+    let Some(secret) = LinkSecret::from_base62(fragment) else {
+        return verdict(
+            "invalid",
+            format!(
+                "the part after `#` is not a link secret ({LINK_SECRET_CHARS} letters and digits; damaged when copied?)"
+            ),
+        );
+    };
+    let (content_secret, _) = ContentSecret::find_or_create(&content.config.keys)?
+        .context("this machine has not the site's content secret, which made the link: set VITRINE_CONTENT_SECRET")?;
+    let Some(share) = ledger
+        .shares
+        .iter()
+        .find(|s| content_secret.link_secret(&s.id) == secret)
+    else {
+        return verdict(
+            "invalid",
+            "the secret opens no share of this site (damaged when copied, or made for another site)".into(),
+        );
+    };
+    let path = address.split('?').next().unwrap_or_default();
+    let wanted = match &share.annotation {
+        None => format!("/private/{}/", share.dataset),
+        Some(id) => format!("/private/{}/annotations/{id}/", share.dataset),
+    };
+    let code = if !path.ends_with(&wanted) {
+        verdict(
+            "wrong-scope",
+            format!("{} (the share opens {wanted})", Error::WrongScope),
+        )?
+    } else if share.revoked.is_some() || revoked.contains(&share.id) {
+        verdict(
+            "revoked",
+            format!("{}; the next build removes its slot", Error::Revoked),
+        )?
+    } else if share.expires.is_some_and(|e| now >= u64::from(e)) {
+        verdict(
+            "expired",
+            format!("{}; the next build removes its slot", Error::Expired),
+        )?
+    } else {
+        println!(
+            "valid: opens {} once a build made after the share was issued is deployed",
+            share.scope()
+        );
+        ExitCode::SUCCESS
+    };
+    print_share(share);
+    Ok(code)
 }
 
 /// What a link the gate accepted at `at` (a canonical `/private/…` path) opens: its token's

@@ -20,12 +20,13 @@ pub enum Hosting {
     Netlify,
     /// Cloudflare Pages: `public/_worker.js` gates `/private/`.
     Cloudflare,
-    /// Any static host: there is no gate, so private items are not built.
+    /// Any static host: there is no gate; private items are opened in the reader's browser
+    /// with the secret in a link's fragment.
     Static,
 }
 
 impl Hosting {
-    /// Whether this host runs a gate, i.e. whether private items may be written at all.
+    /// Whether this host runs a gate (else links carry a secret the browser decrypts with).
     pub fn has_gate(self) -> bool {
         !matches!(self, Hosting::Static)
     }

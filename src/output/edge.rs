@@ -85,30 +85,71 @@ pub fn render_gate_pages(
 ) -> Result<GatePages> {
     let mut pages = GatePages::new();
     for (key, status, reason) in GATE_PAGES {
-        let mut ctx = tera::Context::new();
-        ctx.insert("site", site);
-        ctx.insert("vitrine_version", env!("CARGO_PKG_VERSION"));
-        ctx.insert(
-            "page",
-            &serde_json::json!({
-                "path": "private/",
-                "root": root_path,
-                "canonical": null,
-                "private": true,
-                "title": "Private dataset",
-                "description": "",
-            }),
-        );
-        ctx.insert(
-            "gate",
-            &serde_json::json!({ "status": status, "reason": reason }),
-        );
-        let html = theme
-            .render("gate.html", &ctx)
+        let gate = serde_json::json!({ "status": status, "reason": reason });
+        let html = gate_page(theme, site, root_path, gate)
             .with_context(|| format!("rendering the {status} `{key}` page of the gates"))?;
         pages.insert(key.to_string(), html);
     }
     Ok(pages)
+}
+
+/// The theme's `gate.html` for `gate`, as served under any depth of `/private/`: it gets `site`,
+/// `page` and `gate` only, since one page answers for every private item.
+fn gate_page(
+    theme: &Theme,
+    site: &impl Serialize,
+    root_path: &str,
+    gate: serde_json::Value,
+) -> Result<String> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("site", site);
+    ctx.insert("vitrine_version", env!("CARGO_PKG_VERSION"));
+    ctx.insert(
+        "page",
+        &serde_json::json!({
+            "path": "private/",
+            "root": root_path,
+            "canonical": null,
+            "private": true,
+            "title": "Private dataset",
+            "description": "",
+        }),
+    );
+    ctx.insert("gate", &gate);
+    theme.render("gate.html", &ctx)
+}
+
+/// What a host without a gate serves under `private/`: the loader page every private page's
+/// address answers with (the theme's `gate.html` for a missing link, with `gate.loader` set so
+/// it carries the unlocking script and the other refusals) and the service worker
+/// `edge/vitrine-sw.js`. Both are the same for every private item, so they name none.
+pub struct StaticGate {
+    pub loader: String,
+    pub service_worker: String,
+}
+
+/// Renders the [`StaticGate`] of a site (links start from `root_path`, as in the refusal pages).
+pub fn render_static_gate(
+    theme: &Theme,
+    site: &impl Serialize,
+    root_path: &str,
+) -> Result<StaticGate> {
+    let gate = serde_json::json!({ "status": 401, "reason": "missing", "loader": true });
+    let loader = gate_page(theme, site, root_path, gate)
+        .context("rendering the loader page (the theme's gate.html with `gate.loader`)")?;
+    let service_worker = theme
+        .edge_template(crate::output::seal::SERVICE_WORKER)
+        .with_context(|| {
+            format!(
+                "the theme has no `edge/{}`, the service worker of hosts without a gate",
+                crate::output::seal::SERVICE_WORKER
+            )
+        })?
+        .to_string();
+    Ok(StaticGate {
+        loader,
+        service_worker,
+    })
 }
 
 /// Renders one edge module with the site's gate data and refusal pages embedded as JSON.

@@ -98,13 +98,10 @@ impl LeakGuard {
     /// Files are checked in parallel: with thousands of pages this scan was the longest serial
     /// step of a rebuild.
     pub fn check(&self, files: &Files, which: &(dyn Fn(&str) -> bool + Sync)) -> Vec<String> {
-        let Some(matcher) = &self.matcher else {
-            return Vec::new();
-        };
         files
             .par_iter()
             .filter(|(path, _)| which(path))
-            .filter_map(|(path, source)| self.check_file(matcher, path, source))
+            .filter_map(|(path, source)| self.check_file(path, source))
             .collect()
     }
 
@@ -121,10 +118,30 @@ impl LeakGuard {
         hasher.finalize().to_hex().to_string()
     }
 
-    fn check_file(&self, matcher: &AhoCorasick, path: &str, source: &Source) -> Option<String> {
-        if path.starts_with("private/") || path == "_worker.js" {
+    fn check_file(&self, path: &str, source: &Source) -> Option<String> {
+        if path == "_worker.js" {
             return None;
         }
+        if path.starts_with("private/") {
+            // A private file is sealed, or a slot (sealed with its link's key), or one of the
+            // generic files a host without a gate needs, which are searched like public ones.
+            if super::seal::is_sealed(source) || super::seal::is_slot(path) {
+                return None;
+            }
+            if !super::seal::is_generic(path) {
+                return Some(format!(
+                    "{path}: a private file would be published unsealed; this is a bug in vitrine, please report it"
+                ));
+            }
+            let bytes = text_of(path, source)?;
+            let (i, j) = self.first_hit(self.matcher.as_ref()?, &normalise(&bytes))?;
+            let needle = &self.items[i].needles[j];
+            return Some(format!(
+                "{path}: the page that opens private items without a gate contains the {} of {}; it must be the same for every one: remove it from the theme's gate.html",
+                needle.kind, self.items[i].label
+            ));
+        }
+        let matcher = self.matcher.as_ref()?;
         // A file's address matters too: a private image's hash as a public media folder.
         if let Some((i, j)) = self.first_hit(matcher, path) {
             let needle = &self.items[i].needles[j];
@@ -394,8 +411,23 @@ mod tests {
     fn shared_words_and_private_files_are_no_leak() {
         let g = guard("a public mouse dataset");
         assert!(g.check(&page("index.html", "mouse"), &all).is_empty());
-        let private = page("private/secret-mouse/index.html", "Hidden Cortex Volume");
-        assert!(g.check(&private, &all).is_empty());
+        // A private page is sealed; the same page in plain is refused, and the generic loader
+        // at its address is searched like a public page.
+        let edge = crate::share::secret::ContentSecret::from_bytes([5; 32]).edge_key();
+        let label = edge.label("dataset:secret-mouse", &[]);
+        let path = "private/secret-mouse/index.html";
+        let sealed = super::super::seal::seal(&edge.content_key(&label), &label, path, b"Hidden");
+        let mut files = Files::new();
+        files.insert(path.to_string(), Source::Bytes(sealed));
+        assert!(g.check(&files, &all).is_empty());
+        let plain = page(
+            "private/secret-mouse/media/x/tiles.dzi",
+            "Hidden Cortex Volume",
+        );
+        assert!(g.check(&plain, &all)[0].contains("unsealed"));
+        let loader = page(path, "This dataset is private");
+        assert!(g.check(&loader, &all).is_empty());
+        assert_eq!(g.check(&page(path, "see /secret-mouse/"), &all).len(), 1);
         let longer_word = page("index.html", "not-secret-mouse-at-all");
         assert!(g.check(&longer_word, &all).is_empty());
         assert_eq!(g.check(&page("feed.xml", "/secret-mouse/"), &all).len(), 1);

@@ -8,6 +8,7 @@ pub mod edge;
 pub mod leak;
 mod pages;
 mod records;
+pub mod seal;
 mod secrets;
 
 use std::collections::BTreeMap;

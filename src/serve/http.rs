@@ -12,7 +12,9 @@ use tiny_http::{Header, Method, Request, Response, StatusCode};
 use super::files::{self, Lookup};
 use super::live::{self, EVENTS_PATH, SCRIPT_PATH};
 use super::State;
+use crate::output::seal;
 use crate::share::gate::{self, Decision};
+use crate::share::secret::EdgeKey;
 
 /// Answers requests until the server is unblocked at shutdown.
 pub fn worker(server: Arc<tiny_http::Server>, state: Arc<State>) {
@@ -56,8 +58,15 @@ fn handle(state: &State, request: Request) {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
     };
-    let (decision, page) = {
+    let (decision, page, edge_key) = {
         let gate = state.gate.read().unwrap_or_else(|e| e.into_inner());
+        if gate.gateless {
+            // A host without a gate serves `private/` as it is: sealed files, slots, loaders.
+            drop(gate);
+            let found = files::lookup(&state.out, path, true);
+            let again = || files::lookup(&state.out, path, true);
+            return answer(state, request, found, again, query, &[], None);
+        }
         let decision = gate::decide(&gate.data, &gate_request);
         let page = match &decision {
             Decision::Refuse { status, reason } => {
@@ -65,7 +74,7 @@ fn handle(state: &State, request: Request) {
             }
             _ => None,
         };
-        (decision, page)
+        (decision, page, gate.edge_key.clone())
     };
     let private: Vec<(String, String)> = gate::PRIVATE_HEADERS
         .iter()
@@ -82,6 +91,7 @@ fn handle(state: &State, request: Request) {
                 || files::lookup_gated(&state.out, &segments),
                 "",
                 &private,
+                edge_key.as_ref(),
             );
         }
         Decision::Redirect {
@@ -114,11 +124,13 @@ fn serve(state: &State, request: Request, path: &str, query: &str) {
         || files::lookup(&state.out, path, false),
         query,
         &[],
+        None,
     );
 }
 
-/// Answers with what the lookup found, `extra` headers (the gate's) added to whatever comes.
-/// `again` repeats the lookup for a miss while the output folder was being swapped.
+/// Answers with what the lookup found, `extra` headers (the gate's) added to whatever comes,
+/// a sealed file opened with `edge_key` (after the gate let it through). `again` repeats the
+/// lookup for a miss while the output folder was being swapped.
 fn answer(
     state: &State,
     request: Request,
@@ -126,6 +138,7 @@ fn answer(
     again: impl FnOnce() -> Lookup,
     query: &str,
     extra: &[(String, String)],
+    edge_key: Option<&EdgeKey>,
 ) {
     match request.method() {
         Method::Get | Method::Head => {}
@@ -146,7 +159,10 @@ fn answer(
     };
     match found {
         Lookup::File(file) => {
-            let response = file_response(&request, &file, extra);
+            let response = match edge_key {
+                Some(key) => sealed_response(&state.out, &file, key, extra),
+                None => file_response(&request, &file, extra),
+            };
             respond(request, response);
         }
         Lookup::AddSlash(location) => {
@@ -219,6 +235,38 @@ fn file_response(
         }
     }
     with_headers(response, extra)
+}
+
+/// A private file the gate let through, opened as the edges open it: a sealed file is
+/// decrypted (a 500 when it does not open), anything else served as it is.
+fn sealed_response(
+    out: &Path,
+    file: &Path,
+    key: &EdgeKey,
+    extra: &[(String, String)],
+) -> Response<Box<dyn Read + Send>> {
+    let failed = |what: &str| {
+        let response = Response::from_string(format!("{what}\n")).with_status_code(500);
+        with_headers(response.boxed(), extra)
+    };
+    let Ok(bytes) = std::fs::read(file) else {
+        return failed("cannot read file");
+    };
+    let path = file.strip_prefix(out).unwrap_or(file).to_string_lossy();
+    let body = match seal::label_of(&bytes) {
+        None => bytes,
+        Some(_) => match seal::open(key, &path, &bytes) {
+            Some(plain) => plain,
+            None => return failed("cannot open this sealed file: it was changed or moved"),
+        },
+    };
+    let content_type = files::content_type(file);
+    let body = match content_type.starts_with("text/html") {
+        true => live::inject(&body),
+        false => body,
+    };
+    let response = Response::from_data(body).with_header(header("Content-Type", content_type));
+    with_headers(response.boxed(), extra)
 }
 
 /// An HTML page (a refusal, a 404) with the live-reload script, so an error overlay shows even

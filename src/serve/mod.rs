@@ -28,6 +28,7 @@ use crate::output::edge::GatePages;
 use crate::share::gate::GateData;
 use crate::share::keys;
 use crate::share::ledger::{Ledger, Status};
+use crate::share::secret::EdgeKey;
 use crate::site::{BuildOptions, Site};
 use live::{Hub, Message};
 use watch::{Batch, Watcher};
@@ -76,12 +77,16 @@ pub(crate) struct State {
 }
 
 /// What the gate needs from the last good build.
-#[derive(Default)]
+#[derive(Default, PartialEq)]
 struct Gate {
     /// Keys, revocations and public slugs.
     data: GateData,
     /// Refusal pages from the theme's `gate.html`, by `gate::refusal_page` key.
     pages: GatePages,
+    /// The key sealed private files open with, as at the edges.
+    edge_key: Option<EdgeKey>,
+    /// `hosting: static`: no gate, `private/` served as such a host serves it.
+    gateless: bool,
 }
 
 /// Where the rebuild loop is.
@@ -311,7 +316,12 @@ impl Rebuilder {
                 for warning in &report.warnings {
                     eprintln!("{warning}");
                 }
-                let gate_changed = self.update_gate(report.gate, report.gate_pages);
+                let gate_changed = self.update_gate(Gate {
+                    data: report.gate,
+                    pages: report.gate_pages,
+                    edge_key: report.edge_key,
+                    gateless: report.gateless,
+                });
                 let changed = report.changed;
                 println!(
                     "{what}: built in {ms} ms, {} output file(s) changed",
@@ -335,13 +345,12 @@ impl Rebuilder {
         }
     }
 
-    /// Hands the new build's gate data and refusal pages to the request workers; whether any
-    /// answer of the gate may have changed.
-    fn update_gate(&mut self, data: GateData, pages: GatePages) -> bool {
+    /// Hands the new build's gate to the request workers; whether any answer of the gate may
+    /// have changed.
+    fn update_gate(&mut self, new: Gate) -> bool {
         let mut gate = self.state.gate.write().unwrap_or_else(|e| e.into_inner());
-        let changed = gate.data != data || gate.pages != pages;
-        gate.data = data;
-        gate.pages = pages;
+        let changed = *gate != new;
+        *gate = new;
         changed
     }
 }
@@ -374,9 +383,11 @@ fn print_local_links(root: &Path, url: &str) {
         Ok(ledger) => ledger,
         Err(err) => return eprintln!("{err}; no share links printed"),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let config = match crate::content::load(root) {
+        Ok(content) => content.config,
+        Err(err) => return eprintln!("{err:#}; no share links printed"),
+    };
+    let now = crate::share::now();
     let active: Vec<_> = ledger
         .shares
         .iter()
@@ -386,26 +397,26 @@ fn print_local_links(root: &Path, url: &str) {
         return println!("No active share links (issue one with `vitrine share SLUG`)");
     }
     println!("Active share links on this preview:");
+    let base = crate::content::BaseUrl::new(url);
     for share in active {
         let kid = crate::share::hex(&share.kid);
         // The key file from the key folder, the path keygen remembered, or VITRINE_KEY.
-        let named = std::env::var_os("VITRINE_KEY").map(PathBuf::from);
-        let key = keys::key_file(&kid)
-            .into_iter()
-            .chain(named)
-            .filter_map(|path| keys::load_key_file(&path).ok())
-            .find(|key| keys::kid_hex(key) == kid)
-            .with_context(|| format!("no key file for key {kid} on this machine"));
-        match key {
-            Ok(key) => println!(
-                "  {}  {}",
-                share.label,
-                share.link(&key, &crate::content::BaseUrl::new(url))
-            ),
-            Err(err) => println!(
-                "  {}  (not printed: {err:#}; set VITRINE_KEY to its file)",
-                share.label
-            ),
+        let key = || {
+            let named = std::env::var_os("VITRINE_KEY").map(PathBuf::from);
+            keys::key_file(&kid)
+                .into_iter()
+                .chain(named)
+                .filter_map(|path| keys::load_key_file(&path).ok())
+                .find(|key| keys::kid_hex(key) == kid)
+                .with_context(|| {
+                    format!(
+                        "no key file for key {kid} on this machine; set VITRINE_KEY to its file"
+                    )
+                })
+        };
+        match crate::share::link_of(share, &config, &base, key) {
+            Ok(link) => println!("  {}  {link}", share.label),
+            Err(err) => println!("  {}  (not printed: {err:#})", share.label),
         }
     }
 }

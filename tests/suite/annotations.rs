@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use vitrine::content::annotation::{parse_file, Format, Skeleton};
 
-use crate::common::{fixture, text, vitrine};
+use crate::common::{fixture, read_private, text, unseal, vitrine};
 
 fn annotation(name: &str) -> PathBuf {
     crate::common::repo().join("tests/annotations").join(name)
@@ -382,15 +382,16 @@ fn site_publishes_annotation_pages_where_their_visibility_says() {
     assert!(!public
         .join("datasets/cortex/annotations/draft-neuron")
         .exists());
-    let draft = public.join("private/cortex/annotations/draft-neuron");
-    let draft_html = read(&draft.join("index.html"));
+    let draft = "private/cortex/annotations/draft-neuron";
+    let draft_html = read_private(&root, &format!("{draft}/index.html"));
     assert!(draft_html.contains("<h1>Draft neuron reconstruction</h1>"));
     assert!(draft_html.contains("noindex"));
     assert!(
         draft_html.contains("href=\"../../../../datasets/cortex/\""),
         "links back to the public dataset page"
     );
-    let json = overlay(&draft.join("skeleton.json"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&unseal(&root, &format!("{draft}/skeleton.json"))).unwrap();
     assert_eq!(
         json["trees"][0]["nodes"][0],
         serde_json::json!([100.0, 100.0, 0.0])
@@ -399,17 +400,17 @@ fn site_publishes_annotation_pages_where_their_visibility_says() {
         json["trees"][0]["nodes"][1],
         serde_json::json!([200.0, 100.0, 1.0])
     );
-    assert!(draft.join("draft-neuron.swc").is_file());
+    assert!(!unseal(&root, &format!("{draft}/draft-neuron.swc")).is_empty());
 
     // The private dataset: its page lists its annotation, whose page says how it is drawn.
-    assert!(
-        read(&public.join("private/retina-unpublished/index.html")).contains("Ganglion cell trace")
-    );
-    let secret = public.join("private/retina-unpublished/annotations/secret-trace");
-    assert!(read(&secret.join("index.html")).contains("1 µm = 1 pixel"));
+    assert!(read_private(&root, "private/retina-unpublished/index.html")
+        .contains("Ganglion cell trace"));
+    let secret = "private/retina-unpublished/annotations/secret-trace";
+    assert!(read_private(&root, &format!("{secret}/index.html")).contains("1 µm = 1 pixel"));
     assert_eq!(
-        std::fs::read(secret.join("secret-trace.swc")).expect("lowercase download name"),
-        std::fs::read(root.join("content/datasets/retina-unpublished/Trace.SWC")).unwrap()
+        unseal(&root, &format!("{secret}/secret-trace.swc")),
+        std::fs::read(root.join("content/datasets/retina-unpublished/Trace.SWC")).unwrap(),
+        "the original, under a lowercase download name"
     );
 
     // Nothing outside private/ names a private annotation.
@@ -432,7 +433,7 @@ fn site_publishes_annotation_pages_where_their_visibility_says() {
 }
 
 #[test]
-fn static_hosting_builds_public_annotations_only() {
+fn static_hosting_seals_private_annotations_behind_a_loader() {
     let (_tmp, root, out) = build(|root| {
         let site = root.join("content/site.yaml");
         let yaml = read(&site).replace("hosting: netlify", "hosting: static");
@@ -443,10 +444,12 @@ fn static_hosting_builds_public_annotations_only() {
     assert!(public
         .join("datasets/cortex/annotations/axon-tracing/index.html")
         .is_file());
-    assert!(
-        !public.join("private").exists(),
-        "static hosting has no gate, so nothing private is built"
-    );
+    // A private annotation's address answers with the generic loader; its page is sealed beside.
+    let draft = "private/cortex/annotations/draft-neuron";
+    let loader = read(&public.join(draft).join("index.html"));
+    assert!(!loader.contains("Draft neuron") && loader.contains("unlock.js"));
+    assert!(read_private(&root, &format!("{draft}/index.html"))
+        .contains("<h1>Draft neuron reconstruction</h1>"));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{fixture, text, vitrine};
+use crate::common::{fixture, read_private, text, vitrine};
 
 /// Every file under `dir` with its bytes, for comparing whole outputs.
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -126,7 +126,7 @@ fn basic_site_builds_and_keeps_private_items_private() {
         sitemap.contains("<loc>https://lab.example.org/data/datasets/open-cortex/</loc>"),
         "{sitemap}"
     );
-    let private = fs::read_to_string(public.join("private/secret-hydra/index.html")).unwrap();
+    let private = read_private(&root, "private/secret-hydra/index.html");
     assert!(private.contains("noindex"));
 
     // A second build with no change rewrites nothing.
@@ -151,18 +151,18 @@ fn check_writes_nothing() {
 }
 
 #[test]
-fn static_hosting_skips_private_datasets_and_says_so() {
+fn static_hosting_seals_private_datasets_behind_a_generic_loader() {
     let (_tmp, root) = fixture("sites/static-hosting");
     let out = vitrine(&root, &["build"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("private-one"),
-        "{}",
-        text(&out)
-    );
     let public = root.join("public");
-    assert!(!public.join("private").exists());
     assert!(!public_text(&public).contains("Private one under review"));
+    let loader = fs::read_to_string(public.join("private/private-one/index.html")).unwrap();
+    assert!(!loader.contains("Private one") && !loader.contains("private-one"));
+    assert!(
+        read_private(&root, "private/private-one/index.html").contains("Private one under review")
+    );
+    assert!(public.join("private/private-one/vitrine-sw.js").is_file());
     assert!(
         !root.join(".netlify").exists(),
         "no edge module for a static host"
@@ -322,7 +322,7 @@ fn files_a_description_links_are_published_with_its_page() {
     assert!(public
         .join("private/secret-hydra/files/review-notes.pdf")
         .is_file());
-    let private = fs::read_to_string(public.join("private/secret-hydra/index.html")).unwrap();
+    let private = read_private(&root, "private/secret-hydra/index.html");
     assert!(private.contains("href=\"files/review-notes.pdf\""));
     assert!(!public_text(&public).contains("review-notes"));
 
@@ -574,6 +574,12 @@ fn clean_build(root: &Path) -> Vec<(String, Vec<u8>)> {
         if root.join(dir).is_dir() {
             crate::common::copy_dir(&root.join(dir), &copy.join(dir));
         }
+    }
+    // The same content secret seals the same files to the same bytes.
+    let secret = ".vitrine-cache/unshared.secret";
+    if root.join(secret).is_file() {
+        fs::create_dir_all(copy.join(".vitrine-cache")).unwrap();
+        fs::copy(root.join(secret), copy.join(secret)).unwrap();
     }
     let out = vitrine(&copy, &["build"]);
     assert!(out.status.success(), "{}", text(&out));

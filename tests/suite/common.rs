@@ -24,6 +24,7 @@ pub fn vitrine(root: &Path, args: &[&str]) -> Output {
         .args(args)
         .env("XDG_CONFIG_HOME", &config)
         .env_remove("VITRINE_KEY")
+        .env_remove("VITRINE_CONTENT_SECRET")
         .output()
         .expect("run vitrine")
 }
@@ -59,4 +60,30 @@ pub fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// The plain bytes of the sealed private file `rel` (a path under `ROOT/public/`), opened with
+/// the site's content secret as `vitrine secret` prints it, the way a gate opens it.
+pub fn unseal(root: &Path, rel: &str) -> Vec<u8> {
+    let out = vitrine(root, &["secret"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let hex = String::from_utf8(out.stdout).unwrap();
+    let bytes: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&hex.trim()[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let secret = vitrine::share::secret::ContentSecret::from_bytes(bytes.try_into().unwrap());
+    // On a host without a gate a page's sealed bytes lie beside its address, which the loader has.
+    let aside = root.join("public").join(format!("{rel}.sealed"));
+    let file = match aside.is_file() {
+        true => aside,
+        false => root.join("public").join(rel),
+    };
+    let sealed = std::fs::read(&file).unwrap_or_else(|e| panic!("read {}: {e}", file.display()));
+    vitrine::output::seal::open(&secret.edge_key(), rel, &sealed)
+        .unwrap_or_else(|| panic!("public/{rel} is not sealed for its path with the site's secret"))
+}
+
+/// [`unseal`] as text.
+pub fn read_private(root: &Path, rel: &str) -> String {
+    String::from_utf8(unseal(root, rel)).unwrap()
 }

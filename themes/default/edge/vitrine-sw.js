@@ -1,0 +1,1 @@
+// vitrine service worker: placeholder until the static loader lands.
