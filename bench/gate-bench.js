@@ -7,7 +7,9 @@
 // Targets: under 0.5 ms per gated request, under 0.05 ms per public one, under 2 ms worst case,
 // under 2 ms added by decryption, under 6 KB of code.
 // Usage: deno run -A bench/gate-bench.js NETLIFY_MODULE CLOUDFLARE_SITE_DIR [N]
-// The sites are `vitrine build` outputs of tests/sites/gate (see tests/edge/run).
+// The sites are `vitrine build` outputs of tests/sites/gate (see tests/edge/run); the environment
+// variable VITRINE_EDGE_KEY is the Cloudflare site's edge key (`vitrine secret --edge`), bound
+// for its worker as Pages binds the secret.
 
 import process from "node:process";
 import { data } from "../tests/edge/cases.js";
@@ -113,7 +115,7 @@ for (const [name, make] of Object.entries(worst)) {
 // N requests through the worker with a valid cookie vs N public ones, one HTTP call each; the
 // difference over N is the mean gate cost. (2) Over HTTP: N gated and N public requests
 // interleaved on one keep-alive connection; the median of the pairwise differences.
-const cf = await startWorkerd(await Deno.realPath(cloudflareSite));
+const cf = await startWorkerd(await Deno.realPath(cloudflareSite), { edgeKey: Deno.env.get("VITRINE_EDGE_KEY") });
 const base = `http://127.0.0.1:${cf.port}`;
 const headers = { "x-test-now": String(data.now) };
 const once = async (path, extra = {}) => {

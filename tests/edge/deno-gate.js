@@ -8,7 +8,7 @@
 import { cases, check, data, exists, leaks, report, repo } from "./cases.js";
 import { ed25519Vectors } from "./vectors.js";
 import { checkSealed, EDGE_KEY, keylessCases, makeSealedSite, sealedCases, vectors as sealedVectors } from "./sealed-site.js";
-import { hex, seal, unhex } from "./seal.mjs";
+import { hex, isSealed, open as openSealed, seal, unhex } from "./seal.mjs";
 
 const [siteArg, moduleArg] = Deno.args;
 if (!siteArg || !moduleArg) {
@@ -58,6 +58,30 @@ results.push(["bundled site data matches gate-cases.json", JSON.stringify({ ...b
 results.push(["config.path is /* (every path)", JSON.stringify(mod.config) === JSON.stringify({ path: "/*" }) ? [] : [`config = ${JSON.stringify(mod.config)}`]]);
 results.push(["no byte of the signing key in the module", leaks(source)]);
 results.push(["the module has its edge key line", KEY_LINE.test(source) ? [] : ["no `const EDGE_KEY = …;` line"]]);
+const siteKey = JSON.parse(source.match(KEY_LINE)?.[1] ?? "null");
+
+// Encryption at rest on the built site: every file under private/ is sealed, opens at its own path
+// with the edge key the build wrote into the module, and holds none of the fixture's private words.
+{
+  const problems = [], words = ["Confidential cortex volume", "Confidential hippocampus volume", "two private tracings", "First tracing", "Draft tracing"];
+  let count = 0;
+  const walk = async (dir, rel) => {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isDirectory) await walk(`${dir}/${e.name}`, `${rel}/${e.name}`);
+      else {
+        count++;
+        const bytes = await Deno.readFile(`${dir}/${e.name}`), path = `${rel}/${e.name}`;
+        const text = new TextDecoder("latin1").decode(bytes);
+        for (const w of words) if (text.includes(w)) problems.push(`${path} on disk contains "${w}"`);
+        if (!isSealed(bytes)) problems.push(`${path} is not sealed`);
+        else if (!siteKey || !(await openSealed(unhex(siteKey), path, bytes))) problems.push(`${path} does not open with the module's edge key`);
+      }
+    }
+  };
+  await walk(new URL("private", site).pathname, "private");
+  if (count < 10) problems.push(`only ${count} files under private/`);
+  results.push([`every private file of the build is sealed for its path under the module's key (${count} files)`, problems]);
+}
 
 for (const c of cases) {
   const origin = c.localhost ? "http://localhost" : "https://gate.test";
@@ -69,7 +93,7 @@ for (const c of cases) {
     Date.now = () => c.now * 1000;
     const res = await mod.default(request, { next: (r = request) => serveFile(r) });
     const body = c.method === "HEAD" ? "" : await res.text();
-    problems = await check(c, { status: res.status, header: (n) => res.headers.get(n), body }, site);
+    problems = await check(c, { status: res.status, header: (n) => res.headers.get(n), body }, site, { edgeKey: siteKey });
   } catch (e) {
     problems = [`threw ${e?.stack ?? e}`];
   } finally {

@@ -39,7 +39,7 @@ try {
     let problems;
     try {
       const res = await raw(c.method, c.path + (c.query ? "?" + c.query : ""), headers);
-      problems = await check(c, res, site, { indexRedirect: 308 });
+      problems = await check(c, res, site, { indexRedirect: 308, edgeKey: siteKey });
     } catch (e) {
       problems = [`threw ${e?.stack ?? e}`];
     }
