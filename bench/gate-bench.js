@@ -2,14 +2,20 @@
 // Netlify edge function) and workerd (the Cloudflare worker); what a public request costs the
 // Netlify function, which runs on every path; the worst cases (oversized requests, the most
 // cookie checks a request can ask for); and the module size without its bundled data.
+// Then what decrypting a sealed 256 KB tile adds to a gated request (encryption at rest), the
+// median of 1,000 in each runtime.
 // Targets: under 0.5 ms per gated request, under 0.05 ms per public one, under 2 ms worst case,
-// under 6 KB of code.
+// under 2 ms added by decryption, under 6 KB of code.
 // Usage: deno run -A bench/gate-bench.js NETLIFY_MODULE CLOUDFLARE_SITE_DIR [N]
-// The sites are `vitrine build` outputs of tests/sites/gate (see tests/edge/run).
+// The sites are `vitrine build` outputs of tests/sites/gate (see tests/edge/run); the environment
+// variable VITRINE_EDGE_KEY is the Cloudflare site's edge key (`vitrine secret --edge`), bound
+// for its worker as Pages binds the secret.
 
 import process from "node:process";
 import { data } from "../tests/edge/cases.js";
 import { startWorkerd } from "../tests/edge/workerd.js";
+import { hex, seal, unhex } from "../tests/edge/seal.mjs";
+import { EDGE_KEY } from "../tests/edge/sealed-site.js";
 
 const [netlifyModule, cloudflareSite, nArg] = Deno.args;
 if (!cloudflareSite) {
@@ -109,7 +115,7 @@ for (const [name, make] of Object.entries(worst)) {
 // N requests through the worker with a valid cookie vs N public ones, one HTTP call each; the
 // difference over N is the mean gate cost. (2) Over HTTP: N gated and N public requests
 // interleaved on one keep-alive connection; the median of the pairwise differences.
-const cf = await startWorkerd(await Deno.realPath(cloudflareSite));
+const cf = await startWorkerd(await Deno.realPath(cloudflareSite), { edgeKey: Deno.env.get("VITRINE_EDGE_KEY") });
 const base = `http://127.0.0.1:${cf.port}`;
 const headers = { "x-test-now": String(data.now) };
 const once = async (path, extra = {}) => {
@@ -141,10 +147,74 @@ try {
 
 const netlifySource = await Deno.readTextFile(netlifyModule);
 const workerSource = await Deno.readTextFile(`${cloudflareSite}/_worker.js`);
+
+// Encryption at rest: a 256 KB tile sealed (tests/edge/seal.mjs) under the test edge key, against
+// the same tile unsealed, which the gate reads through once to look for the magic. Each request
+// carries a valid cookie, and each time runs until the answer's body is read. M requests of each
+// after 100 warm-up, alternating; the median of the paired differences is what decryption adds.
+const M = 1000, TILE = "private/cortex/media/00ff00ff00ff00ff/tiles_files/12/3_4.jpg";
+const tile = new Uint8Array(256 * 1024);
+for (let i = 0; i < tile.length; i += 65536) crypto.getRandomValues(tile.subarray(i, i + 65536));
+const sealedTile = await seal(unhex(EDGE_KEY), TILE, tile);
+const paired = async (time) => {
+  const sealed = [], plain = [], diffs = [];
+  for (let i = 0; i < M + 100; i++) {
+    const s = await time(true), p = await time(false);
+    if (i >= 100) sealed.push(s), plain.push(p), diffs.push(s - p);
+  }
+  return { sealed: median(sealed), plain: median(plain), added: median(diffs) };
+};
+// Deno: the Netlify module with the test key in place of the site's.
+const keyed = await Deno.makeTempFile({ suffix: ".js" });
+await Deno.writeTextFile(keyed, netlifySource.replace(/^const EDGE_KEY ?= ?.*;$/m, `const EDGE_KEY = "${EDGE_KEY}";`));
+const keyedMod = await import(`file://${keyed}`);
+await Deno.remove(keyed);
+const denoSeal = await paired(async (sealed) => {
+  const req = new Request("https://gate.test/" + TILE, { headers: { Cookie: cookie } });
+  const body = sealed ? sealedTile : tile;
+  const t0 = performance.now();
+  const res = await keyedMod.default(req, { next: async () => new Response(body) });
+  const got = await res.arrayBuffer();
+  const t1 = performance.now();
+  if (res.status !== 200 || got.byteLength !== tile.length) throw new Error(`the tile answered ${res.status}, ${got.byteLength} bytes`);
+  return t1 - t0;
+});
+// workerd: over HTTP, the worker with the Pages secret bound and the two tiles as its assets; and
+// in the isolate, M requests through the worker with an asset server that answers the tile at once.
+const tileDir = await Deno.makeTempDir({ prefix: "vitrine-bench-" });
+await Deno.mkdir(`${tileDir}/${TILE.slice(0, TILE.lastIndexOf("/"))}`, { recursive: true });
+await Deno.writeFile(`${tileDir}/${TILE}`, sealedTile);
+await Deno.writeFile(`${tileDir}/${TILE.replace("3_4", "3_5")}`, tile);
+const tw = await startWorkerd(tileDir, { edgeKey: EDGE_KEY, worker: workerSource });
+let workerdSeal, isolateSealed, isolatePlain;
+try {
+  const loopTile = async (file) => {
+    const t0 = performance.now();
+    const res = await fetch(`http://127.0.0.1:${tw.port}/__test/loop`, { method: "POST", headers, body: JSON.stringify({ n: M, url: "https://gate.test/" + TILE, cookie, file: hex(file), key: EDGE_KEY }) });
+    if ((await res.text()) !== "done") throw new Error("the tile loop failed");
+    return performance.now() - t0;
+  };
+  await loopTile(sealedTile);
+  isolatePlain = await loopTile(tile);
+  isolateSealed = await loopTile(sealedTile);
+  workerdSeal = await paired(async (sealed) => {
+    const t0 = performance.now();
+    const res = await fetch(`http://127.0.0.1:${tw.port}/${sealed ? TILE : TILE.replace("3_4", "3_5")}`, { headers: { ...headers, Cookie: cookie } });
+    const got = await res.arrayBuffer();
+    if (res.status !== 200 || got.byteLength !== tile.length) throw new Error(`the tile answered ${res.status}, ${got.byteLength} bytes`);
+    return performance.now() - t0;
+  });
+} finally {
+  await tw.stop();
+  await Deno.remove(tileDir, { recursive: true });
+}
 console.log(`requests per figure: ${N} (after 500 warm-up)`);
 console.log(`deno ${Deno.version.deno}: edge function with a valid cookie, median ${fmt(denoGate)} (context.next() alone ${fmt(denoNext)}): gate overhead ${fmt(denoGate - denoNext)}`);
 console.log(`deno: public request through the gate (overhead over context.next() alone, medians): tile (fast path) ${fmt(publicFast)}, escaped path (full normalisation) ${fmt(publicFull)}`);
 for (const [name, t] of Object.entries(worstTimes)) console.log(`deno worst case: ${name}: wall median ${fmt(t.median)}, max ${fmt(t.max)} (${t.n} requests); CPU ${fmt(t.cpu)} per request`);
 console.log(`workerd, in the isolate: ${fmt(isolateGated / N)} per gated request, ${fmt(isolatePublic / N)} per public one: gate overhead ${fmt((isolateGated - isolatePublic) / N)} (mean)`);
 console.log(`workerd, over HTTP: gated median ${fmt(median(httpGated))}, public ${fmt(median(httpPublic))}: gate overhead ${fmt(median(pairDiffs))} (median of paired differences)`);
+console.log(`deno: a sealed 256 KB tile through the gate, median ${fmt(denoSeal.sealed)} (the same tile unsealed ${fmt(denoSeal.plain)}): decryption adds ${fmt(denoSeal.added)} (median of ${M} paired differences)`);
+console.log(`workerd, over HTTP: a sealed 256 KB tile, median ${fmt(workerdSeal.sealed)} (unsealed ${fmt(workerdSeal.plain)}): decryption adds ${fmt(workerdSeal.added)} (median of ${M} paired differences)`);
+console.log(`workerd, in the isolate: a sealed 256 KB tile ${fmt(isolateSealed / M)} per request, unsealed ${fmt(isolatePlain / M)}: decryption adds ${fmt((isolateSealed - isolatePlain) / M)} (mean of ${M})`);
 console.log(`module code without bundled data: netlify ${codeSize(netlifySource)} B, cloudflare ${codeSize(workerSource)} B (with data: ${netlifySource.length} B, ${workerSource.length} B)`);

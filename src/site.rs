@@ -891,13 +891,14 @@ impl Site {
     ) -> Result<String> {
         let base_url = &content.config.base_url;
         let site = render::SiteView::of(&content.config, base_url);
-        let _ = edge_key;
+        let edge_key = edge_key.map(EdgeKey::to_hex);
         let module = edge::render_for_hosting(
             content.config.hosting,
             theme,
             &site,
             &render::base_path(base_url),
             gate,
+            edge_key.as_deref(),
         )?;
         Ok(module.map(|(_, text)| text).unwrap_or_default())
     }

@@ -153,11 +153,18 @@ pub fn render_static_gate(
 }
 
 /// Renders one edge module with the site's gate data and refusal pages embedded as JSON.
+///
+/// `edge_key` is the edge key that opens the sealed private files (64 lowercase hex digits), or
+/// `None` when the site has no private item. Only the Netlify module gets it, as the template's
+/// `edge_key` (a JS string literal, or `null`): that module lives outside the output folder. The
+/// Cloudflare worker is a public file and never sees it (it reads the Pages secret
+/// `VITRINE_EDGE_KEY`); its template has no `edge_key` to fill.
 pub fn render_edge_module(
     edge: Edge,
     sources: &EdgeSources,
     data: &GateData,
     pages: &GatePages,
+    edge_key: Option<&str>,
 ) -> Result<String> {
     for (key, _, _) in GATE_PAGES {
         anyhow::ensure!(
@@ -180,6 +187,15 @@ pub fn render_edge_module(
     let mut ctx = tera::Context::new();
     ctx.insert("data", &serde_json::to_string(data)?);
     ctx.insert("pages", &serde_json::to_string(pages)?);
+    if edge == Edge::Netlify {
+        if let Some(key) = edge_key {
+            anyhow::ensure!(
+                key.len() == 64 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+                "the edge key must be 64 lowercase hex digits"
+            );
+        }
+        ctx.insert("edge_key", &serde_json::to_string(&edge_key)?);
+    }
     let module = tera
         .render(name, &ctx)
         .map_err(|e| anyhow::anyhow!(tera_chain(&e)))
@@ -190,13 +206,15 @@ pub fn render_edge_module(
 /// Renders the gate the site's hosting runs, or `None` for `hosting: static` (no gate).
 ///
 /// The build writes a [`Edge::Netlify`] module to `ROOT/`[`NETLIFY_MODULE`] and a
-/// [`Edge::Cloudflare`] worker to `OUT/`[`CLOUDFLARE_WORKER`]; `site` is the templates' `site`.
+/// [`Edge::Cloudflare`] worker to `OUT/`[`CLOUDFLARE_WORKER`]; `site` is the templates' `site`;
+/// `edge_key` goes into the Netlify module only ([`render_edge_module`]).
 pub fn render_for_hosting(
     hosting: Hosting,
     theme: &Theme,
     site: &impl Serialize,
     root_path: &str,
     data: &GateData,
+    edge_key: Option<&str>,
 ) -> Result<Option<(Edge, String)>> {
     let edge = match hosting {
         Hosting::Netlify => Edge::Netlify,
@@ -204,7 +222,8 @@ pub fn render_for_hosting(
         Hosting::Static => return Ok(None),
     };
     let pages = render_gate_pages(theme, site, root_path)?;
-    let module = render_edge_module(edge, &EdgeSources::from_theme(theme)?, data, &pages)?;
+    let sources = EdgeSources::from_theme(theme)?;
+    let module = render_edge_module(edge, &sources, data, &pages, edge_key)?;
     Ok(Some((edge, module)))
 }
 

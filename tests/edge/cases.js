@@ -1,6 +1,8 @@
 // Shared by the Deno and workerd gate tests: loads tests/vectors/gate-cases.json, fills in the
 // tokens, and checks one HTTP answer against a case so both runtimes are judged by the same rules.
 
+import { isSealed, open, unhex } from "./seal.mjs";
+
 export const repo = new URL("../../", import.meta.url);
 export const data = JSON.parse(await Deno.readTextFile(new URL("tests/vectors/gate-cases.json", repo)));
 
@@ -49,7 +51,8 @@ export function parseCookie(h) {
 
 // Checks an answer {status, header(name), body} against a case; returns the list of problems.
 // `host.indexRedirect`: the file server answers an existing `…/index.html` with this status and
-// a redirect to `…/`, as Cloudflare Pages does (308).
+// a redirect to `…/`, as Cloudflare Pages does (308). `host.edgeKey` (hex): the site's files are
+// sealed under it, and a served file's body must be the file decrypted.
 export async function check(c, res, site, host = {}) {
   const bad = [];
   const want = c.expect;
@@ -79,6 +82,17 @@ export async function check(c, res, site, host = {}) {
       expectEq("X-Vitrine-Reason", reason, null);
       if (want.answer === "pass") expectEq("Cache-Control", res.header("cache-control") === data.gated_headers.cache_control, false);
       if (status === 200 && c.method !== "HEAD" && res.body.length === 0) bad.push("empty body for an existing file");
+      if (status === 200 && c.method !== "HEAD" && host.edgeKey) {
+        // The file as the host finds it (dot segments resolved), and its path from the output folder.
+        const file = new URL(decodeURIComponent(c.path.split("?")[0]).replace(/^\//, "").replace(/(^|\/)$/, "$1index.html"), site);
+        const rel = decodeURIComponent(file.pathname.slice(site.pathname.length));
+        const bytes = await Deno.readFile(file);
+        if (isSealed(bytes)) {
+          const plain = await open(unhex(host.edgeKey), rel, bytes);
+          if (!plain) bad.push(`${rel} on disk does not open with the site's edge key`);
+          else if (res.body !== new TextDecoder().decode(plain)) bad.push(`the body is not ${rel} decrypted`);
+        }
+      }
       break;
     }
     case "redirect": {

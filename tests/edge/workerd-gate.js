@@ -1,23 +1,27 @@
 // Runs the generated Cloudflare Pages worker in workerd, the runtime Cloudflare runs it in, with the
 // built site as its assets, and sends every gate case as a raw HTTP/1.1 request over 127.0.0.1 (raw,
 // so `..`, `//` and odd escapes reach workerd exactly as written). Then runs every Ed25519 vector
-// and token vector through the worker's own verifier inside workerd.
-// Usage: deno run -A tests/edge/workerd-gate.js SITE_DIR   (SITE_DIR holds _worker.js)
+// and token vector through the worker's own verifier inside workerd. Then files sealed in JS
+// (tests/edge/sealed-site.js) through the same worker with the Pages secret VITRINE_EDGE_KEY bound
+// and without it, and every vector of tests/vectors/sealed-files.json through its decryption.
+// Usage: deno run -A tests/edge/workerd-gate.js SITE_DIR [EDGE_KEY]   (SITE_DIR holds _worker.js;
+// EDGE_KEY, 64 hex digits, is bound as VITRINE_EDGE_KEY for the site's own files)
 
 import { cases, check, data, leaks, report, repo } from "./cases.js";
 import { ed25519Vectors } from "./vectors.js";
 import { tokenCases } from "./token-vectors.js";
 import { startWorkerd } from "./workerd.js";
+import { checkSealed, EDGE_KEY, keylessCases, makeSealedSite, sealedCases, vectors as sealedVectors } from "./sealed-site.js";
 
-const siteArg = Deno.args[0];
+const [siteArg, siteKey] = Deno.args;
 if (!siteArg) {
-  console.error("usage: workerd-gate.js SITE_DIR");
+  console.error("usage: workerd-gate.js SITE_DIR [EDGE_KEY]");
   Deno.exit(2);
 }
 const siteDir = await Deno.realPath(siteArg);
 const site = new URL(`file://${siteDir}/`);
 
-const { source, raw, stop } = await startWorkerd(siteDir);
+const { source, raw, stop } = await startWorkerd(siteDir, { edgeKey: siteKey });
 
 const results = [];
 try {
@@ -25,6 +29,9 @@ try {
   results.push(["bundled site data matches gate-cases.json", JSON.stringify({ ...bundled, serial: undefined }) === JSON.stringify({ ...data.site, serial: undefined }) ? [] : [`module data ${JSON.stringify(bundled)}`]]);
 
   results.push(["no byte of the signing key in the worker", leaks(source)]);
+  // The worker is a public file: no edge key in it, neither the site's nor the test one.
+  const keys = [siteKey, EDGE_KEY].filter(Boolean);
+  results.push(["no edge key in the worker", keys.filter((k) => source.toLowerCase().includes(k.toLowerCase())).map((k) => `the worker contains ${k}`)]);
 
   for (const c of cases) {
     const headers = { Host: c.localhost ? "localhost" : "gate.test", "x-test-now": String(c.now) };
@@ -32,7 +39,7 @@ try {
     let problems;
     try {
       const res = await raw(c.method, c.path + (c.query ? "?" + c.query : ""), headers);
-      problems = await check(c, res, site, { indexRedirect: 308 });
+      problems = await check(c, res, site, { indexRedirect: 308, edgeKey: siteKey });
     } catch (e) {
       problems = [`threw ${e?.stack ?? e}`];
     }
@@ -59,7 +66,44 @@ try {
     if (t.claims && !g.error && (g.scope !== t.claims.scope || g.expires !== (t.claims.expires ?? 0))) problems.push(`claims ${JSON.stringify(g)}`);
     results.push([`token vector in workerd: ${t.name}`, problems]);
   });
+
+  // Every vector of tests/vectors/sealed-files.json through the worker's own decryption.
+  const asked = sealedVectors.vectors.flatMap((v) => ["GET", "HEAD"].map((method) => ({
+    v, method, url: "https://gate.test/" + v.path.split("/").map(encodeURIComponent).join("/").replace(/\/index\.html$/, "/"),
+  })));
+  const opened = JSON.parse((await raw("POST", "/__test/unseal", { Host: "localhost", "Content-Type": "application/json" }, JSON.stringify(asked.map((a) => ({ url: a.url, method: a.method, sealed: a.v.sealed, key: sealedVectors.edge_key }))))).body);
+  asked.forEach(({ v, method }, i) => {
+    const got = opened[i], want = { open: [200, v.plaintext_hex], fail: [500, null], "not-sealed": [200, v.sealed] }[v.expected];
+    const problems = [];
+    if (got.status !== want[0]) problems.push(`status ${got.status}, want ${want[0]}`);
+    if (method === "GET" && want[1] !== null && got.body !== want[1]) problems.push(`body ${got.body.slice(0, 40)}…`);
+    if (method === "HEAD" && got.body) problems.push("HEAD has a body");
+    results.push([`sealed-files vector in workerd: ${v.name} ${method}`, problems]);
+  });
 } finally {
   await stop();
 }
+
+// Files sealed in JS, through the worker with the Pages secret bound, then without it: there every
+// sealed file is a 500 that names the fix and nothing of the file.
+const sealedDir = await makeSealedSite();
+const FIX = "set the Pages secret VITRINE_EDGE_KEY: vitrine secret --edge | npx wrangler pages secret put VITRINE_EDGE_KEY";
+for (const [edgeKey, list, what] of [[EDGE_KEY, sealedCases, "sealed in workerd"], [undefined, keylessCases, "sealed in workerd, no VITRINE_EDGE_KEY"]]) {
+  const w = await startWorkerd(sealedDir, { edgeKey, worker: source });
+  try {
+    for (const c of list) {
+      let problems;
+      try {
+        const res = await fetch(`http://127.0.0.1:${w.port}${c.path}`, { method: c.method ?? "GET", redirect: "manual", headers: { "x-test-now": String(data.now), ...(c.cookie ? { Cookie: c.cookie } : {}), ...c.headers } });
+        problems = checkSealed(c, { status: res.status, header: (n) => res.headers.get(n), bytes: new Uint8Array(await res.arrayBuffer()) }, FIX);
+      } catch (e) {
+        problems = [`threw ${e?.stack ?? e}`];
+      }
+      results.push([`${what}: ${c.name}`, problems]);
+    }
+  } finally {
+    await w.stop();
+  }
+}
+await Deno.remove(sealedDir, { recursive: true });
 report(results);

@@ -6,11 +6,13 @@ import { repo } from "./cases.js";
 const workerd = Deno.env.get("WORKERD") ?? new URL("node_modules/@cloudflare/workerd-linux-64/bin/workerd", repo).pathname;
 
 // Starts workerd for SITE_DIR; returns {port, source (the worker as built), raw, stop}.
-export async function startWorkerd(siteDir) {
+// `edgeKey`: the Pages secret VITRINE_EDGE_KEY, bound as Pages binds a secret (a text binding);
+// without it the worker has none. `worker`: the worker's source, when SITE_DIR has no _worker.js.
+export async function startWorkerd(siteDir, { edgeKey, worker } = {}) {
   const dir = await Deno.makeTempDir({ prefix: "vitrine-workerd-" });
-  const source = await Deno.readTextFile(`${siteDir}/_worker.js`);
+  const source = worker ?? await Deno.readTextFile(`${siteDir}/_worker.js`);
   // The worker as built, plus one export line so the test entry can reach its verifier.
-  await Deno.writeTextFile(`${dir}/_worker.js`, source + "\nexport const __test = { verify, ed25519 };\n");
+  await Deno.writeTextFile(`${dir}/_worker.js`, source + "\nexport const __test = { verify, ed25519, unseal };\n");
 
   // Test entry: sets the clock a case asks for, answers the vector requests, else runs the worker.
   await Deno.writeTextFile(`${dir}/main.js`, `
@@ -27,14 +29,27 @@ export async function startWorkerd(siteDir) {
         return Response.json(out);
       }
       if (path === "/__test/loop") {
-        // n requests through the worker in this isolate, with an asset server that answers at once.
-        const { n, url, cookie } = await request.json();
-        const assets = { ASSETS: { fetch: async () => new Response("ok") } };
+        // n requests through the worker in this isolate, with an asset server that answers at once
+        // (with "ok", or with the bytes of \`file\`, hex, and the edge key \`key\` bound), each body read.
+        const { n, url, cookie, file, key } = await request.json();
+        const body = file ? bytes(file) : "ok";
+        const assets = { ASSETS: { fetch: async () => new Response(body) }, VITRINE_EDGE_KEY: key };
         for (let i = 0; i < n; i++) {
           const res = await worker.fetch(new Request(url, { headers: cookie ? { Cookie: cookie } : {} }), assets);
+          await res.arrayBuffer();
           if (res.status !== 200) return new Response("status " + res.status, { status: 500 });
         }
         return new Response("done");
+      }
+      if (path === "/__test/unseal") {
+        // Sealed files through the worker's decryption: {url, method, sealed (hex), key}.
+        const out = [];
+        for (const v of await request.json()) {
+          const res = await __test.unseal(new Request(v.url, { method: v.method }), new Response(bytes(v.sealed), { headers: { etag: '"x"' } }), v.key, "fix");
+          const body = new Uint8Array(await res.arrayBuffer());
+          out.push({ status: res.status, body: Array.from(body, (x) => x.toString(16).padStart(2, "0")).join("") });
+        }
+        return Response.json(out);
       }
       if (path === "/__test/tokens") {
         const out = [];
@@ -49,7 +64,8 @@ export async function startWorkerd(siteDir) {
   // Cloudflare Pages' asset server as far as the gate can tell: folders serve index.html, an
   // existing …/index.html answers 308 to …/ (as \`wrangler pages dev\` shows), missing files the
   // site's 404.html with status 404, and content types (workerd's disk service sends none; like
-  // the real servers, the mock knows no type for .dzi and sends application/octet-stream).
+  // the real servers, the mock knows no type for .dzi and sends application/octet-stream); an ETag
+  // and a length, a Range answered 206 with the slice and a matching If-None-Match 304.
   await Deno.writeTextFile(`${dir}/assets.js`, `
   const TYPES = { html: "text/html; charset=utf-8", js: "text/javascript", css: "text/css", json: "application/json", svg: "image/svg+xml", png: "image/png", jpg: "image/jpeg", webp: "image/webp", xml: "application/xml" };
   export default {
@@ -61,7 +77,14 @@ export async function startWorkerd(siteDir) {
         return new Response(null, { status: 308, headers: { location: url.pathname.slice(0, -"index.html".length) + url.search } });
       }
       if (res.status === 200 && !res.headers.get("content-type")?.includes("json")) {
-        return new Response(res.body, { headers: { "content-type": TYPES[file.split(".").pop()] ?? "application/octet-stream" } });
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes), 0, 8);
+        const etag = '"' + Array.from(digest, (x) => x.toString(16).padStart(2, "0")).join("") + '"';
+        const headers = { "content-type": TYPES[file.split(".").pop()] ?? "application/octet-stream", etag };
+        if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
+        const range = request.headers.get("range")?.match(/^bytes=(\\d+)-(\\d+)$/);
+        const body = range ? bytes.slice(Number(range[1]), Number(range[2]) + 1) : bytes;
+        return new Response(request.method === "HEAD" ? null : body, { status: range ? 206 : 200, headers });
       }
       const missing = await env.DISK.fetch("http://disk/404.html");
       return new Response(missing.ok ? missing.body : "not found", { status: 404, headers: { "content-type": "text/html; charset=utf-8" } });
@@ -89,7 +112,7 @@ export async function startWorkerd(siteDir) {
   const gate :Workerd.Worker = (
     modules = [ (name = "main.js", esModule = embed "main.js"), (name = "_worker.js", esModule = embed "_worker.js") ],
     compatibilityDate = "2025-09-01",
-    bindings = [ (name = "ASSETS", service = "assets") ],
+    bindings = [ (name = "ASSETS", service = "assets")${edgeKey ? `, (name = "VITRINE_EDGE_KEY", text = ${JSON.stringify(edgeKey)})` : ""} ],
   );
   const assets :Workerd.Worker = (
     modules = [ (name = "assets.js", esModule = embed "assets.js") ],

@@ -2,17 +2,28 @@
 // clock) over HTTP through a local emulator of the host: `netlify serve --offline` or
 // `wrangler pages dev`, already running on 127.0.0.1:PORT with the built gate fixture.
 // `netlify-dev` is `netlify dev --offline` in front of `vitrine serve`.
-// Usage: deno run -A tests/emulators/walk.js netlify|netlify-dev|cloudflare PORT SITE_DIR WORK_DIR [NETLIFY_MODULE]
-// WORK_DIR holds gate-cases.json made by tests/edge/make-gate-cases.js NOW WORK_DIR.
+// `bypass` is a host without the gate (`wrangler pages dev` on the same output less _worker.js):
+// every private file must come out as the ciphertext on disk.
+// Usage: deno run -A tests/emulators/walk.js netlify|netlify-dev|cloudflare|bypass PORT SITE_DIR WORK_DIR [NETLIFY_MODULE]
+// WORK_DIR holds gate-cases.json made by tests/edge/make-gate-cases.js NOW WORK_DIR. The site's
+// private files are sealed under the edge key in the environment variable VITRINE_EDGE_KEY.
 
 import { check, data, exists, fillCases, report } from "../edge/cases.js";
 import { rawHttp } from "../edge/workerd.js";
+import { hex, isSealed, open, unhex } from "../edge/seal.mjs";
 
 const [emulator, portArg, siteArg, work, moduleArg] = Deno.args;
-if (!["netlify", "netlify-dev", "cloudflare"].includes(emulator) || !portArg || !siteArg || !work || emulator.startsWith("netlify") !== Boolean(moduleArg)) {
-  console.error("usage: walk.js netlify|netlify-dev|cloudflare PORT SITE_DIR WORK_DIR [NETLIFY_MODULE]");
+if (!["netlify", "netlify-dev", "cloudflare", "bypass"].includes(emulator) || !portArg || !siteArg || !work || emulator.startsWith("netlify") !== Boolean(moduleArg)) {
+  console.error("usage: walk.js netlify|netlify-dev|cloudflare|bypass PORT SITE_DIR WORK_DIR [NETLIFY_MODULE]");
   Deno.exit(2);
 }
+const edgeKey = Deno.env.get("VITRINE_EDGE_KEY");
+if (!/^[0-9a-f]{64}$/.test(edgeKey ?? "")) {
+  console.error("walk.js: VITRINE_EDGE_KEY must be the site's edge key (vitrine secret --edge)");
+  Deno.exit(2);
+}
+// The words only the private items' plaintexts hold (tests/sites/gate).
+const MARKERS = ["Confidential cortex volume", "Confidential hippocampus volume", "two private tracings", "First tracing", "Draft tracing"];
 const port = Number(portArg);
 const site = new URL(`file://${await Deno.realPath(siteArg)}/`);
 const deno = Deno.execPath();
@@ -91,7 +102,7 @@ const decodes = (path) => {
 
 const results = [];
 const skipped = [];
-for (let c of base.values()) {
+for (let c of emulator === "bypass" ? [] : base.values()) {
   if (emulator === "netlify-dev" && !decodes(c.path)) {
     skipped.push(c.name);
     continue;
@@ -114,7 +125,9 @@ for (let c of base.values()) {
       results.push([`${emulator}: ${c.name}`, problems]);
       continue;
     }
-    results.push([`${emulator}: ${c.name}`, await check({ ...c, expect }, res, site, HOST[emulator])]);
+    // A served file must be the file on disk decrypted; not under netlify dev, where the table's
+    // files are pages and vitrine serve adds its reload script to them.
+    results.push([`${emulator}: ${c.name}`, await check({ ...c, expect }, res, site, { ...HOST[emulator], edgeKey: emulator === "netlify-dev" ? undefined : edgeKey })]);
   } catch (e) {
     results.push([`${emulator}: ${c.name}`, [`threw ${e?.stack ?? e}`]]);
   }
@@ -138,17 +151,41 @@ for await (const hash of Deno.readDir(new URL("media/", dataset))) {
   for (const rel of [thumb, "tiles.dzi", tiles.sort()[0]]) media.push(`/private/cortex/media/${hash.name}/${rel}`);
 }
 const tokens = JSON.parse(await Deno.readTextFile(`${work}/gate-cases.json`)).tokens;
-const files = [["/private/cortex/", "index.html"], ...media.map((p) => [p, null])];
+const files = [["/private/cortex/", "index.html"], ["/private/cortex/annotations/trace-1/", "index.html"], ...media.map((p) => [p, null])];
+const latin1 = (b) => new TextDecoder("latin1").decode(b);
 for (const [path, index] of files) {
   const file = new URL(path.slice("/private/cortex/".length) + (index ?? ""), dataset);
-  const bytes = await Deno.readFile(file);
+  const rel = decodeURIComponent(file.pathname.slice(site.pathname.length));
+  const onDisk = await Deno.readFile(file);
+  // What is on disk is ciphertext for this very path; the gates must serve it decrypted.
+  const plain = isSealed(onDisk) ? await open(unhex(edgeKey), rel, onDisk) : null;
+  results.push([`${emulator}: ${rel} on disk is sealed for its path, without the private words`,
+    [...(plain ? [] : [`${rel} is not sealed, or does not open at its path`]), ...MARKERS.filter((m) => latin1(onDisk).includes(m)).map((m) => `contains "${m}"`)]]);
+  const bytes = plain ?? onDisk;
+  const name = path.includes("/annotations/") ? "First tracing" : "Confidential cortex volume";
+  if (index) results.push([`${emulator}: ${rel} decrypted holds its item's name`, latin1(bytes).includes(name) ? [] : [`no "${name}" in the plaintext`]]);
   const type = TYPES[file.pathname.split(".").pop()];
   const isMedia = path.includes("/media/");
+  if (emulator === "bypass") {
+    // No gate: no cookie needed, and what comes out is the ciphertext on disk, byte for byte.
+    const problems = [];
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { redirect: "manual" });
+      const body = new Uint8Array(await res.arrayBuffer());
+      if (res.status !== 200) problems.push(`status ${res.status}`);
+      if (hex(body) !== hex(onDisk)) problems.push(`the body (${body.length} bytes) is not the ciphertext on disk (${onDisk.length} bytes)`);
+      for (const m of MARKERS) if (latin1(body).includes(m)) problems.push(`the body contains "${m}"`);
+    } catch (e) {
+      problems.push(`threw ${e?.stack ?? e}`);
+    }
+    results.push([`bypass: ${path} without the gate is the ciphertext`, problems]);
+    continue;
+  }
   const tries = [
     ["GET", `vitrine_d=${tokens.cortex}`, 200],
     ["HEAD", `vitrine_d=${tokens.cortex}`, 200],
     ["GET", null, 401],
-    ["GET", `vitrine_a_trace-1=${tokens.trace1}`, isMedia ? 200 : 401],
+    ["GET", `vitrine_a_trace-1=${tokens.trace1}`, isMedia || path.includes("/annotations/trace-1/") ? 200 : 401],
   ];
   for (const [method, cookie, want] of tries) {
     const problems = [];
@@ -158,7 +195,9 @@ for (const [path, index] of files) {
       if (res.status !== want) problems.push(`status ${res.status}, want ${want}`);
       if (res.headers.get("cache-control") !== data.gated_headers.cache_control) problems.push(`Cache-Control ${res.headers.get("cache-control")}`);
       if (want === 200 && HOST[emulator].types && res.headers.get("content-type") !== type) problems.push(`Content-Type ${res.headers.get("content-type")}, want ${type}`);
-      if (want === 200 && method === "GET" && !index && (body.length !== bytes.length || body.some((b, i) => b !== bytes[i]))) problems.push(`the body (${body.length} bytes) is not the file (${bytes.length} bytes)`);
+      // (vitrine serve adds its reload script to pages, so under netlify dev a page is not the file.)
+      if (want === 200 && method === "GET" && !(index && emulator === "netlify-dev") && (body.length !== bytes.length || body.some((b, i) => b !== bytes[i]))) problems.push(`the body (${body.length} bytes) is not the file decrypted (${bytes.length} bytes)`);
+      if (want !== 200 && MARKERS.some((m) => latin1(body).includes(m))) problems.push("a refusal holds a private word");
       if (want === 200 && method === "HEAD" && body.length) problems.push("HEAD has a body");
     } catch (e) {
       problems.push(`threw ${e?.stack ?? e}`);

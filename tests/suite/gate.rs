@@ -184,7 +184,7 @@ fn edge_modules_carry_the_data_and_no_template_syntax() {
         (Edge::Netlify, "export const config = { path: \"/*\" };"),
         (Edge::Cloudflare, "async fetch(request, env)"),
     ] {
-        let module = edge::render_edge_module(edge_kind, &sources, &data, &pages).unwrap();
+        let module = edge::render_edge_module(edge_kind, &sources, &data, &pages, None).unwrap();
         assert!(
             module.contains(export),
             "{edge_kind:?} module lacks `{export}`"
@@ -205,6 +205,33 @@ fn edge_modules_carry_the_data_and_no_template_syntax() {
 }
 
 #[test]
+fn the_edge_key_goes_into_the_netlify_module_only() {
+    let data: GateData = serde_json::from_value(cases_file()["site"].clone()).unwrap();
+    let theme = builtin_theme();
+    let pages = edge::render_gate_pages(&theme, &site_view(), "/").unwrap();
+    let sources = EdgeSources::from_theme(&theme).unwrap();
+    let key = "0f".repeat(32);
+    let render = |edge_kind: Edge, key: Option<&str>| {
+        edge::render_edge_module(edge_kind, &sources, &data, &pages, key)
+    };
+    let netlify = render(Edge::Netlify, Some(key.as_str())).unwrap();
+    assert!(netlify.contains(&format!("const EDGE_KEY = \"{key}\";")));
+    let none = render(Edge::Netlify, None).unwrap();
+    assert!(none.contains("const EDGE_KEY = null;"));
+    // The worker is a public file: it reads the Pages secret, whatever the build holds.
+    let worker = render(Edge::Cloudflare, Some(key.as_str())).unwrap();
+    assert!(!worker.contains(&key) && worker.contains("env.VITRINE_EDGE_KEY"));
+    for bad in [
+        "0F".repeat(32),
+        "0f".repeat(31),
+        format!("\"+{}", "0".repeat(62)),
+    ] {
+        let err = render(Edge::Netlify, Some(bad.as_str())).unwrap_err();
+        assert!(err.to_string().contains("64 lowercase hex digits"), "{err}");
+    }
+}
+
+#[test]
 fn a_user_theme_overrides_edge_templates_file_by_file() {
     let root = tempfile::tempdir().unwrap();
     let edge_dir = root.path().join("themes/custom/edge");
@@ -221,13 +248,13 @@ fn a_user_theme_overrides_edge_templates_file_by_file() {
     let sources = EdgeSources::from_theme(&theme).unwrap();
     let data = GateData::default();
     let pages = edge::render_gate_pages(&theme, &site_view(), "/").unwrap();
-    let worker = edge::render_edge_module(Edge::Cloudflare, &sources, &data, &pages).unwrap();
+    let worker = edge::render_edge_module(Edge::Cloudflare, &sources, &data, &pages, None).unwrap();
     assert!(worker.starts_with("// custom\n") && worker.contains("async function gate("));
-    let netlify = edge::render_edge_module(Edge::Netlify, &sources, &data, &pages).unwrap();
+    let netlify = edge::render_edge_module(Edge::Netlify, &sources, &data, &pages, None).unwrap();
     assert!(netlify.contains("context.next()"));
     let mut missing = pages.clone();
     missing.remove("revoked");
-    let err = edge::render_edge_module(Edge::Netlify, &sources, &data, &missing).unwrap_err();
+    let err = edge::render_edge_module(Edge::Netlify, &sources, &data, &missing, None).unwrap_err();
     assert!(err.to_string().contains("`revoked`"), "{err}");
 }
 

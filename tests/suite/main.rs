@@ -8,6 +8,7 @@ mod gate;
 mod hardening;
 mod media;
 mod render;
+mod sealed_files;
 #[cfg(feature = "serve")]
 mod serve;
 mod share;

@@ -167,3 +167,60 @@ async function gate(request, now = Math.floor(Date.now() / 1000)) {
   }
   return first ? refuseFor(first, head) : refuse(401, "missing", head);
 }
+
+// Encryption at rest (docs/share-links.md): every file under /private/ is stored sealed, the magic,
+// a 16-byte label, a 12-byte nonce, then AES-256-GCM of the file with the 32 header bytes and the
+// file's path as associated data. The gate holds the edge key E (64 hex digits), never more.
+const MAGIC = "76747201", CONTENT = TE.encode("vitrine/content/v1\0"), HKDF = { name: "HKDF", hash: "SHA-256", salt: new Uint8Array() };
+const edgeCache = new Map(), contentCache = new Map();
+
+// What a wrapper asks the host for when the gate serves a file: the whole file by GET, even for a
+// HEAD (a sealed file is checked before it is answered) and without Range (a slice of a sealed
+// file does not decrypt). Conditional headers stay: a 304 passes as the host gives it, and so does a
+// redirect (Pages answers `…/index.html` with a 308 to `…/`).
+function whole(request) {
+  const headers = new Headers(request.headers);
+  headers.delete("Range");
+  headers.delete("If-Range");
+  return new Request(request.url, { headers, redirect: "manual" });
+}
+
+// The content key K = HKDF(E, "vitrine/content/v1" 0x00 label) for AES-GCM, once per label.
+const contentKey = (e, label) => cached(contentCache, e + hex(label), async () => {
+  const edge = await cached(edgeCache, e, () => crypto.subtle.importKey("raw", unhex(e), "HKDF", false, ["deriveKey"]));
+  const info = new Uint8Array(CONTENT.length + 16);
+  info.set(CONTENT);
+  info.set(label, CONTENT.length);
+  return crypto.subtle.deriveKey({ ...HKDF, info }, edge, { name: "AES-GCM", length: 256 }, false, ["decrypt"]);
+});
+
+// The host's answer `res` to whole(request) for a file the gate opened, answered privately: a 200
+// whose body starts with the magic is decrypted with the edge key `e`; anything else (a 404, a
+// 304, a file without the magic) passes as the host gave it. A sealed file that does not decrypt
+// is a 500, and so is one that must be decrypted without a valid edge key (`fix` says how to set
+// it). The host's Content-Type stays; its length, encoding and ETag described the ciphertext.
+async function unseal(request, res, e, fix) {
+  const head = request.method == "HEAD", plain = (status, text) => privately(new Response(head ? null : text + "\n",
+    { headers: { "Content-Type": "text/plain; charset=utf-8" } }), status);
+  if (res.status != 200) return privately(head ? new Response(null, res) : res);
+  const body = new Uint8Array(await res.arrayBuffer());
+  if (hex(body.subarray(0, 4)) != MAGIC) return privately(new Response(head ? null : body, res));
+  e = typeof e == "string" ? e.trim().toLowerCase() : "";
+  if (!/^[0-9a-f]{64}$/.test(e)) return plain(500, "vitrine: this gate has no edge key to open private files; " + fix);
+  let text;
+  try {
+    // The gate serves only canonical paths: the URL's path, decoded, is the file's (a folder's
+    // page is its index.html).
+    const path = TE.encode(decodeURIComponent(new URL(request.url).pathname).slice(1).replace(/\/$/, "/index.html"));
+    const data = new Uint8Array(32 + path.length);
+    data.set(body.subarray(0, 32));
+    data.set(path, 32);
+    text = await crypto.subtle.decrypt({ name: "AES-GCM", iv: body.subarray(20, 32), additionalData: data },
+      await contentKey(e, body.subarray(4, 20)), body.subarray(32));
+  } catch {
+    return plain(500, "vitrine: this private file does not decrypt");
+  }
+  const headers = new Headers(res.headers);
+  for (const h of ["Content-Length", "Content-Encoding", "ETag", "Accept-Ranges"]) headers.delete(h);
+  return privately(new Response(head ? null : text, { headers }));
+}
