@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use crate::content;
 use crate::share::ledger::Ledger;
+use crate::share::secret::ContentSecret;
+use crate::share::slots::share_of_link;
 use crate::share::{hex, keys, permanence, revocations, rfc3339};
 use crate::site::{default_out, outputs_in_sight};
 
@@ -37,7 +39,16 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             revocations::record(ledger, base_url)?;
             return Ok(String::from("signed the revocation list again"));
         };
-        let share = ledger.resolve(query)?.clone();
+        // A link of a host without a gate names its share by the secret in its fragment.
+        let by_fragment = match query.contains('#') {
+            true => ContentSecret::find_or_create(&content.config.keys)?
+                .and_then(|(secret, _)| share_of_link(ledger, &secret, query).cloned()),
+            false => None,
+        };
+        let share = match by_fragment {
+            Some(share) => share,
+            None => ledger.resolve(query)?.clone(),
+        };
         let label = if share.label.is_empty() {
             String::new()
         } else {

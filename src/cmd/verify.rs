@@ -11,6 +11,7 @@ use crate::content::{self, Diagnostics};
 use crate::share::gate::{self, Decision, GateData};
 use crate::share::ledger::{Ledger, Share};
 use crate::share::secret::{ContentSecret, LinkSecret, LINK_SECRET_CHARS};
+use crate::share::slots::share_of_link;
 use crate::share::{hex, revocations, rfc3339, token};
 
 /// Options of `vitrine verify`.
@@ -171,21 +172,17 @@ fn verify_without_gate(
             "the link has no secret: the part after `#` is missing".into(),
         );
     }
-    let Some(secret) = LinkSecret::from_base62(fragment) else {
+    if LinkSecret::from_base62(fragment).is_none() {
         return verdict(
             "invalid",
             format!(
                 "the part after `#` is not a link secret ({LINK_SECRET_CHARS} letters and digits; damaged when copied?)"
             ),
         );
-    };
+    }
     let (content_secret, _) = ContentSecret::find_or_create(&content.config.keys)?
         .context("this machine has not the site's content secret, which made the link: set VITRINE_CONTENT_SECRET")?;
-    let Some(share) = ledger
-        .shares
-        .iter()
-        .find(|s| content_secret.link_secret(&s.id) == secret)
-    else {
+    let Some(share) = share_of_link(ledger, &content_secret, &url) else {
         return verdict(
             "invalid",
             "the secret opens no share of this site (damaged when copied, or made for another site)".into(),

@@ -32,20 +32,6 @@ pub enum Edge {
 /// `too-large` for the 400, 414 and 431 answers (`share::gate::refusal_page`).
 pub type GatePages = BTreeMap<String, String>;
 
-/// The refusal pages the gates need, with the status each is rendered for.
-pub const GATE_PAGES: [(&str, u16, &str); 10] = [
-    ("missing", 401, "missing"),
-    ("invalid", 403, "invalid"),
-    ("unknown-key", 403, "unknown-key"),
-    ("wrong-scope", 403, "wrong-scope"),
-    ("not-yet-valid", 403, "not-yet-valid"),
-    ("expired", 410, "expired"),
-    ("revoked", 410, "revoked"),
-    ("bad-path", 400, "invalid"),
-    ("too-long", 414, "invalid"),
-    ("too-large", 431, "invalid"),
-];
-
 /// The three edge templates: the shared gate core and one thin wrapper per edge.
 ///
 /// Taken from the theme (built-in, or a site theme's `edge/` copy file by file), so a lab can
@@ -84,7 +70,7 @@ pub fn render_gate_pages(
     root_path: &str,
 ) -> Result<GatePages> {
     let mut pages = GatePages::new();
-    for (key, status, reason) in GATE_PAGES {
+    for (key, status, reason) in crate::share::gate::refusal_pages() {
         let gate = serde_json::json!({ "status": status, "reason": reason });
         let html = gate_page(theme, site, root_path, gate)
             .with_context(|| format!("rendering the {status} `{key}` page of the gates"))?;
@@ -166,7 +152,7 @@ pub fn render_edge_module(
     pages: &GatePages,
     edge_key: Option<&str>,
 ) -> Result<String> {
-    for (key, _, _) in GATE_PAGES {
+    for (key, _, _) in crate::share::gate::refusal_pages() {
         anyhow::ensure!(
             pages.contains_key(key),
             "the gate pages lack the `{key}` page"

@@ -229,6 +229,23 @@ pub fn refusal_page(status: u16, reason: &str) -> &str {
     }
 }
 
+/// Every refusal page a gate answers with, as (page key, status, reason): `missing` at 401,
+/// one for each reason a token is refused for (at its [`Error::http_status`]), and one for each
+/// refusal of the request itself (400, 414, 431; see [`refusal_page`]).
+pub fn refusal_pages() -> Vec<(&'static str, u16, &'static str)> {
+    let mut pages = vec![("missing", 401, "missing")];
+    for error in Error::ALL {
+        let reason = error.reason();
+        if !pages.iter().any(|(key, _, _)| *key == reason) {
+            pages.push((reason, error.http_status(), reason));
+        }
+    }
+    for status in [400, 414, 431] {
+        pages.push((refusal_page(status, "invalid"), status, "invalid"));
+    }
+    pages
+}
+
 /// Decides one request exactly as the edge modules do.
 pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
     // Sizes first, as the edges check them: a sent path can only shrink by its dot segments, so

@@ -9,7 +9,7 @@ use vitrine_verify::ShareId;
 
 use super::hex;
 use super::ledger::{Ledger, Share, Status};
-use super::secret::{ContentSecret, Label};
+use super::secret::{ContentSecret, Label, LinkSecret};
 use crate::content::BaseUrl;
 
 /// Whether `share` can open key name `name` (`dataset:`, `media:` or `annotation:`): a dataset
@@ -86,6 +86,22 @@ pub fn slots(
         out.push((path, sealed));
     }
     Ok(out)
+}
+
+/// The share a link of a host without a gate opens: the one whose link secret its fragment
+/// holds (`None` for a link without such a fragment, or one no share of `ledger` made). Only
+/// the content secret makes a link secret, so this is how `verify` and `revoke` read a link.
+pub fn share_of_link<'l>(
+    ledger: &'l Ledger,
+    secret: &ContentSecret,
+    url: &str,
+) -> Option<&'l Share> {
+    let url: String = url.chars().filter(|c| !c.is_whitespace()).collect();
+    let fragment = LinkSecret::from_base62(url.split_once('#')?.1)?;
+    ledger
+        .shares
+        .iter()
+        .find(|s| secret.link_secret(&s.id) == fragment)
 }
 
 /// The output path of a slot.

@@ -123,15 +123,24 @@ fn ci_github_workflows_install_build_deploy_and_pass_actionlint() {
             "netlify",
             "npx --yes netlify-cli@27 deploy --prod --no-build",
             "NETLIFY_AUTH_TOKEN",
+            "test -f .netlify/v1/edge-functions/vitrine-share.js || test ! -e public/private",
         ),
         (
             "cloudflare",
             "npx --yes wrangler@4 pages deploy",
             "CLOUDFLARE_API_TOKEN",
+            "test -f public/_worker.js || test ! -e public/private",
         ),
-        ("static", "actions/deploy-pages@", "id-token: write"),
+        // No gate: private files must be built to open in the browser, and a daily build
+        // makes expiries bite.
+        (
+            "static",
+            "actions/deploy-pages@",
+            "id-token: write",
+            "ls public/private/*/vitrine-sw.js",
+        ),
     ];
-    for (hosting, deploy, secret) in cases {
+    for (hosting, deploy, secret, guard) in cases {
         let (_tmp, dir) = init(
             "lab",
             &[
@@ -153,12 +162,18 @@ fn ci_github_workflows_install_build_deploy_and_pass_actionlint() {
             "path: .vitrine-cache",
             "path: ~/.cargo/bin/vitrine",
             "run: vitrine build",
-            "test ! -e public/private",
+            "VITRINE_CONTENT_SECRET: ${{ secrets.VITRINE_CONTENT_SECRET }}",
+            guard,
             deploy,
             secret,
         ] {
             assert!(workflow.contains(needed), "{hosting}: `{needed}` missing:\n{workflow}");
         }
+        assert_eq!(
+            workflow.contains("schedule:"),
+            hosting == "static",
+            "{hosting}"
+        );
         assert_no_placeholder(hosting, &workflow);
         let out = Command::new("actionlint")
             .arg(dir.join(".github/workflows/deploy.yml"))

@@ -149,7 +149,7 @@ fn site_view() -> Value {
 fn refusal_pages_say_what_happened_and_name_nothing_private() {
     let theme = builtin_theme();
     let pages = edge::render_gate_pages(&theme, &site_view(), "/").unwrap();
-    for (key, status, _) in edge::GATE_PAGES {
+    for (key, status, _) in vitrine::share::gate::refusal_pages() {
         let page = &pages[key];
         assert!(
             page.contains(&format!(">{status}<")),

@@ -958,3 +958,44 @@ fn a_key_kept_outside_the_key_folder_is_found_by_every_command() {
         text(&revoke)
     );
 }
+
+#[test]
+fn static_links_carry_a_secret_that_verify_and_revoke_read() {
+    let (_tmp, root) = fixture("sites/serve");
+    let yaml = root.join("content/site.yaml");
+    let site = fs::read_to_string(&yaml).unwrap();
+    fs::write(&yaml, site.replace("hosting: netlify", "hosting: static")).unwrap();
+    assert!(vitrine(&root, &["keygen"]).status.success());
+    let out = vitrine(&root, &["share", "closed-retina", "--label", "r1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let link = stdout(&out).trim().to_string();
+    let (address, secret) = link.split_once('#').expect("a fragment");
+    assert!(address.ends_with("/private/closed-retina/"), "{link}");
+    assert!(link.len() < 200 && secret.len() == 22, "{link}");
+    // The content secret was made beside the key, and every command reads links with it.
+    let verify = |link: &str| {
+        let out = vitrine(&root, &["verify", link]);
+        (out.status.code(), stdout(&out))
+    };
+    let (code, said) = verify(&link);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.starts_with("valid: opens dataset:closed-retina"), "{said}");
+    // A link broken across lines in a PDF still reads.
+    let (code, _) = verify(&format!("{}\n{}", &link[..40], &link[40..]));
+    assert_eq!(code, Some(0));
+    let mut tampered = link.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'a' { b'b' } else { b'a' };
+    let (code, said) = verify(&String::from_utf8(tampered).unwrap());
+    assert_eq!(code, Some(1));
+    assert!(said.starts_with("invalid: "), "{said}");
+    assert!(verify(address).1.starts_with("missing: "));
+    let (_, said) = verify(&link.replace("closed-retina", "open-cortex"));
+    assert!(said.starts_with("wrong-scope: "), "{said}");
+
+    let revoked = vitrine(&root, &["revoke", &link]);
+    assert!(revoked.status.success(), "{}", text(&revoked));
+    let (code, said) = verify(&link);
+    assert_eq!(code, Some(1));
+    assert!(said.starts_with("revoked: "), "{said}");
+}

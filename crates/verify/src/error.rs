@@ -25,6 +25,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// Every error, in the order of the checks.
+    pub const ALL: [Error; 7] = [
+        Error::Malformed,
+        Error::UnknownKey,
+        Error::BadSignature,
+        Error::WrongScope,
+        Error::Expired,
+        Error::NotYetValid,
+        Error::Revoked,
+    ];
+
     /// The gate's `X-Vitrine-Reason` value and `vitrine verify`'s verdict word for this error.
     ///
     /// Forgeries and garbage share one reason, `invalid`, so a refusal tells a prober nothing.
