@@ -1,6 +1,7 @@
 //! Annotation pages: one page per skeleton annotation, at [`AnnotationRef::output_dir`], with
 //! its statistics, comments, a download of the original file, and the dataset's viewer with the
-//! skeleton drawn over it by `assets/skeleton.js` from a `skeleton.json` beside the page.
+//! skeleton drawn over it by `assets/skeleton.js` from a `skeleton.bin` beside the page (see
+//! [`super::overlay`] for its format).
 //!
 //! The overlay file holds positions in **image pixels** of the dataset's first slice (and z in
 //! slice indices), so the script never needs to know the file format or the voxel size.
@@ -11,9 +12,14 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::context::{PageView, Prepared, SiteView};
+use super::overlay;
 use super::{Derived, MediaIndex, Page, RenderOptions, Theme};
 use crate::content::annotation::{swc_type_label, Format, Skeleton, Stats};
 use crate::content::model::{AnnotationRef, Content, Dataset};
+
+/// The overlay beside each annotation page, read by `assets/skeleton.js`; its format is in
+/// [`overlay`].
+pub const OVERLAY_FILE: &str = "skeleton.bin";
 
 /// The viewer partial; without it the page shows the statistics and no drawing.
 const VIEWER_TEMPLATE: &str = "partials/viewer.html";
@@ -53,7 +59,7 @@ fn download_path(d: &Dataset, a: &AnnotationRef) -> String {
     format!("{}{}", a.output_dir(d), download_name(a))
 }
 
-/// Renders every annotation page and its `skeleton.json`; private ones only when
+/// Renders every annotation page and its `skeleton.bin`; private ones only when
 /// `opts.include_private`. Errors name the dataset descriptor or the template.
 pub fn render_annotation_pages(
     content: &Content,
@@ -134,24 +140,6 @@ struct TypeCount {
     count: usize,
 }
 
-/// The overlay file: trees in image pixels, z in slice indices.
-#[derive(Serialize)]
-struct Overlay<'a> {
-    slices: usize,
-    trees: Vec<OverlayTree<'a>>,
-}
-
-#[derive(Serialize)]
-struct OverlayTree<'a> {
-    id: u64,
-    name: &'a str,
-    color: String,
-    /// `[x, y, z]` per node: image pixels and slice index, rounded to 0.01.
-    nodes: Vec<[f64; 3]>,
-    /// Pairs of indices into `nodes`.
-    edges: Vec<[usize; 2]>,
-}
-
 fn render_one(
     prepared: &Prepared,
     a: &AnnotationRef,
@@ -191,18 +179,16 @@ fn render_one(
         })
         .collect();
     // A comment names a node by id alone; where trees reuse an id it is the first tree's
-    // node, as in webKnossos's own library (hence the reversed collect: the last insert wins).
-    let located: std::collections::HashMap<u64, (&str, [f64; 3])> = sk
-        .trees
-        .iter()
-        .rev()
-        .flat_map(|t| {
-            t.nodes
-                .iter()
-                .rev()
-                .map(move |n| (n.id, (t.name.as_str(), n.position)))
-        })
-        .collect();
+    // node, as in webKnossos's own library (hence the reversed walk: the last insert wins).
+    // Only commented ids are kept: a million-node tracing has a handful of comments.
+    let commented: std::collections::HashSet<u64> = sk.comments.iter().map(|c| c.node).collect();
+    let mut located: std::collections::HashMap<u64, (&str, [f64; 3])> =
+        std::collections::HashMap::with_capacity(commented.len());
+    for t in sk.trees.iter().rev() {
+        for n in t.nodes.iter().rev().filter(|n| commented.contains(&n.id)) {
+            located.insert(n.id, (t.name.as_str(), n.position));
+        }
+    }
     let view = AnnotationView {
         id: &a.id,
         display_name: &a.display_name,
@@ -244,40 +230,41 @@ fn render_one(
             })
             .collect(),
         node_types: node_types(sk),
-        overlay: "skeleton.json",
+        overlay: OVERLAY_FILE,
         overlay_note: (!placement.notes.is_empty()).then(|| placement.notes.join(" ")),
     };
-    let overlay = Overlay {
-        slices: prepared.slices.len(),
-        trees: sk
-            .trees
+    let total_edges = sk.trees.iter().map(|t| t.edges.len()).sum();
+    let mut overlay = overlay::Encoder::new(
+        prepared.slices.len(),
+        sk.trees
             .iter()
-            .zip(colors)
-            .map(|(t, color)| {
-                let index: std::collections::HashMap<u64, usize> =
-                    t.nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
-                OverlayTree {
-                    id: t.id,
-                    name: &t.name,
-                    color,
-                    nodes: t
-                        .nodes
-                        .iter()
-                        .map(|n| {
-                            placement
-                                .to_pixels(n.position)
-                                .map(|v| (v * 100.0).round() / 100.0)
-                        })
-                        .collect(),
-                    edges: t
-                        .edges
-                        .iter()
-                        .map(|e| [index[&e.source], index[&e.target]])
-                        .collect(),
-                }
-            })
-            .collect(),
-    };
+            .flat_map(|t| &t.nodes)
+            .map(|n| placement.to_pixels(n.position)),
+        total_edges,
+    );
+    for (t, color) in sk.trees.iter().zip(colors) {
+        let index: std::collections::HashMap<u64, u32> = t
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id, i as u32))
+            .collect();
+        overlay.push(overlay::TreeInput {
+            id: t.id,
+            name: &t.name,
+            color,
+            nodes: t
+                .nodes
+                .iter()
+                .map(|n| placement.to_pixels(n.position))
+                .collect(),
+            edges: t
+                .edges
+                .iter()
+                .map(|e| [index[&e.source], index[&e.target]])
+                .collect(),
+        });
+    }
 
     let mut ctx = tera::Context::new();
     ctx.insert("site", site);
@@ -290,7 +277,6 @@ fn render_one(
     let html = theme
         .render("annotation.html", &ctx)
         .with_context(|| format!("rendering `{path}`"))?;
-    let json = serde_json::to_vec(&overlay).context("serialising an annotation overlay")?;
     Ok(vec![
         Page {
             path,
@@ -298,8 +284,8 @@ fn render_one(
             private,
         },
         Page {
-            path: format!("{dir}skeleton.json"),
-            body: json,
+            path: format!("{dir}{OVERLAY_FILE}"),
+            body: overlay.finish(),
             private,
         },
     ])

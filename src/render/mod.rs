@@ -9,6 +9,7 @@ pub mod annotation;
 mod context;
 mod feeds;
 pub mod markdown;
+pub mod overlay;
 mod pages;
 pub mod theme;
 

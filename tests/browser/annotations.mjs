@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // The skeleton overlay in headless Chromium: one `<g>` per tree with a `<title>`, the tree's
-// colour, slice emphasis on a z-stack, the per-tree toggles, and axe-core on both pages.
+// colour, slice emphasis on a z-stack, the per-tree toggles, axe-core on both pages, and a
+// 200,000-node tracing (generated here) drawn simplified at full view and exactly when zoomed.
 //
 //   node tests/browser/annotations.mjs [built-site-dir | site-root]
 //
 // Defaults to the fixture site tests/sites/annotations, built first with target/debug/vitrine
 // (VITRINE_BIN overrides). Prints `N passed, N failed` last; exits 1 on any failure.
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { crc32, deflateSync } from "node:zlib";
 import { assert, checks, launch, REPO, siteDir } from "./lib.mjs";
 import { serve } from "./serve.mjs";
 
@@ -18,7 +21,7 @@ const server = await serve(site.dir, site.open);
 const browser = await launch();
 
 /** Opens a page, failing on any script error, and waits until the overlay is drawn. */
-async function open(path, trees) {
+async function open(path, trees, base = server) {
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -26,7 +29,7 @@ async function open(path, trees) {
   page.on("console", (m) => {
     if (m.type() === "error" && !/\/favicon\.ico$/.test(m.location().url)) errors.push(m.text());
   });
-  await page.goto(server.url + path);
+  await page.goto(base.url + path);
   await page.waitForFunction(
     (n) => document.querySelectorAll("svg.viewer-overlay g.skeleton-tree").length === n,
     trees,
@@ -46,6 +49,56 @@ const tree = (page, id) =>
       near: d("near"), far: d("far"), dots: d("dots"),
     };
   }, id);
+
+/**
+ * A site root with one 2048² image and an SWC of `n` nodes: a random walk (fixed seed) in
+ * branches of 1,000 nodes, as bench/big-tracing makes. Returns the root and the nodes in image
+ * pixels (10 nm voxels; the SWC is in µm with 3 decimals, so positions are 0.1 px multiples).
+ */
+function bigSite(n) {
+  const root = mkdtempSync(join(tmpdir(), "vitrine-big-"));
+  const dir = join(root, "content/datasets/big");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(root, "content/site.yaml"), "title: Big tracing\nbase_url: https://example.org\n");
+  writeFileSync(join(dir, "dataset.yaml"),
+    "display_name: Big\nvisibility: public\nthumbnail: em.png\nvoxel_size_nm: [10, 10, 40]\n" +
+    "annotations:\n  - id: big\n    file: big.swc\n    visibility: public\n");
+  const w = 2048;
+  const chunk = (kind, data) => {
+    const len = Buffer.alloc(4), crc = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(kind), data])));
+    return Buffer.concat([len, Buffer.from(kind), data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(w, 4);
+  ihdr[8] = 8; // 8-bit grey
+  const raw = Buffer.alloc((w + 1) * w, 96);
+  for (let r = 0; r < w; r++) raw[r * (w + 1)] = 0;
+  writeFileSync(join(dir, "em.png"), Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0)),
+  ]));
+  let seed = 17;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const lines = [], nodes = [];
+  let x = 10000, y = 10000; // nanometres ×1 = 0.001 µm units
+  for (let i = 1; i <= n; i++) {
+    const parent = i === 1 ? -1 : i % 1000 === 1 ? 1 + Math.floor(rand() * (i - 1)) : i - 1;
+    // Steps of up to ±15 px, reflected at the edges, so the walk covers the image evenly.
+    const reflect = (v) => (v < 500 ? 1000 - v : v > 20000 ? 40000 - v : v);
+    x = reflect(x + Math.round((rand() - 0.5) * 300));
+    y = reflect(y + Math.round((rand() - 0.5) * 300));
+    lines.push(`${i} 3 ${(x / 1000).toFixed(3)} ${(y / 1000).toFixed(3)} 0.0 0.1 ${parent}`);
+    nodes.push([x / 10, y / 10]); // 1 nm = 0.1 px at 10 nm voxels
+  }
+  writeFileSync(join(dir, "big.swc"), lines.join("\n") + "\n");
+  return { root, nodes, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** The `[x, y]` of every `M x y…` in a path's `d`. */
+const points = (d) => [...d.matchAll(/M([-\d.]+) ([-\d.]+)/g)].map((m) => [+m[1], +m[2]]);
 
 try {
   await test("NML on a z-stack: a <g> per tree with its title and colour", async () => {
@@ -108,6 +161,46 @@ try {
         (await window.axe.run()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(" ")}`));
       assert(found.length === 0, `${path}: ${found.join("; ")}`);
       await page.close();
+    }
+  });
+
+  await test("200,000 nodes: a simplified drawing at full view, every node exact when zoomed", async () => {
+    const made = bigSite(200000);
+    const built = siteDir(made.root);
+    const big = await serve(built.dir);
+    try {
+      const { page, errors } = await open("/datasets/big/annotations/big/", 1, big);
+      await page.waitForFunction(() => performance.getEntriesByName("vitrine:skeleton-drawn").length, null, { timeout: 20000 });
+      let t = await tree(page, "1");
+      const segments = (t.near.match(/M/g) || []).length;
+      assert(segments > 1000 && segments <= 50000, `full view: ${segments} segments (budget 50,000)`);
+      assert(t.dots === "", "full view: no dots on a simplified level");
+      // Zoom on node 100,000 as far as the viewer goes (32 screen px an image px): the view is
+    // small enough for every edge and node in it, even where the walk crosses itself most.
+      const [cx, cy] = made.nodes[99999];
+      await page.evaluate(([x, y]) => {
+        const root = document.querySelector(".viewer");
+        root.vitrine.setView({ x, y, zoom: 128, slice: 0 });
+      }, [cx, cy]);
+      await page.waitForFunction(() =>
+        document.querySelector('g.skeleton-tree[data-tree="1"] path.dots').getAttribute("d") !== "", null, { timeout: 10000 });
+      t = await tree(page, "1");
+      const dots = points(t.dots);
+      assert(dots.length > 10 && dots.length <= 20000, `zoomed: ${dots.length} dots`);
+      // Positions are 0.1 px multiples spanning ~1950 px: a step of 0.04 px, so each drawn dot
+      // is within 0.02 px (and the 0.01 px the path is written to) of a node of the file.
+      const at = new Map(made.nodes.map(([x, y]) => [`${Math.round(x * 10)},${Math.round(y * 10)}`, [x, y]]));
+      for (const [x, y] of dots) {
+        const n = at.get(`${Math.round(x * 10)},${Math.round(y * 10)}`);
+        assert(n && Math.abs(n[0] - x) <= 0.03 && Math.abs(n[1] - y) <= 0.03, `dot ${x} ${y} is no node of the file`);
+      }
+      assert(dots.some(([x, y]) => Math.abs(x - cx) <= 0.03 && Math.abs(y - cy) <= 0.03), `node 100000 (${cx}, ${cy}) not drawn`);
+      assert(errors.length === 0, errors.join("\n"));
+      await page.close();
+    } finally {
+      await big.close();
+      built.cleanup();
+      made.cleanup();
     }
   });
 } finally {

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use vitrine::content::annotation::{parse_file, Format, Skeleton};
+use vitrine::render::overlay::Decoded;
 
 use crate::common::{fixture, read_private, text, unseal, vitrine};
 
@@ -317,8 +318,12 @@ fn public_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn overlay(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+fn overlay(path: &Path) -> Decoded {
+    decode_overlay(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+fn decode_overlay(bytes: &[u8]) -> Decoded {
+    vitrine::render::overlay::decode(bytes).unwrap_or_else(|e| panic!("skeleton.bin: {e:#}"))
 }
 
 #[test]
@@ -344,7 +349,7 @@ fn site_publishes_annotation_pages_where_their_visibility_says() {
         "href=\"axon-tracing.nml\" download=\"axon-tracing.nml\"",
         "<a href=\"../../../../datasets/cortex/\">Layer 4 cortex</a>",
         "class=\"viewer-overlay\"",
-        "data-skeleton=\"skeleton.json\"",
+        "data-skeleton=\"skeleton.bin\"",
         "assets/skeleton.js",
     ] {
         assert!(html.contains(needle), "page lacks {needle:?}:\n{html}");
@@ -359,17 +364,19 @@ fn site_publishes_annotation_pages_where_their_visibility_says() {
         std::fs::read(root.join("content/datasets/cortex/axons.nml")).unwrap(),
         "the download must be the original file byte for byte"
     );
-    let json = overlay(&dir.join("skeleton.json"));
-    assert_eq!(json["slices"], 3);
-    assert_eq!(json["trees"][0]["name"], "Axon A");
-    assert_eq!(json["trees"][0]["color"], "#ff3333");
+    let bin = overlay(&dir.join("skeleton.bin"));
+    assert_eq!(bin.header.slices, 3);
     assert_eq!(
-        json["trees"][0]["nodes"][0],
-        serde_json::json!([50.0, 50.0, 0.0])
+        bin.header.levels,
+        [0],
+        "a small tracing has no coarser levels"
     );
-    assert_eq!(json["trees"][0]["edges"].as_array().unwrap().len(), 3);
+    assert_eq!(bin.header.trees[0].name, "Axon A");
+    assert_eq!(bin.header.trees[0].color, "#ff3333");
+    assert_eq!(bin.trees[0].nodes[0], [50.0, 50.0, 0.0]);
+    assert_eq!(bin.trees[0].edges[0].as_ref().unwrap().len(), 3);
     assert_eq!(
-        json["trees"][1]["color"], "#56b4e9",
+        bin.header.trees[1].color, "#56b4e9",
         "palette colour for a tree without one"
     );
 
@@ -390,15 +397,10 @@ fn site_publishes_annotation_pages_where_their_visibility_says() {
         draft_html.contains("href=\"../../../../datasets/cortex/\""),
         "links back to the public dataset page"
     );
-    let json: serde_json::Value =
-        serde_json::from_slice(&unseal(&root, &format!("{draft}/skeleton.json"))).unwrap();
+    let bin = decode_overlay(&unseal(&root, &format!("{draft}/skeleton.bin")));
     assert_eq!(
-        json["trees"][0]["nodes"][0],
-        serde_json::json!([100.0, 100.0, 0.0])
-    );
-    assert_eq!(
-        json["trees"][0]["nodes"][1],
-        serde_json::json!([200.0, 100.0, 1.0])
+        bin.trees[0].nodes[..2],
+        [[100.0, 100.0, 0.0], [200.0, 100.0, 1.0]]
     );
     assert!(!unseal(&root, &format!("{draft}/draft-neuron.swc")).is_empty());
 
@@ -500,20 +502,17 @@ fn units_and_offsets_place_tracings_and_a_miss_is_told() {
     assert!(out.status.success(), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let dir = root.join("public/datasets/placed/annotations");
-    let nodes =
-        |id: &str| overlay(&dir.join(id).join("skeleton.json"))["trees"][0]["nodes"].clone();
+    let nodes = |id: &str| {
+        overlay(&dir.join(id).join("skeleton.bin")).trees[0]
+            .nodes
+            .clone()
+    };
     // nm with offset_nm; µm in the NML's <scale unit>; another voxel size through nm.
-    assert_eq!(
-        nodes("swc-nm"),
-        serde_json::json!([[30.0, 15.0, 0.0], [60.0, 45.0, 0.0]])
-    );
-    assert_eq!(
-        nodes("nml-um"),
-        serde_json::json!([[40.0, 30.0, 0.0], [80.0, 60.0, 0.0]])
-    );
+    assert_eq!(nodes("swc-nm"), [[30.0, 15.0, 0.0], [60.0, 45.0, 0.0]]);
+    assert_eq!(nodes("nml-um"), [[40.0, 30.0, 0.0], [80.0, 60.0, 0.0]]);
     assert_eq!(
         nodes("nml-other-scale"),
-        serde_json::json!([[20.0, 15.0, 0.0], [40.0, 30.0, 0.0]])
+        [[20.0, 15.0, 0.0], [40.0, 30.0, 0.0]]
     );
 
     let descriptor = "content/datasets/placed/dataset.yaml";

@@ -649,11 +649,13 @@ fn a_site_shows_a_tiff_stack_as_slices_with_its_voxel_size() {
         "the ImageJ voxel size drives the viewer"
     );
     // The SWC is placed through the stack's own voxel size: 1 µm deep is slice 2.
-    let overlay =
-        std::fs::read_to_string(root.join("public/datasets/stack/annotations/trace/skeleton.json"))
-            .unwrap();
-    assert!(
-        overlay.contains(r#""slices":3"#) && overlay.contains("[[20.0,10.0,2.0],[30.0,20.0,0.0]]"),
-        "{overlay}"
+    let overlay = vitrine::render::overlay::decode(
+        &std::fs::read(root.join("public/datasets/stack/annotations/trace/skeleton.bin")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(overlay.header.slices, 3);
+    assert_eq!(
+        overlay.trees[0].nodes,
+        [[20.0, 10.0, 2.0], [30.0, 20.0, 0.0]]
     );
 }
