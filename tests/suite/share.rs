@@ -979,7 +979,10 @@ fn static_links_carry_a_secret_that_verify_and_revoke_read() {
     };
     let (code, said) = verify(&link);
     assert_eq!(code, Some(0), "{said}");
-    assert!(said.starts_with("valid: opens dataset:closed-retina"), "{said}");
+    assert!(
+        said.starts_with("valid: opens dataset:closed-retina"),
+        "{said}"
+    );
     // A link broken across lines in a PDF still reads.
     let (code, _) = verify(&format!("{}\n{}", &link[..40], &link[40..]));
     assert_eq!(code, Some(0));
