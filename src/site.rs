@@ -139,6 +139,9 @@ pub struct Site {
     /// [`code_identity`] of the running binary, read once.
     code: String,
     memory: Memory,
+    /// Set for `vitrine check` ([`Site::checking`]): the cache this site writes, thrown away
+    /// with it; its builds stop before publishing.
+    scratch: Option<tempfile::TempDir>,
 }
 
 /// What a build hands to the next one in the same process (`vitrine serve`) beyond the caches
@@ -174,7 +177,24 @@ impl Site {
             manifests: HashMap::new(),
             code: code_identity(),
             memory: Memory::default(),
+            scratch: None,
         }
+    }
+
+    /// A site for `vitrine check`: its builds run every stage and every guard `build` runs,
+    /// with the same decoders and templates, so they refuse what `build` would; but they write
+    /// nothing of the site's. Derived images, pages and sealed files go to a scratch cache
+    /// (images the site's own cache already holds are read from it), and nothing is published:
+    /// no output, no edge function, no record, no content secret.
+    pub fn checking(root: &Path) -> Result<Site> {
+        let scratch = tempfile::Builder::new()
+            .prefix("vitrine-check-")
+            .tempdir()
+            .context("making a scratch folder for `vitrine check`")?;
+        Ok(Site {
+            scratch: Some(scratch),
+            ..Site::new(root)
+        })
     }
 
     /// The site folder.
@@ -182,8 +202,11 @@ impl Site {
         &self.root
     }
 
-    /// The cache folder, `ROOT/.vitrine-cache`.
+    /// The cache folder this site writes: `ROOT/.vitrine-cache`, or a checking site's scratch.
     pub fn cache_dir(&self) -> PathBuf {
+        if let Some(scratch) = &self.scratch {
+            return scratch.path().to_path_buf();
+        }
         self.root.join(".vitrine-cache")
     }
 
@@ -433,8 +456,7 @@ impl Site {
             content.config.base_url = content::BaseUrl::new(url);
         }
         let theme = self.theme(&content, inputs)?;
-        let include_private = true;
-        let media = self.derive_media(&content, include_private, opts.progress, inputs)?;
+        let media = self.derive_media(&content, opts.progress, inputs)?;
 
         // One build of an output at a time, across processes: a second `vitrine build` (or a
         // `serve` rebuild) waits here instead of racing for the page cache and the swap.
@@ -454,7 +476,7 @@ impl Site {
         };
         let gate = GateData::from_site(&content, &revocations)?;
         let (mut files, cards, views) =
-            self.assemble(&content, &theme, &media, include_private, &pages, &earlier)?;
+            self.assemble(&content, &theme, &media, &pages, &earlier)?;
         files.insert(
             share::permanence::LIST_PATH.to_string(),
             Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
@@ -505,7 +527,8 @@ impl Site {
             _ => None,
         };
         // A preview's folder is vitrine's own and never deployed: nothing else is written there.
-        let strangers = match opts.preview {
+        // A check removes nothing.
+        let strangers = match opts.preview || self.scratch.is_some() {
             true => Vec::new(),
             false => output::strangers(&opts.out, &previous),
         };
@@ -519,7 +542,11 @@ impl Site {
             material: &material,
         }
         .run()?;
-        let (changed, removed) = self.publish(opts, (&files, &manifest), &previous, &strangers)?;
+        // A check ends here: everything a build refuses has been refused.
+        let (changed, removed) = match self.scratch {
+            Some(_) => (Vec::new(), Vec::new()),
+            None => self.publish(opts, (&files, &manifest), &previous, &strangers)?,
+        };
         pages.retain(files.values().filter_map(|source| match source {
             Source::Cached(file) => Some(file.as_path()),
             Source::Bytes(_) | Source::File(_) | Source::Tree { .. } => None,
@@ -527,7 +554,7 @@ impl Site {
         if let Some(sealing) = &sealing {
             sealing.sealed.retain(&self.sealed_dir());
         }
-        if !opts.preview {
+        if !opts.preview && self.scratch.is_none() {
             self.place_netlify_module(netlify_module.as_deref())?;
         }
         // A preview's cards live in memory; a stale file is still right, key by key.
@@ -538,8 +565,7 @@ impl Site {
         drop(lock);
         let netlify = netlify_module.is_some();
 
-        let mut warnings =
-            render::annotation::placement_warnings(&content, &media, include_private);
+        let mut warnings = render::annotation::placement_warnings(&content, &media);
         let until = sealing.as_ref().and_then(|s| s.until);
         if let Some(note) = sealing.as_ref().and_then(|s| s.note.clone()) {
             warnings.push(note);
@@ -570,13 +596,11 @@ impl Site {
         content: &Content,
         theme: &Theme,
         media: &MediaIndex,
-        include_private: bool,
         pages: &PageCache,
         known: &Known,
     ) -> Result<(Files, Cards, Views)> {
         let render_opts = RenderOptions {
             base_url: content.config.base_url.clone(),
-            include_private,
             pyramids: content.config.pyramids,
         };
         // A dataset's views depend on its folder (descriptor and images), the site's settings,
@@ -622,8 +646,8 @@ impl Site {
                 .entry(path.clone())
                 .or_insert_with(|| Source::Bytes(bytes.to_vec()));
         }
-        place_dataset_files(content, media, include_private, &mut files);
-        for (path, source) in render::annotation::annotation_files(content, &render_opts) {
+        place_dataset_files(content, media, &mut files);
+        for (path, source) in render::annotation::annotation_files(content) {
             files.insert(path, Source::File(source));
         }
 
@@ -685,22 +709,17 @@ impl Site {
     fn derive_media(
         &mut self,
         content: &Content,
-        include_private: bool,
         progress: bool,
         inputs: &Inputs,
     ) -> Result<MediaIndex> {
-        let settings = media_settings(&self.root, content);
+        let settings = self.media_settings(content);
         if self.memory.media_settings.as_ref() != Some(&settings) {
             self.memory.media.clear();
             self.memory.media_settings = Some(settings.clone());
         }
         let mut jobs = Vec::new();
         let mut owners = Vec::new();
-        for d in content
-            .datasets
-            .iter()
-            .filter(|d| include_private || d.is_public())
-        {
+        for d in &content.datasets {
             jobs.push(MediaJob {
                 source: d.thumbnail.clone(),
                 pyramid: d.images.is_empty(),
@@ -862,6 +881,7 @@ impl Site {
             &self.cache_dir(),
             &content.config.keys,
             content.config.hosting != Hosting::Netlify,
+            self.scratch.is_none(),
         )?;
         let note = match origin {
             secret::Origin::Created(path) => Some(format!(
@@ -970,6 +990,19 @@ impl Site {
         }
     }
 
+    /// Media settings from `site.yaml`, with the cache under `media/` of [`Site::cache_dir`]; a
+    /// checking site also reads the site's own.
+    fn media_settings(&self, content: &Content) -> MediaSettings {
+        let own = || self.root.join(".vitrine-cache").join("media");
+        MediaSettings {
+            max_pixels: content.config.images.max_pixels,
+            thumbnail_widths: content.config.images.thumbnail_widths.clone(),
+            pyramids: content.config.pyramids,
+            cache_dir: self.cache_dir().join("media"),
+            read_also: self.scratch.as_ref().map(|_| own()),
+        }
+    }
+
     /// The records vitrine keeps about the output folder `out`.
     fn records(&self, out: &Path) -> OutputRecords {
         OutputRecords::of(&self.cache_dir(), out)
@@ -1013,29 +1046,10 @@ fn entry(path: &Path, meta: &std::fs::Metadata) -> (String, bool) {
     (media::Stamp::of(path, meta).to_string(), meta.is_file())
 }
 
-/// Media settings from `site.yaml`, with the cache under `ROOT/.vitrine-cache/media`.
-pub fn media_settings(root: &Path, content: &Content) -> MediaSettings {
-    MediaSettings {
-        max_pixels: content.config.images.max_pixels,
-        thumbnail_widths: content.config.images.thumbnail_widths.clone(),
-        pyramids: content.config.pyramids,
-        cache_dir: root.join(".vitrine-cache").join("media"),
-    }
-}
-
-/// Links every derived file of every built dataset into its media folder, and the files its
+/// Links every derived file of every dataset into its media folder, and the files its
 /// description refers to into its `files/` folder.
-fn place_dataset_files(
-    content: &Content,
-    media: &MediaIndex,
-    include_private: bool,
-    files: &mut Files,
-) {
-    for d in content
-        .datasets
-        .iter()
-        .filter(|d| include_private || d.is_public())
-    {
+fn place_dataset_files(content: &Content, media: &MediaIndex, files: &mut Files) {
+    for d in &content.datasets {
         let dir = d.files_dir();
         for a in &d.attachments {
             files.insert(

@@ -36,9 +36,6 @@ pub type MediaIndex = HashMap<PathBuf, Derived>;
 pub struct RenderOptions {
     /// The site's address, for canonical, Open Graph, sitemap and feed URLs.
     pub base_url: crate::content::model::BaseUrl,
-    /// Whether to render private datasets under `private/`; **false for `hosting: static`**,
-    /// where nothing would gate them.
-    pub include_private: bool,
     /// Whether deep-zoom pyramids were built, so the viewer may point at `tiles.dzi`.
     pub pyramids: bool,
 }
