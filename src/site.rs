@@ -59,8 +59,8 @@ pub struct BuildReport {
     pub warnings: Vec<String>,
     /// What the gates need; `vitrine serve` gates with it.
     pub gate: GateData,
-    /// A preview's refusal pages, as the edges carry them (empty for other builds): `serve`
-    /// answers with these, so it never renders a page of its own.
+    /// The refusal pages, as the edges carry them: `serve` answers with these, so it never
+    /// renders a page of its own.
     #[serde(skip)]
     pub gate_pages: edge::GatePages,
     /// Whether the build wrote the Netlify edge function beside the output.
@@ -481,15 +481,10 @@ impl Site {
             share::permanence::LIST_PATH.to_string(),
             Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
         );
-        if content.config.hosting == Hosting::Cloudflare {
-            let worker = self.edge_module(&content, &theme, &gate, None)?;
-            files.insert(
-                edge::CLOUDFLARE_WORKER.to_string(),
-                Source::Bytes(worker.into_bytes()),
-            );
-        }
         self.memory.views = views;
         let sealing = self.seal_private(&content, &theme, &ledger, &mut files)?;
+        let site_gate = self.site_gate(&content, &theme, &gate, sealing.as_ref())?;
+        site_gate.place_in_output(&mut files);
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(opts);
 
@@ -509,23 +504,6 @@ impl Site {
                 leaks.join("\n  ")
             );
         }
-        let gate_pages = match opts.preview {
-            true => edge::render_gate_pages(
-                &theme,
-                &render::SiteView::of(&content.config, &content.config.base_url),
-                &render::base_path(&content.config.base_url),
-            )?,
-            false => edge::GatePages::new(),
-        };
-        let netlify_module = match (content.config.hosting, opts.preview) {
-            (Hosting::Netlify, false) => Some(self.edge_module(
-                &content,
-                &theme,
-                &gate,
-                sealing.as_ref().map(|s| &s.edge),
-            )?),
-            _ => None,
-        };
         // A preview's folder is vitrine's own and never deployed: nothing else is written there.
         // A check removes nothing.
         let strangers = match opts.preview || self.scratch.is_some() {
@@ -554,8 +532,11 @@ impl Site {
         if let Some(sealing) = &sealing {
             sealing.sealed.retain(&self.sealed_dir());
         }
+        // Only a build that publishes places what lives beside the output: a parallel `serve`
+        // or `check` must not replace the function a deploy reads.
+        let netlify = !opts.preview && self.scratch.is_none() && site_gate.is_beside();
         if !opts.preview && self.scratch.is_none() {
-            self.place_netlify_module(netlify_module.as_deref())?;
+            site_gate.place_beside(&self.root)?;
         }
         // A preview's cards live in memory; a stale file is still right, key by key.
         if !opts.preview && !cards.same_keys(&cards_before) {
@@ -563,7 +544,6 @@ impl Site {
         }
         self.memory.cards.insert(opts.out.clone(), cards);
         drop(lock);
-        let netlify = netlify_module.is_some();
 
         let mut warnings = render::annotation::placement_warnings(&content, &media);
         let until = sealing.as_ref().and_then(|s| s.until);
@@ -577,7 +557,7 @@ impl Site {
             changed,
             removed,
             warnings,
-            gate_pages,
+            gate_pages: site_gate.pages,
             gate,
             netlify,
             gateless: !content.config.hosting.has_gate(),
@@ -900,43 +880,26 @@ impl Site {
         self.cache_dir().join("sealed")
     }
 
-    /// Renders the edge module of the site's hosting: the theme's gate templates filled with the
-    /// site's public keys, revocations, published slugs and refusal pages.
-    fn edge_module(
+    /// The gate of the site's hosting: the theme's gate templates filled with the site's public
+    /// keys, revocations, published slugs, refusal pages and, for a module that lives outside
+    /// the output, the key that opens sealed files.
+    fn site_gate(
         &self,
         content: &Content,
         theme: &Theme,
         gate: &GateData,
-        edge_key: Option<&EdgeKey>,
-    ) -> Result<String> {
+        sealing: Option<&Sealing>,
+    ) -> Result<edge::SiteGate> {
         let base_url = &content.config.base_url;
-        let site = render::SiteView::of(&content.config, base_url);
-        let edge_key = edge_key.map(EdgeKey::to_hex);
-        let module = edge::render_for_hosting(
+        let edge_key = sealing.map(|s| s.edge.to_hex());
+        edge::SiteGate::render(
             content.config.hosting,
             theme,
-            &site,
+            &render::SiteView::of(&content.config, base_url),
             &render::base_path(base_url),
             gate,
             edge_key.as_deref(),
-        )?;
-        Ok(module.map(|(_, text)| text).unwrap_or_default())
-    }
-
-    /// Writes (or, when the site is not on Netlify, removes) the Netlify edge function, which
-    /// lives beside the output in `ROOT/.netlify/`, not in it.
-    fn place_netlify_module(&self, module: Option<&str>) -> Result<()> {
-        let path = self.root.join(edge::NETLIFY_MODULE);
-        match module {
-            Some(text) if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) => {
-                output::write_file_atomically(&path, text.as_bytes())?;
-            }
-            Some(_) => {}
-            None if path.is_file() => std::fs::remove_file(&path)
-                .with_context(|| format!("removing the stale `{}`", path.display()))?,
-            None => {}
-        }
-        Ok(())
+        )
     }
 
     /// The cards the last build of an output used (see [`Cards`]), if this binary rendered them.
