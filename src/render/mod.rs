@@ -2,8 +2,9 @@
 //! templates, and the sitemap, robots.txt, Atom feed and search index built directly.
 //!
 //! Render owns every byte of every page but **never writes the disk**, and reads from it only
-//! the theme ([`Theme::load`], which `Site` calls before rendering); `output` writes after. Public pages are built from public items only; a
-//! private dataset is rendered only under `private/`, and only when asked to.
+//! the theme ([`Theme::load`], which `Site` calls before rendering); `output` writes after.
+//! Public pages are built from public items only; a private dataset or annotation is rendered
+//! only under `private/` (where `output` seals it).
 
 pub mod annotation;
 mod context;
