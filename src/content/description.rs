@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::sync::Mutex;
 
 use percent_encoding::percent_decode_str;
-use pulldown_cmark::{Options, Parser};
+use pulldown_cmark::{Event, Options, Parser, Tag};
 
 /// The markdown extensions descriptions may use.
 pub fn markdown_options() -> Options {
@@ -143,10 +143,13 @@ fn has_scheme(url: &str) -> bool {
 /// appears in the rendered HTML, in order of appearance (duplicates kept).
 ///
 /// The description is rendered and sanitised the way the page will show it, so references in
-/// raw HTML count exactly when the sanitiser keeps them. Most descriptions have no link at all
-/// and are not rendered here.
+/// raw HTML count exactly when the sanitiser keeps them. Most descriptions have no link at all,
+/// or only links to the web, and are not rendered here.
 pub fn references(markdown: &str) -> Vec<String> {
     if !markdown.contains("](") && !markdown.contains("]:") && !markdown.contains('<') {
+        return Vec::new();
+    }
+    if only_web_links(markdown) {
         return Vec::new();
     }
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
@@ -164,6 +167,21 @@ pub fn references(markdown: &str) -> Vec<String> {
         })))
         .clean(&clean);
     found.into_inner().expect("not poisoned")
+}
+
+/// Whether `markdown` has no raw HTML and every link and image in it points elsewhere than the
+/// dataset's folder (a scheme, `/`, `#`, `?`): then it has no reference. Parsing is a fraction of
+/// rendering and sanitising twice, which a rebuild would otherwise do for every long
+/// description with a DOI link. (The percent-escaping of rendering keeps a destination's start,
+/// so [`split_reference`] decides the same on either spelling.)
+fn only_web_links(markdown: &str) -> bool {
+    Parser::new_ext(markdown, markdown_options()).all(|event| match event {
+        Event::Html(_) | Event::InlineHtml(_) => false,
+        Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+            split_reference(&dest_url).is_none()
+        }
+        _ => true,
+    })
 }
 
 /// Prefix ammonia puts on every `id` in a description, so user ids never clash with the page's.
@@ -260,5 +278,20 @@ mod tests {
             ["fig-1.png", "data/Raw%20counts.csv", "raw.png"]
         );
         assert!(references("No links here, only text.").is_empty());
+    }
+
+    #[test]
+    fn web_links_alone_are_no_reference_but_anything_else_is_looked_at() {
+        let web = "See [the protocol](https://example.org/p/1), [top](#top), [site](/about/) and                    ![logo](https://example.org/logo.png).\n\n[ref]: https://doi.org/10.1/x\n";
+        assert!(only_web_links(web));
+        assert!(references(web).is_empty());
+        for (md, found) in [
+            ("[web](https://x.org) and [data](counts.csv)", "counts.csv"),
+            ("[web](https://x.org) and <img src=\"raw.png\">", "raw.png"),
+            ("[web](https://x.org), [d][d]\n\n[d]: <a b.csv>\n", "a%20b.csv"),
+        ] {
+            assert!(!only_web_links(md), "{md}");
+            assert_eq!(references(md), [found], "{md}");
+        }
     }
 }
