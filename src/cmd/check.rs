@@ -30,6 +30,17 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 problems.push(d.image_problem(image, &err.problem()).relative_to(root));
             }
         }
+        // Label images are decoded too; their alignment with the images is checked by build,
+        // which has every slice's size.
+        for l in &d.layers {
+            for image in &l.images {
+                if let Err(err) = media::verify_labels(image, &settings) {
+                    let name = image.strip_prefix(&d.dir).unwrap_or(image).display();
+                    let problem = format!("'{name}': {}", err.problem());
+                    problems.push(l.images_problem(d, &problem).relative_to(root));
+                }
+            }
+        }
     }
     if let Err(err) = crate::render::Theme::load(root, content.config.theme.as_deref()) {
         problems.push(Diagnostic::new(root.join("themes"), format!("{err:#}")).relative_to(root));
