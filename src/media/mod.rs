@@ -17,6 +17,7 @@ mod derive;
 mod dzi;
 mod encode;
 mod error;
+mod labels;
 mod pixels;
 mod probe;
 mod tiff;
@@ -26,6 +27,9 @@ use std::path::PathBuf;
 pub use batch::{derive_all, MediaJob};
 pub use derive::{derive, verify, Stamp};
 pub use error::MediaError;
+pub use labels::{
+    derive_labels, verify_labels, LabelSlice, Labels, SegmentExtent, TILE as LABEL_TILE,
+};
 pub use probe::probe;
 
 /// How images are derived: limits, thumbnail widths, pyramids on or off, and where the cache is.
