@@ -17,7 +17,7 @@ use crate::output::{
     self, Files, KeyMaterial, LeakGuard, Manifest, OutputRecords, PageCache, Source,
 };
 use crate::output::{edge, seal};
-use crate::render::{self, Cards, Digests, MediaIndex, RenderOptions, Theme, Views};
+use crate::render::{self, Cards, Digests, LayerIndex, MediaIndex, RenderOptions, Theme, Views};
 use crate::share::gate::GateData;
 use crate::share::secret::{self, ContentSecret, EdgeKey};
 use crate::share::{self, ledger::Ledger};
@@ -435,6 +435,7 @@ impl Site {
         let theme = self.theme(&content, inputs)?;
         let include_private = true;
         let media = self.derive_media(&content, include_private, opts.progress, inputs)?;
+        let layers = derive_layers(&self.root, &content, &media)?;
 
         // One build of an output at a time, across processes: a second `vitrine build` (or a
         // `serve` rebuild) waits here instead of racing for the page cache and the swap.
@@ -453,8 +454,14 @@ impl Site {
             folders: &inputs.folders,
         };
         let gate = GateData::from_site(&content, &revocations)?;
-        let (mut files, cards, views) =
-            self.assemble(&content, &theme, &media, include_private, &pages, &earlier)?;
+        let (mut files, cards, views) = self.assemble(
+            &content,
+            &theme,
+            (&media, &layers),
+            include_private,
+            &pages,
+            &earlier,
+        )?;
         files.insert(
             share::permanence::LIST_PATH.to_string(),
             Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
@@ -569,7 +576,7 @@ impl Site {
         &self,
         content: &Content,
         theme: &Theme,
-        media: &MediaIndex,
+        (media, layers): (&MediaIndex, &LayerIndex),
         include_private: bool,
         pages: &PageCache,
         known: &Known,
@@ -625,6 +632,16 @@ impl Site {
         place_dataset_files(content, media, include_private, &mut files);
         for (path, source) in render::annotation::annotation_files(content, &render_opts) {
             files.insert(path, Source::File(source));
+        }
+        for page in render::layer::render_layer_pages(content, media, layers, theme, &render_opts)?
+        {
+            files.insert(page.path, Source::Bytes(page.body));
+        }
+        for (path, source) in render::layer::layer_files(content, &render_opts) {
+            files.insert(path, Source::File(source));
+        }
+        for (path, dir, count) in render::layer::layer_tiles(content, layers, &render_opts) {
+            files.insert(path, Source::Tree { dir, files: count });
         }
 
         Ok((files, cards, views))
@@ -1021,6 +1038,94 @@ pub fn media_settings(root: &Path, content: &Content) -> MediaSettings {
         pyramids: content.config.pyramids,
         cache_dir: root.join(".vitrine-cache").join("media"),
     }
+}
+
+/// Derives every layer's label images (cached by content hash, in parallel) and checks that
+/// they line up with the dataset's viewer images: as many slices, each of the same size.
+/// Every problem is reported at the layer's `images` in the descriptor.
+pub fn derive_layers(root: &Path, content: &Content, media: &MediaIndex) -> Result<LayerIndex> {
+    let settings = media_settings(root, content);
+    let sources: BTreeSet<&PathBuf> = content
+        .datasets
+        .iter()
+        .flat_map(|d| d.layers.iter().flat_map(|l| &l.images))
+        .collect();
+    let derived: Vec<_> = sources
+        .into_par_iter()
+        .map(|src| (src.clone(), media::derive_labels(src, &settings)))
+        .collect();
+    let mut index = LayerIndex::new();
+    let mut failed = HashMap::new();
+    for (src, result) in derived {
+        match result {
+            Ok(labels) => {
+                index.insert(src, labels);
+            }
+            Err(err) => {
+                failed.insert(src, err);
+            }
+        }
+    }
+    let mut problems = content::Diagnostics::default();
+    for d in &content.datasets {
+        // The viewer's slices: every page of every image, or the thumbnail's.
+        let raw: Vec<(u32, u32)> = match d.images.is_empty() {
+            true => std::iter::once(&d.thumbnail).collect::<Vec<_>>(),
+            false => d.images.iter().collect(),
+        }
+        .into_iter()
+        .filter_map(|i| media.get(i))
+        .flat_map(Derived::slices)
+        .map(|s| (s.info.width, s.info.height))
+        .collect();
+        for l in &d.layers {
+            let mut problem = |text: String| {
+                problems.push(l.images_problem(d, &text).relative_to(root));
+            };
+            let mut slices = Vec::new();
+            for image in &l.images {
+                let name = image.strip_prefix(&d.dir).unwrap_or(image).display();
+                match (index.get(image), failed.get(image)) {
+                    (Some(labels), _) => {
+                        slices.extend(
+                            labels.slices.iter().enumerate().map(|(k, s)| {
+                                (format!("{name}, page {}", k + 1), s.width, s.height)
+                            }),
+                        )
+                    }
+                    (None, Some(err)) => problem(format!("'{name}': {}", err.problem())),
+                    (None, None) => {}
+                }
+            }
+            if l.images.iter().any(|i| failed.contains_key(i)) {
+                continue;
+            }
+            if slices.len() != raw.len() {
+                problem(format!(
+                    "{} label slice{} for the dataset's {} image slice{}; a segmentation needs one label slice per image slice, in the same order",
+                    slices.len(),
+                    if slices.len() == 1 { "" } else { "s" },
+                    raw.len(),
+                    if raw.len() == 1 { "" } else { "s" },
+                ));
+                continue;
+            }
+            for (k, ((what, w, h), (rw, rh))) in slices.iter().zip(&raw).enumerate() {
+                if (w, h) != (rw, rh) {
+                    problem(format!(
+                        "slice {} ({what}) is {w} × {h} pixels but the dataset's slice {} is {rw} × {rh}; label images must match their image pixel for pixel",
+                        k + 1,
+                        k + 1
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.sorted().into());
+    }
+    Ok(index)
 }
 
 /// Links every derived file of every built dataset into its media folder, and the files its
