@@ -7,7 +7,7 @@
 //   node tests/sites/segmentation/make.mjs [ROOT]   (default: this folder)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { crc32, deflateSync } from "node:zlib";
 
 const root = process.argv[2] || dirname(fileURLToPath(import.meta.url));
@@ -22,7 +22,7 @@ export function nucleusId(x, y) {
   return cell % 4 === 0 ? 0 : 1000 + cell * 7;
 }
 
-function png(width, height, pixel) {
+export function png(width, height, pixel) {
   const raw = Buffer.alloc((width + 1) * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = pixel(x, y);
   const chunk = (type, data) => {
@@ -45,7 +45,7 @@ function png(width, height, pixel) {
 }
 
 /** A little-endian baseline TIFF, one uncompressed strip a page, unsigned gray of `bits`. */
-function tiff(width, height, pages, bits, id) {
+export function tiff(width, height, pages, bits, id) {
   const bytes = bits / 8;
   const parts = [];
   let at = 8;
@@ -97,6 +97,8 @@ function write(path, bytes) {
   writeFileSync(join(root, path), bytes);
 }
 
+// Run as a script (not imported by a benchmark): write the fixture.
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
 const gray = (x, y, z) => (40 + ((x * 3 + y * 5 + z * 60) % 160)) & 255;
 write("content/site.yaml", `title: Segmentation fixture
 base_url: https://example.org
@@ -135,3 +137,4 @@ layers:
 `);
 write("content/datasets/nuclei/raw.png", png(260, 180, (x, y) => gray(x, y, 2)));
 write("content/datasets/nuclei/nuclei.tif", tiff(260, 180, 1, 16, (x, y) => nucleusId(x, y)));
+}
