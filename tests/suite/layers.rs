@@ -236,4 +236,48 @@ fn a_public_layer_is_published_exactly_and_a_private_one_only_sealed() {
     );
     assert!(!public.join("datasets/secret-hydra").exists());
     assert!(!sitemap.contains("hidden-cells"));
+
+    // No link for one layer alone yet: the command says which link opens it instead.
+    let out = vitrine(&root, &["share", "secret-hydra", "--layer", "hidden-cells"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("opens with the dataset's link: run `vitrine share secret-hydra`"));
+    let out = vitrine(&root, &["share", "open-cortex", "--layer", "cells"]);
+    assert!(
+        text(&out).contains("is public, so it needs no share link"),
+        "{}",
+        text(&out)
+    );
+
+    // What the leak guard looks for: the private layer's segment names and label bytes.
+    let content = vitrine::content::load(&root).unwrap();
+    let (items, _) =
+        vitrine::output::leak::needles::needles(&content, &Default::default()).unwrap();
+    let layer = items
+        .iter()
+        .find(|i| i.label == "private layer 'hidden-cells' of dataset 'secret-hydra'")
+        .expect("the private layer is a private item");
+    assert!(layer
+        .needles
+        .iter()
+        .any(|n| n.text == "Nematocyte" && n.kind == "segment name"));
+    assert!(layer
+        .needles
+        .iter()
+        .any(|n| n.kind == "label image (by content hash)"));
+    // A public description publishing a copy of the private label image fails the build.
+    std::fs::copy(hydra.join("hidden.tif"), dir.join("copy.tif")).unwrap();
+    let descriptor = dir.join("dataset.yaml");
+    let d = std::fs::read_to_string(&descriptor).unwrap();
+    let d = d.replace(
+        "A public volume of mouse cortex.",
+        "A public volume of mouse cortex ([labels](copy.tif)).",
+    );
+    std::fs::write(&descriptor, d).unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("private layer 'hidden-cells'"),
+        "{}",
+        text(&out)
+    );
 }
