@@ -153,7 +153,7 @@ try {
     assert(seen[0] === seen[1], `colours differ between builds: ${seen.join(" vs ")}`);
   });
 
-  await test("a click selects a segment into the URL; a reload restores it; search finds names", async () => {
+  await test("a click (or Enter) selects a segment into the URL; a reload restores it; search finds names", async () => {
     const { page } = await open(servers[0], "/datasets/cells/layers/cells/");
     const id = await idUnder(page, 120, 40);
     await page.mouse.down();
@@ -163,6 +163,12 @@ try {
     assert(status.includes(`Segment ${id}`), status);
     await page.reload();
     await page.waitForFunction((id) => document.querySelector(".viewer").segmentation && document.querySelector(".viewer").segmentation.selected === id, id);
+    // From the keyboard: Enter on the image selects the segment at the centre of the view.
+    await page.evaluate(() => document.querySelector(".viewer").vitrine.setView({ x: 150.5, y: 100.5, zoom: 1, slice: 0 }));
+    await page.focus(".viewer-stage");
+    await page.keyboard.press("Enter");
+    const centre = cells.label(0, 150, 100);
+    await page.waitForFunction((id) => location.hash.includes(`seg=${id}`), centre);
     await page.fill(".seg-search", "basket");
     const listed = await page.$$eval(".seg-list button", (bs) => bs.map((b) => b.textContent));
     assert(listed.length === 1 && listed[0].includes("basket cell"), listed.join(" | "));
