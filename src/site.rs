@@ -59,8 +59,8 @@ pub struct BuildReport {
     pub warnings: Vec<String>,
     /// What the gates need; `vitrine serve` gates with it.
     pub gate: GateData,
-    /// A preview's refusal pages, as the edges carry them (empty for other builds): `serve`
-    /// answers with these, so it never renders a page of its own.
+    /// The refusal pages, as the edges carry them: `serve` answers with these, so it never
+    /// renders a page of its own.
     #[serde(skip)]
     pub gate_pages: edge::GatePages,
     /// Whether the build wrote the Netlify edge function beside the output.
@@ -139,6 +139,9 @@ pub struct Site {
     /// [`code_identity`] of the running binary, read once.
     code: String,
     memory: Memory,
+    /// Set for `vitrine check` ([`Site::checking`]): the cache this site writes, thrown away
+    /// with it; its builds stop before publishing.
+    scratch: Option<tempfile::TempDir>,
 }
 
 /// What a build hands to the next one in the same process (`vitrine serve`) beyond the caches
@@ -174,7 +177,24 @@ impl Site {
             manifests: HashMap::new(),
             code: code_identity(),
             memory: Memory::default(),
+            scratch: None,
         }
+    }
+
+    /// A site for `vitrine check`: its builds run every stage and every guard `build` runs,
+    /// with the same decoders and templates, so they refuse what `build` would; but they write
+    /// nothing of the site's. Derived images, pages and sealed files go to a scratch cache
+    /// (images the site's own cache already holds are read from it), and nothing is published:
+    /// no output, no edge function, no record, no content secret.
+    pub fn checking(root: &Path) -> Result<Site> {
+        let scratch = tempfile::Builder::new()
+            .prefix("vitrine-check-")
+            .tempdir()
+            .context("making a scratch folder for `vitrine check`")?;
+        Ok(Site {
+            scratch: Some(scratch),
+            ..Site::new(root)
+        })
     }
 
     /// The site folder.
@@ -182,8 +202,11 @@ impl Site {
         &self.root
     }
 
-    /// The cache folder, `ROOT/.vitrine-cache`.
+    /// The cache folder this site writes: `ROOT/.vitrine-cache`, or a checking site's scratch.
     pub fn cache_dir(&self) -> PathBuf {
+        if let Some(scratch) = &self.scratch {
+            return scratch.path().to_path_buf();
+        }
         self.root.join(".vitrine-cache")
     }
 
@@ -433,9 +456,8 @@ impl Site {
             content.config.base_url = content::BaseUrl::new(url);
         }
         let theme = self.theme(&content, inputs)?;
-        let include_private = true;
-        let media = self.derive_media(&content, include_private, opts.progress, inputs)?;
-        let layers = derive_layers(&self.root, &content, &media)?;
+        let media = self.derive_media(&content, opts.progress, inputs)?;
+        let layers = derive_layers(&self.root, &self.media_settings(&content), &content, &media)?;
 
         // One build of an output at a time, across processes: a second `vitrine build` (or a
         // `serve` rebuild) waits here instead of racing for the page cache and the swap.
@@ -454,27 +476,16 @@ impl Site {
             folders: &inputs.folders,
         };
         let gate = GateData::from_site(&content, &revocations)?;
-        let (mut files, cards, views) = self.assemble(
-            &content,
-            &theme,
-            (&media, &layers),
-            include_private,
-            &pages,
-            &earlier,
-        )?;
+        let (mut files, cards, views) =
+            self.assemble(&content, &theme, (&media, &layers), &pages, &earlier)?;
         files.insert(
             share::permanence::LIST_PATH.to_string(),
             Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
         );
-        if content.config.hosting == Hosting::Cloudflare {
-            let worker = self.edge_module(&content, &theme, &gate, None)?;
-            files.insert(
-                edge::CLOUDFLARE_WORKER.to_string(),
-                Source::Bytes(worker.into_bytes()),
-            );
-        }
         self.memory.views = views;
         let sealing = self.seal_private(&content, &theme, &ledger, &mut files)?;
+        let site_gate = self.site_gate(&content, &theme, &gate, sealing.as_ref())?;
+        site_gate.place_in_output(&mut files);
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(opts);
 
@@ -494,25 +505,9 @@ impl Site {
                 leaks.join("\n  ")
             );
         }
-        let gate_pages = match opts.preview {
-            true => edge::render_gate_pages(
-                &theme,
-                &render::SiteView::of(&content.config, &content.config.base_url),
-                &render::base_path(&content.config.base_url),
-            )?,
-            false => edge::GatePages::new(),
-        };
-        let netlify_module = match (content.config.hosting, opts.preview) {
-            (Hosting::Netlify, false) => Some(self.edge_module(
-                &content,
-                &theme,
-                &gate,
-                sealing.as_ref().map(|s| &s.edge),
-            )?),
-            _ => None,
-        };
         // A preview's folder is vitrine's own and never deployed: nothing else is written there.
-        let strangers = match opts.preview {
+        // A check removes nothing.
+        let strangers = match opts.preview || self.scratch.is_some() {
             true => Vec::new(),
             false => output::strangers(&opts.out, &previous),
         };
@@ -526,7 +521,11 @@ impl Site {
             material: &material,
         }
         .run()?;
-        let (changed, removed) = self.publish(opts, (&files, &manifest), &previous, &strangers)?;
+        // A check ends here: everything a build refuses has been refused.
+        let (changed, removed) = match self.scratch {
+            Some(_) => (Vec::new(), Vec::new()),
+            None => self.publish(opts, (&files, &manifest), &previous, &strangers)?,
+        };
         pages.retain(files.values().filter_map(|source| match source {
             Source::Cached(file) => Some(file.as_path()),
             Source::Bytes(_) | Source::File(_) | Source::Tree { .. } => None,
@@ -534,8 +533,11 @@ impl Site {
         if let Some(sealing) = &sealing {
             sealing.sealed.retain(&self.sealed_dir());
         }
-        if !opts.preview {
-            self.place_netlify_module(netlify_module.as_deref())?;
+        // Only a build that publishes places what lives beside the output: a parallel `serve`
+        // or `check` must not replace the function a deploy reads.
+        let netlify = !opts.preview && self.scratch.is_none() && site_gate.is_beside();
+        if !opts.preview && self.scratch.is_none() {
+            site_gate.place_beside(&self.root)?;
         }
         // A preview's cards live in memory; a stale file is still right, key by key.
         if !opts.preview && !cards.same_keys(&cards_before) {
@@ -543,10 +545,8 @@ impl Site {
         }
         self.memory.cards.insert(opts.out.clone(), cards);
         drop(lock);
-        let netlify = netlify_module.is_some();
 
-        let mut warnings =
-            render::annotation::placement_warnings(&content, &media, include_private);
+        let mut warnings = render::annotation::placement_warnings(&content, &media);
         let until = sealing.as_ref().and_then(|s| s.until);
         if let Some(note) = sealing.as_ref().and_then(|s| s.note.clone()) {
             warnings.push(note);
@@ -558,7 +558,7 @@ impl Site {
             changed,
             removed,
             warnings,
-            gate_pages,
+            gate_pages: site_gate.pages,
             gate,
             netlify,
             gateless: !content.config.hosting.has_gate(),
@@ -577,13 +577,11 @@ impl Site {
         content: &Content,
         theme: &Theme,
         (media, layers): (&MediaIndex, &LayerIndex),
-        include_private: bool,
         pages: &PageCache,
         known: &Known,
     ) -> Result<(Files, Cards, Views)> {
         let render_opts = RenderOptions {
             base_url: content.config.base_url.clone(),
-            include_private,
             pyramids: content.config.pyramids,
         };
         // A dataset's views depend on its folder (descriptor and images), the site's settings,
@@ -629,18 +627,18 @@ impl Site {
                 .entry(path.clone())
                 .or_insert_with(|| Source::Bytes(bytes.to_vec()));
         }
-        place_dataset_files(content, media, include_private, &mut files);
-        for (path, source) in render::annotation::annotation_files(content, &render_opts) {
+        place_dataset_files(content, media, &mut files);
+        for (path, source) in render::annotation::annotation_files(content) {
             files.insert(path, Source::File(source));
         }
         for page in render::layer::render_layer_pages(content, media, layers, theme, &render_opts)?
         {
             files.insert(page.path, Source::Bytes(page.body));
         }
-        for (path, source) in render::layer::layer_files(content, &render_opts) {
+        for (path, source) in render::layer::layer_files(content) {
             files.insert(path, Source::File(source));
         }
-        for (path, dir, count) in render::layer::layer_tiles(content, layers, &render_opts) {
+        for (path, dir, count) in render::layer::layer_tiles(content, layers) {
             files.insert(path, Source::Tree { dir, files: count });
         }
 
@@ -702,22 +700,17 @@ impl Site {
     fn derive_media(
         &mut self,
         content: &Content,
-        include_private: bool,
         progress: bool,
         inputs: &Inputs,
     ) -> Result<MediaIndex> {
-        let settings = media_settings(&self.root, content);
+        let settings = self.media_settings(content);
         if self.memory.media_settings.as_ref() != Some(&settings) {
             self.memory.media.clear();
             self.memory.media_settings = Some(settings.clone());
         }
         let mut jobs = Vec::new();
         let mut owners = Vec::new();
-        for d in content
-            .datasets
-            .iter()
-            .filter(|d| include_private || d.is_public())
-        {
+        for d in &content.datasets {
             jobs.push(MediaJob {
                 source: d.thumbnail.clone(),
                 pyramid: d.images.is_empty(),
@@ -879,6 +872,7 @@ impl Site {
             &self.cache_dir(),
             &content.config.keys,
             content.config.hosting != Hosting::Netlify,
+            self.scratch.is_none(),
         )?;
         let note = match origin {
             secret::Origin::Created(path) => Some(format!(
@@ -897,43 +891,26 @@ impl Site {
         self.cache_dir().join("sealed")
     }
 
-    /// Renders the edge module of the site's hosting: the theme's gate templates filled with the
-    /// site's public keys, revocations, published slugs and refusal pages.
-    fn edge_module(
+    /// The gate of the site's hosting: the theme's gate templates filled with the site's public
+    /// keys, revocations, published slugs, refusal pages and, for a module that lives outside
+    /// the output, the key that opens sealed files.
+    fn site_gate(
         &self,
         content: &Content,
         theme: &Theme,
         gate: &GateData,
-        edge_key: Option<&EdgeKey>,
-    ) -> Result<String> {
+        sealing: Option<&Sealing>,
+    ) -> Result<edge::SiteGate> {
         let base_url = &content.config.base_url;
-        let site = render::SiteView::of(&content.config, base_url);
-        let edge_key = edge_key.map(EdgeKey::to_hex);
-        let module = edge::render_for_hosting(
+        let edge_key = sealing.map(|s| s.edge.to_hex());
+        edge::SiteGate::render(
             content.config.hosting,
             theme,
-            &site,
+            &render::SiteView::of(&content.config, base_url),
             &render::base_path(base_url),
             gate,
             edge_key.as_deref(),
-        )?;
-        Ok(module.map(|(_, text)| text).unwrap_or_default())
-    }
-
-    /// Writes (or, when the site is not on Netlify, removes) the Netlify edge function, which
-    /// lives beside the output in `ROOT/.netlify/`, not in it.
-    fn place_netlify_module(&self, module: Option<&str>) -> Result<()> {
-        let path = self.root.join(edge::NETLIFY_MODULE);
-        match module {
-            Some(text) if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) => {
-                output::write_file_atomically(&path, text.as_bytes())?;
-            }
-            Some(_) => {}
-            None if path.is_file() => std::fs::remove_file(&path)
-                .with_context(|| format!("removing the stale `{}`", path.display()))?,
-            None => {}
-        }
-        Ok(())
+        )
     }
 
     /// The cards the last build of an output used (see [`Cards`]), if this binary rendered them.
@@ -987,6 +964,19 @@ impl Site {
         }
     }
 
+    /// Media settings from `site.yaml`, with the cache under `media/` of [`Site::cache_dir`]; a
+    /// checking site also reads the site's own.
+    fn media_settings(&self, content: &Content) -> MediaSettings {
+        let own = || self.root.join(".vitrine-cache").join("media");
+        MediaSettings {
+            max_pixels: content.config.images.max_pixels,
+            thumbnail_widths: content.config.images.thumbnail_widths.clone(),
+            pyramids: content.config.pyramids,
+            cache_dir: self.cache_dir().join("media"),
+            read_also: self.scratch.as_ref().map(|_| own()),
+        }
+    }
+
     /// The records vitrine keeps about the output folder `out`.
     fn records(&self, out: &Path) -> OutputRecords {
         OutputRecords::of(&self.cache_dir(), out)
@@ -1030,21 +1020,15 @@ fn entry(path: &Path, meta: &std::fs::Metadata) -> (String, bool) {
     (media::Stamp::of(path, meta).to_string(), meta.is_file())
 }
 
-/// Media settings from `site.yaml`, with the cache under `ROOT/.vitrine-cache/media`.
-pub fn media_settings(root: &Path, content: &Content) -> MediaSettings {
-    MediaSettings {
-        max_pixels: content.config.images.max_pixels,
-        thumbnail_widths: content.config.images.thumbnail_widths.clone(),
-        pyramids: content.config.pyramids,
-        cache_dir: root.join(".vitrine-cache").join("media"),
-    }
-}
-
 /// Derives every layer's label images (cached by content hash, in parallel) and checks that
 /// they line up with the dataset's viewer images: as many slices, each of the same size.
 /// Every problem is reported at the layer's `images` in the descriptor.
-pub fn derive_layers(root: &Path, content: &Content, media: &MediaIndex) -> Result<LayerIndex> {
-    let settings = media_settings(root, content);
+fn derive_layers(
+    root: &Path,
+    settings: &MediaSettings,
+    content: &Content,
+    media: &MediaIndex,
+) -> Result<LayerIndex> {
     let sources: BTreeSet<&PathBuf> = content
         .datasets
         .iter()
@@ -1052,7 +1036,7 @@ pub fn derive_layers(root: &Path, content: &Content, media: &MediaIndex) -> Resu
         .collect();
     let derived: Vec<_> = sources
         .into_par_iter()
-        .map(|src| (src.clone(), media::derive_labels(src, &settings)))
+        .map(|src| (src.clone(), media::derive_labels(src, settings)))
         .collect();
     let mut index = LayerIndex::new();
     let mut failed = HashMap::new();
@@ -1128,19 +1112,10 @@ pub fn derive_layers(root: &Path, content: &Content, media: &MediaIndex) -> Resu
     Ok(index)
 }
 
-/// Links every derived file of every built dataset into its media folder, and the files its
+/// Links every derived file of every dataset into its media folder, and the files its
 /// description refers to into its `files/` folder.
-fn place_dataset_files(
-    content: &Content,
-    media: &MediaIndex,
-    include_private: bool,
-    files: &mut Files,
-) {
-    for d in content
-        .datasets
-        .iter()
-        .filter(|d| include_private || d.is_public())
-    {
+fn place_dataset_files(content: &Content, media: &MediaIndex, files: &mut Files) {
+    for d in &content.datasets {
         let dir = d.files_dir();
         for a in &d.attachments {
             files.insert(

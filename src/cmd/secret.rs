@@ -21,8 +21,12 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let content = content::load(root)?;
     let cache = crate::site::Site::new(root).cache_dir();
     let hosting = content.config.hosting;
-    let (secret, origin) =
-        ContentSecret::of_site(&cache, &content.config.keys, hosting != Hosting::Netlify)?;
+    let (secret, origin) = ContentSecret::of_site(
+        &cache,
+        &content.config.keys,
+        hosting != Hosting::Netlify,
+        true,
+    )?;
     if let Origin::Created(path) = &origin {
         eprintln!(
             "made the site's content secret `{}`; back it up with your key file",

@@ -6,6 +6,9 @@
 //!   complete or does not exist);
 //! - `index/<pathhash16>.json`: the source's path, size, mtime and content hash, so an unchanged
 //!   file is recognised from one `stat` without reading or hashing it.
+//!
+//! `MediaSettings::read_also` names a second cache of the same layout that is looked in, never
+//! written (`vitrine check`).
 
 use std::fs;
 use std::io::Cursor;
@@ -38,32 +41,6 @@ pub fn derive(
     derive_within(src, want_pyramid, settings, None)
 }
 
-/// Checks that `src` would derive, with the decoders [`derive()`] uses, and writes nothing: the
-/// header and the pixel limit, then a full decode, unless the cache index shows this very file
-/// (same path, size and mtime) derived before.
-///
-/// `vitrine check` calls this so it finds every problem `build` would (a header can read fine
-/// over pixel data no decoder can read).
-pub fn verify(src: &Path, settings: &MediaSettings) -> Result<ImageInfo, MediaError> {
-    let info = probe::probe(src, settings.max_pixels)?;
-    let read_err = |source| MediaError::Read {
-        path: src.to_owned(),
-        source,
-    };
-    let meta = fs::metadata(src).map_err(read_err)?;
-    let index_file = index_path(&settings.cache_dir, src);
-    if Stamp::of(src, &meta).known_hash(&index_file).is_none() {
-        let bytes = fs::read(src).map_err(read_err)?;
-        let pages = pixels::decode(src, &bytes, settings.max_pixels, 0)?
-            .stack
-            .pages;
-        for page in 1..pages {
-            pixels::decode(src, &bytes, settings.max_pixels, page)?;
-        }
-    }
-    Ok(info)
-}
-
 /// [`derive`], holding a share of `budget` for the decoded pixels while the image is in memory.
 pub(crate) fn derive_within(
     src: &Path,
@@ -81,17 +58,22 @@ pub(crate) fn derive_within(
     let fingerprint = settings_fingerprint(settings, want_pyramid);
     let index_file = index_path(&settings.cache_dir, src);
 
-    if let Some(hash) = stamp.known_hash(&index_file) {
-        if let Some(derived) = load_entry(&entry_dir(settings, &hash, &fingerprint), &hash) {
+    for cache in caches(settings) {
+        let Some(hash) = stamp.known_hash(&index_path(cache, src)) else {
+            continue;
+        };
+        if let Some(derived) = load_entry(&entry_dir(cache, &hash, &fingerprint), &hash) {
             return within_limit(src, derived, settings.max_pixels);
         }
     }
     let bytes = fs::read(src).map_err(read_err)?;
     let hash = blake3::hash(&bytes).to_hex()[..16].to_string();
-    let dir = entry_dir(settings, &hash, &fingerprint);
-    let derived = match load_entry(&dir, &hash) {
+    let found = caches(settings)
+        .find_map(|cache| load_entry(&entry_dir(cache, &hash, &fingerprint), &hash));
+    let derived = match found {
         Some(derived) => within_limit(src, derived, settings.max_pixels)?,
         None => {
+            let dir = entry_dir(&settings.cache_dir, &hash, &fingerprint);
             let info = probe::info(src, Cursor::new(&bytes), settings.max_pixels)?;
             let _permit = budget.map(|b| b.acquire(u64::from(info.width) * u64::from(info.height)));
             produce(src, &bytes, want_pyramid, settings, &hash, &dir)?
@@ -343,9 +325,14 @@ fn within_limit(src: &Path, derived: Derived, max_pixels: u64) -> Result<Derived
     Ok(derived)
 }
 
-/// The cache entry folder for a content hash under given settings.
-fn entry_dir(settings: &MediaSettings, hash: &str, fingerprint: &str) -> PathBuf {
-    settings.cache_dir.join(format!("{hash}-{fingerprint}"))
+/// The cache entry folder for a content hash under given settings, in the cache `cache`.
+fn entry_dir(cache: &Path, hash: &str, fingerprint: &str) -> PathBuf {
+    cache.join(format!("{hash}-{fingerprint}"))
+}
+
+/// The caches looked in, the written one first.
+fn caches(settings: &MediaSettings) -> impl Iterator<Item = &Path> {
+    std::iter::once(settings.cache_dir.as_path()).chain(settings.read_also.as_deref())
 }
 
 /// 8 hex digits naming everything besides the source bytes that shapes the outputs.

@@ -20,7 +20,8 @@
 //! of the source; nothing is averaged.
 //!
 //! Results are cached like other media, by the source's content hash, under
-//! `<cache>/labels/<hash>-v<LABELS_VERSION>/` with `labels.json` written last.
+//! `<cache>/labels/<hash>-v<LABELS_VERSION>/` with `labels.json` written last (and looked up in
+//! `MediaSettings::read_also` too, never written there).
 
 use std::collections::HashMap;
 use std::fs;
@@ -105,19 +106,27 @@ pub fn derive_labels(src: &Path, settings: &MediaSettings) -> Result<Labels, Med
     let cache_err = |(path, source): (PathBuf, std::io::Error)| MediaError::Cache { path, source };
     let meta = fs::metadata(src).map_err(read_err)?;
     let stamp = Stamp::of(src, &meta);
-    let index_file = index_path(&settings.cache_dir, src);
-    let root = settings.cache_dir.join("labels");
-    let entry = |hash: &str| root.join(format!("{hash}-v{LABELS_VERSION}"));
-    if let Some(labels) = stamp
-        .known_hash(&index_file)
-        .and_then(|hash| load(&entry(&hash)))
-    {
-        return Ok(labels);
+    // The written cache first, then the one only read (`vitrine check`'s scratch build).
+    let caches =
+        || std::iter::once(settings.cache_dir.as_path()).chain(settings.read_also.as_deref());
+    let entry = |cache: &Path, hash: &str| {
+        cache
+            .join("labels")
+            .join(format!("{hash}-v{LABELS_VERSION}"))
+    };
+    for cache in caches() {
+        if let Some(labels) = stamp
+            .known_hash(&index_path(cache, src))
+            .and_then(|hash| load(&entry(cache, &hash)))
+        {
+            return Ok(labels);
+        }
     }
     let bytes = fs::read(src).map_err(read_err)?;
     let hash = blake3::hash(&bytes).to_hex()[..16].to_string();
-    let dir = entry(&hash);
-    let labels = match load(&dir) {
+    let root = settings.cache_dir.join("labels");
+    let dir = entry(&settings.cache_dir, &hash);
+    let labels = match caches().find_map(|cache| load(&entry(cache, &hash))) {
         Some(labels) => labels,
         None => {
             fs::create_dir_all(&root).map_err(|e| cache_err((root.clone(), e)))?;
@@ -143,29 +152,8 @@ pub fn derive_labels(src: &Path, settings: &MediaSettings) -> Result<Labels, Med
         }
     };
     // The index only saves work next time; failing to write it must not fail the build.
-    let _ = stamp.record(&index_file, &hash);
+    let _ = stamp.record(&index_path(&settings.cache_dir, src), &hash);
     Ok(labels)
-}
-
-/// Checks that `src` reads as labels, writing nothing (for `vitrine check`): each page's
-/// width and height.
-pub fn verify_labels(src: &Path, settings: &MediaSettings) -> Result<Vec<(u32, u32)>, MediaError> {
-    let bytes = fs::read(src).map_err(|source| MediaError::Read {
-        path: src.to_owned(),
-        source,
-    })?;
-    let mut sizes = Vec::new();
-    let mut add = |_: usize, ids: Ids| {
-        sizes.push((ids.width, ids.height));
-        Ok(())
-    };
-    if super::tiff::is_tiff(&bytes) {
-        read_tiff(src, &bytes, settings.max_pixels, &mut add)?;
-    } else {
-        let ids = read_png(src, &bytes, settings.max_pixels)?;
-        add(0, ids)?;
-    }
-    Ok(sizes)
 }
 
 /// A complete cache entry, or `None`.

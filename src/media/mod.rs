@@ -5,9 +5,8 @@
 //! re-does no image work. Media never renders HTML and never writes into the output folder:
 //! `output` links the cached files into place.
 //!
-//! Entry points: [`probe`] (reads headers), [`verify`] for `vitrine check` (decodes what the
-//! cache has not seen, writes nothing), [`derive()`] for one
-//! image and [`derive_all`] for a build (parallel, memory-bounded, with a progress bar).
+//! Entry points: [`probe`] (reads headers), [`derive()`] for one image and [`derive_all`] for a
+//! build (parallel, memory-bounded, with a progress bar).
 //! Output formats follow the content: JPEG q80 (1 channel for gray) for photographic and EM
 //! images; PNG for images with transparency and for label masks or line art (at most 16 distinct
 //! values), where JPEG would smear edges and cost more bytes.
@@ -25,11 +24,9 @@ mod tiff;
 use std::path::PathBuf;
 
 pub use batch::{derive_all, MediaJob};
-pub use derive::{derive, verify, Stamp};
+pub use derive::{derive, Stamp};
 pub use error::MediaError;
-pub use labels::{
-    derive_labels, verify_labels, LabelSlice, Labels, SegmentExtent, TILE as LABEL_TILE,
-};
+pub use labels::{derive_labels, LabelSlice, Labels, SegmentExtent, TILE as LABEL_TILE};
 pub use probe::probe;
 
 /// How images are derived: limits, thumbnail widths, pyramids on or off, and where the cache is.
@@ -41,8 +38,11 @@ pub struct MediaSettings {
     pub thumbnail_widths: Vec<u32>,
     /// Site-wide switch (`viewer.pyramids`): when off, no job builds a pyramid.
     pub pyramids: bool,
-    /// The media cache, normally `ROOT/.vitrine-cache/media`.
+    /// The media cache, normally `ROOT/.vitrine-cache/media`; every derived file is written here.
     pub cache_dir: PathBuf,
+    /// Another media cache, only read: `vitrine check` derives into a scratch folder and reuses
+    /// what the site's own cache already holds, so it writes nothing of the site's.
+    pub read_also: Option<PathBuf>,
 }
 
 impl MediaSettings {
@@ -56,6 +56,7 @@ impl MediaSettings {
             thumbnail_widths: vec![400, 1200],
             pyramids: true,
             cache_dir,
+            read_also: None,
         }
     }
 }

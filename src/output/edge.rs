@@ -1,15 +1,18 @@
 //! Renders the edge gates: the Netlify edge function and the Cloudflare Pages worker.
 //!
 //! Both are tera templates of the theme's `edge/` folder that include one shared gate core,
-//! filled with the site's public gate data and its refusal pages as JSON. This module only
-//! produces the text; the build decides where it goes ([`NETLIFY_MODULE`], [`CLOUDFLARE_WORKER`]).
+//! filled with the site's public gate data and its refusal pages as JSON. [`SiteGate`] knows
+//! where each goes: the Cloudflare worker is a file of the output ([`CLOUDFLARE_WORKER`]), the
+//! Netlify function lives beside it ([`NETLIFY_MODULE`]).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::content::model::Hosting;
+use crate::output::{Files, Source};
 use crate::render::Theme;
 use crate::share::gate::GateData;
 
@@ -189,28 +192,77 @@ pub fn render_edge_module(
     Ok(compact(&module))
 }
 
-/// Renders the gate the site's hosting runs, or `None` for `hosting: static` (no gate).
-///
-/// The build writes a [`Edge::Netlify`] module to `ROOT/`[`NETLIFY_MODULE`] and a
-/// [`Edge::Cloudflare`] worker to `OUT/`[`CLOUDFLARE_WORKER`]; `site` is the templates' `site`;
-/// `edge_key` goes into the Netlify module only ([`render_edge_module`]).
-pub fn render_for_hosting(
-    hosting: Hosting,
-    theme: &Theme,
-    site: &impl Serialize,
-    root_path: &str,
-    data: &GateData,
-    edge_key: Option<&str>,
-) -> Result<Option<(Edge, String)>> {
-    let edge = match hosting {
-        Hosting::Netlify => Edge::Netlify,
-        Hosting::Cloudflare => Edge::Cloudflare,
-        Hosting::Static => return Ok(None),
-    };
-    let pages = render_gate_pages(theme, site, root_path)?;
-    let sources = EdgeSources::from_theme(theme)?;
-    let module = render_edge_module(edge, &sources, data, &pages, edge_key)?;
-    Ok(Some((edge, module)))
+/// A site's gate as its hosting runs it: the refusal pages (`vitrine serve` answers with them)
+/// and the edge module, `None` for `hosting: static`, which has no gate.
+pub struct SiteGate {
+    /// The refusal pages the module carries.
+    pub pages: GatePages,
+    module: Option<(Edge, String)>,
+}
+
+impl SiteGate {
+    /// Renders the gate of `hosting`; `site` is the templates' `site`, `edge_key` goes into the
+    /// Netlify module only ([`render_edge_module`]).
+    pub fn render(
+        hosting: Hosting,
+        theme: &Theme,
+        site: &impl Serialize,
+        root_path: &str,
+        data: &GateData,
+        edge_key: Option<&str>,
+    ) -> Result<SiteGate> {
+        let pages = render_gate_pages(theme, site, root_path)?;
+        let edge = match hosting {
+            Hosting::Netlify => Some(Edge::Netlify),
+            Hosting::Cloudflare => Some(Edge::Cloudflare),
+            Hosting::Static => None,
+        };
+        let module = match edge {
+            Some(edge) => {
+                let sources = EdgeSources::from_theme(theme)?;
+                Some((
+                    edge,
+                    render_edge_module(edge, &sources, data, &pages, edge_key)?,
+                ))
+            }
+            None => None,
+        };
+        Ok(SiteGate { pages, module })
+    }
+
+    /// Adds the gate to the output when it is a file of it: Cloudflare's `_worker.js`.
+    pub fn place_in_output(&self, files: &mut Files) {
+        if let Some((Edge::Cloudflare, module)) = &self.module {
+            files.insert(
+                CLOUDFLARE_WORKER.to_string(),
+                Source::Bytes(module.clone().into_bytes()),
+            );
+        }
+    }
+
+    /// Whether the gate lives beside the output (`ROOT/`[`NETLIFY_MODULE`]).
+    pub fn is_beside(&self) -> bool {
+        matches!(self.module, Some((Edge::Netlify, _)))
+    }
+
+    /// Writes the gate that lives beside the output, the Netlify function under the site root
+    /// `root`, when it changed; or removes the one an earlier build left when the site is no
+    /// longer on Netlify.
+    pub fn place_beside(&self, root: &Path) -> Result<()> {
+        let path = root.join(NETLIFY_MODULE);
+        match &self.module {
+            Some((Edge::Netlify, text))
+                if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) =>
+            {
+                crate::output::write_file_atomically(&path, text.as_bytes())?;
+            }
+            Some((Edge::Netlify, _)) => {}
+            _ if path.is_file() => std::fs::remove_file(&path)
+                .with_context(|| format!("removing the stale `{}`", path.display()))?,
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// Keeps the module's first line (who wrote it) and drops every other comment line, indentation

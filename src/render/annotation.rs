@@ -30,22 +30,15 @@ const PALETTE: [&str; 8] = [
     "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#ffffff",
 ];
 
-/// Whether an annotation is built with these options: public ones always, the others only
-/// when private pages are built (never on `hosting: static`).
-fn is_built(d: &Dataset, a: &AnnotationRef, opts: &RenderOptions) -> bool {
-    a.is_public_in(d) || opts.include_private
-}
-
 /// The original annotation files to publish byte for byte beside their pages, as
 /// `(output-relative path, source path)`: `<output_dir>/<id>.nml` or `.swc`, lowercase.
-pub fn annotation_files(content: &Content, opts: &RenderOptions) -> Vec<(String, PathBuf)> {
+pub fn annotation_files(content: &Content) -> Vec<(String, PathBuf)> {
     content
         .datasets
         .iter()
         .flat_map(|d| {
             d.annotations
                 .iter()
-                .filter(move |a| is_built(d, a, opts))
                 .map(move |a| (download_path(d, a), a.file.clone()))
         })
         .collect()
@@ -59,8 +52,8 @@ fn download_path(d: &Dataset, a: &AnnotationRef) -> String {
     format!("{}{}", a.output_dir(d), download_name(a))
 }
 
-/// Renders every annotation page and its `skeleton.bin`; private ones only when
-/// `opts.include_private`. Errors name the dataset descriptor or the template.
+/// Renders every annotation page and its `skeleton.bin` (a private one's under `private/`).
+/// Errors name the dataset descriptor or the template.
 pub fn render_annotation_pages(
     content: &Content,
     media: &MediaIndex,
@@ -71,11 +64,7 @@ pub fn render_annotation_pages(
     let has_viewer = theme.has_template(VIEWER_TEMPLATE);
     let mut pages = Vec::new();
     for dataset in &content.datasets {
-        let annotations: Vec<&AnnotationRef> = dataset
-            .annotations
-            .iter()
-            .filter(|a| is_built(dataset, a, opts))
-            .collect();
+        let annotations: Vec<&AnnotationRef> = dataset.annotations.iter().collect();
         if annotations.is_empty() {
             continue;
         }
@@ -401,14 +390,8 @@ impl Placement {
 }
 
 /// The build's warnings about where annotations land, as `descriptor:line:col: warning: …`
-/// lines (at the annotation's `id`), with
-/// the descriptor relative to the site root; only for annotations the build renders (private
-/// ones when `include_private`).
-pub fn placement_warnings(
-    content: &Content,
-    media: &MediaIndex,
-    include_private: bool,
-) -> Vec<String> {
+/// lines (at the annotation's `id`), with the descriptor relative to the site root.
+pub fn placement_warnings(content: &Content, media: &MediaIndex) -> Vec<String> {
     let mut out = Vec::new();
     for d in &content.datasets {
         let first = d.images.first().unwrap_or(&d.thumbnail);
@@ -425,11 +408,7 @@ pub fn placement_warnings(
             .filter_map(|p| media.get(p))
             .map(|m| m.slices().count())
             .sum();
-        let built = d
-            .annotations
-            .iter()
-            .filter(|a| a.is_public_in(d) || include_private);
-        for a in built {
+        for a in &d.annotations {
             let placement = Placement::new(d, a, derived, slices);
             let descriptor = d
                 .descriptor

@@ -25,18 +25,12 @@ pub const SEGMENTS_FILE: &str = "segments.json";
 /// Rows of the "largest segments" table.
 const LARGEST: usize = 20;
 
-/// Whether a layer is built with these options: public ones always, the others only when
-/// private pages are built.
-fn is_built(d: &Dataset, l: &LayerRef, opts: &RenderOptions) -> bool {
-    l.is_public_in(d) || opts.include_private
-}
-
-/// The original files of each built layer (label images and `segments.csv`), published byte
-/// for byte beside its page, as `(output-relative path, source path)`.
-pub fn layer_files(content: &Content, opts: &RenderOptions) -> Vec<(String, PathBuf)> {
+/// The original files of each layer (label images and `segments.csv`), published byte for
+/// byte beside its page, as `(output-relative path, source path)`.
+pub fn layer_files(content: &Content) -> Vec<(String, PathBuf)> {
     let mut files = Vec::new();
     for d in &content.datasets {
-        for l in d.layers.iter().filter(|l| is_built(d, l, opts)) {
+        for l in &d.layers {
             for (name, source) in originals(d, l) {
                 files.push((format!("{}{name}", l.output_dir(d)), source));
             }
@@ -47,14 +41,10 @@ pub fn layer_files(content: &Content, opts: &RenderOptions) -> Vec<(String, Path
 
 /// Each label pyramid's cached `tiles_files/` folder and tile count, with its output path
 /// `<layer dir>tiles/<hash>`.
-pub fn layer_tiles(
-    content: &Content,
-    layers: &LayerIndex,
-    opts: &RenderOptions,
-) -> Vec<(String, PathBuf, usize)> {
+pub fn layer_tiles(content: &Content, layers: &LayerIndex) -> Vec<(String, PathBuf, usize)> {
     let mut out = Vec::new();
     for d in &content.datasets {
-        for l in d.layers.iter().filter(|l| is_built(d, l, opts)) {
+        for l in &d.layers {
             for slice in l
                 .images
                 .iter()
@@ -164,7 +154,7 @@ struct Download {
     size: String,
 }
 
-/// Renders every built layer's page and `segments.json`.
+/// Renders every layer's page and `segments.json` (a private one's under `private/`).
 pub fn render_layer_pages(
     content: &Content,
     media: &MediaIndex,
@@ -175,12 +165,11 @@ pub fn render_layer_pages(
     let site = SiteView::of(&content.config, &opts.base_url);
     let mut pages = Vec::new();
     for d in &content.datasets {
-        let built: Vec<&LayerRef> = d.layers.iter().filter(|l| is_built(d, l, opts)).collect();
-        if built.is_empty() {
+        if d.layers.is_empty() {
             continue;
         }
         let prepared = Prepared::new(d, content, media, opts, None)?;
-        for l in built {
+        for l in &d.layers {
             pages.extend(render_one(&prepared, l, layers, &site, theme, opts)?);
         }
     }

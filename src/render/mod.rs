@@ -2,8 +2,9 @@
 //! templates, and the sitemap, robots.txt, Atom feed and search index built directly.
 //!
 //! Render owns every byte of every page but **never writes the disk**, and reads from it only
-//! the theme ([`Theme::load`], which `Site` calls before rendering); `output` writes after. Public pages are built from public items only; a
-//! private dataset is rendered only under `private/`, and only when asked to.
+//! the theme ([`Theme::load`], which `Site` calls before rendering); `output` writes after.
+//! Public pages are built from public items only; a private dataset or annotation is rendered
+//! only under `private/` (where `output` seals it).
 
 pub mod annotation;
 mod context;
@@ -40,9 +41,6 @@ pub type LayerIndex = HashMap<PathBuf, crate::media::Labels>;
 pub struct RenderOptions {
     /// The site's address, for canonical, Open Graph, sitemap and feed URLs.
     pub base_url: crate::content::model::BaseUrl,
-    /// Whether to render private datasets under `private/`; **false for `hosting: static`**,
-    /// where nothing would gate them.
-    pub include_private: bool,
     /// Whether deep-zoom pyramids were built, so the viewer may point at `tiles.dzi`.
     pub pyramids: bool,
 }

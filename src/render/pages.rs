@@ -125,7 +125,6 @@ pub fn plan<'t>(
     let mut prepared = content
         .datasets
         .par_iter()
-        .filter(|d| d.is_public() || opts.include_private)
         .map(|d| {
             let known = digests.get(&d.dir).and_then(|h| views.texts.get(h));
             Prepared::new(d, content, media, opts, known)

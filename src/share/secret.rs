@@ -37,6 +37,8 @@ pub enum Origin {
     /// Kept in the site's cache, where nothing else needs it (see [`ContentSecret::of_site`]):
     /// it only lets rebuilds reuse what they sealed.
     Cache(PathBuf),
+    /// Made in memory for one `vitrine check`, where a build would make and keep one.
+    Unkept,
 }
 
 impl ContentSecret {
@@ -45,6 +47,19 @@ impl ContentSecret {
     /// machine (so the lab's key folder holds both, and one backup keeps both). `None` when
     /// there is none and none can be made here (CI without the variable, a site without keys).
     pub fn find_or_create(keys: &[PublicKeyEntry]) -> Result<Option<(ContentSecret, Origin)>> {
+        if let Some(found) = ContentSecret::find(keys)? {
+            return Ok(Some(found));
+        }
+        let Some(path) = ContentSecret::new_file(keys)? else {
+            return Ok(None);
+        };
+        let secret = ContentSecret(random()?);
+        write_file(&path, &secret)?;
+        Ok(Some((secret, Origin::Created(path))))
+    }
+
+    /// [`ENV`], else `<key folder>/<kid>.content` for a key id of `keys`.
+    fn find(keys: &[PublicKeyEntry]) -> Result<Option<(ContentSecret, Origin)>> {
         if let Some(text) = std::env::var_os(ENV).filter(|v| !v.is_empty()) {
             let text = text.to_string_lossy();
             let bytes = parse_hex::<32>(text.trim()).with_context(|| {
@@ -59,13 +74,17 @@ impl ContentSecret {
                 return Ok(Some((secret, Origin::File(path))));
             }
         }
+        Ok(None)
+    }
+
+    /// Where a new secret goes: beside the first of `keys` whose key file is on this machine.
+    fn new_file(keys: &[PublicKeyEntry]) -> Result<Option<PathBuf>> {
         let Some(entry) = keys.iter().find(|k| keys::key_file(&k.kid_hex()).is_some()) else {
             return Ok(None);
         };
-        let path = dir.join(format!("{}.content", entry.kid_hex()));
-        let secret = ContentSecret(random()?);
-        write_file(&path, &secret)?;
-        Ok(Some((secret, Origin::Created(path))))
+        Ok(Some(
+            keys::key_dir()?.join(format!("{}.content", entry.kid_hex())),
+        ))
     }
 
     /// The secret a site's private files are sealed with: [`ContentSecret::find_or_create`],
@@ -74,12 +93,26 @@ impl ContentSecret {
     /// carries its key in the module the build writes (`kept_outside` false: Netlify). Else an
     /// error saying what to do (a CI build without [`ENV`] for Cloudflare or a static host,
     /// whose worker secret or link secrets come from the site's own secret).
+    ///
+    /// With `keep` false (`vitrine check`) a secret that would be made beside the keys is made
+    /// in memory only ([`Origin::Unkept`]), so checking leaves the key folder as it was.
     pub fn of_site(
         cache: &Path,
         keys: &[PublicKeyEntry],
         kept_outside: bool,
+        keep: bool,
     ) -> Result<(ContentSecret, Origin)> {
-        if let Some(found) = ContentSecret::find_or_create(keys)? {
+        let found = match keep {
+            true => ContentSecret::find_or_create(keys)?,
+            false => match ContentSecret::find(keys)? {
+                Some(found) => Some(found),
+                None => match ContentSecret::new_file(keys)? {
+                    Some(_) => Some((ContentSecret(random()?), Origin::Unkept)),
+                    None => None,
+                },
+            },
+        };
+        if let Some(found) = found {
             return Ok(found);
         }
         if keys.is_empty() || !kept_outside {

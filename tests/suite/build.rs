@@ -150,6 +150,43 @@ fn check_writes_nothing() {
     assert_eq!(before, snapshot(&root), "check must not write");
 }
 
+/// `check` is the build with writing off: what the leak guard or the key scan refuses, late in
+/// a build, `check` refuses too, with the same message, and leaves the site as it was.
+#[test]
+fn check_refuses_what_build_refuses() {
+    let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n";
+    // (fixture, a file to add to it, what both commands say)
+    let cases = [
+        ("sites/leaky-theme", None, "leak guard"),
+        (
+            "sites/basic",
+            Some(("content/datasets/open-cortex/notes.txt", pem)),
+            "private key material",
+        ),
+    ];
+    for (site, added, expected) in cases {
+        let (_tmp, root) = fixture(site);
+        if let Some((path, text)) = added {
+            fs::write(root.join(path), text).unwrap();
+        }
+        let before = snapshot(&root);
+        for command in ["check", "build"] {
+            let out = vitrine(&root, &[command]);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{site} {command}: {}",
+                text(&out)
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(expected), "{site} {command}: {stderr}");
+            if command == "check" {
+                assert_eq!(before, snapshot(&root), "{site}: check wrote something");
+            }
+        }
+    }
+}
+
 #[test]
 fn static_hosting_seals_private_datasets_behind_a_generic_loader() {
     let (_tmp, root) = fixture("sites/static-hosting");

@@ -172,6 +172,13 @@ fn a_public_layer_is_published_exactly_and_a_private_one_only_sealed() {
         x + 100 * y
     });
     std::fs::write(hydra.join("names.csv"), "1,Nematocyte\n").unwrap();
+    // `check` derives the label pyramids like the build, into a scratch cache of its own.
+    let out = vitrine(&root, &["check"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        !root.join(".vitrine-cache/media/labels").exists(),
+        "check wrote the site's cache"
+    );
     let out = vitrine(&root, &["build"]);
     assert!(out.status.success(), "{}", text(&out));
     let public = root.join("public");

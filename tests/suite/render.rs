@@ -207,19 +207,18 @@ fn model() -> (Content, MediaIndex) {
     (content, media)
 }
 
-fn options(include_private: bool) -> RenderOptions {
+fn options() -> RenderOptions {
     RenderOptions {
         // A trailing slash as a user may write it: BaseUrl drops it.
         base_url: vitrine::content::BaseUrl::new(&format!("{BASE}/")),
-        include_private,
         pyramids: true,
     }
 }
 
-fn render(include_private: bool) -> Vec<Page> {
+fn render() -> Vec<Page> {
     let (content, media) = model();
     let theme = Theme::load(Path::new("/nonexistent"), None).unwrap();
-    render_site(&content, &media, &theme, &options(include_private)).unwrap()
+    render_site(&content, &media, &theme, &options()).unwrap()
 }
 
 fn page<'a>(pages: &'a [Page], path: &str) -> &'a str {
@@ -251,7 +250,7 @@ fn tags<'a>(html: &'a str, tag: &str) -> Vec<&'a str> {
 
 #[test]
 fn gallery_orders_by_featured_then_newest_then_name() {
-    let pages = render(false);
+    let pages = render();
     let html = page(&pages, "index.html");
     let slugs: Vec<String> = attributes(html, "data-slug");
     assert_eq!(
@@ -275,7 +274,7 @@ fn gallery_orders_by_featured_then_newest_then_name() {
 
 #[test]
 fn cards_have_responsive_images_and_lazy_load_below_the_first_row() {
-    let pages = render(false);
+    let pages = render();
     let html = page(&pages, "index.html");
     // The cards' images; the featured dataset's large one above the filters is the hero's.
     let images = tags(&html[html.find("data-grid").unwrap()..], "img");
@@ -300,7 +299,7 @@ fn cards_have_responsive_images_and_lazy_load_below_the_first_row() {
 
 #[test]
 fn gallery_has_filters_search_and_no_js_fallbacks() {
-    let pages = render(false);
+    let pages = render();
     let html = page(&pages, "index.html");
     for control in [
         "<input id=\"filter-q\" name=\"q\" type=\"search\"",
@@ -336,12 +335,13 @@ fn gallery_has_filters_search_and_no_js_fallbacks() {
 }
 
 #[test]
-fn nothing_private_appears_when_private_pages_are_off() {
-    let pages = render(false);
+fn nothing_private_appears_outside_private() {
+    let pages = render();
+    assert!(pages.iter().any(|p| p.private));
     assert!(pages
         .iter()
-        .all(|p| !p.private && !p.path.starts_with("private/")));
-    for p in &pages {
+        .all(|p| p.private == p.path.starts_with("private/")));
+    for p in pages.iter().filter(|p| !p.private) {
         let body = String::from_utf8_lossy(&p.body);
         for marker in PRIVATE_MARKERS {
             assert!(!body.contains(marker), "{} contains `{marker}`", p.path);
@@ -351,7 +351,7 @@ fn nothing_private_appears_when_private_pages_are_off() {
 
 #[test]
 fn private_pages_are_gated_noindexed_and_keep_public_pages_clean() {
-    let pages = render(true);
+    let pages = render();
     let private = page(&pages, "private/secret-mouse/index.html");
     assert!(private.contains("<meta name=\"robots\" content=\"noindex, nofollow\">"));
     assert!(!private.contains("rel=\"canonical\""));
@@ -382,7 +382,7 @@ fn private_pages_are_gated_noindexed_and_keep_public_pages_clean() {
 
 #[test]
 fn descriptions_are_sanitised_on_the_page() {
-    let pages = render(false);
+    let pages = render();
     let html = page(&pages, "datasets/cortex-l4/index.html");
     assert!(html.contains("<strong>reconstruction</strong>"));
     assert!(html.contains("<h3>Methods</h3>"));
@@ -393,7 +393,7 @@ fn descriptions_are_sanitised_on_the_page() {
 
 #[test]
 fn dataset_page_has_metadata_citation_jsonld_and_social_tags() {
-    let pages = render(false);
+    let pages = render();
     let html = page(&pages, "datasets/cortex-l4/index.html");
     for expected in [
         "<link rel=\"canonical\" href=\"https://data.example.org/lab/datasets/cortex-l4/\">",
@@ -451,7 +451,7 @@ fn viewer_context_points_at_relative_pyramids_or_fallbacks() {
     for pyramids in [true, false] {
         let opts = RenderOptions {
             pyramids,
-            ..options(false)
+            ..options()
         };
         let pages = render_site(&content, &media, &theme, &opts).unwrap();
         let html = page(&pages, "datasets/cortex-l4/index.html");
@@ -507,7 +507,7 @@ fn resolve(from: &str, url: &str) -> String {
 fn every_relative_url_resolves_to_an_output_file() {
     let (content, media) = model();
     let theme = Theme::load(Path::new("/nonexistent"), None).unwrap();
-    let opts = options(true);
+    let opts = options();
     let pages = render_site(&content, &media, &theme, &opts).unwrap();
     let mut files: BTreeSet<String> = pages.iter().map(|p| p.path.clone()).collect();
     files.extend(theme.static_files().keys().cloned());
@@ -521,7 +521,7 @@ fn every_relative_url_resolves_to_an_output_file() {
         }
     }
     files.extend(
-        vitrine::render::annotation::annotation_files(&content, &opts)
+        vitrine::render::annotation::annotation_files(&content)
             .into_iter()
             .map(|(path, _)| path),
     );
@@ -566,7 +566,7 @@ fn every_relative_url_resolves_to_an_output_file() {
 
 #[test]
 fn sitemap_robots_and_feed_list_public_items_with_absolute_urls() {
-    let pages = render(true);
+    let pages = render();
     let sitemap = page(&pages, "sitemap.xml");
     assert!(sitemap.contains(
         "<loc>https://data.example.org/lab/datasets/cortex-l4/</loc><lastmod>2023-05-01</lastmod>"
@@ -614,7 +614,7 @@ fn a_missing_derived_image_names_the_descriptor() {
     let (content, mut media) = model();
     media.remove(&content.datasets[0].thumbnail);
     let theme = Theme::load(Path::new("/nonexistent"), None).unwrap();
-    let err = render_site(&content, &media, &theme, &options(false))
+    let err = render_site(&content, &media, &theme, &options())
         .unwrap_err()
         .to_string();
     assert!(
@@ -669,7 +669,7 @@ fn golden_main_pages() {
     )
     .unwrap();
     let theme = Theme::load(site.path(), Some("t")).unwrap();
-    let pages = render_site(&content, &media, &theme, &options(true)).unwrap();
+    let pages = render_site(&content, &media, &theme, &options()).unwrap();
     for (path, golden) in [
         ("index.html", "index.html"),
         ("datasets/cortex-l4/index.html", "dataset.html"),
@@ -689,8 +689,12 @@ fn a_site_with_no_public_dataset_still_renders_every_listing() {
     let (mut content, media) = model();
     content.datasets.retain(|d| !d.is_public());
     let theme = Theme::load(Path::new("/nonexistent"), None).unwrap();
-    let pages = render_site(&content, &media, &theme, &options(false)).unwrap();
-    let paths: Vec<&str> = pages.iter().map(|p| p.path.as_str()).collect();
+    let pages = render_site(&content, &media, &theme, &options()).unwrap();
+    let paths: Vec<&str> = pages
+        .iter()
+        .map(|p| p.path.as_str())
+        .filter(|p| !p.starts_with("private/"))
+        .collect();
     assert_eq!(
         paths,
         [
