@@ -17,7 +17,7 @@ use crate::output::{
     self, Files, KeyMaterial, LeakGuard, Manifest, OutputRecords, PageCache, Source,
 };
 use crate::output::{edge, seal};
-use crate::render::{self, Cards, Digests, MediaIndex, RenderOptions, Theme, Views};
+use crate::render::{self, Cards, Digests, LayerIndex, MediaIndex, RenderOptions, Theme, Views};
 use crate::share::gate::GateData;
 use crate::share::secret::{self, ContentSecret, EdgeKey};
 use crate::share::{self, ledger::Ledger};
@@ -457,6 +457,7 @@ impl Site {
         }
         let theme = self.theme(&content, inputs)?;
         let media = self.derive_media(&content, opts.progress, inputs)?;
+        let layers = derive_layers(&self.root, &self.media_settings(&content), &content, &media)?;
 
         // One build of an output at a time, across processes: a second `vitrine build` (or a
         // `serve` rebuild) waits here instead of racing for the page cache and the swap.
@@ -476,7 +477,7 @@ impl Site {
         };
         let gate = GateData::from_site(&content, &revocations)?;
         let (mut files, cards, views) =
-            self.assemble(&content, &theme, &media, &pages, &earlier)?;
+            self.assemble(&content, &theme, (&media, &layers), &pages, &earlier)?;
         files.insert(
             share::permanence::LIST_PATH.to_string(),
             Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
@@ -575,7 +576,7 @@ impl Site {
         &self,
         content: &Content,
         theme: &Theme,
-        media: &MediaIndex,
+        (media, layers): (&MediaIndex, &LayerIndex),
         pages: &PageCache,
         known: &Known,
     ) -> Result<(Files, Cards, Views)> {
@@ -629,6 +630,16 @@ impl Site {
         place_dataset_files(content, media, &mut files);
         for (path, source) in render::annotation::annotation_files(content) {
             files.insert(path, Source::File(source));
+        }
+        for page in render::layer::render_layer_pages(content, media, layers, theme, &render_opts)?
+        {
+            files.insert(page.path, Source::Bytes(page.body));
+        }
+        for (path, source) in render::layer::layer_files(content) {
+            files.insert(path, Source::File(source));
+        }
+        for (path, dir, count) in render::layer::layer_tiles(content, layers) {
+            files.insert(path, Source::Tree { dir, files: count });
         }
 
         Ok((files, cards, views))
@@ -1007,6 +1018,98 @@ fn walk_to(dir: &Path, depth: usize) -> Vec<(PathBuf, (String, bool))> {
 /// A path's [`Entries`] value.
 fn entry(path: &Path, meta: &std::fs::Metadata) -> (String, bool) {
     (media::Stamp::of(path, meta).to_string(), meta.is_file())
+}
+
+/// Derives every layer's label images (cached by content hash, in parallel) and checks that
+/// they line up with the dataset's viewer images: as many slices, each of the same size.
+/// Every problem is reported at the layer's `images` in the descriptor.
+fn derive_layers(
+    root: &Path,
+    settings: &MediaSettings,
+    content: &Content,
+    media: &MediaIndex,
+) -> Result<LayerIndex> {
+    let sources: BTreeSet<&PathBuf> = content
+        .datasets
+        .iter()
+        .flat_map(|d| d.layers.iter().flat_map(|l| &l.images))
+        .collect();
+    let derived: Vec<_> = sources
+        .into_par_iter()
+        .map(|src| (src.clone(), media::derive_labels(src, settings)))
+        .collect();
+    let mut index = LayerIndex::new();
+    let mut failed = HashMap::new();
+    for (src, result) in derived {
+        match result {
+            Ok(labels) => {
+                index.insert(src, labels);
+            }
+            Err(err) => {
+                failed.insert(src, err);
+            }
+        }
+    }
+    let mut problems = content::Diagnostics::default();
+    for d in &content.datasets {
+        // The viewer's slices: every page of every image, or the thumbnail's.
+        let raw: Vec<(u32, u32)> = match d.images.is_empty() {
+            true => std::iter::once(&d.thumbnail).collect::<Vec<_>>(),
+            false => d.images.iter().collect(),
+        }
+        .into_iter()
+        .filter_map(|i| media.get(i))
+        .flat_map(Derived::slices)
+        .map(|s| (s.info.width, s.info.height))
+        .collect();
+        for l in &d.layers {
+            let mut problem = |text: String| {
+                problems.push(l.images_problem(d, &text).relative_to(root));
+            };
+            let mut slices = Vec::new();
+            for image in &l.images {
+                let name = image.strip_prefix(&d.dir).unwrap_or(image).display();
+                match (index.get(image), failed.get(image)) {
+                    (Some(labels), _) => {
+                        slices.extend(
+                            labels.slices.iter().enumerate().map(|(k, s)| {
+                                (format!("{name}, page {}", k + 1), s.width, s.height)
+                            }),
+                        )
+                    }
+                    (None, Some(err)) => problem(format!("'{name}': {}", err.problem())),
+                    (None, None) => {}
+                }
+            }
+            if l.images.iter().any(|i| failed.contains_key(i)) {
+                continue;
+            }
+            if slices.len() != raw.len() {
+                problem(format!(
+                    "{} label slice{} for the dataset's {} image slice{}; a segmentation needs one label slice per image slice, in the same order",
+                    slices.len(),
+                    if slices.len() == 1 { "" } else { "s" },
+                    raw.len(),
+                    if raw.len() == 1 { "" } else { "s" },
+                ));
+                continue;
+            }
+            for (k, ((what, w, h), (rw, rh))) in slices.iter().zip(&raw).enumerate() {
+                if (w, h) != (rw, rh) {
+                    problem(format!(
+                        "slice {} ({what}) is {w} × {h} pixels but the dataset's slice {} is {rw} × {rh}; label images must match their image pixel for pixel",
+                        k + 1,
+                        k + 1
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.sorted().into());
+    }
+    Ok(index)
 }
 
 /// Links every derived file of every dataset into its media folder, and the files its

@@ -17,6 +17,11 @@ pub struct Args {
     /// Share only this annotation of the dataset (its `id` in dataset.yaml).
     #[arg(long, value_name = "ID")]
     pub annotation: Option<String>,
+    /// Share only this segmentation layer of the dataset (its `id` under `layers:`). Not
+    /// supported yet: a layer of a private dataset opens with the dataset's link, and a
+    /// public dataset's layers are public (the command says which applies).
+    #[arg(long, value_name = "ID", conflicts_with = "annotation")]
+    pub layer: Option<String>,
     /// When the link stops working: 90d, 12w, 1y, a date (YYYY-MM-DD, valid through that day,
     /// UTC) or `never`; default `sharing.default_expiry` (180d).
     #[arg(long, value_name = "WHEN")]
@@ -32,9 +37,41 @@ pub struct Args {
     pub qr: Option<PathBuf>,
 }
 
+/// Why `--layer ID` issues no link, and what to do instead: links scoped to one layer are not
+/// built yet (no scope kind in the token), so no layer link is ever issued that a gate or a
+/// sealed folder would not honour.
+fn layer_refusal(content: &Content, slug: &str, id: &str) -> String {
+    let Some(dataset) = content.datasets.iter().find(|d| d.slug == slug) else {
+        return format!("no dataset `{slug}` in content/datasets/");
+    };
+    let Some(layer) = dataset.layers.iter().find(|l| l.id == id) else {
+        let ids: Vec<&str> = dataset.layers.iter().map(|l| l.id.as_str()).collect();
+        return format!(
+            "dataset `{slug}` has no layer `{id}` ({}); see `layers:` in its dataset.yaml",
+            if ids.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("its layers: {}", ids.join(", "))
+            }
+        );
+    };
+    if layer.is_public_in(dataset) {
+        return format!(
+            "layer `{id}` of dataset `{slug}` is public, so it needs no share link: link to {}",
+            content.config.base_url.join(&layer.output_dir(dataset))
+        );
+    }
+    format!(
+        "links for one layer alone are not supported yet; layer `{id}` is part of private dataset          `{slug}` and opens with the dataset's link: run `vitrine share {slug}`"
+    )
+}
+
 /// Runs `vitrine share`.
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let content = content::load(root)?;
+    if let Some(id) = &args.layer {
+        bail!("{}", layer_refusal(&content, &args.slug, id));
+    }
     let dataset = shareable(&content, &args.slug, args.annotation.as_deref())?;
     let label = args.label.unwrap_or_default().trim().to_string();
     if label.chars().any(char::is_control) || label.chars().count() > 200 {

@@ -9,8 +9,9 @@ use serde::Deserialize;
 use super::annotation;
 use super::config::{is_slug, locate, locate_value};
 use super::description::{self, Attachment, BadReference};
+use super::segments;
 use super::yaml::{self, Fields};
-use super::{AnnotationRef, Dataset, Diagnostic, ImageField, Visibility};
+use super::{AnnotationRef, Dataset, Diagnostic, ImageField, LayerKind, LayerRef, Visibility};
 
 /// Extensions of files a browser opens as documents that may run scripts (HTML, SVG, XML,
 /// JavaScript): a description may not publish them on the site's origin.
@@ -48,6 +49,8 @@ struct RawDataset {
     featured: i64,
     #[serde(default)]
     annotations: Vec<RawAnnotation>,
+    #[serde(default)]
+    layers: Vec<RawLayer>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +71,22 @@ struct RawAnnotation {
     unit: Option<String>,
     offset_nm: Option<Vec<f64>>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    id: String,
+    kind: Option<LayerKind>,
+    images: OneOrMany,
+    segments: Option<String>,
+    #[serde(default)]
+    visibility: Visibility,
+}
+
+const LAYER_FIELDS: Fields = Fields {
+    names: &["id", "kind", "images", "segments", "visibility"],
+    nested: &[],
+};
 
 const ANNOTATION_FIELDS: Fields = Fields {
     names: &[
@@ -100,8 +119,12 @@ pub const DATASET_FIELDS: Fields = Fields {
         "modality",
         "featured",
         "annotations",
+        "layers",
     ],
-    nested: &[("annotations", &ANNOTATION_FIELDS)],
+    nested: &[
+        ("annotations", &ANNOTATION_FIELDS),
+        ("layers", &LAYER_FIELDS),
+    ],
 };
 
 /// Reads and validates one dataset folder. `dir` is `content/datasets/<slug>`, a folder (not a
@@ -347,17 +370,22 @@ impl Validator<'_> {
                 .iter()
                 .filter_map(|n| self.image("images", n, n))
                 .collect(),
-            OneOrMany::One(pattern) if pattern.contains(['*', '?', '[']) => self.glob(&pattern),
+            OneOrMany::One(pattern) if is_glob(&pattern) => self
+                .glob("images", &pattern)
+                .iter()
+                .filter_map(|n| self.image("images", n, &pattern))
+                .collect(),
             OneOrMany::One(name) => self.image("images", &name, &name).into_iter().collect(),
         }
     }
 
-    /// Files of the dataset folder matching a glob, in natural order (`z2` before `z10`).
-    fn glob(&mut self, pattern: &str) -> Vec<PathBuf> {
+    /// The names of the dataset folder's files matching a glob (written at `key`), in natural
+    /// order (`z2` before `z10`).
+    fn glob(&mut self, key: &str, pattern: &str) -> Vec<String> {
         let compiled = match glob::Pattern::new(pattern) {
             Ok(p) => p,
             Err(e) => {
-                self.error_at_value("images", pattern, format!("invalid glob '{pattern}': {e}"));
+                self.error_at_value(key, pattern, format!("invalid glob '{pattern}': {e}"));
                 return Vec::new();
             }
         };
@@ -378,15 +406,138 @@ impl Validator<'_> {
         names.sort_by(|a, b| natural_cmp(a, b));
         if names.is_empty() {
             self.error_at_value(
-                "images",
+                key,
                 pattern,
                 format!("no file matches '{pattern}' in the dataset folder"),
             );
         }
         names
-            .iter()
-            .filter_map(|n| self.image("images", n, pattern))
-            .collect()
+    }
+
+    /// Reports a problem at `key` of the `index`-th layer.
+    fn layer_error(&mut self, index: usize, key: &str, message: impl Into<String>) {
+        let (line, col) = locate_item(self.text, "layers", index, key)
+            .unwrap_or_else(|| locate(self.text, "layers"));
+        self.problems
+            .push(Diagnostic::at(self.descriptor, line, col, message));
+    }
+
+    /// The layers declared in the descriptor, each checked (id unique among annotations and
+    /// layers, kind, visibility against the dataset's, label images inside the folder, the
+    /// segments file parsed); the label images' pixels are media's to check.
+    fn layers(
+        &mut self,
+        slug: &str,
+        public: bool,
+        annotation_ids: &[String],
+        raw: Vec<RawLayer>,
+    ) -> Vec<LayerRef> {
+        let mut layers: Vec<LayerRef> = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
+        for (index, l) in raw.into_iter().enumerate() {
+            if !is_slug(&l.id) {
+                let message = format!(
+                    "layer id '{}' must be a slug: lowercase letters, digits and '-'",
+                    l.id
+                );
+                self.layer_error(index, "id", message);
+                continue;
+            }
+            if ids.contains(&l.id) || annotation_ids.contains(&l.id) {
+                let message = format!(
+                    "layer id '{}' is already the id of an annotation or layer of this dataset; ids are unique among both",
+                    l.id
+                );
+                self.layer_error(index, "id", message);
+                continue;
+            }
+            ids.push(l.id.clone());
+            let Some(kind) = l.kind else {
+                self.layer_error(index, "id", format!("layer '{}' needs `kind: segmentation` (label images whose pixels hold segment ids)", l.id));
+                continue;
+            };
+            if l.visibility == Visibility::Public && !public {
+                self.layer_error(index, "visibility", format!(
+                    "layer '{}' is public but dataset '{slug}' is private; a public layer needs a public dataset: make the dataset public or the layer private",
+                    l.id
+                ));
+                continue;
+            }
+            if l.visibility == Visibility::Private && public {
+                self.layer_error(index, "id", format!(
+                    "layer '{}' is private (the default) in public dataset '{slug}': private layers of a public dataset are not supported yet; make it public (`visibility: public`) or remove it",
+                    l.id
+                ));
+                continue;
+            }
+            let (line, col) = locate_item(self.text, "layers", index, "images")
+                .unwrap_or_else(|| locate(self.text, "layers"));
+            let (written, names) = match &l.images {
+                OneOrMany::One(p) if is_glob(p) => (p.clone(), self.glob("images", p)),
+                OneOrMany::One(name) => (name.clone(), vec![name.clone()]),
+                OneOrMany::Many(list) => (list.join(", "), list.clone()),
+            };
+            let before = self.problems.len();
+            let images: Vec<PathBuf> = names
+                .iter()
+                .filter_map(|n| self.file("images", n))
+                .collect();
+            if self.problems.len() > before {
+                continue;
+            }
+            if images.is_empty() {
+                self.layer_error(
+                    index,
+                    "images",
+                    format!("layer '{}' names no label image", l.id),
+                );
+                continue;
+            }
+            if let Some(bad) = images.iter().find(|p| {
+                let ext = p
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                !matches!(ext.as_str(), "png" | "tif" | "tiff")
+            }) {
+                self.layer_error(index, "images", format!(
+                    "label image '{}' of layer '{}' must be a TIFF or PNG (8-, 16- or 32-bit unsigned gray), which keep every id exactly",
+                    bad.strip_prefix(self.dir).unwrap_or(bad).display(), l.id
+                ));
+                continue;
+            }
+            let (segments_file, segments) = match &l.segments {
+                None => (None, Vec::new()),
+                Some(name) => {
+                    let Some(file) = self.file("segments", name) else {
+                        continue;
+                    };
+                    match segments::parse_file(&file) {
+                        Ok(s) => (Some(file), s),
+                        Err(problems) => {
+                            self.problems.extend(problems);
+                            continue;
+                        }
+                    }
+                }
+            };
+            layers.push(LayerRef {
+                id: l.id,
+                kind,
+                images,
+                images_field: ImageField {
+                    field: "images",
+                    name: written,
+                    line,
+                    col,
+                },
+                segments_file,
+                segments,
+                visibility: l.visibility,
+            });
+        }
+        layers
     }
 
     /// The annotations declared in the descriptor, each checked (id, visibility against the
@@ -648,7 +799,9 @@ impl Validator<'_> {
         }
 
         let public = raw.visibility == Visibility::Public;
+        let annotation_ids: Vec<String> = raw.annotations.iter().map(|a| a.id.clone()).collect();
         let annotations = self.annotations(slug, public, raw.annotations);
+        let layers = self.layers(slug, public, &annotation_ids, raw.layers);
 
         let attachments = self.attachments(&raw.description);
 
@@ -682,6 +835,7 @@ impl Validator<'_> {
             modality: raw.modality.filter(|s| !s.trim().is_empty()),
             featured: raw.featured,
             annotations,
+            layers,
             attachments,
         })
     }
@@ -716,6 +870,11 @@ fn locate_in_field(text: &str, key: &str, value: &str) -> Option<(usize, usize)>
         }
     }
     None
+}
+
+/// Whether an `images` value is a glob rather than a file name.
+fn is_glob(name: &str) -> bool {
+    name.contains(['*', '?', '['])
 }
 
 /// Line and column of `key` in the `index`-th item of the top-level list `list` (its value

@@ -9,6 +9,7 @@ mod dataset;
 pub mod description;
 mod diagnostic;
 pub mod model;
+pub mod segments;
 mod yaml;
 
 use std::path::Path;

@@ -153,7 +153,7 @@ pub struct AnnotationRef {
 /// column, so a problem found later in the image (by `media`) is reported there, once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImageField {
-    /// `thumbnail` or `images`.
+    /// `thumbnail`, `images`, or a layer's `images`.
     pub field: &'static str,
     /// The file name or glob as the descriptor writes it.
     pub name: String,
@@ -210,6 +210,8 @@ pub struct Dataset {
     pub featured: i64,
     /// Declared annotations.
     pub annotations: Vec<AnnotationRef>,
+    /// Declared layers (segmentations).
+    pub layers: Vec<LayerRef>,
     /// The files the description links or shows, sorted by name; published under
     /// `<output_dir>files/`.
     pub attachments: Vec<Attachment>,
@@ -299,4 +301,72 @@ pub struct Content {
     pub config: SiteConfig,
     /// All datasets, sorted by slug.
     pub datasets: Vec<Dataset>,
+}
+
+/// What a layer holds; only segmentations (label images) so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerKind {
+    /// Label images: each pixel holds the id of the segment it belongs to (0: none).
+    Segmentation,
+}
+
+/// One named segment from a layer's `segments.csv`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    /// The label value of its pixels, 1 ..= 2^32 − 1.
+    pub id: u32,
+    /// Its name, as the file writes it (trimmed).
+    pub name: String,
+    /// `#rrggbb` (lowercase) when the file gives a colour; else the viewer's colour of the id.
+    pub colour: Option<String>,
+}
+
+/// A segmentation layer declared in a dataset descriptor: label images aligned with the
+/// dataset's `images`, slice for slice and pixel for pixel.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRef {
+    /// `[a-z0-9][a-z0-9-]{0,63}`, unique among the dataset's annotations and layers.
+    pub id: String,
+    /// What the layer holds.
+    pub kind: LayerKind,
+    /// Absolute paths of the label images in order (a multi-page TIFF gives several slices).
+    pub images: Vec<PathBuf>,
+    /// Where the descriptor names `images`, for problems found in the label images later.
+    pub images_field: ImageField,
+    /// Absolute path of `segments.csv`, when given.
+    pub segments_file: Option<PathBuf>,
+    /// The named segments, sorted by id (empty without a `segments` file).
+    pub segments: Vec<Segment>,
+    /// The layer's own visibility; public requires a public dataset.
+    pub visibility: Visibility,
+}
+
+impl LayerRef {
+    /// Whether the layer's page is public: it and its dataset must both be public.
+    pub fn is_public_in(&self, dataset: &Dataset) -> bool {
+        self.visibility == Visibility::Public && dataset.is_public()
+    }
+
+    /// The output folder of the layer's page, relative to the site root:
+    /// `datasets/<slug>/layers/<id>/` when public, else `private/<slug>/layers/<id>/`.
+    pub fn output_dir(&self, dataset: &Dataset) -> String {
+        let base = if self.is_public_in(dataset) {
+            "datasets"
+        } else {
+            "private"
+        };
+        format!("{base}/{}/layers/{}/", dataset.slug, self.id)
+    }
+
+    /// A problem with the layer's label images, at the descriptor line naming them.
+    pub fn images_problem(&self, dataset: &Dataset, problem: &str) -> super::Diagnostic {
+        let f = &self.images_field;
+        super::Diagnostic::at(
+            &dataset.descriptor,
+            f.line,
+            f.col,
+            format!("layer '{}' images '{}': {problem}", self.id, f.name),
+        )
+    }
 }

@@ -361,7 +361,7 @@ fn fingerprint_with(
 }
 
 /// The index file remembering one source path's last known hash.
-fn index_path(cache_dir: &Path, src: &Path) -> PathBuf {
+pub(super) fn index_path(cache_dir: &Path, src: &Path) -> PathBuf {
     let key = blake3::hash(src.as_os_str().as_encoded_bytes()).to_hex();
     cache_dir.join("index").join(format!("{}.json", &key[..16]))
 }
@@ -419,13 +419,13 @@ impl Stamp {
     /// The hash recorded for this exact path, size and mtime, if any.
     ///
     /// Without a modification time a stamp proves nothing, so the file is hashed again.
-    fn known_hash(&self, index_file: &Path) -> Option<String> {
+    pub(super) fn known_hash(&self, index_file: &Path) -> Option<String> {
         let entry: IndexEntry = serde_json::from_slice(&fs::read(index_file).ok()?).ok()?;
         (entry.stamp == *self && self.mtime_ns != 0).then_some(entry.hash)
     }
 
     /// Remembers the hash for this stamp (atomically: a reader sees the old or the new entry).
-    fn record(self, index_file: &Path, hash: &str) -> std::io::Result<()> {
+    pub(super) fn record(self, index_file: &Path, hash: &str) -> std::io::Result<()> {
         let dir = index_file.parent().expect("index files live in a folder");
         fs::create_dir_all(dir)?;
         let entry = IndexEntry {

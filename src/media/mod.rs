@@ -16,6 +16,7 @@ mod derive;
 mod dzi;
 mod encode;
 mod error;
+mod labels;
 mod pixels;
 mod probe;
 mod tiff;
@@ -25,6 +26,7 @@ use std::path::PathBuf;
 pub use batch::{derive_all, MediaJob};
 pub use derive::{derive, Stamp};
 pub use error::MediaError;
+pub use labels::{derive_labels, LabelSlice, Labels, SegmentExtent, TILE as LABEL_TILE};
 pub use probe::probe;
 
 /// How images are derived: limits, thumbnail widths, pyramids on or off, and where the cache is.

@@ -253,7 +253,7 @@ fn unit_nm(unit: &str) -> Option<f64> {
 
 /// The IFD indices of the pages that are images in their own right: reduced-resolution
 /// copies (subfile type bit 0, e.g. a preview) and masks (bit 2) are not slices.
-fn full_pages<R: Read + Seek>(decoder: &mut Decoder<R>) -> tiff::TiffResult<Vec<usize>> {
+pub(super) fn full_pages<R: Read + Seek>(decoder: &mut Decoder<R>) -> tiff::TiffResult<Vec<usize>> {
     let mut pages = Vec::new();
     let mut index = 0;
     loop {

@@ -220,7 +220,10 @@ impl SiteGate {
         let module = match edge {
             Some(edge) => {
                 let sources = EdgeSources::from_theme(theme)?;
-                Some((edge, render_edge_module(edge, &sources, data, &pages, edge_key)?))
+                Some((
+                    edge,
+                    render_edge_module(edge, &sources, data, &pages, edge_key)?,
+                ))
             }
             None => None,
         };

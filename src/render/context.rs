@@ -323,6 +323,16 @@ impl<'a> Prepared<'a> {
                     }
                 })
                 .collect(),
+            layers: d
+                .layers
+                .iter()
+                .filter(|l| on_private_page || l.is_public_in(d))
+                .map(|l| LayerLink {
+                    id: &l.id,
+                    url: relative(from_dir, &l.output_dir(d)),
+                    private: !l.is_public_in(d),
+                })
+                .collect(),
             viewer: Viewer {
                 slices: self
                     .slices
@@ -477,6 +487,23 @@ impl<'a> Prepared<'a> {
         }
         if let Some(modality) = &d.modality {
             object.insert("measurementTechnique".into(), modality.clone().into());
+        }
+        let layers: Vec<serde_json::Value> = d
+            .layers
+            .iter()
+            .filter(|l| l.is_public_in(d))
+            .map(|l| {
+                serde_json::json!({
+                    "@type": "Dataset",
+                    "name": format!("{} — segmentation {}", d.display_name, l.id),
+                    "description": format!("Segmentation (label images) “{}” of {}", l.id, d.display_name),
+                    "url": opts.base_url.join(&l.output_dir(d)),
+                    "isAccessibleForFree": true,
+                })
+            })
+            .collect();
+        if !layers.is_empty() {
+            object.insert("hasPart".into(), layers.into());
         }
         script_safe_json(&value)
     }
@@ -653,6 +680,7 @@ pub struct DatasetView<'a> {
     pub dimensions: Dimensions,
     pub links: Vec<Link<'a>>,
     pub annotations: Vec<AnnotationView<'a>>,
+    pub layers: Vec<LayerLink<'a>>,
     pub viewer: Viewer,
     pub citation: &'a Citation,
     /// Empty on private pages, which are not indexed.
@@ -729,6 +757,14 @@ pub struct AnnotationView<'a> {
     pub url: String,
     pub trees: usize,
     pub nodes: usize,
+    pub private: bool,
+}
+
+/// A segmentation layer listed on a dataset page.
+#[derive(Debug, Serialize)]
+pub struct LayerLink<'a> {
+    pub id: &'a str,
+    pub url: String,
     pub private: bool,
 }
 

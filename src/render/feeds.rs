@@ -65,6 +65,9 @@ pub fn sitemap(base_url: &BaseUrl, public: &[&Prepared], tags: &[String]) -> Str
         for annotation in d.annotations.iter().filter(|a| a.is_public_in(d)) {
             urls.push((base_url.join(&annotation.output_dir(d)), lastmod.clone()));
         }
+        for layer in d.layers.iter().filter(|l| l.is_public_in(d)) {
+            urls.push((base_url.join(&layer.output_dir(d)), lastmod.clone()));
+        }
     }
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\

@@ -9,6 +9,7 @@
 pub mod annotation;
 mod context;
 mod feeds;
+pub mod layer;
 pub mod markdown;
 pub mod overlay;
 mod pages;
@@ -31,6 +32,9 @@ use crate::media::Derived;
 /// The derived images of every source image, keyed by the absolute source path as it appears
 /// in `Dataset::thumbnail` and `Dataset::images`.
 pub type MediaIndex = HashMap<PathBuf, Derived>;
+
+/// The derived label images of every layer, keyed by the absolute path in `LayerRef::images`.
+pub type LayerIndex = HashMap<PathBuf, crate::media::Labels>;
 
 /// How to render: the choices `site` makes from `site.yaml` and the command line.
 #[derive(Debug, Clone)]

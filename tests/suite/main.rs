@@ -6,6 +6,7 @@ mod common;
 mod deploy;
 mod gate;
 mod hardening;
+mod layers;
 mod media;
 mod render;
 mod sealed_files;

@@ -83,6 +83,7 @@ fn dataset(slug: &str, name: &str, visibility: Visibility) -> Dataset {
         modality: None,
         featured: 0,
         annotations: Vec::new(),
+        layers: Vec::new(),
         attachments: Vec::new(),
     }
 }

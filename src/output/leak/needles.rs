@@ -79,6 +79,30 @@ pub fn needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem
                 needles,
             });
         }
+        for l in d.layers.iter().filter(|l| !l.is_public_in(d)) {
+            // A private layer's segment names and its label images' bytes (by the hash that
+            // names their tile folders) are its own, whatever its dataset is.
+            let mut needles: Vec<Needle> = l
+                .segments
+                .iter()
+                .map(|s| Needle {
+                    text: s.name.clone(),
+                    kind: "segment name",
+                    whole_word: true,
+                })
+                .collect();
+            for image in &l.images {
+                needles.push(Needle {
+                    text: file_hash(image)?,
+                    kind: "label image (by content hash)",
+                    whole_word: false,
+                });
+            }
+            items.push(PrivateItem {
+                label: format!("private layer '{}' of dataset '{}'", l.id, d.slug),
+                needles,
+            });
+        }
         for a in d.annotations.iter().filter(|a| !a.is_public_in(d)) {
             if d.is_public() {
                 items.push(PrivateItem {
@@ -149,6 +173,12 @@ pub fn files_to_compare(content: &Content) -> (NamedFiles, NamedFiles) {
             let what = format!("private annotation '{}' of dataset '{}'", a.id, d.slug);
             private.push((what, a.file.clone()));
         }
+        for l in d.layers.iter().filter(|l| !l.is_public_in(d)) {
+            let what = format!("private layer '{}' of dataset '{}'", l.id, d.slug);
+            for file in l.images.iter().chain(&l.segments_file) {
+                private.push((what.clone(), file.clone()));
+            }
+        }
     }
     (public, private)
 }
@@ -174,6 +204,12 @@ fn public_words(d: &Dataset) -> String {
     for a in d.annotations.iter().filter(|a| a.is_public_in(d)) {
         s.push_str(&a.display_name);
         s.push('\n');
+    }
+    for l in d.layers.iter().filter(|l| l.is_public_in(d)) {
+        for segment in &l.segments {
+            s.push_str(&segment.name);
+            s.push('\n');
+        }
     }
     s
 }
