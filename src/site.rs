@@ -538,8 +538,12 @@ impl Site {
         drop(lock);
         let netlify = netlify_module.is_some();
 
-        let mut warnings =
-            render::annotation::placement_warnings(&content, &media, include_private);
+        let mut warnings = media.warnings.clone();
+        warnings.extend(render::annotation::placement_warnings(
+            &content,
+            &media,
+            include_private,
+        ));
         let until = sealing.as_ref().and_then(|s| s.until);
         if let Some(note) = sealing.as_ref().and_then(|s| s.note.clone()) {
             warnings.push(note);
@@ -750,7 +754,7 @@ impl Site {
             }
         }
         self.memory.media = memory;
-        let mut index = MediaIndex::new();
+        let mut index = MediaIndex::default();
         let mut problems = content::Diagnostics::default();
         let mut reported = std::collections::HashSet::new();
         for ((job, result), owner) in jobs.into_iter().zip(results).zip(owners) {
@@ -761,7 +765,7 @@ impl Site {
                         .get(&job.source)
                         .is_some_and(|d: &Derived| d.pyramid.is_some());
                     if !keep {
-                        index.insert(job.source, derived);
+                        index.images.insert(job.source, derived);
                     }
                 }
                 Err(err) => {
@@ -779,7 +783,74 @@ impl Site {
         if !problems.is_empty() {
             return Err(problems.sorted().into());
         }
+        self.derive_volumes(content, include_private, &settings, &mut index)?;
         Ok(index)
+    }
+
+    /// Writes each z-stack of the built datasets as an OME-Zarr volume into `index` (cached by
+    /// content hash, so an unchanged stack costs one small read). A stack media cannot write as
+    /// one volume (slices of different sizes) is a warning; any other failure fails the build.
+    fn derive_volumes(
+        &self,
+        content: &Content,
+        include_private: bool,
+        settings: &MediaSettings,
+        index: &mut MediaIndex,
+    ) -> Result<()> {
+        let mut problems = content::Diagnostics::default();
+        for d in content
+            .datasets
+            .iter()
+            .filter(|d| include_private || d.is_public())
+        {
+            // The viewer's slices: the images, or a stack given as the thumbnail alone.
+            let sources = match d.images.is_empty() {
+                true => std::slice::from_ref(&d.thumbnail),
+                false => &d.images[..],
+            };
+            let slices: Vec<media::SliceRef> = sources
+                .iter()
+                .filter_map(|source| Some((source, index.get(source)?)))
+                .flat_map(|(source, derived)| {
+                    derived
+                        .slices()
+                        .enumerate()
+                        .map(|(page, slice)| media::SliceRef {
+                            source: source.clone(),
+                            page,
+                            hash: slice.hash.clone(),
+                        })
+                })
+                .collect();
+            if slices.len() < 2 {
+                continue;
+            }
+            let first = index.get(&slices[0].source).expect("found above");
+            let job = media::VolumeJob {
+                voxel_size_nm: d.voxel_size_nm.or(first.voxel_size_nm),
+                slices,
+            };
+            match media::derive_volume(&job, settings) {
+                Ok(volume) => {
+                    index.volumes.insert(d.dir.clone(), volume);
+                }
+                Err(err @ media::MediaError::Unsupported { .. }) => {
+                    let mut warning = d
+                        .image_problem(err.path(), &err.problem())
+                        .relative_to(&self.root);
+                    warning.message = format!("warning: {}", warning.message);
+                    index.warnings.push(warning.to_string());
+                }
+                Err(err) => problems.push(
+                    d.image_problem(err.path(), &err.problem())
+                        .relative_to(&self.root),
+                ),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems.sorted().into());
+        }
+        Ok(())
     }
 
     /// Seals every `private/` file of `files` (docs/share-links.md, "Encryption at rest"); on a
@@ -1060,6 +1131,17 @@ fn place_dataset_files(
                 };
                 files.insert(format!("{dir}tiles_files"), tiles);
             }
+        }
+        // The volume is one tree like a pyramid's tiles: one manifest entry, linked file by file.
+        if let Some(volume) = media.volume(&d.dir) {
+            let tree = Source::Tree {
+                dir: volume.dir.clone(),
+                files: volume.files,
+            };
+            files.insert(
+                format!("{}{}", d.media_dir(&volume.hash), media::ZARR_DIR),
+                tree,
+            );
         }
     }
 }

@@ -10,7 +10,8 @@
 //! image and [`derive_all`] for a build (parallel, memory-bounded, with a progress bar).
 //! Output formats follow the content: JPEG q80 (1 channel for gray) for photographic and EM
 //! images; PNG for images with transparency and for label masks or line art (at most 16 distinct
-//! values), where JPEG would smear edges and cost more bytes.
+//! values), where JPEG would smear edges and cost more bytes. A z-stack is also written as a
+//! multiscale OME-Zarr volume ([`derive_volume`], `volume.rs`), from the samples as decoded.
 
 mod batch;
 mod derive;
@@ -20,6 +21,7 @@ mod error;
 mod pixels;
 mod probe;
 mod tiff;
+mod volume;
 
 use std::path::PathBuf;
 
@@ -27,6 +29,7 @@ pub use batch::{derive_all, MediaJob};
 pub use derive::{derive, verify, Stamp};
 pub use error::MediaError;
 pub use probe::probe;
+pub use volume::{derive_volume, SliceRef, Volume, VolumeJob, NGFF_VERSION, ZARR_DIR};
 
 /// How images are derived: limits, thumbnail widths, pyramids on or off, and where the cache is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{markdown, MediaIndex, RenderOptions};
 use crate::content::model::{Content, Dataset};
-use crate::media::{Derived, Rendition};
+use crate::media::{Derived, Rendition, Volume};
 
 /// The `sizes` attribute of gallery cards: one column on phones, a grid of ~20rem cards above.
 pub const CARD_SIZES: &str = "(min-width: 72rem) 22rem, (min-width: 40rem) 45vw, 100vw";
@@ -138,6 +138,8 @@ pub struct Prepared<'a> {
     pub slices: Vec<&'a Derived>,
     /// Absolute URL of the largest preview rendition (Open Graph, JSON-LD, feed).
     pub preview_absolute: String,
+    /// The OME-Zarr volume of a z-stack.
+    pub volume: Option<&'a Volume>,
     /// The parts of a card that no page changes, made once for the dataset's every card.
     fixed: Fixed,
 }
@@ -236,6 +238,7 @@ impl<'a> Prepared<'a> {
             thumb,
             slices,
             preview_absolute,
+            volume: media.volume(&dataset.dir),
             fixed: Fixed {
                 published: dataset.published.map(|p| p.format("%Y-%m-%d").to_string()),
                 published_display: dataset.published.map(|p| p.format("%-d %B %Y").to_string()),
@@ -350,6 +353,20 @@ impl<'a> Prepared<'a> {
                 voxel_size_nm,
                 private: !d.is_public(),
             },
+            volume: self.volume.map(|v| {
+                let dir = format!("{}{}/", d.media_dir(&v.hash), crate::media::ZARR_DIR);
+                VolumeView {
+                    url: relative(from_dir, &dir),
+                    absolute_url: opts.base_url.join(&dir),
+                    ngff_version: crate::media::NGFF_VERSION,
+                    shape: v.shape,
+                    channels: v.channels,
+                    data_type: &v.data_type,
+                    levels: v.levels,
+                    chunk: v.chunk,
+                    size: format_bytes(v.bytes),
+                }
+            }),
             citation: &self.texts.citation,
             jsonld: &self.texts.jsonld,
         }
@@ -519,6 +536,16 @@ pub fn doi_url(doi: &str) -> String {
 }
 
 /// `4 × 4 × 40 nm`, without trailing zeros.
+/// `812 B`, `4.6 kB`, `12.4 MB`, `3.1 GB` (decimal units, as file managers show them).
+fn format_bytes(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
+        _ => format!("{:.1} GB", bytes as f64 / 1e9),
+    }
+}
+
 fn format_voxel(v: [f64; 3]) -> String {
     let n = |x: f64| {
         let s = format!("{x:.3}");
@@ -654,6 +681,7 @@ pub struct DatasetView<'a> {
     pub links: Vec<Link<'a>>,
     pub annotations: Vec<AnnotationView<'a>>,
     pub viewer: Viewer,
+    pub volume: Option<VolumeView<'a>>,
     pub citation: &'a Citation,
     /// Empty on private pages, which are not indexed.
     pub jsonld: &'a str,
@@ -730,6 +758,27 @@ pub struct AnnotationView<'a> {
     pub trees: usize,
     pub nodes: usize,
     pub private: bool,
+}
+
+/// A z-stack's OME-Zarr volume, as the page offers it to napari, Neuroglancer and Fiji.
+#[derive(Debug, Serialize)]
+pub struct VolumeView<'a> {
+    /// The `volume.ome.zarr/` folder, relative to the page.
+    pub url: String,
+    /// The same, absolute: what a reader pastes into another tool.
+    pub absolute_url: String,
+    pub ngff_version: &'static str,
+    /// Full-resolution `[z, y, x]`.
+    pub shape: [u64; 3],
+    /// 1 (gray) or 3 (RGB).
+    pub channels: u8,
+    /// `uint8` or `uint16`.
+    pub data_type: &'a str,
+    pub levels: usize,
+    /// Chunk `[z, y, x]`.
+    pub chunk: [u64; 3],
+    /// Bytes on disk for people, e.g. `12.4 MB`.
+    pub size: String,
 }
 
 /// What `partials/viewer.html` gets.

@@ -13,3 +13,4 @@ mod sealed_files;
 mod serve;
 mod share;
 mod vectors;
+mod volumes;

@@ -74,6 +74,15 @@ pub fn needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem
                     whole_word: false,
                 }));
             }
+            // Its volume's chunks are sealed under private/; the same volume published in a
+            // public media folder would carry this hash in its address.
+            if let Some(volume) = media.volume(&d.dir) {
+                needles.push(Needle {
+                    text: volume.hash.clone(),
+                    kind: "volume (by content hash)",
+                    whole_word: false,
+                });
+            }
             items.push(PrivateItem {
                 label: format!("private dataset '{}'", d.slug),
                 needles,
