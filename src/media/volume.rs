@@ -311,8 +311,11 @@ struct Level<T> {
     shape: [u64; 3],
     /// Whether the next level halves z too.
     halve_z: bool,
-    /// Slices received and not yet written (at most one chunk deep).
+    /// Slices received and not yet written (at most one chunk deep), one buffer a channel, each
+    /// in the array's order (z, y, x): written as it is, never copied again.
     pending: Vec<Vec<T>>,
+    /// How many slices `pending` holds.
+    depth: u64,
     /// Slices written so far.
     written: u64,
     /// The first of a pair of slices averaged into the next level.
@@ -495,7 +498,8 @@ fn write_typed<T: Sample>(
             array,
             shape: level_shape,
             halve_z,
-            pending: Vec::new(),
+            pending: vec![Vec::new(); channels as usize],
+            depth: 0,
             written: 0,
             carry: None,
         });
@@ -571,8 +575,14 @@ impl<T: Sample> Writer<T> {
             }
             (true, true, Some(first)) => Some(mean_of_two(&first, &slice)),
         };
-        level.pending.push(slice);
-        if level.pending.len() as u64 == self.chunk_depth {
+        let plane = slice.len() / self.planes;
+        for (c, buffer) in level.pending.iter_mut().enumerate() {
+            // Exactly one chunk deep: growing by doubling could hold twice that.
+            buffer.reserve_exact(plane * self.chunk_depth as usize - buffer.len());
+            buffer.extend_from_slice(&slice[c * plane..(c + 1) * plane]);
+        }
+        level.depth += 1;
+        if level.depth == self.chunk_depth {
             self.flush(k)?;
         }
         if let Some(plane) = handed {
@@ -586,30 +596,25 @@ impl<T: Sample> Writer<T> {
     /// Writes level `k`'s pending slices.
     fn flush(&mut self, k: usize) -> Result<(), zarrs::array::ArrayError> {
         let level = &mut self.levels[k];
-        if level.pending.is_empty() {
+        if level.depth == 0 {
             return Ok(());
         }
-        let depth = level.pending.len() as u64;
+        let (z, depth) = (level.written, level.depth);
         let [_, y, x] = level.shape;
-        let plane = (y * x) as usize;
-        // Planar order of the subset: channel, then z, then y and x.
-        let mut data = Vec::with_capacity(plane * self.planes * depth as usize);
-        for c in 0..self.planes {
-            for slice in &level.pending {
-                data.extend_from_slice(&slice[c * plane..(c + 1) * plane]);
+        // Chunks are one channel deep, so each channel's buffer is whole chunks.
+        for (c, buffer) in level.pending.iter_mut().enumerate() {
+            let mut ranges = Vec::new();
+            if self.planes > 1 {
+                ranges.push(c as u64..c as u64 + 1);
             }
+            ranges.extend([z..z + depth, 0..y, 0..x]);
+            level
+                .array
+                .store_array_subset_elements(&ArraySubset::new_with_ranges(&ranges), buffer)?;
+            buffer.clear();
         }
-        let z = level.written;
-        let mut ranges = Vec::new();
-        if self.planes > 1 {
-            ranges.push(0..self.planes as u64);
-        }
-        ranges.extend([z..z + depth, 0..y, 0..x]);
-        level
-            .array
-            .store_array_subset_elements(&ArraySubset::new_with_ranges(&ranges), &data)?;
         level.written += depth;
-        level.pending.clear();
+        level.depth = 0;
         Ok(())
     }
 

@@ -16,8 +16,8 @@ use image::{ImageBuffer, Luma};
 
 use crate::common::{repo, text, unseal, vitrine};
 
-/// Writes a site of three z-stacks: 16-bit gray PNG slices with a voxel size, an RGB
-/// multi-page TIFF without one, and a private stack. Returns the root.
+/// Writes a site of three z-stacks: 70 16-bit gray PNG slices (more than one chunk deep) with a
+/// voxel size, an RGB multi-page TIFF without one, and a private stack. Returns the root.
 fn stack_site(tmp: &Path) -> PathBuf {
     let root = tmp.join("site");
     let write = |rel: &str, text: &str| {
@@ -31,13 +31,13 @@ fn stack_site(tmp: &Path) -> PathBuf {
     );
     write(
         "datasets/gray16/dataset.yaml",
-        "display_name: Sixteen-bit stack\nvisibility: public\nthumbnail: slice-0.png\n\
+        "display_name: Sixteen-bit stack\nvisibility: public\nthumbnail: slice-00.png\n\
          images: \"slice-*.png\"\nvoxel_size_nm: [4, 5, 40]\n",
     );
-    for z in 0..5 {
+    for z in 0..70 {
         let slice = ImageBuffer::from_fn(150, 97, |x, y| Luma([gray16(x, y, z)]));
         slice
-            .save(root.join(format!("content/datasets/gray16/slice-{z}.png")))
+            .save(root.join(format!("content/datasets/gray16/slice-{z:02}.png")))
             .unwrap();
     }
     write(
@@ -218,7 +218,7 @@ fn z_stacks_are_ome_zarr_that_python_reads_voxel_for_voxel() {
     let space =
         |name: &str| serde_json::json!({"name": name, "type": "space", "unit": "nanometer"});
     let mut raw = Vec::new();
-    for z in 0..5 {
+    for z in 0..70 {
         for y in 0..97 {
             for x in 0..150 {
                 raw.extend_from_slice(&gray16(x, y, z).to_le_bytes());
@@ -227,7 +227,7 @@ fn z_stacks_are_ome_zarr_that_python_reads_voxel_for_voxel() {
     }
     let expected = serde_json::json!({
         "dtype": "uint16",
-        "shape": [5, 97, 150],
+        "shape": [70, 97, 150],
         "axes": [space("z"), space("y"), space("x")],
         "scale": [40.0, 5.0, 4.0],
     });
