@@ -48,6 +48,7 @@ struct RawDataset {
     featured: i64,
     #[serde(default)]
     annotations: Vec<RawAnnotation>,
+    volume: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -100,6 +101,7 @@ pub const DATASET_FIELDS: Fields = Fields {
         "modality",
         "featured",
         "annotations",
+        "volume",
     ],
     nested: &[("annotations", &ANNOTATION_FIELDS)],
 };
@@ -647,6 +649,17 @@ impl Validator<'_> {
             }
         }
 
+        let volume =
+            raw.volume
+                .as_deref()
+                .and_then(|value| match super::RemoteVolume::parse(value) {
+                    Ok(volume) => Some(volume),
+                    Err(problem) => {
+                        self.error_at_value("volume", value.trim(), problem);
+                        None
+                    }
+                });
+
         let public = raw.visibility == Visibility::Public;
         let annotations = self.annotations(slug, public, raw.annotations);
 
@@ -677,6 +690,7 @@ impl Validator<'_> {
             tags,
             published,
             links: raw.links,
+            volume,
             species: raw.species.filter(|s| !s.trim().is_empty()),
             region: raw.region.filter(|s| !s.trim().is_empty()),
             modality: raw.modality.filter(|s| !s.trim().is_empty()),

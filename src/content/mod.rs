@@ -9,6 +9,7 @@ mod dataset;
 pub mod description;
 mod diagnostic;
 pub mod model;
+mod volume;
 mod yaml;
 
 use std::path::Path;
@@ -19,6 +20,7 @@ pub use config::{is_slug, load_config, site_yaml};
 use dataset::load_dataset;
 pub use diagnostic::{report, Diagnostic, Diagnostics};
 pub use model::*;
+pub use volume::RemoteVolume;
 
 /// Reads and validates the whole site; every problem of every file is reported together,
 /// with paths relative to `root`.

@@ -78,6 +78,7 @@ fn dataset(slug: &str, name: &str, visibility: Visibility) -> Dataset {
         tags: Vec::new(),
         published: None,
         links: BTreeMap::new(),
+        volume: None,
         species: None,
         region: None,
         modality: None,
