@@ -154,6 +154,9 @@ struct Memory {
     media_settings: Option<MediaSettings>,
     /// Each derived image, with its source's identity ([`Inputs::files`]).
     media: HashMap<MediaJob, (String, Derived)>,
+    /// What each remote volume's metadata said, by its `volume:` URL: read once a process
+    /// (a failure is tried again on the next build).
+    remote: HashMap<String, media::RemoteInfo>,
     /// The theme, with the digest of its name and of the files under `themes/`.
     theme: Option<(blake3::Hash, Arc<Theme>)>,
     /// Each output's cards.
@@ -784,7 +787,51 @@ impl Site {
             return Err(problems.sorted().into());
         }
         self.derive_volumes(content, include_private, &settings, &mut index)?;
+        self.describe_remote_volumes(content, include_private, &mut index);
         Ok(index)
+    }
+
+    /// Reads the metadata of each `volume:` of the built datasets (once a process: `serve`
+    /// does not ask the lab's server again on every save). One it cannot read is a warning, and
+    /// the page links the volume without it.
+    fn describe_remote_volumes(
+        &mut self,
+        content: &Content,
+        include_private: bool,
+        index: &mut MediaIndex,
+    ) {
+        let wanted: Vec<&Dataset> = content
+            .datasets
+            .iter()
+            .filter(|d| include_private || d.is_public())
+            .filter(|d| d.volume.is_some())
+            .collect();
+        let remote = &mut self.memory.remote;
+        for d in wanted {
+            let volume = d.volume.as_ref().expect("filtered above");
+            let info = match remote.get(&volume.url) {
+                Some(info) => Ok(info.clone()),
+                None => media::describe_remote(volume.format, &volume.http_location()),
+            };
+            match info {
+                Ok(info) => {
+                    remote.insert(volume.url.clone(), info.clone());
+                    index.remote.insert(d.dir.clone(), info);
+                }
+                Err(problem) => {
+                    let descriptor = d
+                        .descriptor
+                        .strip_prefix(&self.root)
+                        .unwrap_or(&d.descriptor);
+                    index.warnings.push(format!(
+                        "{}: warning: volume '{}': its metadata could not be read ({problem}); the page \
+                         links the volume without its size and voxel size",
+                        descriptor.display(),
+                        volume.url
+                    ));
+                }
+            }
+        }
     }
 
     /// Writes each z-stack of the built datasets as an OME-Zarr volume into `index` (cached by

@@ -20,6 +20,7 @@ mod encode;
 mod error;
 mod pixels;
 mod probe;
+mod remote;
 mod tiff;
 mod volume;
 
@@ -29,6 +30,7 @@ pub use batch::{derive_all, MediaJob};
 pub use derive::{derive, verify, Stamp};
 pub use error::MediaError;
 pub use probe::probe;
+pub use remote::{describe_remote, RemoteInfo};
 pub use volume::{derive_volume, SliceRef, Volume, VolumeJob, NGFF_VERSION, ZARR_DIR};
 
 /// How images are derived: limits, thumbnail widths, pyramids on or off, and where the cache is.

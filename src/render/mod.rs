@@ -25,7 +25,7 @@ pub use pages::{Cards, Digests, PageJob, Plan, Views};
 pub use theme::Theme;
 
 use crate::content::model::Content;
-use crate::media::{Derived, Volume};
+use crate::media::{Derived, RemoteInfo, Volume};
 
 /// What media derived for the built datasets.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +35,8 @@ pub struct MediaIndex {
     pub images: HashMap<PathBuf, Derived>,
     /// Each z-stack's OME-Zarr volume, keyed by its dataset's folder (`Dataset::dir`).
     pub volumes: HashMap<PathBuf, Volume>,
+    /// What each `volume:` a lab hosts says about itself, keyed by its dataset's folder.
+    pub remote: HashMap<PathBuf, RemoteInfo>,
     /// What media could not do without failing the build (a stack whose slices differ in
     /// size has no volume), one line each, `descriptor:line:col: warning: …`.
     pub warnings: Vec<String>,

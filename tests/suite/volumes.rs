@@ -291,3 +291,190 @@ fn a_stack_of_unequal_slices_builds_without_a_volume_and_says_why() {
         .count();
     assert_eq!(volumes, 0);
 }
+
+/// Serves the files under `root` over HTTP on 127.0.0.1 (one request a connection) and records
+/// each path asked for. Returns the port.
+fn serve_files(root: PathBuf, asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            // Headers up to the blank line.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request.split(' ').nth(1).unwrap_or("/").to_string();
+            asked.lock().unwrap().push(path.clone());
+            let file = root.join(path.trim_start_matches('/'));
+            let mut stream = &stream;
+            let _ = match fs::read(&file) {
+                Ok(body) if !path.contains("..") => stream
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .and_then(|()| stream.write_all(&body)),
+                _ => stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
+            };
+        }
+    });
+    port
+}
+
+#[test]
+fn a_remote_volume_is_described_and_opened_where_it_is() {
+    // The lab's server: an OME-Zarr vitrine wrote, and a precomputed volume's info file.
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = stack_site(&tmp.path().join("lab"));
+    let out = vitrine(&lab, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let zarr = zarr_dir(&lab, "datasets/gray16");
+    let zarr_rel = zarr.strip_prefix(lab.join("public")).unwrap().to_owned();
+    let precomputed = lab.join("public/em-precomputed");
+    fs::create_dir_all(&precomputed).unwrap();
+    fs::write(
+        precomputed.join("info"),
+        r#"{"type": "image", "data_type": "uint8", "num_channels": 1,
+            "scales": [{"key": "8_8_40", "size": [4096, 2048, 300], "resolution": [8, 8, 40]},
+                       {"key": "16_16_40", "size": [2048, 1024, 300], "resolution": [16, 16, 40]}]}"#,
+    )
+    .unwrap();
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let port = serve_files(lab.join("public"), asked.clone());
+    let host = format!("http://127.0.0.1:{port}");
+
+    let root = tmp.path().join("gallery");
+    let write = |rel: &str, text: &str| {
+        let path = root.join("content").join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    write(
+        "site.yaml",
+        "title: Remote\nbase_url: https://gallery.example.org/\nhosting: netlify\n",
+    );
+    for (i, (slug, visibility, volume)) in [
+        (
+            "zarr-volume",
+            "public",
+            format!("zarr://{host}/{}", zarr_rel.display()),
+        ),
+        (
+            "em-volume",
+            "public",
+            format!("precomputed://{host}/em-precomputed/"),
+        ),
+        (
+            "gone-volume",
+            "public",
+            format!("zarr://{host}/nothing-here.zarr"),
+        ),
+        (
+            "hidden-volume",
+            "private",
+            format!("precomputed://{host}/em-precomputed-private"),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        write(
+            &format!("datasets/{slug}/dataset.yaml"),
+            &format!(
+                "display_name: {slug}\nvisibility: {visibility}\nthumbnail: t.png\nvolume: {volume}\n"
+            ),
+        );
+        // Each dataset its own image: a private image reused publicly is a leak.
+        ImageBuffer::from_pixel(40, 30, Luma([40 * i as u8]))
+            .save(root.join(format!("content/datasets/{slug}/t.png")))
+            .unwrap();
+    }
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("content/datasets/gone-volume/dataset.yaml: warning: volume 'zarr://")
+            && said.contains("its metadata could not be read"),
+        "{said}"
+    );
+    let page = |slug: &str| {
+        fs::read_to_string(root.join(format!("public/datasets/{slug}/index.html"))).unwrap()
+    };
+
+    let zarr_page = page("zarr-volume");
+    assert!(
+        zarr_page
+            .contains("Zarr (OME-Zarr): 150 × 97 × 70 voxels, uint16, 4 × 5 × 40 nm, 3 levels"),
+        "the OME-Zarr's own metadata is on the page"
+    );
+    let em_page = page("em-volume");
+    assert!(
+        em_page.contains(
+            "Neuroglancer precomputed: 4096 × 2048 × 300 voxels, uint8, 8 × 8 × 40 nm, 2 levels"
+        ),
+        "the precomputed info is on the page"
+    );
+    // "Open in Neuroglancer" carries the source, the layout and the volume's centre.
+    let link = em_page
+        .split("href=\"")
+        .find(|s| s.starts_with("https://neuroglancer-demo.appspot.com/#!"))
+        .and_then(|s| s.split('"').next())
+        .expect("an Open in Neuroglancer link");
+    let state: serde_json::Value = serde_json::from_str(
+        &percent_encoding::percent_decode_str(link.split_once("#!").unwrap().1)
+            .decode_utf8()
+            .unwrap()
+            .replace("&amp;", "&"),
+    )
+    .unwrap();
+    assert_eq!(
+        state["layers"][0]["source"],
+        format!("precomputed://{host}/em-precomputed/")
+    );
+    assert_eq!(
+        state["position"],
+        serde_json::json!([2048.0, 1024.0, 150.0])
+    );
+    assert_eq!(state["dimensions"]["z"], serde_json::json!([4e-8, "m"]));
+    assert!(
+        page("gone-volume").contains("Open in Neuroglancer"),
+        "linked without metadata"
+    );
+
+    // Only metadata files were read, never a chunk.
+    let asked = asked.lock().unwrap().clone();
+    assert!(
+        asked
+            .iter()
+            .all(|p| p.ends_with("zarr.json") || p.ends_with("/info") || p.ends_with(".zattrs")),
+        "{asked:?}"
+    );
+    // A private dataset's volume address is on its private page only.
+    assert!(
+        crate::common::read_private(&root, "private/hidden-volume/index.html")
+            .contains("em-precomputed-private")
+    );
+    for entry in walkdir::WalkDir::new(root.join("public")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() && !entry.path().starts_with(root.join("public/private")) {
+            let bytes = fs::read(entry.path()).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains("em-precomputed-private"),
+                "{} names the private volume",
+                entry.path().display()
+            );
+        }
+    }
+}
