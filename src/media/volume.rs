@@ -1,11 +1,12 @@
 //! A z-stack as a multiscale OME-Zarr image, cached by the content hash of its slices.
 //!
 //! Format: OME-NGFF 0.5, which is Zarr v3 (one `zarr.json` a node, chunks under `c/`). It is
-//! the current version of the spec, and the readers a reviewer opens a volume with read it:
-//! Neuroglancer (`zarr3://` and `zarr://` sources, OME multiscales), webKnossos (remote
-//! OME-Zarr 0.4 and 0.5), napari through ome-zarr-py (0.5 since 0.10), and zarr-python 3. NGFF
-//! 0.4 (Zarr v2) would only add older readers at the cost of a format the spec has moved on
-//! from.
+//! the current version of the spec, and the current releases of the readers a reviewer opens a
+//! volume with read it: Neuroglancer (`zarr3://` and `zarr://` sources with OME multiscales),
+//! napari through ome-zarr-py, zarr-python 3, and webKnossos, which streams Zarr v3 (its older
+//! releases and documentation know NGFF 0.4 only). NGFF 0.4 (Zarr v2) would reach those older
+//! releases at the cost of writing a version the spec has moved on from; the choice is this one
+//! constant and the array builder's format.
 //!
 //! Layout: axes `z, y, x` (`c, z, y, x` for RGB), typed `space` with unit `nanometer` when the
 //! voxel size is known (else no unit: the scale is then in voxels); level 0 holds the samples
