@@ -157,6 +157,9 @@ struct Memory {
     media_settings: Option<MediaSettings>,
     /// Each derived image, with its source's identity ([`Inputs::files`]).
     media: HashMap<MediaJob, (String, Derived)>,
+    /// What each remote volume's metadata said, by its `volume:` URL: read once a process
+    /// (a failure is tried again on the next build).
+    remote: HashMap<String, media::RemoteInfo>,
     /// The theme, with the digest of its name and of the files under `themes/`.
     theme: Option<(blake3::Hash, Arc<Theme>)>,
     /// Each output's cards.
@@ -546,7 +549,8 @@ impl Site {
         self.memory.cards.insert(opts.out.clone(), cards);
         drop(lock);
 
-        let mut warnings = render::annotation::placement_warnings(&content, &media);
+        let mut warnings = media.warnings.clone();
+        warnings.extend(render::annotation::placement_warnings(&content, &media));
         let until = sealing.as_ref().and_then(|s| s.until);
         if let Some(note) = sealing.as_ref().and_then(|s| s.note.clone()) {
             warnings.push(note);
@@ -760,7 +764,7 @@ impl Site {
             }
         }
         self.memory.media = memory;
-        let mut index = MediaIndex::new();
+        let mut index = MediaIndex::default();
         let mut problems = content::Diagnostics::default();
         let mut reported = std::collections::HashSet::new();
         for ((job, result), owner) in jobs.into_iter().zip(results).zip(owners) {
@@ -771,7 +775,7 @@ impl Site {
                         .get(&job.source)
                         .is_some_and(|d: &Derived| d.pyramid.is_some());
                     if !keep {
-                        index.insert(job.source, derived);
+                        index.images.insert(job.source, derived);
                     }
                 }
                 Err(err) => {
@@ -789,7 +793,107 @@ impl Site {
         if !problems.is_empty() {
             return Err(problems.sorted().into());
         }
+        self.derive_volumes(content, &settings, &mut index)?;
+        self.describe_remote_volumes(content, &mut index);
         Ok(index)
+    }
+
+    /// Reads the metadata of each dataset's `volume:` (once a process: `serve`
+    /// does not ask the lab's server again on every save). One it cannot read is a warning, and
+    /// the page links the volume without it.
+    fn describe_remote_volumes(&mut self, content: &Content, index: &mut MediaIndex) {
+        let wanted: Vec<&Dataset> = content
+            .datasets
+            .iter()
+            .filter(|d| d.volume.is_some())
+            .collect();
+        let remote = &mut self.memory.remote;
+        for d in wanted {
+            let volume = d.volume.as_ref().expect("filtered above");
+            let info = match remote.get(&volume.url) {
+                Some(info) => Ok(info.clone()),
+                None => media::describe_remote(volume.format, &volume.http_location()),
+            };
+            match info {
+                Ok(info) => {
+                    remote.insert(volume.url.clone(), info.clone());
+                    index.remote.insert(d.dir.clone(), info);
+                }
+                Err(problem) => {
+                    let descriptor = d
+                        .descriptor
+                        .strip_prefix(&self.root)
+                        .unwrap_or(&d.descriptor);
+                    index.warnings.push(format!(
+                        "{}: warning: volume '{}': its metadata could not be read ({problem}); the page \
+                         links the volume without its size and voxel size",
+                        descriptor.display(),
+                        volume.url
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Writes each z-stack as an OME-Zarr volume into `index` (cached by
+    /// content hash, so an unchanged stack costs one small read). A stack media cannot write as
+    /// one volume (slices of different sizes) is a warning; any other failure fails the build.
+    fn derive_volumes(
+        &self,
+        content: &Content,
+        settings: &MediaSettings,
+        index: &mut MediaIndex,
+    ) -> Result<()> {
+        let mut problems = content::Diagnostics::default();
+        for d in &content.datasets {
+            // The viewer's slices: the images, or a stack given as the thumbnail alone.
+            let sources = match d.images.is_empty() {
+                true => std::slice::from_ref(&d.thumbnail),
+                false => &d.images[..],
+            };
+            let slices: Vec<media::SliceRef> = sources
+                .iter()
+                .filter_map(|source| Some((source, index.get(source)?)))
+                .flat_map(|(source, derived)| {
+                    derived
+                        .slices()
+                        .enumerate()
+                        .map(|(page, slice)| media::SliceRef {
+                            source: source.clone(),
+                            page,
+                            hash: slice.hash.clone(),
+                        })
+                })
+                .collect();
+            if slices.len() < 2 {
+                continue;
+            }
+            let first = index.get(&slices[0].source).expect("found above");
+            let job = media::VolumeJob {
+                voxel_size_nm: d.voxel_size_nm.or(first.voxel_size_nm),
+                slices,
+            };
+            match media::derive_volume(&job, settings) {
+                Ok(volume) => {
+                    index.volumes.insert(d.dir.clone(), volume);
+                }
+                Err(err @ media::MediaError::Unsupported { .. }) => {
+                    let mut warning = d
+                        .image_problem(err.path(), &err.problem())
+                        .relative_to(&self.root);
+                    warning.message = format!("warning: {}", warning.message);
+                    index.warnings.push(warning.to_string());
+                }
+                Err(err) => problems.push(
+                    d.image_problem(err.path(), &err.problem())
+                        .relative_to(&self.root),
+                ),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems.sorted().into());
+        }
+        Ok(())
     }
 
     /// Seals every `private/` file of `files` (docs/share-links.md, "Encryption at rest"); on a
@@ -1140,6 +1244,17 @@ fn place_dataset_files(content: &Content, media: &MediaIndex, files: &mut Files)
                 };
                 files.insert(format!("{dir}tiles_files"), tiles);
             }
+        }
+        // The volume is one tree like a pyramid's tiles: one manifest entry, linked file by file.
+        if let Some(volume) = media.volume(&d.dir) {
+            let tree = Source::Tree {
+                dir: volume.dir.clone(),
+                files: volume.files,
+            };
+            files.insert(
+                format!("{}{}", d.media_dir(&volume.hash), media::ZARR_DIR),
+                tree,
+            );
         }
     }
 }

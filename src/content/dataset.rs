@@ -51,6 +51,7 @@ struct RawDataset {
     annotations: Vec<RawAnnotation>,
     #[serde(default)]
     layers: Vec<RawLayer>,
+    volume: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +121,7 @@ pub const DATASET_FIELDS: Fields = Fields {
         "featured",
         "annotations",
         "layers",
+        "volume",
     ],
     nested: &[
         ("annotations", &ANNOTATION_FIELDS),
@@ -798,6 +800,17 @@ impl Validator<'_> {
             }
         }
 
+        let volume =
+            raw.volume
+                .as_deref()
+                .and_then(|value| match super::RemoteVolume::parse(value) {
+                    Ok(volume) => Some(volume),
+                    Err(problem) => {
+                        self.error_at_value("volume", value.trim(), problem);
+                        None
+                    }
+                });
+
         let public = raw.visibility == Visibility::Public;
         let annotation_ids: Vec<String> = raw.annotations.iter().map(|a| a.id.clone()).collect();
         let annotations = self.annotations(slug, public, raw.annotations);
@@ -830,6 +843,7 @@ impl Validator<'_> {
             tags,
             published,
             links: raw.links,
+            volume,
             species: raw.species.filter(|s| !s.trim().is_empty()),
             region: raw.region.filter(|s| !s.trim().is_empty()),
             modality: raw.modality.filter(|s| !s.trim().is_empty()),

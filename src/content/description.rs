@@ -288,7 +288,10 @@ mod tests {
         for (md, found) in [
             ("[web](https://x.org) and [data](counts.csv)", "counts.csv"),
             ("[web](https://x.org) and <img src=\"raw.png\">", "raw.png"),
-            ("[web](https://x.org), [d][d]\n\n[d]: <a b.csv>\n", "a%20b.csv"),
+            (
+                "[web](https://x.org), [d][d]\n\n[d]: <a b.csv>\n",
+                "a%20b.csv",
+            ),
         ] {
             assert!(!only_web_links(md), "{md}");
             assert_eq!(references(md), [found], "{md}");

@@ -10,6 +10,7 @@ pub mod description;
 mod diagnostic;
 pub mod model;
 pub mod segments;
+mod volume;
 mod yaml;
 
 use std::path::Path;
@@ -20,6 +21,7 @@ pub use config::{is_slug, load_config, site_yaml};
 use dataset::load_dataset;
 pub use diagnostic::{report, Diagnostic, Diagnostics};
 pub use model::*;
+pub use volume::RemoteVolume;
 
 /// Reads and validates the whole site; every problem of every file is reported together,
 /// with paths relative to `root`.

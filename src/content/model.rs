@@ -200,6 +200,8 @@ pub struct Dataset {
     pub published: Option<NaiveDate>,
     /// External viewers and resources: name → absolute URL.
     pub links: BTreeMap<String, String>,
+    /// A volume the lab hosts (`volume:`), opened where it is.
+    pub volume: Option<super::RemoteVolume>,
     /// Facet: species.
     pub species: Option<String>,
     /// Facet: tissue or brain region.

@@ -9,7 +9,8 @@
 //! build (parallel, memory-bounded, with a progress bar).
 //! Output formats follow the content: JPEG q80 (1 channel for gray) for photographic and EM
 //! images; PNG for images with transparency and for label masks or line art (at most 16 distinct
-//! values), where JPEG would smear edges and cost more bytes.
+//! values), where JPEG would smear edges and cost more bytes. A z-stack is also written as a
+//! multiscale OME-Zarr volume ([`derive_volume`], `volume.rs`), from the samples as decoded.
 
 mod batch;
 mod derive;
@@ -19,7 +20,9 @@ mod error;
 mod labels;
 mod pixels;
 mod probe;
+mod remote;
 mod tiff;
+mod volume;
 
 use std::path::PathBuf;
 
@@ -28,6 +31,8 @@ pub use derive::{derive, Stamp};
 pub use error::MediaError;
 pub use labels::{derive_labels, LabelSlice, Labels, SegmentExtent, TILE as LABEL_TILE};
 pub use probe::probe;
+pub use remote::{describe_remote, RemoteInfo};
+pub use volume::{derive_volume, SliceRef, Volume, VolumeJob, NGFF_VERSION, ZARR_DIR};
 
 /// How images are derived: limits, thumbnail widths, pyramids on or off, and where the cache is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Decoding to display-ready 8-bit pixels: orientation, percentile contrast stretch, alpha.
 
-use std::io::Cursor;
+use std::io::{BufRead, Cursor, Seek, SeekFrom};
 use std::path::Path;
 
 use image::DynamicImage;
@@ -60,32 +60,7 @@ pub(crate) fn decode(
     max_pixels: u64,
     page: usize,
 ) -> Result<Decoded, MediaError> {
-    let opened = if tiff::is_tiff(bytes) {
-        tiff::open(path, Cursor::new(bytes), max_pixels, page)?
-    } else {
-        None
-    };
-    let mut stack = Stack {
-        pages: 1,
-        voxel_size_nm: None,
-    };
-    let (mut image, orientation, info) = match opened {
-        Some((page, found)) => {
-            stack = found;
-            let (info, orientation) = (page.info.clone(), page.orientation);
-            (page.read(path)?, orientation, info)
-        }
-        None => {
-            let (decoder, orientation, info) = probe::open(path, Cursor::new(bytes), max_pixels)?;
-            let image =
-                DynamicImage::from_decoder(decoder).map_err(|err| MediaError::Undecodable {
-                    path: path.to_owned(),
-                    reason: err.to_string(),
-                })?;
-            (image, orientation, info)
-        }
-    };
-    image.apply_orientation(orientation);
+    let (image, info, stack) = decode_samples(path, Cursor::new(bytes), max_pixels, page)?;
     let (raster, few_values) = to_display(image);
     Ok(Decoded {
         info,
@@ -93,6 +68,49 @@ pub(crate) fn decode(
         few_values,
         stack,
     })
+}
+
+/// One page of the image `reader` holds with its samples as the file has them (8 or 16 bits,
+/// float and other integer TIFF samples mapped onto 16), oriented, not yet stretched: what the
+/// display rasters are made from, and what a volume keeps (`volume.rs`).
+pub(crate) fn decode_samples<R: BufRead + Seek>(
+    path: &Path,
+    mut reader: R,
+    max_pixels: u64,
+    page: usize,
+) -> Result<(DynamicImage, ImageInfo, Stack), MediaError> {
+    let read_err = |source| MediaError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let head = reader.fill_buf().map_err(read_err)?;
+    let opened = if tiff::is_tiff(head) {
+        tiff::open(path, &mut reader, max_pixels, page)?
+    } else {
+        None
+    };
+    let (mut image, orientation, info, stack) = match opened {
+        Some((page, stack)) => {
+            let (info, orientation) = (page.info.clone(), page.orientation);
+            (page.read(path)?, orientation, info, stack)
+        }
+        None => {
+            reader.seek(SeekFrom::Start(0)).map_err(read_err)?;
+            let (decoder, orientation, info) = probe::open(path, reader, max_pixels)?;
+            let image =
+                DynamicImage::from_decoder(decoder).map_err(|err| MediaError::Undecodable {
+                    path: path.to_owned(),
+                    reason: err.to_string(),
+                })?;
+            let stack = Stack {
+                pages: 1,
+                voxel_size_nm: None,
+            };
+            (image, orientation, info, stack)
+        }
+    };
+    image.apply_orientation(orientation);
+    Ok((image, info, stack))
 }
 
 /// Converts any decoded layout to 8 bits, stretching contrast where the data needs it.

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{markdown, MediaIndex, RenderOptions};
 use crate::content::model::{Content, Dataset};
-use crate::media::{Derived, Rendition};
+use crate::media::{Derived, RemoteInfo, Rendition, Volume};
 
 /// The `sizes` attribute of gallery cards: one column on phones, a grid of ~20rem cards above.
 pub const CARD_SIZES: &str = "(min-width: 72rem) 22rem, (min-width: 40rem) 45vw, 100vw";
@@ -138,6 +138,10 @@ pub struct Prepared<'a> {
     pub slices: Vec<&'a Derived>,
     /// Absolute URL of the largest preview rendition (Open Graph, JSON-LD, feed).
     pub preview_absolute: String,
+    /// The OME-Zarr volume of a z-stack.
+    pub volume: Option<&'a Volume>,
+    /// What the dataset's `volume:` says about itself, when it could be read.
+    pub remote: Option<&'a RemoteInfo>,
     /// The parts of a card that no page changes, made once for the dataset's every card.
     fixed: Fixed,
 }
@@ -236,6 +240,8 @@ impl<'a> Prepared<'a> {
             thumb,
             slices,
             preview_absolute,
+            volume: media.volume(&dataset.dir),
+            remote: media.remote.get(&dataset.dir),
             fixed: Fixed {
                 published: dataset.published.map(|p| p.format("%Y-%m-%d").to_string()),
                 published_display: dataset.published.map(|p| p.format("%-d %B %Y").to_string()),
@@ -360,6 +366,34 @@ impl<'a> Prepared<'a> {
                 voxel_size_nm,
                 private: !d.is_public(),
             },
+            remote_volume: d.volume.as_ref().map(|v| {
+                let info = self.remote;
+                RemoteVolumeView {
+                    url: &v.url,
+                    format: v.format_name,
+                    location: &v.location,
+                    size: info.map(|i| i.size),
+                    channels: info.map(|i| i.channels),
+                    data_type: info.map(|i| i.data_type.as_str()),
+                    voxel_size: info.and_then(|i| i.voxel_size_nm).map(format_voxel),
+                    levels: info.map(|i| i.levels),
+                    neuroglancer_url: neuroglancer_url(&v.url, &d.slug, info),
+                }
+            }),
+            volume: self.volume.map(|v| {
+                let dir = format!("{}{}/", d.media_dir(&v.hash), crate::media::ZARR_DIR);
+                VolumeView {
+                    url: relative(from_dir, &dir),
+                    absolute_url: opts.base_url.join(&dir),
+                    ngff_version: crate::media::NGFF_VERSION,
+                    shape: v.shape,
+                    channels: v.channels,
+                    data_type: &v.data_type,
+                    levels: v.levels,
+                    chunk: v.chunk,
+                    size: format_bytes(v.bytes),
+                }
+            }),
             citation: &self.texts.citation,
             jsonld: &self.texts.jsonld,
         }
@@ -546,6 +580,16 @@ pub fn doi_url(doi: &str) -> String {
 }
 
 /// `4 × 4 × 40 nm`, without trailing zeros.
+/// `812 B`, `4.6 kB`, `12.4 MB`, `3.1 GB` (decimal units, as file managers show them).
+fn format_bytes(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
+        _ => format!("{:.1} GB", bytes as f64 / 1e9),
+    }
+}
+
 fn format_voxel(v: [f64; 3]) -> String {
     let n = |x: f64| {
         let s = format!("{x:.3}");
@@ -682,6 +726,8 @@ pub struct DatasetView<'a> {
     pub annotations: Vec<AnnotationView<'a>>,
     pub layers: Vec<LayerLink<'a>>,
     pub viewer: Viewer,
+    pub volume: Option<VolumeView<'a>>,
+    pub remote_volume: Option<RemoteVolumeView<'a>>,
     pub citation: &'a Citation,
     /// Empty on private pages, which are not indexed.
     pub jsonld: &'a str,
@@ -766,6 +812,73 @@ pub struct LayerLink<'a> {
     pub id: &'a str,
     pub url: String,
     pub private: bool,
+}
+
+/// A z-stack's OME-Zarr volume, as the page offers it to napari, Neuroglancer and Fiji.
+#[derive(Debug, Serialize)]
+pub struct VolumeView<'a> {
+    /// The `volume.ome.zarr/` folder, relative to the page.
+    pub url: String,
+    /// The same, absolute: what a reader pastes into another tool.
+    pub absolute_url: String,
+    pub ngff_version: &'static str,
+    /// Full-resolution `[z, y, x]`.
+    pub shape: [u64; 3],
+    /// 1 (gray) or 3 (RGB).
+    pub channels: u8,
+    /// `uint8` or `uint16`.
+    pub data_type: &'a str,
+    pub levels: usize,
+    /// Chunk `[z, y, x]`.
+    pub chunk: [u64; 3],
+    /// Bytes on disk for people, e.g. `12.4 MB`.
+    pub size: String,
+}
+
+/// A volume the lab hosts (`volume:`), with what its metadata says when it could be read.
+#[derive(Debug, Serialize)]
+pub struct RemoteVolumeView<'a> {
+    /// The source as written, e.g. `zarr://https://…`.
+    pub url: &'a str,
+    /// e.g. `Neuroglancer precomputed`.
+    pub format: &'static str,
+    /// Where it is: `https://…`, `gs://…`, `s3://…`.
+    pub location: &'a str,
+    /// `[x, y, z]` in voxels.
+    pub size: Option<[u64; 3]>,
+    pub channels: Option<u64>,
+    pub data_type: Option<&'a str>,
+    /// e.g. `8 × 8 × 40 nm`.
+    pub voxel_size: Option<String>,
+    pub levels: Option<usize>,
+    /// The public Neuroglancer app opened on the volume: four panels, at its centre.
+    pub neuroglancer_url: String,
+}
+
+/// The public Neuroglancer client a dataset page's "Open in Neuroglancer" link opens.
+pub const NEUROGLANCER_APP: &str = "https://neuroglancer-demo.appspot.com/";
+
+/// Neuroglancer's state for `source` (URL fragment `#!` + JSON): the volume as an image layer
+/// named `name`, the four-panel layout, and, when the metadata was read, its voxel size in
+/// metres and the position at its centre.
+fn neuroglancer_url(source: &str, name: &str, info: Option<&RemoteInfo>) -> String {
+    let mut state = serde_json::json!({
+        "layers": [{"type": "image", "source": source, "name": name}],
+        "layout": "4panel",
+    });
+    if let Some(info) = info {
+        let [x, y, z] = info.size;
+        state["position"] = serde_json::json!([x as f64 / 2.0, y as f64 / 2.0, z as f64 / 2.0]);
+        if let Some([vx, vy, vz]) = info.voxel_size_nm {
+            state["dimensions"] = serde_json::json!({
+                "x": [vx * 1e-9, "m"], "y": [vy * 1e-9, "m"], "z": [vz * 1e-9, "m"],
+            });
+        }
+    }
+    let state = state.to_string();
+    let fragment =
+        percent_encoding::utf8_percent_encode(&state, percent_encoding::NON_ALPHANUMERIC);
+    format!("{NEUROGLANCER_APP}#!{fragment}")
 }
 
 /// What `partials/viewer.html` gets.

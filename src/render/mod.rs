@@ -16,7 +16,7 @@ mod pages;
 pub mod theme;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use rayon::prelude::*;
@@ -27,11 +27,34 @@ pub use pages::{Cards, Digests, PageJob, Plan, Views};
 pub use theme::Theme;
 
 use crate::content::model::Content;
-use crate::media::Derived;
+use crate::media::{Derived, RemoteInfo, Volume};
 
-/// The derived images of every source image, keyed by the absolute source path as it appears
-/// in `Dataset::thumbnail` and `Dataset::images`.
-pub type MediaIndex = HashMap<PathBuf, Derived>;
+/// What media derived for the built datasets.
+#[derive(Debug, Clone, Default)]
+pub struct MediaIndex {
+    /// The derived images of every source image, keyed by the absolute source path as it
+    /// appears in `Dataset::thumbnail` and `Dataset::images`.
+    pub images: HashMap<PathBuf, Derived>,
+    /// Each z-stack's OME-Zarr volume, keyed by its dataset's folder (`Dataset::dir`).
+    pub volumes: HashMap<PathBuf, Volume>,
+    /// What each `volume:` a lab hosts says about itself, keyed by its dataset's folder.
+    pub remote: HashMap<PathBuf, RemoteInfo>,
+    /// What media could not do without failing the build (a stack whose slices differ in
+    /// size has no volume), one line each, `descriptor:line:col: warning: …`.
+    pub warnings: Vec<String>,
+}
+
+impl MediaIndex {
+    /// The derived images of the source image at `source`.
+    pub fn get(&self, source: &Path) -> Option<&Derived> {
+        self.images.get(source)
+    }
+
+    /// The volume of the dataset in the folder `dir`, when it is a z-stack.
+    pub fn volume(&self, dir: &Path) -> Option<&Volume> {
+        self.volumes.get(dir)
+    }
+}
 
 /// The derived label images of every layer, keyed by the absolute path in `LayerRef::images`.
 pub type LayerIndex = HashMap<PathBuf, crate::media::Labels>;

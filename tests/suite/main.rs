@@ -14,3 +14,4 @@ mod sealed_files;
 mod serve;
 mod share;
 mod vectors;
+mod volumes;

@@ -3,7 +3,7 @@
 //!
 //! Refresh the golden files under `tests/golden/render/` with `VITRINE_BLESS=1`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -78,6 +78,7 @@ fn dataset(slug: &str, name: &str, visibility: Visibility) -> Dataset {
         tags: Vec::new(),
         published: None,
         links: BTreeMap::new(),
+        volume: None,
         species: None,
         region: None,
         modality: None,
@@ -169,16 +170,18 @@ fn model() -> (Content, MediaIndex) {
     }
     datasets.sort_by(|a, b| a.slug.cmp(&b.slug));
 
-    let mut media = HashMap::new();
+    let mut media = MediaIndex::default();
     for (i, d) in datasets.iter().enumerate() {
         let hash = if d.slug == "secret-mouse" {
             "a".repeat(16)
         } else {
             format!("{:016x}", 0xb000 + i)
         };
-        media.insert(d.thumbnail.clone(), fake_derived(&hash, 2048, 1536));
+        media
+            .images
+            .insert(d.thumbnail.clone(), fake_derived(&hash, 2048, 1536));
         for (z, image) in d.images.iter().enumerate() {
-            media.insert(
+            media.images.insert(
                 image.clone(),
                 fake_derived(&format!("{:016x}", 0xc000 + z), 4096, 4096),
             );
@@ -513,7 +516,7 @@ fn every_relative_url_resolves_to_an_output_file() {
     files.extend(theme.static_files().keys().cloned());
     for d in &content.datasets {
         for image in std::iter::once(&d.thumbnail).chain(&d.images) {
-            let derived = &media[image];
+            let derived = &media.images[image];
             for r in &derived.thumbnails {
                 files.insert(format!("{}{}", d.media_dir(&derived.hash), r.name));
             }
@@ -612,7 +615,7 @@ fn sitemap_robots_and_feed_list_public_items_with_absolute_urls() {
 #[test]
 fn a_missing_derived_image_names_the_descriptor() {
     let (content, mut media) = model();
-    media.remove(&content.datasets[0].thumbnail);
+    media.images.remove(&content.datasets[0].thumbnail);
     let theme = Theme::load(Path::new("/nonexistent"), None).unwrap();
     let err = render_site(&content, &media, &theme, &options())
         .unwrap_err()

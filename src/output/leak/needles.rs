@@ -74,6 +74,23 @@ pub fn needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem
                     whole_word: false,
                 }));
             }
+            // Where the lab hosts its volume: an unpublished dataset's address may say what it is.
+            if let Some(volume) = &d.volume {
+                needles.push(Needle {
+                    text: volume.location.clone(),
+                    kind: "volume address",
+                    whole_word: false,
+                });
+            }
+            // Its volume's chunks are sealed under private/; the same volume published in a
+            // public media folder would carry this hash in its address.
+            if let Some(volume) = media.volume(&d.dir) {
+                needles.push(Needle {
+                    text: volume.hash.clone(),
+                    kind: "volume (by content hash)",
+                    whole_word: false,
+                });
+            }
             items.push(PrivateItem {
                 label: format!("private dataset '{}'", d.slug),
                 needles,
@@ -210,6 +227,10 @@ fn public_words(d: &Dataset) -> String {
             s.push_str(&segment.name);
             s.push('\n');
         }
+    }
+    if let Some(volume) = &d.volume {
+        s.push_str(&volume.location);
+        s.push('\n');
     }
     s
 }
