@@ -492,7 +492,7 @@ impl Site {
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(opts);
 
-        let guard = self.leak_guard(&content, &media, opts.preview)?;
+        let guard = self.leak_guard(&content, &media)?;
         let material = KeyMaterial::new(&share::keys::local_keys(&content.config.keys));
         let checked = format!("{}|{}|{}", self.code, guard.digest(), material.digest());
         let checked = blake3::hash(checked.as_bytes()).to_hex().to_string();
@@ -1038,13 +1038,8 @@ impl Site {
     }
 
     /// The leak guard for `content`: the last one while its needles are the same (compiling
-    /// it was 5 % of a serve rebuild), else a new one, `kept` for later builds.
-    fn leak_guard(
-        &mut self,
-        content: &Content,
-        media: &MediaIndex,
-        kept: bool,
-    ) -> Result<Arc<LeakGuard>> {
+    /// it was 5 % of a serve rebuild), else a new one.
+    fn leak_guard(&mut self, content: &Content, media: &MediaIndex) -> Result<Arc<LeakGuard>> {
         let (items, public_text) = output::leak::needles::needles(content, media)?;
         let digest = output::leak::needles::digest(&items, &public_text);
         if let Some((known, guard)) = &self.memory.guard {
@@ -1052,7 +1047,7 @@ impl Site {
                 return Ok(guard.clone());
             }
         }
-        let guard = Arc::new(LeakGuard::new(items, &public_text, kept));
+        let guard = Arc::new(LeakGuard::new(items, &public_text));
         self.memory.guard = Some((digest, guard.clone()));
         Ok(guard)
     }
