@@ -990,7 +990,22 @@ fn generate() -> String {
         "tokens": g.tokens,
         "revocation_lists": lists,
     });
-    serde_json::to_string_pretty(&file).unwrap() + "\n"
+    serde_json::to_string_pretty(&sorted(file)).unwrap() + "\n"
+}
+
+/// `value` with every object's keys in sorted order: the file must not depend on whether
+/// serde_json's `preserve_order` is on, which another crate of the workspace (zarrs) turns on
+/// when both are built together.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// The 14 encodings that `verify_strict` refuses as a public key or as `R`, named: the 8 points
