@@ -579,9 +579,8 @@ pub fn doi_url(doi: &str) -> String {
     format!("https://doi.org/{doi}")
 }
 
-/// `4 × 4 × 40 nm`, without trailing zeros.
 /// `812 B`, `4.6 kB`, `12.4 MB`, `3.1 GB` (decimal units, as file managers show them).
-fn format_bytes(bytes: u64) -> String {
+pub(crate) fn format_bytes(bytes: u64) -> String {
     match bytes {
         0..1_000 => format!("{bytes} B"),
         1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
@@ -590,6 +589,7 @@ fn format_bytes(bytes: u64) -> String {
     }
 }
 
+/// `4 × 4 × 40 nm`, without trailing zeros.
 fn format_voxel(v: [f64; 3]) -> String {
     let n = |x: f64| {
         let s = format!("{x:.3}");

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::context::{PageView, Prepared, SiteView};
+use super::context::{format_bytes, PageView, Prepared, SiteView};
 use super::{LayerIndex, MediaIndex, Page, RenderOptions, Theme};
 use crate::content::description::web_name;
 use crate::content::model::{Content, Dataset, LayerRef};
@@ -337,16 +337,6 @@ fn format_volume(um3: f64) -> String {
     }
     let digits = (2 - um3.log10().floor() as i32).max(0) as usize;
     format!("{um3:.digits$} µm³")
-}
-
-/// A file size for people: `12.3 MB`.
-fn format_bytes(n: u64) -> String {
-    match n {
-        0..1_000 => format!("{n} B"),
-        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
-        _ => format!("{:.1} GB", n as f64 / 1e9),
-    }
 }
 
 #[cfg(test)]
