@@ -538,8 +538,9 @@ impl Site {
         }
         // Only a build that publishes places what lives beside the output: a parallel `serve`
         // or `check` must not replace the function a deploy reads.
-        let netlify = !opts.preview && self.scratch.is_none() && site_gate.is_beside();
-        if !opts.preview && self.scratch.is_none() {
+        let publishes = !opts.preview && self.scratch.is_none();
+        let netlify = publishes && site_gate.is_beside();
+        if publishes {
             site_gate.place_beside(&self.root)?;
         }
         // A preview's cards live in memory; a stale file is still right, key by key.

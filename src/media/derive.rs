@@ -313,15 +313,7 @@ fn from_manifest(manifest: Manifest, dir: &Path, hash: &str) -> Option<Derived> 
 
 /// Applies the pixel limit to a cached result too, so lowering the limit is never bypassed.
 fn within_limit(src: &Path, derived: Derived, max_pixels: u64) -> Result<Derived, MediaError> {
-    let (width, height) = (derived.info.width, derived.info.height);
-    if u64::from(width) * u64::from(height) > max_pixels {
-        return Err(MediaError::TooLarge {
-            path: src.to_owned(),
-            width,
-            height,
-            limit: max_pixels,
-        });
-    }
+    MediaError::check_pixels(src, derived.info.width, derived.info.height, max_pixels)?;
     Ok(derived)
 }
 

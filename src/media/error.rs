@@ -50,6 +50,25 @@ pub enum MediaError {
 }
 
 impl MediaError {
+    /// The pixel limit, the one rule every reader applies before decoding (and to cached
+    /// results): `TooLarge` when `width × height` is over `limit`.
+    pub fn check_pixels(
+        path: &Path,
+        width: u32,
+        height: u32,
+        limit: u64,
+    ) -> Result<(), MediaError> {
+        if u64::from(width) * u64::from(height) > limit {
+            return Err(MediaError::TooLarge {
+                path: path.to_owned(),
+                width,
+                height,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     /// The file the error is about (for `Cache`, the cache path that failed).
     pub fn path(&self) -> &Path {
         match self {

@@ -322,14 +322,7 @@ fn read_png(src: &Path, bytes: &[u8], max_pixels: u64) -> Result<Ids, MediaError
 }
 
 fn check_size(src: &Path, width: u32, height: u32, max_pixels: u64) -> Result<(), MediaError> {
-    if u64::from(width) * u64::from(height) > max_pixels {
-        return Err(MediaError::TooLarge {
-            path: src.to_owned(),
-            width,
-            height,
-            limit: max_pixels,
-        });
-    }
+    MediaError::check_pixels(src, width, height, max_pixels)?;
     if width == 0 || height == 0 {
         return Err(MediaError::Undecodable {
             path: src.to_owned(),

@@ -90,14 +90,7 @@ pub(crate) fn open<'a, R: BufRead + Seek + 'a>(
         _ => undecodable(err.to_string()),
     })?;
     let (raw_width, raw_height) = decoder.dimensions();
-    if u64::from(raw_width) * u64::from(raw_height) > max_pixels {
-        return Err(MediaError::TooLarge {
-            path: path.to_owned(),
-            width: raw_width,
-            height: raw_height,
-            limit: max_pixels,
-        });
-    }
+    MediaError::check_pixels(path, raw_width, raw_height, max_pixels)?;
     if raw_width == 0 || raw_height == 0 {
         return Err(undecodable(format!(
             "the header declares an empty {raw_width} × {raw_height} image"

@@ -104,14 +104,7 @@ pub(crate) fn open<R: Read + Seek>(
     };
     decoder.seek_to_image(index).map_err(tiff_error)?;
     let (width, height) = decoder.dimensions().map_err(tiff_error)?;
-    if u64::from(width) * u64::from(height) > max_pixels {
-        return Err(MediaError::TooLarge {
-            path: path.to_owned(),
-            width,
-            height,
-            limit: max_pixels,
-        });
-    }
+    MediaError::check_pixels(path, width, height, max_pixels)?;
     if width == 0 || height == 0 {
         return Err(undecodable(format!(
             "the header declares an empty {width} × {height} image"
