@@ -704,112 +704,18 @@ impl Validator<'_> {
         (thumbnail, images)
     }
 
+    /// The descriptor's fields checked one by one, each step reporting its own problems, then
+    /// the dataset if none were found.
     fn finish(mut self, slug: &str, raw: RawDataset) -> Result<Dataset, Vec<Diagnostic>> {
-        let display_name = raw
-            .display_name
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or_default()
-            .to_string();
-        if display_name.is_empty() && !self.unfit.iter().any(|k| k == "display_name") {
-            let (line, col) = if raw.display_name.is_some() {
-                locate(self.text, "display_name")
-            } else {
-                (1, 1)
-            };
-            self.problems.push(Diagnostic::at(
-                self.descriptor,
-                line,
-                col,
-                "display_name is required: the name shown in the gallery",
-            ));
-        }
-
+        let display_name = self.display_name(raw.display_name.as_deref());
         let (thumbnail, images) = self.thumbnail_and_images(raw.thumbnail, raw.images);
-
-        let voxel_size_nm = match raw.voxel_size_nm {
-            None => None,
-            Some(v) if v.len() == 3 && v.iter().all(|x| x.is_finite() && *x > 0.0) => {
-                Some([v[0], v[1], v[2]])
-            }
-            Some(_) => {
-                self.error(
-                    "voxel_size_nm",
-                    "voxel_size_nm must be three positive numbers [x, y, z] in nanometres",
-                );
-                None
-            }
-        };
-
-        if let Some(license) = &raw.license {
-            if license.is_empty()
-                || !license
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-.+".contains(c))
-            {
-                self.error(
-                    "license",
-                    format!("license '{license}' is not an SPDX identifier such as CC-BY-4.0"),
-                );
-            }
-        }
-        let doi = raw.doi.as_deref().map(|d| {
-            d.trim()
-                .trim_start_matches("https://doi.org/")
-                .trim_start_matches("http://doi.org/")
-                .trim_start_matches("doi:")
-                .to_string()
-        });
-        if let Some(d) = &doi {
-            if !d.starts_with("10.") || !d.contains('/') {
-                self.error("doi", format!("doi '{d}' is not a DOI (it starts with '10.' and has a '/', e.g. 10.5281/zenodo.123)"));
-            }
-        }
-        let published = raw.published.as_deref().and_then(|p| {
-            match NaiveDate::parse_from_str(p.trim(), "%Y-%m-%d") {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    self.error(
-                        "published",
-                        format!("published '{p}' is not a date like 2024-05-31"),
-                    );
-                    None
-                }
-            }
-        });
-        let mut tags = Vec::new();
-        for tag in &raw.tags {
-            let t = tag.trim().to_lowercase();
-            if t.is_empty() || t.contains(['/', '\\', '?', '#']) {
-                self.error_at_value(
-                    "tags",
-                    tag,
-                    format!("tag '{tag}' must be non-empty and contain no '/', '\\\\', '?' or '#'"),
-                );
-            } else if !tags.contains(&t) {
-                tags.push(t);
-            }
-        }
-        for (name, url) in &raw.links {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                self.error_at_value(
-                    "links",
-                    url,
-                    format!("link '{name}' must be an absolute http(s) URL"),
-                );
-            }
-        }
-
-        let volume =
-            raw.volume
-                .as_deref()
-                .and_then(|value| match super::RemoteVolume::parse(value) {
-                    Ok(volume) => Some(volume),
-                    Err(problem) => {
-                        self.error_at_value("volume", value.trim(), problem);
-                        None
-                    }
-                });
+        let voxel_size_nm = self.voxel_size(raw.voxel_size_nm);
+        self.check_license(raw.license.as_deref());
+        let doi = self.doi(raw.doi.as_deref());
+        let published = self.published(raw.published.as_deref());
+        let tags = self.tags(&raw.tags);
+        self.check_links(&raw.links);
+        let volume = self.volume(raw.volume.as_deref());
 
         let public = raw.visibility == Visibility::Public;
         let annotation_ids: Vec<String> = raw.annotations.iter().map(|a| a.id.clone()).collect();
@@ -844,15 +750,137 @@ impl Validator<'_> {
             published,
             links: raw.links,
             volume,
-            species: raw.species.filter(|s| !s.trim().is_empty()),
-            region: raw.region.filter(|s| !s.trim().is_empty()),
-            modality: raw.modality.filter(|s| !s.trim().is_empty()),
+            species: non_blank(raw.species),
+            region: non_blank(raw.region),
+            modality: non_blank(raw.modality),
             featured: raw.featured,
             annotations,
             layers,
             attachments,
         })
     }
+
+    /// The gallery's name for the dataset, trimmed; required.
+    fn display_name(&mut self, written: Option<&str>) -> String {
+        let display_name = written.map(str::trim).unwrap_or_default().to_string();
+        if display_name.is_empty() && !self.unfit.iter().any(|k| k == "display_name") {
+            let (line, col) = if written.is_some() {
+                locate(self.text, "display_name")
+            } else {
+                (1, 1)
+            };
+            self.problems.push(Diagnostic::at(
+                self.descriptor,
+                line,
+                col,
+                "display_name is required: the name shown in the gallery",
+            ));
+        }
+        display_name
+    }
+
+    fn voxel_size(&mut self, written: Option<Vec<f64>>) -> Option<[f64; 3]> {
+        match written? {
+            v if v.len() == 3 && v.iter().all(|x| x.is_finite() && *x > 0.0) => {
+                Some([v[0], v[1], v[2]])
+            }
+            _ => {
+                self.error(
+                    "voxel_size_nm",
+                    "voxel_size_nm must be three positive numbers [x, y, z] in nanometres",
+                );
+                None
+            }
+        }
+    }
+
+    fn check_license(&mut self, license: Option<&str>) {
+        let Some(license) = license else { return };
+        if license.is_empty()
+            || !license
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.+".contains(c))
+        {
+            self.error(
+                "license",
+                format!("license '{license}' is not an SPDX identifier such as CC-BY-4.0"),
+            );
+        }
+    }
+
+    /// The bare DOI (`10.…/…`), whether written bare, as `doi:` or as a doi.org URL.
+    fn doi(&mut self, written: Option<&str>) -> Option<String> {
+        let d = written?
+            .trim()
+            .trim_start_matches("https://doi.org/")
+            .trim_start_matches("http://doi.org/")
+            .trim_start_matches("doi:")
+            .to_string();
+        if !d.starts_with("10.") || !d.contains('/') {
+            self.error("doi", format!("doi '{d}' is not a DOI (it starts with '10.' and has a '/', e.g. 10.5281/zenodo.123)"));
+        }
+        Some(d)
+    }
+
+    fn published(&mut self, written: Option<&str>) -> Option<NaiveDate> {
+        let p = written?;
+        match NaiveDate::parse_from_str(p.trim(), "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.error(
+                    "published",
+                    format!("published '{p}' is not a date like 2024-05-31"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Tags lower-cased and deduplicated; each becomes a path segment of the tag pages.
+    fn tags(&mut self, written: &[String]) -> Vec<String> {
+        let mut tags = Vec::new();
+        for tag in written {
+            let t = tag.trim().to_lowercase();
+            if t.is_empty() || t.contains(['/', '\\', '?', '#']) {
+                self.error_at_value(
+                    "tags",
+                    tag,
+                    format!("tag '{tag}' must be non-empty and contain no '/', '\\\\', '?' or '#'"),
+                );
+            } else if !tags.contains(&t) {
+                tags.push(t);
+            }
+        }
+        tags
+    }
+
+    fn check_links(&mut self, links: &BTreeMap<String, String>) {
+        for (name, url) in links {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                self.error_at_value(
+                    "links",
+                    url,
+                    format!("link '{name}' must be an absolute http(s) URL"),
+                );
+            }
+        }
+    }
+
+    fn volume(&mut self, written: Option<&str>) -> Option<super::RemoteVolume> {
+        let value = written?;
+        match super::RemoteVolume::parse(value) {
+            Ok(volume) => Some(volume),
+            Err(problem) => {
+                self.error_at_value("volume", value.trim(), problem);
+                None
+            }
+        }
+    }
+}
+
+/// An optional free-text field, dropped when blank.
+fn non_blank(text: Option<String>) -> Option<String> {
+    text.filter(|s| !s.trim().is_empty())
 }
 
 /// Line and column of `value` written as a whole scalar (bare, quoted, in a `[…]` list or a
