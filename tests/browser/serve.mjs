@@ -5,6 +5,7 @@ import { createServer } from "node:http";
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
 import { pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -24,9 +25,13 @@ const TYPES = {
   ".nml": "application/xml",
 };
 
+/** Types a static host compresses (Netlify and Pages gzip or brotli text, never images). */
+const TEXT = /^(text\/|application\/(json|xml))|svg/;
+
 /** Serves `dir` on 127.0.0.1 at a random free port, sealed files opened with `open`; resolves to
- * `{url, close}`. */
-export function serve(dir, open) {
+ * `{url, close}`. With `gzip`, text is sent compressed to clients that accept it, as the
+ * platforms do, so page weights measured through it are what a reader downloads. */
+export function serve(dir, open, { gzip = false } = {}) {
   const root = normalize(dir + sep);
   const server = createServer((req, res) => {
     let path;
@@ -61,6 +66,12 @@ export function serve(dir, open) {
     if (open && rel.startsWith("private/")) {
       const body = open(rel, readFileSync(file));
       res.writeHead(200, { "Content-Type": type, "Content-Length": body.length, "Cache-Control": "no-store" });
+      res.end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    if (gzip && TEXT.test(type) && /\bgzip\b/.test(req.headers["accept-encoding"] || "")) {
+      const body = gzipSync(readFileSync(file));
+      res.writeHead(200, { "Content-Type": type, "Content-Length": body.length, "Content-Encoding": "gzip", "Cache-Control": "no-cache", Vary: "Accept-Encoding" });
       res.end(req.method === "HEAD" ? undefined : body);
       return;
     }
