@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::content::{self, Content, Dataset, Hosting};
 use crate::media::{self, Derived, MediaJob, MediaSettings};
 use crate::output::{
-    self, Files, KeyMaterial, LeakGuard, Manifest, OutputRecords, PageCache, Source,
+    self, Files, GuardMemory, KeyMaterial, LeakGuard, Manifest, OutputRecords, PageCache, Source,
 };
 use crate::output::{edge, seal};
 use crate::render::{self, Cards, Digests, LayerIndex, MediaIndex, RenderOptions, Theme, Views};
@@ -166,8 +166,8 @@ struct Memory {
     cards: HashMap<PathBuf, Cards>,
     /// The dataset views of the last plan.
     views: Views,
-    /// The leak guard, with the digest of its needles and public text.
-    guard: Option<(blake3::Hash, Arc<LeakGuard>)>,
+    /// What the leak guard is made from.
+    guard: GuardMemory,
     /// A preview's record of its last build (for `vitrine build`, it is on disk).
     records: HashMap<PathBuf, UpToDate>,
 }
@@ -1038,19 +1038,10 @@ impl Site {
         }
     }
 
-    /// The leak guard for `content`: the last one while its needles are the same (compiling
-    /// it was 5 % of a serve rebuild), else a new one.
-    fn leak_guard(&mut self, content: &Content, media: &MediaIndex) -> Result<Arc<LeakGuard>> {
+    /// The leak guard for `content`, made from what the last one was made from where it can.
+    fn leak_guard(&mut self, content: &Content, media: &MediaIndex) -> Result<LeakGuard> {
         let (items, public_text) = output::leak::needles::needles(content, media)?;
-        let digest = output::leak::needles::digest(&items, &public_text);
-        if let Some((known, guard)) = &self.memory.guard {
-            if *known == digest {
-                return Ok(guard.clone());
-            }
-        }
-        let guard = Arc::new(LeakGuard::new(items, &public_text));
-        self.memory.guard = Some((digest, guard.clone()));
-        Ok(guard)
+        Ok(self.memory.guard.guard(items, &public_text))
     }
 
     /// What the last build of `opts.out` wrote: kept in memory by `serve`, read from the cache

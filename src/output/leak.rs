@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rayon::prelude::*;
@@ -34,11 +35,30 @@ pub struct Needle {
     pub whole_word: bool,
 }
 
-/// The compiled search over all private items' needles.
+/// The search over every private item's needles, with the ones public text shares left out.
 pub struct LeakGuard {
-    matcher: Option<AhoCorasick>,
-    owners: Vec<(usize, usize)>,
+    compiled: Arc<Compiled>,
+    /// Per pattern of `compiled`: whether public text says it too (then it is no leak).
+    shared: Vec<bool>,
+}
+
+/// Every private item's needles in one automaton. It depends on private items alone, so it is
+/// kept while they do not change: an edit of a public descriptor, the common one, compiles
+/// nothing (compiling was a third of such a rebuild in `serve` at N=1000, RESULTS.md).
+struct Compiled {
     items: Vec<PrivateItem>,
+    /// For each pattern of `matcher`, its item and needle.
+    owners: Vec<(usize, usize)>,
+    matcher: Option<AhoCorasick>,
+}
+
+/// What guards are made from, kept between builds (`serve` keeps one for the session): the
+/// compiled needles, and for each piece of public text (by its hash) the patterns it contains,
+/// so a build after one public edit searches only the edited dataset's text.
+#[derive(Default)]
+pub struct GuardMemory {
+    compiled: Option<(blake3::Hash, Arc<Compiled>)>,
+    found: HashMap<blake3::Hash, Arc<[u32]>>,
 }
 
 /// Minimum length of a needle found inside words; shorter strings are too common to mean
@@ -46,38 +66,56 @@ pub struct LeakGuard {
 /// `a` or `ab` is a word in `private/ab/` and in text, and skipping it hid such datasets.
 const MIN_NEEDLE: usize = 4;
 
-impl LeakGuard {
-    /// Builds the guard. `public_text` is everything public items say (names, descriptions,
-    /// tags, site text): a needle found there is shared with public items, so it is no leak.
-    /// The matcher is aho-corasick's own choice (an NFA for many needles), never a forced DFA:
-    /// `serve` builds a new guard whenever public text changes, and on a site of long private
-    /// descriptions the DFA took ~0.5 s of each such rebuild to compile (RESULTS.md, issue 23).
-    pub fn new(items: Vec<PrivateItem>, public_text: &str) -> LeakGuard {
-        let public_lower = public_text.to_lowercase();
-        let mut candidates = Vec::new();
-        let mut candidate_owners = Vec::new();
+impl GuardMemory {
+    /// The guard for `items`. `public` is everything public items say (names, descriptions,
+    /// tags, site text), in pieces ([`needles::needles`]): a needle found in one is shared with
+    /// public items, so it is no leak.
+    pub fn guard(&mut self, items: Vec<PrivateItem>, public: &[String]) -> LeakGuard {
+        let digest = items_digest(&items);
+        let compiled = match &self.compiled {
+            Some((known, compiled)) if *known == digest => compiled.clone(),
+            _ => {
+                let compiled = Arc::new(Compiled::new(items));
+                self.compiled = Some((digest, compiled.clone()));
+                self.found.clear();
+                compiled
+            }
+        };
+        let keys: Vec<blake3::Hash> = public.iter().map(|p| blake3::hash(p.as_bytes())).collect();
+        let found: Vec<Arc<[u32]>> = public
+            .par_iter()
+            .zip(&keys)
+            .map(|(piece, key)| match self.found.get(key) {
+                Some(hits) => hits.clone(),
+                None => compiled.found_in(&piece.to_lowercase()).into(),
+            })
+            .collect();
+        let mut shared = vec![false; compiled.owners.len()];
+        for &k in found.iter().flat_map(|hits| hits.iter()) {
+            shared[k as usize] = true;
+        }
+        // Only this build's pieces are kept, so the memory follows the site, not the session.
+        self.found = keys.into_iter().zip(found).collect();
+        LeakGuard { compiled, shared }
+    }
+}
+
+impl Compiled {
+    fn new(items: Vec<PrivateItem>) -> Compiled {
+        let mut patterns = Vec::new();
+        let mut owners = Vec::new();
         for (i, item) in items.iter().enumerate() {
             for (j, needle) in item.needles.iter().enumerate() {
                 let text = needle.text.trim().to_lowercase();
                 let long = text.chars().count() >= MIN_NEEDLE;
                 if long || (needle.whole_word && !text.is_empty()) {
-                    candidates.push(text);
-                    candidate_owners.push((i, j));
+                    patterns.push(text);
+                    owners.push((i, j));
                 }
             }
         }
-        let shared = shared_with_public(&public_lower, &candidates, |k| {
-            let (i, j) = candidate_owners[k];
-            items[i].needles[j].whole_word
-        });
-        let mut patterns = Vec::new();
-        let mut owners = Vec::new();
-        for ((text, owner), shared) in candidates.into_iter().zip(candidate_owners).zip(shared) {
-            if !shared {
-                patterns.push(text);
-                owners.push(owner);
-            }
-        }
+        // aho-corasick's own choice of automaton (an NFA for many needles), never a forced DFA:
+        // on a site of long private descriptions the DFA took ~0.5 s to compile (RESULTS.md).
         let matcher = (!patterns.is_empty()).then(|| {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
@@ -85,13 +123,47 @@ impl LeakGuard {
                 .build(&patterns)
                 .expect("leak patterns compile")
         });
-        LeakGuard {
-            matcher,
-            owners,
+        Compiled {
             items,
+            owners,
+            matcher,
         }
     }
 
+    fn needle(&self, pattern: usize) -> &Needle {
+        let (i, j) = self.owners[pattern];
+        &self.items[i].needles[j]
+    }
+
+    /// The patterns `hay` (lower case) contains, as a whole word where the needle must be one,
+    /// among the non-overlapping occurrences `str::match_indices` would see. One pass over
+    /// `hay` for all needles: **a scan per needle was quadratic** in the number of datasets.
+    fn found_in(&self, hay: &str) -> Vec<u32> {
+        let Some(matcher) = &self.matcher else {
+            return Vec::new();
+        };
+        let mut found = vec![false; self.owners.len()];
+        // Overlapping matches come ordered by end, so for one needle (one length) also by
+        // start; skipping those that overlap the last one taken keeps the leftmost
+        // non-overlapping ones.
+        let mut next_start: HashMap<usize, usize> = HashMap::new();
+        for hit in matcher.find_overlapping_iter(hay.as_bytes()) {
+            let k = hit.pattern().as_usize();
+            let next = next_start.entry(k).or_default();
+            if found[k] || hit.start() < *next {
+                continue;
+            }
+            *next = hit.end();
+            found[k] =
+                !self.needle(k).whole_word || word_bounded(hay.as_bytes(), hit.start(), hit.end());
+        }
+        (0..found.len() as u32)
+            .filter(|&k| found[k as usize])
+            .collect()
+    }
+}
+
+impl LeakGuard {
     /// Checks the public files of `files` (everything outside `private/` and the edge module)
     /// for which `which(path)` holds, and returns one message per leaking file, in path order.
     /// Files are checked in parallel: with thousands of pages this scan was the longest serial
@@ -108,8 +180,8 @@ impl LeakGuard {
     /// digest and has not changed since need not be read again.
     pub fn digest(&self) -> String {
         let mut hasher = blake3::Hasher::new();
-        for &(i, j) in &self.owners {
-            let needle = &self.items[i].needles[j];
+        for k in (0..self.shared.len()).filter(|&k| !self.shared[k]) {
+            let needle = self.compiled.needle(k);
             hasher.update(&[u8::from(needle.whole_word)]);
             hasher.update(&(needle.text.len() as u64).to_le_bytes());
             hasher.update(needle.text.to_lowercase().as_bytes());
@@ -133,41 +205,43 @@ impl LeakGuard {
                 ));
             }
             let bytes = text_of(path, source)?;
-            let (i, j) = self.first_hit(self.matcher.as_ref()?, &normalise(&bytes))?;
-            let needle = &self.items[i].needles[j];
+            let (item, needle) = self.first_hit(&normalise(&bytes))?;
             return Some(format!(
                 "{path}: the page that opens private items without a gate contains the {} of {}; it must be the same for every one: remove it from the theme's gate.html",
-                needle.kind, self.items[i].label
+                needle.kind, item.label
             ));
         }
-        let matcher = self.matcher.as_ref()?;
         // A file's address matters too: a private image's hash as a public media folder.
-        if let Some((i, j)) = self.first_hit(matcher, path) {
-            let needle = &self.items[i].needles[j];
+        if let Some((item, needle)) = self.first_hit(path) {
             return Some(format!(
                 "{path}: the file's address contains the {} of {}; a private item is published as a public one",
-                needle.kind, self.items[i].label
+                needle.kind, item.label
             ));
         }
         let bytes = text_of(path, source)?;
-        let (i, j) = self.first_hit(matcher, &normalise(&bytes))?;
-        let needle = &self.items[i].needles[j];
+        let (item, needle) = self.first_hit(&normalise(&bytes))?;
         Some(format!(
             "{path}: contains the {} of {} (\"{}\"); a template or a public descriptor exposes a private item: remove it from the theme or the public text",
             needle.kind,
-            self.items[i].label,
+            item.label,
             shorten(&needle.text)
         ))
     }
 
-    fn first_hit(&self, matcher: &AhoCorasick, text: &str) -> Option<(usize, usize)> {
-        matcher
+    /// The first needle `text` contains that public text does not share, with its item.
+    fn first_hit(&self, text: &str) -> Option<(&PrivateItem, &Needle)> {
+        let compiled = &*self.compiled;
+        compiled
+            .matcher
+            .as_ref()?
             .find_overlapping_iter(text.as_bytes())
             .find_map(|hit| {
-                let (i, j) = self.owners[hit.pattern().as_usize()];
-                let needle = &self.items[i].needles[j];
-                (!needle.whole_word || word_bounded(text.as_bytes(), hit.start(), hit.end()))
-                    .then_some((i, j))
+                let k = hit.pattern().as_usize();
+                let needle = compiled.needle(k);
+                let hit = !self.shared[k]
+                    && (!needle.whole_word
+                        || word_bounded(text.as_bytes(), hit.start(), hit.end()));
+                hit.then(|| (&compiled.items[compiled.owners[k].0], needle))
             })
     }
 }
@@ -274,34 +348,22 @@ fn word_bounded(hay: &[u8], start: usize, end: usize) -> bool {
     (start == 0 || !is_word(hay[start - 1])) && (end == hay.len() || !is_word(hay[end]))
 }
 
-/// For each needle, whether `hay` contains it (as a whole word where `whole_word(k)` says so),
-/// among the non-overlapping occurrences `str::match_indices` would see. One automaton pass
-/// over `hay` for all needles: **a scan per needle was quadratic** in the number of datasets.
-fn shared_with_public(
-    hay: &str,
-    needles: &[String],
-    whole_word: impl Fn(usize) -> bool,
-) -> Vec<bool> {
-    let mut shared = vec![false; needles.len()];
-    if needles.is_empty() {
-        return shared;
-    }
-    let matcher = AhoCorasickBuilder::new()
-        .match_kind(MatchKind::Standard)
-        .build(needles)
-        .expect("leak patterns compile");
-    // Overlapping matches come ordered by end, so for one needle (one length) also by start;
-    // skipping those that overlap the last one taken keeps the leftmost non-overlapping ones.
-    let mut next_start = vec![0usize; needles.len()];
-    for hit in matcher.find_overlapping_iter(hay.as_bytes()) {
-        let k = hit.pattern().as_usize();
-        if shared[k] || hit.start() < next_start[k] {
-            continue;
+/// A digest of what [`Compiled`] is made from.
+fn items_digest(items: &[PrivateItem]) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    let mut add = |text: &str| {
+        hasher.update(&(text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+    };
+    for item in items {
+        add(&item.label);
+        for needle in &item.needles {
+            add(&needle.text);
+            add(needle.kind);
+            add(if needle.whole_word { "w" } else { "" });
         }
-        next_start[k] = hit.end();
-        shared[k] = !whole_word(k) || word_bounded(hay.as_bytes(), hit.start(), hit.end());
     }
-    shared
+    hasher.finalize()
 }
 
 fn shorten(s: &str) -> String {
@@ -334,29 +396,30 @@ mod tests {
     }
 
     fn guard(public_text: &str) -> LeakGuard {
-        LeakGuard::new(
-            vec![PrivateItem {
-                label: "private dataset `secret-mouse`".into(),
-                needles: vec![
-                    Needle {
-                        text: "secret-mouse".into(),
-                        kind: "slug",
-                        whole_word: true,
-                    },
-                    Needle {
-                        text: "Hidden Cortex Volume".into(),
-                        kind: "display name",
-                        whole_word: false,
-                    },
-                    Needle {
-                        text: "mouse".into(),
-                        kind: "tag",
-                        whole_word: true,
-                    },
-                ],
-            }],
-            public_text,
-        )
+        GuardMemory::default().guard(items(), &[public_text.to_string()])
+    }
+
+    fn items() -> Vec<PrivateItem> {
+        vec![PrivateItem {
+            label: "private dataset `secret-mouse`".into(),
+            needles: vec![
+                Needle {
+                    text: "secret-mouse".into(),
+                    kind: "slug",
+                    whole_word: true,
+                },
+                Needle {
+                    text: "Hidden Cortex Volume".into(),
+                    kind: "display name",
+                    whole_word: false,
+                },
+                Needle {
+                    text: "mouse".into(),
+                    kind: "tag",
+                    whole_word: true,
+                },
+            ],
+        }]
     }
 
     fn all(_: &str) -> bool {
@@ -385,18 +448,49 @@ mod tests {
     #[test]
     fn a_needle_is_shared_only_where_public_text_has_it_as_a_word() {
         let hay = "dataset number 50, not-secret-mouse; ab ab ab";
-        let needles: Vec<String> = [
+        let needles = [
             "dataset number 5",
             "dataset number 50",
             "secret-mouse",
             "not-secret",
             "ab ab",
             "absent",
-        ]
-        .map(String::from)
-        .to_vec();
-        let shared = shared_with_public(hay, &needles, |k| k != 3);
-        assert_eq!(shared, [false, true, false, true, true, false]);
+        ];
+        let compiled = Compiled::new(vec![PrivateItem {
+            label: "x".into(),
+            needles: (0..needles.len())
+                .map(|k| Needle {
+                    text: needles[k].into(),
+                    kind: "description",
+                    whole_word: k != 3,
+                })
+                .collect(),
+        }]);
+        assert_eq!(compiled.found_in(hay), [1, 3, 4]);
+    }
+
+    #[test]
+    fn a_kept_guard_follows_the_public_pieces_of_each_build() {
+        let mut memory = GuardMemory::default();
+        let leak = page("index.html", "a mouse");
+        let pieces = |second: &str| ["site".to_string(), second.to_string()];
+        let g = memory.guard(items(), &pieces("a public mouse"));
+        assert!(g.check(&leak, &all).is_empty());
+        // The piece that shared the word is edited away: the word is a leak again, although
+        // the automaton and the other piece's findings were kept.
+        let g = memory.guard(items(), &pieces("a public rat"));
+        assert_eq!(g.check(&leak, &all).len(), 1);
+        assert_ne!(g.digest(), memory.guard(items(), &pieces("mouse")).digest());
+        // Other private items: compiled again, findings of the old needles forgotten.
+        let mut other = items();
+        other[0].needles.push(Needle {
+            text: "rat".into(),
+            kind: "tag",
+            whole_word: true,
+        });
+        let g = memory.guard(other, &pieces("a public rat"));
+        assert!(g.check(&page("index.html", "a rat"), &all).is_empty());
+        assert_eq!(g.check(&leak, &all).len(), 1);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-pub use leak::{LeakGuard, PrivateItem};
+pub use leak::{GuardMemory, LeakGuard, PrivateItem};
 pub use pages::PageCache;
 pub use records::OutputRecords;
 pub use secrets::{KeyCheck, KeyMaterial};

@@ -12,13 +12,17 @@ use super::{NamedFiles, Needle, PrivateItem};
 use crate::content::{Content, Dataset};
 use crate::render::{self, MediaIndex};
 
-/// What identifies each private item, and the public text that is no leak when shared.
-pub fn needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem>, String)> {
-    let mut public_text = format!("{}\n{}\n", content.config.title, content.config.description);
-    public_text.push_str(render::theme::builtin_text());
+/// What identifies each private item, and the public text that is no leak when shared: in
+/// pieces (the site's, the theme's, one per public dataset), which a kept guard looks at only
+/// when they change.
+pub fn needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem>, Vec<String>)> {
+    let mut public_text = vec![
+        format!("{}\n{}\n", content.config.title, content.config.description),
+        render::theme::builtin_text().to_string(),
+    ];
     let mut public_tags = BTreeSet::new();
     for d in content.datasets.iter().filter(|d| d.is_public()) {
-        public_text.push_str(&public_words(d));
+        public_text.push(public_words(d));
         public_tags.extend(d.tags.iter().cloned());
     }
     let mut items = Vec::new();
@@ -134,25 +138,6 @@ pub fn needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem
         }
     }
     Ok((items, public_text))
-}
-
-/// A digest of what a [`LeakGuard`](super::LeakGuard) is made from.
-pub fn digest(items: &[PrivateItem], public_text: &str) -> blake3::Hash {
-    let mut hasher = blake3::Hasher::new();
-    let mut add = |text: &str| {
-        hasher.update(&(text.len() as u64).to_le_bytes());
-        hasher.update(text.as_bytes());
-    };
-    add(public_text);
-    for item in items {
-        add(&item.label);
-        for needle in &item.needles {
-            add(&needle.text);
-            add(needle.kind);
-            add(if needle.whole_word { "w" } else { "" });
-        }
-    }
-    hasher.finalize()
 }
 
 /// The files public descriptions publish as they are (output path, source), and every file of
