@@ -38,27 +38,41 @@ pub struct Needle {
 /// The search over every private item's needles, with the ones public text shares left out.
 pub struct LeakGuard {
     compiled: Arc<Compiled>,
-    /// Per pattern of `compiled`: whether public text says it too (then it is no leak).
-    shared: Vec<bool>,
+    scan: Arc<Scan>,
 }
 
-/// Every private item's needles in one automaton. It depends on private items alone, so it is
-/// kept while they do not change: an edit of a public descriptor, the common one, compiles
-/// nothing (compiling was a third of such a rebuild in `serve` at N=1000, RESULTS.md).
+/// Every private item's needles in one automaton, which finds the ones public text shares. It
+/// depends on private items alone, so it is kept while they do not change: an edit of a public
+/// descriptor, the common one, compiles nothing (compiling was a third of such a rebuild in
+/// `serve` at N=1000, RESULTS.md).
 struct Compiled {
     items: Vec<PrivateItem>,
-    /// For each pattern of `matcher`, its item and needle.
+    /// For each pattern of `matcher`, its item and needle, and its text in lower case.
     owners: Vec<(usize, usize)>,
+    patterns: Vec<String>,
+    matcher: Option<AhoCorasick>,
+}
+
+/// The automaton output files are searched with: the patterns of [`Compiled`] that no public
+/// text shares. Shared ones are left out rather than skipped at each hit: templated phrases that
+/// private and public descriptions both use would hit thousands of times in a gallery page.
+/// Kept while the same patterns are shared, which a public edit rarely changes.
+struct Scan {
+    /// [`LeakGuard::digest`].
+    digest: String,
+    /// For each pattern of `matcher`, its pattern in [`Compiled`].
+    patterns: Vec<usize>,
     matcher: Option<AhoCorasick>,
 }
 
 /// What guards are made from, kept between builds (`serve` keeps one for the session): the
-/// compiled needles, and for each piece of public text (by its hash) the patterns it contains,
-/// so a build after one public edit searches only the edited dataset's text.
+/// compiled needles, for each piece of public text (by its hash) the patterns it contains, so
+/// a build after one public edit searches only the edited dataset's text, and the scan.
 #[derive(Default)]
 pub struct GuardMemory {
     compiled: Option<(blake3::Hash, Arc<Compiled>)>,
     found: HashMap<blake3::Hash, Arc<[u32]>>,
+    scan: Option<Arc<Scan>>,
 }
 
 /// Minimum length of a needle found inside words; shorter strings are too common to mean
@@ -78,6 +92,7 @@ impl GuardMemory {
                 let compiled = Arc::new(Compiled::new(items));
                 self.compiled = Some((digest, compiled.clone()));
                 self.found.clear();
+                self.scan = None;
                 compiled
             }
         };
@@ -96,8 +111,44 @@ impl GuardMemory {
         }
         // Only this build's pieces are kept, so the memory follows the site, not the session.
         self.found = keys.into_iter().zip(found).collect();
-        LeakGuard { compiled, shared }
+        let patterns: Vec<usize> = (0..shared.len()).filter(|&k| !shared[k]).collect();
+        let scan = match &self.scan {
+            Some(scan) if scan.patterns == patterns => scan.clone(),
+            _ => Arc::new(Scan::new(&compiled, patterns)),
+        };
+        self.scan = Some(scan.clone());
+        LeakGuard { compiled, scan }
     }
+}
+
+impl Scan {
+    fn new(compiled: &Compiled, patterns: Vec<usize>) -> Scan {
+        let mut hasher = blake3::Hasher::new();
+        for &k in &patterns {
+            let needle = compiled.needle(k);
+            hasher.update(&[u8::from(needle.whole_word)]);
+            hasher.update(&(needle.text.len() as u64).to_le_bytes());
+            hasher.update(needle.text.to_lowercase().as_bytes());
+        }
+        Scan {
+            digest: hasher.finalize().to_hex().to_string(),
+            matcher: automaton(patterns.iter().map(|&k| &compiled.patterns[k])),
+            patterns,
+        }
+    }
+}
+
+/// aho-corasick's own choice of automaton (an NFA for many needles), never a forced DFA: on a
+/// site of long private descriptions the DFA took ~0.5 s to compile (RESULTS.md).
+fn automaton<'a>(patterns: impl IntoIterator<Item = &'a String>) -> Option<AhoCorasick> {
+    let patterns: Vec<&String> = patterns.into_iter().collect();
+    (!patterns.is_empty()).then(|| {
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(patterns)
+            .expect("leak patterns compile")
+    })
 }
 
 impl Compiled {
@@ -114,19 +165,11 @@ impl Compiled {
                 }
             }
         }
-        // aho-corasick's own choice of automaton (an NFA for many needles), never a forced DFA:
-        // on a site of long private descriptions the DFA took ~0.5 s to compile (RESULTS.md).
-        let matcher = (!patterns.is_empty()).then(|| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .build(&patterns)
-                .expect("leak patterns compile")
-        });
         Compiled {
+            matcher: automaton(&patterns),
             items,
             owners,
-            matcher,
+            patterns,
         }
     }
 
@@ -179,14 +222,7 @@ impl LeakGuard {
     /// A digest of everything the guard searches for: a file that passed a guard with the same
     /// digest and has not changed since need not be read again.
     pub fn digest(&self) -> String {
-        let mut hasher = blake3::Hasher::new();
-        for k in (0..self.shared.len()).filter(|&k| !self.shared[k]) {
-            let needle = self.compiled.needle(k);
-            hasher.update(&[u8::from(needle.whole_word)]);
-            hasher.update(&(needle.text.len() as u64).to_le_bytes());
-            hasher.update(needle.text.to_lowercase().as_bytes());
-        }
-        hasher.finalize().to_hex().to_string()
+        self.scan.digest.clone()
     }
 
     fn check_file(&self, path: &str, source: &Source) -> Option<String> {
@@ -231,17 +267,15 @@ impl LeakGuard {
     /// The first needle `text` contains that public text does not share, with its item.
     fn first_hit(&self, text: &str) -> Option<(&PrivateItem, &Needle)> {
         let compiled = &*self.compiled;
-        compiled
+        self.scan
             .matcher
             .as_ref()?
             .find_overlapping_iter(text.as_bytes())
             .find_map(|hit| {
-                let k = hit.pattern().as_usize();
+                let k = self.scan.patterns[hit.pattern().as_usize()];
                 let needle = compiled.needle(k);
-                let hit = !self.shared[k]
-                    && (!needle.whole_word
-                        || word_bounded(text.as_bytes(), hit.start(), hit.end()));
-                hit.then(|| (&compiled.items[compiled.owners[k].0], needle))
+                (!needle.whole_word || word_bounded(text.as_bytes(), hit.start(), hit.end()))
+                    .then(|| (&compiled.items[compiled.owners[k].0], needle))
             })
     }
 }
