@@ -22,8 +22,9 @@ fn main() {
         // Cargo hides mozjpeg-sys's own warning (it is not a local package).
         println!(
             "cargo:warning=nasm was not found when mozjpeg-sys was built: JPEG encoding uses \
-             jpeg-encoder, 3.4x slower than libjpeg-turbo's SIMD code. To fix: apt-get install \
-             nasm && cargo clean -p mozjpeg-sys"
+             jpeg-encoder, 3.4x slower than libjpeg-turbo's SIMD code. To fix: build with \
+             tools/cargo (it fetches nasm without root), or apt-get install nasm && cargo clean \
+             -p mozjpeg-sys"
         );
     }
 }
