@@ -6,7 +6,8 @@
 # itself is never modified).
 
 BENCH_DIR=${BENCH_DIR:-target/bench}
-VITRINE=target/release/vitrine
+# Another binary (an older commit's, say) is measured by naming it: VITRINE=/path/to/vitrine.
+VITRINE=${VITRINE:-target/release/vitrine}
 
 # Installs a Debian package when its command is missing (the scripts must run on a fresh box).
 need_apt() { # command package
@@ -17,6 +18,7 @@ need_apt() { # command package
 }
 
 build_release() {
+    [ "$VITRINE" = target/release/vitrine ] || return 0
     echo "building the release binary" >&2
     cargo build --quiet --release --bin vitrine
 }
