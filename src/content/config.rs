@@ -23,6 +23,8 @@ struct RawSite {
     viewer: RawViewer,
     #[serde(default)]
     images: RawImages,
+    #[serde(default)]
+    gallery: RawGallery,
 }
 
 #[derive(Deserialize, Default)]
@@ -48,6 +50,12 @@ struct RawViewer {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+struct RawGallery {
+    per_page: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct RawImages {
     max_megapixels: Option<f64>,
     thumbnail_widths: Option<Vec<u32>>,
@@ -69,6 +77,10 @@ const IMAGES_FIELDS: Fields = Fields {
     names: &["max_megapixels", "thumbnail_widths"],
     nested: &[],
 };
+const GALLERY_FIELDS: Fields = Fields {
+    names: &["per_page"],
+    nested: &[],
+};
 const SITE_FIELDS: Fields = Fields {
     names: &[
         "title",
@@ -79,16 +91,22 @@ const SITE_FIELDS: Fields = Fields {
         "sharing",
         "viewer",
         "images",
+        "gallery",
     ],
     nested: &[
         ("sharing", &SHARING_FIELDS),
         ("viewer", &VIEWER_FIELDS),
         ("images", &IMAGES_FIELDS),
+        ("gallery", &GALLERY_FIELDS),
     ],
 };
 
 /// Default pixel limit: 250 megapixels (a 16k × 16k image), far above any thumbnail source.
 const DEFAULT_MAX_MEGAPIXELS: f64 = 250.0;
+
+/// Cards on one gallery or tag page: a row count for 2 to 6 columns, and few enough that a
+/// listing of 10,000 datasets ships a page of cards and the search index, not every card.
+const DEFAULT_PER_PAGE: usize = 60;
 
 /// The path of `site.yaml` under a site root.
 pub fn site_yaml(root: &Path) -> std::path::PathBuf {
@@ -176,6 +194,18 @@ pub fn load_config(root: &Path) -> Result<SiteConfig, Vec<Diagnostic>> {
             "images.thumbnail_widths must list widths between 16 and 8192 pixels",
         ));
     }
+    let per_page = raw.gallery.per_page.map_or(Some(DEFAULT_PER_PAGE), |n| {
+        usize::try_from(n).ok().filter(|n| (1..=10_000).contains(n))
+    });
+    if per_page.is_none() {
+        let (l, c) = at("per_page");
+        problems.push(Diagnostic::at(
+            &path,
+            l,
+            c,
+            "gallery.per_page must be a number of cards between 1 and 10000",
+        ));
+    }
 
     if !problems.is_empty() {
         return Err(problems);
@@ -189,6 +219,7 @@ pub fn load_config(root: &Path) -> Result<SiteConfig, Vec<Diagnostic>> {
         keys,
         default_expiry,
         pyramids: raw.viewer.pyramids.unwrap_or(true),
+        per_page: per_page.expect("checked above"),
         images: ImageSettings {
             max_pixels: (max_mp * 1e6) as u64,
             thumbnail_widths: widths,

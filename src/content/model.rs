@@ -122,6 +122,8 @@ pub struct SiteConfig {
     pub default_expiry: String,
     /// Whether to build deep-zoom pyramids for the viewer.
     pub pyramids: bool,
+    /// Cards on one gallery or tag page (`gallery.per_page`); longer listings get more pages.
+    pub per_page: usize,
     /// Image limits and derived sizes.
     pub images: ImageSettings,
 }

@@ -121,6 +121,84 @@ pub fn tag_slug(tag: &str) -> String {
     }
 }
 
+/// The folder of page `number` (from 1) of the listing at `dir`: the listing's own folder for
+/// the first, `page/<n>/` below it for the others.
+pub fn listing_page_dir(dir: &str, number: usize) -> String {
+    match number {
+        1 => dir.to_string(),
+        n => format!("{dir}page/{n}/"),
+    }
+}
+
+/// How many pages a listing of `total` datasets takes, `per_page` to a page (one when empty).
+pub fn listing_pages(total: usize, per_page: usize) -> usize {
+    total.div_ceil(per_page).max(1)
+}
+
+/// Where one page of a listing stands among the others: what templates need to show "page 2 of
+/// 17" and links that work without JavaScript.
+#[derive(Debug, Serialize)]
+pub struct Pagination {
+    /// This page's number, from 1.
+    pub number: usize,
+    /// How many pages the listing has.
+    pub pages: usize,
+    /// Datasets in the whole listing.
+    pub total: usize,
+    /// The first and last dataset shown here, counted from 1 (0 and 0 on an empty listing).
+    pub first: usize,
+    pub last: usize,
+    /// Relative links to the previous and next page, where there is one.
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    /// The first and last page, and two on each side of this one, in order; `None` where pages
+    /// are left out (shown as an ellipsis).
+    pub links: Vec<Option<PageLink>>,
+}
+
+/// A link to one page of a listing.
+#[derive(Debug, Serialize)]
+pub struct PageLink {
+    pub number: usize,
+    pub url: String,
+    pub current: bool,
+}
+
+impl Pagination {
+    /// Page `number` of the listing at `dir` of `total` datasets, `per_page` to a page.
+    pub fn new(dir: &str, number: usize, total: usize, per_page: usize) -> Pagination {
+        let pages = listing_pages(total, per_page);
+        let here = listing_page_dir(dir, number);
+        let url = |n: usize| relative(&here, &listing_page_dir(dir, n));
+        let mut links = Vec::new();
+        for n in 1..=pages {
+            if n == 1 || n == pages || n.abs_diff(number) <= 2 {
+                links.push(Some(PageLink {
+                    number: n,
+                    url: url(n),
+                    current: n == number,
+                }));
+            } else if links.last().is_some_and(Option::is_some) {
+                links.push(None);
+            }
+        }
+        Pagination {
+            number,
+            pages,
+            total,
+            first: if total == 0 {
+                0
+            } else {
+                (number - 1) * per_page + 1
+            },
+            last: total.min(number * per_page),
+            prev: (number > 1).then(|| url(number - 1)),
+            next: (number < pages).then(|| url(number + 1)),
+            links,
+        }
+    }
+}
+
 /// The site-root-relative folder of a tag's page.
 pub fn tag_dir(tag: &str) -> String {
     format!("tags/{}/", tag_slug(tag))
@@ -920,6 +998,47 @@ pub struct Fallback {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pagination_links_the_ends_and_the_neighbourhood() {
+        let p = Pagination::new("tags/em/", 5, 1000, 60);
+        assert_eq!((p.pages, p.first, p.last), (17, 241, 300));
+        assert_eq!(p.prev.as_deref(), Some("../../../../tags/em/page/4/"));
+        assert_eq!(p.next.as_deref(), Some("../../../../tags/em/page/6/"));
+        let numbers: Vec<Option<usize>> = p
+            .links
+            .iter()
+            .map(|l| l.as_ref().map(|l| l.number))
+            .collect();
+        assert_eq!(
+            numbers,
+            [
+                Some(1),
+                None,
+                Some(3),
+                Some(4),
+                Some(5),
+                Some(6),
+                Some(7),
+                None,
+                Some(17)
+            ]
+        );
+        assert_eq!(p.links[0].as_ref().unwrap().url, "../../../../tags/em/");
+        let first = Pagination::new("", 1, 61, 60);
+        assert_eq!(
+            (first.pages, first.last, first.prev.is_none()),
+            (2, 60, true)
+        );
+        assert_eq!(first.next.as_deref(), Some("page/2/"));
+        let last = Pagination::new("", 2, 61, 60);
+        assert_eq!((last.first, last.last, last.next.is_none()), (61, 61, true));
+        let empty = Pagination::new("", 1, 0, 60);
+        assert_eq!(
+            (empty.pages, empty.first, empty.last, empty.links.len()),
+            (1, 0, 0, 1)
+        );
+    }
 
     #[test]
     fn relative_urls_stay_below_the_page_or_climb_to_the_root() {

@@ -171,7 +171,9 @@ pub fn atom(config: &SiteConfig, base_url: &BaseUrl, public: &[&Prepared]) -> St
     xml
 }
 
-/// One entry of `search-index.json`; `url` is relative to the site root.
+/// One entry of `search-index.json`; `url` and `image.src` are relative to the site root. It
+/// has what the gallery's script needs to show the dataset's card when the dataset is on
+/// another page of a paged gallery.
 #[derive(Debug, Serialize)]
 struct SearchEntry<'a> {
     slug: &'a str,
@@ -179,11 +181,24 @@ struct SearchEntry<'a> {
     name: &'a str,
     summary: &'a str,
     tags: &'a [String],
+    /// The tags as the gallery's tag filter names them.
+    tag_slugs: Vec<&'a str>,
+    /// The card's image: `{src, width, height, alt}`.
+    image: SearchImage<'a>,
     authors: &'a [String],
     species: Option<&'a str>,
     region: Option<&'a str>,
     modality: Option<&'a str>,
     published: Option<String>,
+}
+
+/// See [`SearchEntry::image`].
+#[derive(Debug, Serialize)]
+struct SearchImage<'a> {
+    src: String,
+    width: u32,
+    height: u32,
+    alt: &'a str,
 }
 
 /// `search-index.json`: what the gallery's search matches against, public datasets only.
@@ -192,12 +207,20 @@ pub fn search_index(public: &[&Prepared]) -> String {
         .iter()
         .map(|p| {
             let d = p.dataset;
+            let card = p.card("");
             SearchEntry {
                 slug: &d.slug,
-                url: d.output_dir(),
+                url: card.url,
                 name: &d.display_name,
                 summary: &p.texts.summary,
                 tags: &d.tags,
+                tag_slugs: card.tags.iter().map(|t| t.slug).collect(),
+                image: SearchImage {
+                    src: card.preview.src,
+                    width: card.preview.width,
+                    height: card.preview.height,
+                    alt: card.preview.alt,
+                },
                 authors: &d.authors,
                 species: d.species.as_deref(),
                 region: d.region.as_deref(),

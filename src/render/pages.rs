@@ -11,7 +11,10 @@ use anyhow::{Context as _, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::context::{relative, tag_dir, tag_slug, PageView, Prepared, SiteView, Texts};
+use super::context::{
+    listing_page_dir, listing_pages, relative, tag_dir, tag_slug, PageView, Pagination, Prepared,
+    SiteView, Texts,
+};
 use super::feeds::{self, base_path};
 use super::{markdown, MediaIndex, Page, RenderOptions, Theme};
 use crate::content::model::Content;
@@ -57,14 +60,15 @@ impl Cards {
 
 /// One HTML page to render.
 enum Job<'a> {
-    /// The gallery, at `index.html` and again at `spotlight/index.html`.
-    Gallery { dir: &'static str },
+    /// Page `number` of the gallery, at `index.html` (`page/<n>/index.html` after the first)
+    /// and again under `spotlight/`.
+    Gallery { dir: &'static str, number: usize },
     /// A dataset's page, under `datasets/` or `private/`.
     Dataset(&'a Prepared<'a>),
     /// `tags/index.html`.
     TagIndex,
-    /// `tags/<slug>/index.html`.
-    Tag(&'a TagGroup<'a>),
+    /// Page `number` of a tag's listing, `tags/<slug>/index.html` (then `…/page/<n>/`).
+    Tag(&'a TagGroup<'a>, usize),
     /// `404.html`.
     NotFound,
 }
@@ -171,10 +175,12 @@ pub fn plan<'t>(
         values.dedup();
     }
 
+    let per_page = content.config.per_page;
     let shared = Shared {
         site: SiteView::of(&content.config, &opts.base_url),
         site_summary: markdown::summary(&content.config.description),
         public: &public,
+        per_page,
         groups: &groups,
         facets: &facets,
         has_viewer: theme.has_template(VIEWER_TEMPLATE),
@@ -185,14 +191,16 @@ pub fn plan<'t>(
         digests,
     };
 
-    let mut jobs = vec![
-        Job::Gallery { dir: "" },
-        Job::Gallery { dir: "spotlight/" },
-        Job::TagIndex,
-        Job::NotFound,
-    ];
+    let mut jobs = vec![Job::TagIndex, Job::NotFound];
+    for dir in ["", "spotlight/"] {
+        let pages = listing_pages(public.len(), per_page);
+        jobs.extend((1..=pages).map(|number| Job::Gallery { dir, number }));
+    }
     jobs.extend(prepared.iter().map(Job::Dataset));
-    jobs.extend(groups.values().map(Job::Tag));
+    for group in groups.values() {
+        let pages = listing_pages(group.datasets.len(), per_page);
+        jobs.extend((1..=pages).map(|number| Job::Tag(group, number)));
+    }
 
     let planned = jobs
         .par_iter()
@@ -245,6 +253,7 @@ struct Shared<'a> {
     site: SiteView<'a>,
     site_summary: String,
     public: &'a [&'a Prepared<'a>],
+    per_page: usize,
     groups: &'a BTreeMap<String, TagGroup<'a>>,
     facets: &'a Facets<'a>,
     has_viewer: bool,
@@ -315,6 +324,19 @@ impl Shared<'_> {
         (json.clone(), Some((key, json)))
     }
 
+    /// The datasets shown on page `number` of the listing of `all` at `dir`, and where that page
+    /// stands among the others.
+    fn page_of<'p>(
+        &self,
+        all: &'p [&'p Prepared<'p>],
+        dir: &str,
+        number: usize,
+    ) -> (&'p [&'p Prepared<'p>], Pagination) {
+        let pagination = Pagination::new(dir, number, all.len(), self.per_page);
+        let shown = &all[pagination.first.saturating_sub(1)..pagination.last];
+        (shown, pagination)
+    }
+
     /// `datasets` of a listing on `page`: each dataset's card view and its card from
     /// [`CARD_TEMPLATE`] (rendered now unless known); the cards by key and the views.
     fn listing(&self, page: &PageView, datasets: &[&Prepared]) -> Result<Listing> {
@@ -376,24 +398,26 @@ impl Shared<'_> {
         let mut cards = Vec::new();
         let mut views = Vec::new();
         let (template, dir, ctx) = match job {
-            Job::Gallery { dir } => {
-                let mut page = PageView::new(
-                    dir,
-                    base_url,
-                    false,
-                    self.site.title.to_string(),
-                    self.site_summary.clone(),
-                );
+            Job::Gallery { dir, number } => {
+                let here = listing_page_dir(dir, *number);
+                let title = match number {
+                    1 => self.site.title.to_string(),
+                    n => format!("{} · page {n}", self.site.title),
+                };
+                let mut page =
+                    PageView::new(&here, base_url, false, title, self.site_summary.clone());
                 // The spotlight copy points search engines at the root gallery: one page, two addresses.
-                page.canonical = Some(base_url.join(""));
+                page.canonical = Some(base_url.join(&listing_page_dir("", *number)));
                 let mut ctx = self.base(&page);
-                let listing = self.listing(&page, self.public)?;
+                let (shown, pagination) = self.page_of(self.public, dir, *number);
+                let listing = self.listing(&page, shown)?;
                 ctx.0.push(("datasets", listing.datasets));
                 (cards, views) = (listing.cards, listing.views);
-                ctx.insert("tags", &self.tag_entries(dir));
+                ctx.insert("pagination", &pagination);
+                ctx.insert("tags", &self.tag_entries(&here));
                 ctx.insert("facets", self.facets);
-                ctx.insert("search_index", &relative(dir, "search-index.json"));
-                ("index.html", dir.to_string(), ctx)
+                ctx.insert("search_index", &relative(&here, "search-index.json"));
+                ("index.html", here, ctx)
             }
             Job::Dataset(p) => {
                 let d = p.dataset;
@@ -433,29 +457,36 @@ impl Shared<'_> {
                 ctx.insert("tags", &self.tag_entries(dir));
                 ("tags.html", dir.to_string(), ctx)
             }
-            Job::Tag(group) => {
+            Job::Tag(group, number) => {
                 let dir = tag_dir(&group.name);
+                let here = listing_page_dir(&dir, *number);
+                let title = match number {
+                    1 => format!("{} · {}", group.name, self.site.title),
+                    n => format!("{} · page {n} · {}", group.name, self.site.title),
+                };
                 let page = PageView::new(
-                    &dir,
+                    &here,
                     base_url,
                     false,
-                    format!("{} · {}", group.name, self.site.title),
+                    title,
                     format!("Datasets tagged “{}” in {}.", group.name, self.site.title),
                 );
                 let mut ctx = self.base(&page);
-                let listing = self.listing(&page, &group.datasets)?;
+                let (shown, pagination) = self.page_of(&group.datasets, &dir, *number);
+                let listing = self.listing(&page, shown)?;
                 (cards, views) = (listing.cards, listing.views);
                 ctx.insert(
                     "tag",
                     &TagEntry {
                         name: &group.name,
                         slug: tag_slug(&group.name),
-                        url: "./".to_string(),
+                        url: relative(&here, &dir),
                         count: group.datasets.len(),
                     },
                 );
                 ctx.0.push(("datasets", listing.datasets));
-                ("tag.html", dir, ctx)
+                ctx.insert("pagination", &pagination);
+                ("tag.html", here, ctx)
             }
             Job::NotFound => {
                 // Served for any missing address, so links must not be relative to one folder.

@@ -197,6 +197,7 @@ fn model() -> (Content, MediaIndex) {
         keys: Vec::new(),
         default_expiry: "180d".into(),
         pyramids: true,
+        per_page: 60,
         images: ImageSettings {
             max_pixels: 1 << 30,
             thumbnail_widths: vec![320, 640],
@@ -319,7 +320,7 @@ fn gallery_has_filters_search_and_no_js_fallbacks() {
         assert!(html.contains(control), "missing {control}");
     }
     // Without JS the controls stay hidden and the tag pages are plain links.
-    assert!(html.contains("data-filters data-index=\"search-index.json\" hidden>"));
+    assert!(html.contains("data-filters data-index=\"search-index.json\" data-total=\"7\" hidden>"));
     assert!(html.contains("<a href=\"tags/retina/\">retina"));
     assert!(page(&pages, "spotlight/index.html").contains("data-index=\"../search-index.json\""));
 
@@ -509,9 +510,14 @@ fn resolve(from: &str, url: &str) -> String {
 #[test]
 fn every_relative_url_resolves_to_an_output_file() {
     let (content, media) = model();
+    urls_resolve(&content, &media);
+}
+
+/// Every relative `href`, `src` and `srcset` URL of every page names an output file.
+fn urls_resolve(content: &Content, media: &MediaIndex) {
     let theme = Theme::load(Path::new("/nonexistent"), None).unwrap();
     let opts = options();
-    let pages = render_site(&content, &media, &theme, &opts).unwrap();
+    let pages = render_site(content, media, &theme, &opts).unwrap();
     let mut files: BTreeSet<String> = pages.iter().map(|p| p.path.clone()).collect();
     files.extend(theme.static_files().keys().cloned());
     for d in &content.datasets {
@@ -524,7 +530,7 @@ fn every_relative_url_resolves_to_an_output_file() {
         }
     }
     files.extend(
-        vitrine::render::annotation::annotation_files(&content)
+        vitrine::render::annotation::annotation_files(content)
             .into_iter()
             .map(|(path, _)| path),
     );
@@ -565,6 +571,95 @@ fn every_relative_url_resolves_to_an_output_file() {
         }
     }
     assert!(checked > 100, "only {checked} URLs checked");
+}
+
+#[test]
+fn a_long_listing_is_paged_with_links_that_work_without_javascript() {
+    let (mut content, media) = model();
+    content.config.per_page = 2;
+    urls_resolve(&content, &media);
+    let theme = Theme::load(Path::new("/nonexistent"), None).unwrap();
+    let pages = render_site(&content, &media, &theme, &options()).unwrap();
+    let public: Vec<&str> = content
+        .datasets
+        .iter()
+        .filter(|d| d.is_public())
+        .map(|d| d.slug.as_str())
+        .collect();
+    let count = public.len().div_ceil(2);
+    assert!(count >= 2, "the model has too few public datasets to page");
+    let mut public_sorted = public.clone();
+    public_sorted.sort();
+    let mut in_order = Vec::new();
+    for dir in ["", "spotlight/"] {
+        let mut listed = Vec::new();
+        for n in 1..=count {
+            let path = match n {
+                1 => format!("{dir}index.html"),
+                n => format!("{dir}page/{n}/index.html"),
+            };
+            let html = page(&pages, &path);
+            let shown: Vec<String> = attributes(html, "data-slug");
+            assert!(shown.len() <= 2 && !shown.is_empty(), "{path}: {shown:?}");
+            listed.extend(shown);
+            // Previous and next lead to the neighbours, the numbered links to every page shown.
+            let next = html.contains("rel=\"next\"");
+            assert_eq!(next, n < count, "{path}: a next link iff a next page");
+            for (rel, to) in [("prev", n.wrapping_sub(1)), ("next", n + 1)] {
+                let Some(at) = html.find(&format!("rel=\"{rel}\"")) else {
+                    continue;
+                };
+                let href = html[..at].rsplit("href=\"").next().unwrap();
+                let href = &href[..href.find('"').unwrap()];
+                let want = match to {
+                    1 => format!("{dir}index.html"),
+                    to => format!("{dir}page/{to}/index.html"),
+                };
+                assert_eq!(resolve(&path, href), want, "{path}: {rel}");
+            }
+            assert!(html.contains(&format!("({n} of {count})")), "{path}");
+            let canonical = match n {
+                1 => format!("{BASE}/"),
+                n => format!("{BASE}/page/{n}/"),
+            };
+            assert!(
+                html.contains(&format!("<link rel=\"canonical\" href=\"{canonical}\">")),
+                "{path}: canonical {canonical}"
+            );
+        }
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_eq!(sorted, public_sorted, "{dir}: every public dataset once");
+        in_order.push(listed);
+        assert!(!pages
+            .iter()
+            .any(|p| p.path == format!("{dir}page/{}/index.html", count + 1)));
+    }
+    // The search index holds every public dataset, with what a card needs.
+    let index: serde_json::Value = serde_json::from_str(page(&pages, "search-index.json")).unwrap();
+    let slugs: Vec<&str> = index
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["slug"].as_str().unwrap())
+        .collect();
+    // In the gallery's order, which each copy of the gallery pages through.
+    assert!(
+        in_order.iter().all(|listed| *listed == slugs),
+        "{in_order:?} {slugs:?}"
+    );
+    for entry in index.as_array().unwrap() {
+        let src = entry["image"]["src"].as_str().unwrap();
+        assert!(
+            src.starts_with("datasets/") && src.ends_with(".jpg"),
+            "{src}"
+        );
+        assert!(entry["image"]["width"].as_u64().unwrap() > 0);
+        assert_eq!(
+            entry["tag_slugs"].as_array().unwrap().len(),
+            entry["tags"].as_array().unwrap().len()
+        );
+    }
 }
 
 #[test]

@@ -7,41 +7,136 @@
     return (s || "").toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
   }
 
+  /** Everything a search matches in one search-index.json entry, normalised. */
+  function entryText(it) {
+    return norm([it.name, it.summary, (it.tags || []).join(" "), (it.authors || []).join(" "),
+      it.species, it.region, it.modality].join(" "));
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  }
+
+  /** A card like partials/card.html's, from a search-index.json entry (text only, never HTML):
+   * for datasets on other pages of a paged gallery. */
+  function entryCard(it, base) {
+    var li = el("li", "card");
+    li.dataset.slug = it.slug;
+    var a = el("a", "card-link");
+    a.href = new URL(it.url, base).href;
+    var media = el("span", "card-media");
+    var img = el("img");
+    img.src = new URL(it.image.src, base).href;
+    img.width = it.image.width;
+    img.height = it.image.height;
+    img.alt = it.image.alt || "";
+    img.loading = "lazy";
+    img.decoding = "async";
+    media.appendChild(img);
+    a.appendChild(media);
+    a.appendChild(el("span", "card-title", it.name));
+    li.appendChild(a);
+    var facets = [it.modality, it.species, it.region].filter(Boolean);
+    if (facets.length) {
+      var p = el("p", "card-facets");
+      facets.forEach(function (f) { p.appendChild(el("span", "", f)); });
+      li.appendChild(p);
+    }
+    if (it.summary) li.appendChild(el("p", "card-summary", it.summary));
+    if (it.authors && it.authors.length) li.appendChild(el("p", "card-authors", it.authors.join(", ")));
+    return li;
+  }
+
+  /** Cards shown at most when a search of a paged gallery finds more. */
+  var MAX_RESULTS = 120;
+
   function setupFilters(form) {
     var grid = document.querySelector("[data-grid]");
     if (!grid) return;
     var cards = Array.prototype.slice.call(grid.children);
     var count = document.querySelector("[data-count]");
     var empty = document.querySelector("[data-empty]");
+    var results = document.querySelector("[data-results]");
+    var pager = document.querySelector("[data-pagination]");
+    var pageCount = count.textContent;
+    // A paged gallery holds one page of cards; a search looks through the whole index.
+    var total = Number(form.dataset.total) || cards.length;
+    var paged = total > cards.length && results;
+    var index = null;
+    var base = new URL(form.dataset.index, location.href);
     var text = {};
     cards.forEach(function (card) { text[card.dataset.slug] = norm(card.textContent); });
 
     // The index adds what a card leaves out (every author, facets); the page works without it.
-    fetch(form.dataset.index).then(function (r) { return r.ok ? r.json() : []; }).then(function (items) {
+    fetch(base).then(function (r) { return r.ok ? r.json() : []; }).then(function (items) {
       items.forEach(function (it) {
-        if (!(it.slug in text)) return;
-        text[it.slug] = norm([it.name, it.summary, (it.tags || []).join(" "), (it.authors || []).join(" "),
-          it.species, it.region, it.modality].join(" "));
+        it.text = entryText(it);
+        if (it.slug in text) text[it.slug] = it.text;
       });
+      index = items;
       apply();
     }).catch(function () {});
 
-    function apply() {
-      var q = norm(form.elements.q.value).split(/\s+/).filter(Boolean);
-      var tag = form.elements.tag ? form.elements.tag.value : "";
-      var facets = Array.prototype.filter.call(form.querySelectorAll("[data-facet]"), function (s) { return s.value; });
+    function filters() {
+      return {
+        q: norm(form.elements.q.value).split(/\s+/).filter(Boolean),
+        tag: form.elements.tag ? form.elements.tag.value : "",
+        facets: Array.prototype.filter.call(form.querySelectorAll("[data-facet]"), function (s) { return s.value; })
+      };
+    }
+
+    /** Filters this page's cards (every card, on a gallery that is not paged). */
+    function applyToCards(f) {
       var shown = 0;
       cards.forEach(function (card) {
-        var ok = (!tag || (" " + card.dataset.tags).indexOf(" " + tag + " ") >= 0) &&
-          facets.every(function (s) { return card.dataset[s.dataset.facet] === s.value; }) &&
-          q.every(function (w) { return text[card.dataset.slug].indexOf(w) >= 0; });
+        var ok = (!f.tag || (" " + card.dataset.tags).indexOf(" " + f.tag + " ") >= 0) &&
+          f.facets.every(function (s) { return card.dataset[s.dataset.facet] === s.value; }) &&
+          f.q.every(function (w) { return text[card.dataset.slug].indexOf(w) >= 0; });
         card.hidden = !ok;
         if (ok) shown++;
       });
-      count.textContent = shown === cards.length
-        ? cards.length + (cards.length === 1 ? " dataset" : " datasets")
-        : shown + " of " + cards.length + " datasets";
+      count.textContent = shown === cards.length ? pageCount : shown + " of " + cards.length + " datasets";
       if (empty) empty.hidden = shown > 0;
+    }
+
+    /** Shows the datasets of the whole index that match, in place of this page's cards. */
+    function applyToIndex(f) {
+      var found = index.filter(function (it) {
+        return (!f.tag || (it.tag_slugs || []).indexOf(f.tag) >= 0) &&
+          f.facets.every(function (s) { return it[s.dataset.facet] === s.value; }) &&
+          f.q.every(function (w) { return it.text.indexOf(w) >= 0; });
+      });
+      var list = document.createDocumentFragment();
+      found.slice(0, MAX_RESULTS).forEach(function (it) { list.appendChild(entryCard(it, base)); });
+      results.replaceChildren(list);
+      count.textContent = found.length + " of " + total + " datasets" + (found.length > MAX_RESULTS
+        ? ", the first " + MAX_RESULTS + " shown: add a word or a filter to narrow them" : "");
+      if (empty) empty.hidden = found.length > 0;
+    }
+
+    // A text field fires `change` again when it loses focus: the click that takes it away from
+    // the search must not meet a list rebuilt under the pointer, so an unchanged search is not
+    // applied again.
+    var applied = null;
+    function apply() {
+      var f = filters();
+      var signature = JSON.stringify([f.q, f.tag, f.facets.map(function (s) { return s.name + "=" + s.value; }), !!index]);
+      if (signature === applied) return;
+      applied = signature;
+      var filtering = f.q.length > 0 || f.tag || f.facets.length > 0;
+      var searchIndex = paged && filtering && index;
+      grid.hidden = !!searchIndex;
+      if (pager) pager.hidden = !!searchIndex;
+      if (results) results.hidden = !searchIndex;
+      if (searchIndex) {
+        applyToIndex(f);
+      } else {
+        if (results) results.replaceChildren();
+        applyToCards(f);
+      }
       var params = new URLSearchParams();
       Array.prototype.forEach.call(form.elements, function (el) { if (el.name && el.value) params.set(el.name, el.value); });
       var qs = params.toString();
