@@ -152,9 +152,10 @@ fn shareable<'a>(
         }
         return Ok(dataset);
     };
-    // Each kind: its name, its descriptor field, the ids declared and whether the one named is
-    // public. A private item of a public dataset is shared on its own; a public one needs none.
-    let (kind, field, ids, public, id) = match item {
+    // Each kind: its name, its descriptor field, the ids declared and, for the one named,
+    // whether it is public and its page. A private item of a public dataset is shared on its
+    // own; a public one needs no link.
+    let (kind, field, ids, found, id) = match item {
         Item::Annotation(id) => (
             "annotation",
             "annotations",
@@ -163,26 +164,20 @@ fn shareable<'a>(
                 .iter()
                 .map(|a| a.id.as_str())
                 .collect::<Vec<_>>(),
-            dataset
-                .annotations
-                .iter()
-                .find(|a| a.id == id)
-                .map(|a| a.is_public_in(dataset)),
+            (dataset.annotations.iter().find(|a| a.id == id))
+                .map(|a| (a.is_public_in(dataset), a.output_dir(dataset))),
             id,
         ),
         Item::Layer(id) => (
             "layer",
             "layers",
             dataset.layers.iter().map(|l| l.id.as_str()).collect(),
-            dataset
-                .layers
-                .iter()
-                .find(|l| l.id == id)
-                .map(|l| l.is_public_in(dataset)),
+            (dataset.layers.iter().find(|l| l.id == id))
+                .map(|l| (l.is_public_in(dataset), l.output_dir(dataset))),
             id,
         ),
     };
-    match public {
+    match found {
         None => bail!(
             "dataset `{slug}` has no {kind} `{id}` ({}); see `{field}:` in its dataset.yaml",
             if ids.is_empty() {
@@ -191,14 +186,11 @@ fn shareable<'a>(
                 format!("it has: {}", ids.join(", "))
             }
         ),
-        Some(true) => bail!(
+        Some((true, page)) => bail!(
             "{kind} `{id}` of dataset `{slug}` is public, so it needs no share link: link to {}",
-            content
-                .config
-                .base_url
-                .join(&format!("datasets/{slug}/{field}/{id}/"))
+            content.config.base_url.join(&page)
         ),
-        Some(false) => Ok(dataset),
+        Some((false, _)) => Ok(dataset),
     }
 }
 
