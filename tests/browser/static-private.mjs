@@ -69,12 +69,17 @@ copyFileSync(join(REPO, "tests/sites/annotations/content/datasets/retina-unpubli
 writeFileSync(join(data, "open-retina/dataset.yaml"), `display_name: Open retina
 visibility: public
 images: [retina.png]
+annotations:
+  - id: retina-trace
+    display_name: ${MARK.annotation} retina trace
+    file: trace.swc
 layers:
   - id: ${LAYER}
     kind: segmentation
     images: draft.png
     segments: draft.csv
 `);
+writeFileSync(join(data, "open-retina/trace.swc"), "1 1 10 10 0 3 -1\n2 3 60 50 0 1 1\n");
 // retina.png is 120 × 90: labels in 30-pixel blocks, every id named.
 writeFileSync(join(data, "open-retina/draft.png"), specimen(120, 90, (x, y) => 1 + Math.floor(x / 30) + 4 * Math.floor(y / 30)));
 writeFileSync(join(data, "open-retina/draft.csv"), Array.from({ length: 12 }, (_, i) => `${i + 1},${MARK.segment} ${i + 1}\n`).join(""));
@@ -199,7 +204,7 @@ await test("no file of public/ holds a marker string of the private dataset", ()
 await test("every private file is sealed, except the loader at each page, the worker and the slots", () => {
   const sw = readFileSync(join(REPO, "themes/default/edge/vitrine-sw.js"));
   const loaders = privateFiles.filter((f) => f.path.endsWith("/index.html"));
-  assert(loaders.length === 3, `loaders: ${loaders.map((f) => f.path)}`);
+  assert(loaders.length === 4, `loaders: ${loaders.map((f) => f.path)}`);
   const loader = readFileSync(loaders[0].abs);
   const bad = [];
   for (const f of privateFiles) {
@@ -433,6 +438,7 @@ const refusals = [
   ["a malformed secret", () => `${server}/private/${SLUG}/#${secretOf(links.dataset).slice(1)}-`, "This share link is not valid"],
   ["the revoked link", () => at(links.revoked), "This share link no longer opens anything"],
   ["the annotation link's secret on the dataset page", () => `${server}/private/${SLUG}/#${secretOf(links.note)}`, "This link opens something else"],
+  ["the layer link's secret on a private annotation of its dataset", () => `${server}/private/open-retina/annotations/retina-trace/#${secretOf(links.layer)}`, "This link opens something else"],
 ];
 for (const [name, url, expected] of refusals) {
   await test(`${name}: the refusal, and nothing decrypted`, async () => {
