@@ -11,7 +11,8 @@
 // decrypt through the service worker as the viewer zooms, the annotation downloads with its
 // bytes; an annotation link opens its annotation and not the dataset, and a dataset link then
 // adds to it; a layer link of a public dataset opens its private segmentation, whose label
-// tiles decrypt through the worker over the public image; no link, a tampered secret, a malformed one and the revoked link each show their
+// tiles decrypt through the worker over the public image (and its secret on another page of
+// that dataset is wrong-scope); no link, a tampered secret, a malformed one and the revoked link each show their
 // refusal and decrypt nothing; the same at a base path (/lab/); no file of public/ holds the
 // private dataset's marker strings, every private file is sealed and readable by a web server,
 // the loader and the worker are generic; axe-core and the Nu checker on the loader.
