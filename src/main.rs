@@ -34,7 +34,7 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Create an Ed25519 signing key outside the site and publish its public half.
     Keygen(cmd::keygen::Args),
-    /// Issue a private share link for a dataset or annotation.
+    /// Issue a private share link for a dataset, annotation or segmentation layer.
     Share(cmd::share::Args),
     /// List issued shares.
     Shares(cmd::shares::Args),

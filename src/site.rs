@@ -915,11 +915,22 @@ impl Site {
         let edge = secret.edge_key();
         let now = share::now();
         let gateless = !content.config.hosting.has_gate();
+        let published: BTreeSet<String> = content
+            .datasets
+            .iter()
+            .filter(|d| d.is_public())
+            .map(|d| d.slug.clone())
+            .collect();
         // Behind a gate an ended share is refused there, so keys need not change.
         let ended: BTreeMap<String, Vec<vitrine_verify::ShareId>> = match gateless {
             true => names
                 .iter()
-                .map(|name| (name.clone(), share::slots::ended(ledger, now, name)))
+                .map(|name| {
+                    (
+                        name.clone(),
+                        share::slots::ended(ledger, now, name, &published),
+                    )
+                })
                 .collect(),
             false => BTreeMap::new(),
         };
@@ -937,7 +948,9 @@ impl Site {
             let base_url = &content.config.base_url;
             let site = render::SiteView::of(&content.config, base_url);
             let gate = edge::render_static_gate(theme, &site, &render::base_path(base_url))?;
-            for (path, slot) in share::slots::slots(ledger, now, &secret, &sealed.labels)? {
+            for (path, slot) in
+                share::slots::slots(ledger, now, &secret, &sealed.labels, &published)?
+            {
                 files.insert(path, Source::Bytes(slot));
             }
             let pages: Vec<String> = files

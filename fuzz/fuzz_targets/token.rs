@@ -166,7 +166,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// Checks a genuine token in contexts around its own scope, share id and times.
 fn grid(token: &UntrustedToken, fields: &TokenFields) {
-    let scope_sets: [&[Scope<'static>]; 4] = [
+    let scope_sets: [&[Scope<'static>]; 6] = [
         &[],
         &[Scope::Dataset("cortex-l4")],
         &[
@@ -176,6 +176,15 @@ fn grid(token: &UntrustedToken, fields: &TokenFields) {
         &[
             Scope::Dataset("retina"),
             Scope::Annotation("cortex-l4", "axon-8"),
+        ],
+        // A layer page of a private dataset, and of a public one (its own scope alone).
+        &[
+            Scope::Dataset("cortex-l4"),
+            Scope::Layer("cortex-l4", "cells"),
+        ],
+        &[
+            Scope::Layer("cortex-l4", "cells"),
+            Scope::Annotation("cortex-l4", "cells"),
         ],
     ];
     let revoked_sets: [&[ShareId]; 3] = [&[], &[fields.share_id], &[REVOKED[0], fields.share_id]];

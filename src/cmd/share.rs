@@ -17,9 +17,8 @@ pub struct Args {
     /// Share only this annotation of the dataset (its `id` in dataset.yaml).
     #[arg(long, value_name = "ID")]
     pub annotation: Option<String>,
-    /// Share only this segmentation layer of the dataset (its `id` under `layers:`). Not
-    /// supported yet: a layer of a private dataset opens with the dataset's link, and a
-    /// public dataset's layers are public (the command says which applies).
+    /// Share only this segmentation layer of the dataset (its `id` under `layers:`): its page,
+    /// label tiles and downloads.
     #[arg(long, value_name = "ID", conflicts_with = "annotation")]
     pub layer: Option<String>,
     /// When the link stops working: 90d, 12w, 1y, a date (YYYY-MM-DD, valid through that day,
@@ -37,42 +36,15 @@ pub struct Args {
     pub qr: Option<PathBuf>,
 }
 
-/// Why `--layer ID` issues no link, and what to do instead: links scoped to one layer are not
-/// built yet (no scope kind in the token), so no layer link is ever issued that a gate or a
-/// sealed folder would not honour.
-fn layer_refusal(content: &Content, slug: &str, id: &str) -> String {
-    let Some(dataset) = content.datasets.iter().find(|d| d.slug == slug) else {
-        return format!("no dataset `{slug}` in content/datasets/");
-    };
-    let Some(layer) = dataset.layers.iter().find(|l| l.id == id) else {
-        let ids: Vec<&str> = dataset.layers.iter().map(|l| l.id.as_str()).collect();
-        return format!(
-            "dataset `{slug}` has no layer `{id}` ({}); see `layers:` in its dataset.yaml",
-            if ids.is_empty() {
-                "it has none".to_string()
-            } else {
-                format!("its layers: {}", ids.join(", "))
-            }
-        );
-    };
-    if layer.is_public_in(dataset) {
-        return format!(
-            "layer `{id}` of dataset `{slug}` is public, so it needs no share link: link to {}",
-            content.config.base_url.join(&layer.output_dir(dataset))
-        );
-    }
-    format!(
-        "links for one layer alone are not supported yet; layer `{id}` is part of private dataset          `{slug}` and opens with the dataset's link: run `vitrine share {slug}`"
-    )
-}
-
 /// Runs `vitrine share`.
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let content = content::load(root)?;
-    if let Some(id) = &args.layer {
-        bail!("{}", layer_refusal(&content, &args.slug, id));
-    }
-    let dataset = shareable(&content, &args.slug, args.annotation.as_deref())?;
+    let item = match (&args.annotation, &args.layer) {
+        (Some(id), _) => Some(Item::Annotation(id)),
+        (None, Some(id)) => Some(Item::Layer(id)),
+        (None, None) => None,
+    };
+    let dataset = shareable(&content, &args.slug, item)?;
     let label = args.label.unwrap_or_default().trim().to_string();
     if label.chars().any(char::is_control) || label.chars().count() > 200 {
         bail!("--label must be one line of at most 200 characters");
@@ -117,6 +89,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             kid,
             dataset: dataset.slug.clone(),
             annotation: args.annotation.clone(),
+            layer: args.layer.clone(),
             issued,
             expires,
             revoked: None,
@@ -142,11 +115,18 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What of a dataset a share opens besides the whole dataset: `--annotation ID` or `--layer ID`.
+#[derive(Clone, Copy)]
+enum Item<'a> {
+    Annotation(&'a str),
+    Layer(&'a str),
+}
+
 /// The dataset to share, refusing what a link could never open.
 fn shareable<'a>(
     content: &'a Content,
     slug: &str,
-    annotation: Option<&str>,
+    item: Option<Item<'_>>,
 ) -> anyhow::Result<&'a Dataset> {
     let Some(dataset) = content.datasets.iter().find(|d| d.slug == slug) else {
         let slugs: Vec<&str> = content.datasets.iter().map(|d| d.slug.as_str()).collect();
@@ -162,7 +142,7 @@ fn shareable<'a>(
         };
         bail!("no dataset `{slug}` in content/datasets/{hint}");
     };
-    let Some(id) = annotation else {
+    let Some(item) = item else {
         if dataset.is_public() {
             bail!(
                 "dataset `{slug}` is public, so it needs no share link: link to {}/datasets/{slug}/ \
@@ -172,21 +152,46 @@ fn shareable<'a>(
         }
         return Ok(dataset);
     };
-    let Some(found) = dataset.annotations.iter().find(|a| a.id == id) else {
-        let ids: Vec<&str> = dataset.annotations.iter().map(|a| a.id.as_str()).collect();
-        bail!(
-            "dataset `{slug}` has no annotation `{id}` ({}); see `annotations:` in its dataset.yaml",
-            if ids.is_empty() { "it has none".to_string() } else { format!("it has: {}", ids.join(", ")) }
-        );
+    // Each kind: its name, its descriptor field, the ids declared and, for the one named,
+    // whether it is public and its page. A private item of a public dataset is shared on its
+    // own; a public one needs no link.
+    let (kind, field, ids, found, id) = match item {
+        Item::Annotation(id) => (
+            "annotation",
+            "annotations",
+            dataset
+                .annotations
+                .iter()
+                .map(|a| a.id.as_str())
+                .collect::<Vec<_>>(),
+            (dataset.annotations.iter().find(|a| a.id == id))
+                .map(|a| (a.is_public_in(dataset), a.output_dir(dataset))),
+            id,
+        ),
+        Item::Layer(id) => (
+            "layer",
+            "layers",
+            dataset.layers.iter().map(|l| l.id.as_str()).collect(),
+            (dataset.layers.iter().find(|l| l.id == id))
+                .map(|l| (l.is_public_in(dataset), l.output_dir(dataset))),
+            id,
+        ),
     };
-    // A private annotation of a public dataset is shared on its own; a public one needs no link.
-    if found.is_public_in(dataset) {
-        bail!(
-            "annotation `{id}` of dataset `{slug}` is public, so it needs no share link: link to {}/datasets/{slug}/annotations/{id}/",
-            content.config.base_url
-        );
+    match found {
+        None => bail!(
+            "dataset `{slug}` has no {kind} `{id}` ({}); see `{field}:` in its dataset.yaml",
+            if ids.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("it has: {}", ids.join(", "))
+            }
+        ),
+        Some((true, page)) => bail!(
+            "{kind} `{id}` of dataset `{slug}` is public, so it needs no share link: link to {}",
+            content.config.base_url.join(&page)
+        ),
+        Some((false, _)) => Ok(dataset),
     }
-    Ok(dataset)
 }
 
 /// Writes the link as an SVG QR code (error correction M: survives a smudged print).

@@ -70,6 +70,7 @@ fn share_json(s: &Share, now: u64) -> serde_json::Value {
         "scope": s.scope().to_string(),
         "dataset": s.dataset,
         "annotation": s.annotation,
+        "layer": s.layer,
         "issued": rfc3339(s.issued.into()),
         "expires": s.expires.map(|e| rfc3339(e.into())),
         "revoked": s.revoked.map(|r| rfc3339(r.into())),

@@ -189,10 +189,7 @@ fn verify_without_gate(
         );
     };
     let path = address.split('?').next().unwrap_or_default();
-    let wanted = match &share.annotation {
-        None => format!("/private/{}/", share.dataset),
-        Some(id) => format!("/private/{}/annotations/{id}/", share.dataset),
-    };
+    let wanted = format!("/{}", crate::share::token::address(share.scope()));
     let code = if !path.ends_with(&wanted) {
         verdict(
             "wrong-scope",
@@ -226,8 +223,10 @@ fn opened(data: &GateData, token: Option<&UntrustedToken>, at: &str, now: u64) -
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let slug = segs.get(1).copied().unwrap_or_default();
     let mut scopes = vec![Scope::Dataset(slug)];
-    if let ["private", _, "annotations", id, ..] = segs.as_slice() {
-        scopes.push(Scope::Annotation(slug, id));
+    match segs.as_slice() {
+        ["private", _, "annotations", id, ..] => scopes.push(Scope::Annotation(slug, id)),
+        ["private", _, "layers", id, ..] => scopes.push(Scope::Layer(slug, id)),
+        _ => {}
     }
     let keys: Vec<([u8; 4], [u8; 32])> = data.keys.iter().map(|(k, v)| (*k, *v)).collect();
     token

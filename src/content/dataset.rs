@@ -465,13 +465,6 @@ impl Validator<'_> {
                 ));
                 continue;
             }
-            if l.visibility == Visibility::Private && public {
-                self.layer_error(index, "id", format!(
-                    "layer '{}' is private (the default) in public dataset '{slug}': private layers of a public dataset are not supported yet; make it public (`visibility: public`) or remove it",
-                    l.id
-                ));
-                continue;
-            }
             let (line, col) = locate_item(self.text, "layers", index, "images")
                 .unwrap_or_else(|| locate(self.text, "layers"));
             let (written, names) = match &l.images {

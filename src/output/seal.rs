@@ -115,6 +115,7 @@ pub fn key_name(path: &str) -> Option<String> {
     let mut parts = rest.split('/');
     Some(match (parts.next(), parts.next(), parts.next()) {
         (Some("annotations"), Some(id), Some(_)) => format!("annotation:{slug}/{id}"),
+        (Some("layers"), Some(id), Some(_)) => format!("layer:{slug}/{id}"),
         (Some("media"), Some(_), _) => format!("media:{slug}"),
         _ => format!("dataset:{slug}"),
     })
@@ -422,6 +423,11 @@ mod tests {
             "annotation:a/n1"
         );
         assert_eq!(key_name("private/a/annotations").unwrap(), "dataset:a");
+        assert_eq!(
+            key_name("private/a/layers/cells/tiles/h/0/0_0.bin").unwrap(),
+            "layer:a/cells"
+        );
+        assert_eq!(key_name("private/a/layers/").unwrap(), "dataset:a");
         assert!(key_name("datasets/a/index.html").is_none());
     }
 }

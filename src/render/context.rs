@@ -365,7 +365,12 @@ impl<'a> Prepared<'a> {
     /// The dataset as a template sees it from the page folder `from_dir`.
     pub fn view(&self, from_dir: &str, opts: &RenderOptions) -> DatasetView<'_> {
         let d = self.dataset;
-        let on_private_page = from_dir.starts_with("private/");
+        // What a page may list: public items, and every item on a private dataset's own page
+        // (only its dataset link opens it). A private annotation's or layer's page opens with
+        // its own link, so it lists no other private item: nothing of one private item reaches
+        // the holder of another's link.
+        let dataset_page = !d.is_public() && from_dir == d.output_dir();
+        let listed = |public: bool, dir: &str| public || dataset_page || from_dir == dir;
         let media = |derived: &Derived, name: &str| {
             relative(from_dir, &format!("{}{name}", d.media_dir(&derived.hash)))
         };
@@ -394,7 +399,7 @@ impl<'a> Prepared<'a> {
             annotations: d
                 .annotations
                 .iter()
-                .filter(|a| on_private_page || a.is_public_in(d))
+                .filter(|a| listed(a.is_public_in(d), &a.output_dir(d)))
                 .map(|a| {
                     let stats = a.skeleton.stats();
                     AnnotationView {
@@ -410,7 +415,7 @@ impl<'a> Prepared<'a> {
             layers: d
                 .layers
                 .iter()
-                .filter(|l| on_private_page || l.is_public_in(d))
+                .filter(|l| listed(l.is_public_in(d), &l.output_dir(d)))
                 .map(|l| LayerLink {
                     id: &l.id,
                     url: relative(from_dir, &l.output_dir(d)),

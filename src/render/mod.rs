@@ -3,8 +3,8 @@
 //!
 //! Render owns every byte of every page but **never writes the disk**, and reads from it only
 //! the theme ([`Theme::load`], which `Site` calls before rendering); `output` writes after.
-//! Public pages are built from public items only; a private dataset or annotation is rendered
-//! only under `private/` (where `output` seals it).
+//! Public pages are built from public items only; a private dataset, annotation or layer is
+//! rendered only under `private/` (where `output` seals it).
 
 pub mod annotation;
 mod context;

@@ -69,9 +69,9 @@ pub struct GateData {
     pub revoked: Vec<ShareId>,
     /// The serial of that revocation list, so a deployed gate shows which list it holds.
     pub serial: u64,
-    /// Public datasets by slug, each with the ids of its public annotations: old
-    /// `/private/<slug>/` links of these answer 301, except under `annotations/<id>/` for any
-    /// other id, so a still-private annotation cannot be told from a missing one.
+    /// Public datasets by slug, each with its public items as `annotations/<id>` and
+    /// `layers/<id>`: old `/private/<slug>/` links of these answer 301, except under any other
+    /// item's folder, so a still-private annotation or layer cannot be told from a missing one.
     pub published: BTreeMap<String, Vec<String>>,
     /// The request size limits ([`LIMITS`] in every build).
     pub limits: Limits,
@@ -94,8 +94,12 @@ impl GateData {
             .iter()
             .filter(|d| d.is_public())
             .map(|d| {
-                let public = d.annotations.iter().filter(|a| a.is_public_in(d));
-                (d.slug.clone(), public.map(|a| a.id.clone()).collect())
+                let annotations = d.annotations.iter().filter(|a| a.is_public_in(d));
+                let layers = d.layers.iter().filter(|l| l.is_public_in(d));
+                let items = annotations
+                    .map(|a| item(ANNOTATIONS, &a.id))
+                    .chain(layers.map(|l| item(LAYERS, &l.id)));
+                (d.slug.clone(), items.collect())
             })
             .collect();
         Ok(GateData {
@@ -106,6 +110,15 @@ impl GateData {
             limits: LIMITS,
         })
     }
+}
+
+/// The folders of a dataset's annotations and layers under its address.
+const ANNOTATIONS: &str = "annotations";
+const LAYERS: &str = "layers";
+
+/// An item of a dataset as the gate data names it: `annotations/<id>` or `layers/<id>`.
+fn item(folder: &str, id: &str) -> String {
+    format!("{folder}/{id}")
 }
 
 /// [`GateData`] as JSON: hex strings, as the edge modules and the test vectors write it.
@@ -303,10 +316,22 @@ pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
     };
     let slug = segs.get(1).map_or("", String::as_str);
     let sub = &segs[2.min(segs.len())..];
-    let annotation = (sub.len() > 1 && sub[0] == "annotations").then(|| sub[1].as_str());
+    // The annotation or layer whose folder the path is in, as its scope.
+    let item_scope = match sub {
+        [folder, id, ..] if folder == ANNOTATIONS => Some(Scope::Annotation(slug, id)),
+        [folder, id, ..] if folder == LAYERS => Some(Scope::Layer(slug, id)),
+        _ => None,
+    };
     let media = sub.first().is_some_and(|s| s == "media");
-    if let Some(public_ids) = data.published.get(slug) {
-        if annotation.is_none_or(|id| public_ids.iter().any(|p| p == id)) {
+    let published = data.published.get(slug);
+    if let Some(public_items) = published {
+        let public = |folder: &str, id: &str| public_items.contains(&item(folder, id));
+        let stays_gated = match item_scope {
+            Some(Scope::Annotation(_, id)) => !public(ANNOTATIONS, id),
+            Some(Scope::Layer(_, id)) => !public(LAYERS, id),
+            _ => false,
+        };
+        if !stays_gated {
             return redirect(
                 301,
                 format!("/datasets{}{clean}", &path["/private".len()..]),
@@ -316,18 +341,20 @@ pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
     }
 
     let keys: Vec<(Kid, [u8; 32])> = data.keys.iter().map(|(k, v)| (*k, *v)).collect();
-    let dataset = Scope::Dataset(slug);
+    // A published dataset's private layer has no dataset link: only its own links open it.
+    let dataset = (published.is_none() || !matches!(item_scope, Some(Scope::Layer(..))))
+        .then_some(Scope::Dataset(slug));
     match tokens.as_slice() {
         [] => {}
         [token] => {
-            let mut scopes = vec![dataset];
-            scopes.extend(annotation.map(|id| Scope::Annotation(slug, id)));
+            let scopes: Vec<Scope> = dataset.into_iter().chain(item_scope).collect();
             return match verify(data, &keys, token, &scopes, req.now) {
                 Err(e) => Decision::refuse(e),
                 Ok((scope, expires)) => {
                     let name = match scope {
                         Scope::Dataset(_) => "vitrine_d".to_string(),
                         Scope::Annotation(_, id) => format!("vitrine_a_{id}"),
+                        Scope::Layer(_, id) => format!("vitrine_l_{id}"),
                     };
                     let age = expires.map_or(MAX_COOKIE_AGE, |e| {
                         u64::from(e)
@@ -362,14 +389,21 @@ pub fn decide(data: &GateData, req: &Request<'_>) -> Decision {
         .filter_map(|c| {
             let (name, value) = c.split_once('=')?;
             let (name, value) = (name.trim(), value.trim());
-            let scope = match name.strip_prefix("vitrine_a_") {
-                _ if name == "vitrine_d" => dataset,
-                Some(id) if !id.is_empty() && (media || annotation == Some(id)) => {
-                    Scope::Annotation(slug, id)
-                }
-                _ => return None,
+            // A cookie is a candidate only where its scope could open the path.
+            let scope = if name == "vitrine_d" {
+                dataset?
+            } else if let Some(id) = name.strip_prefix("vitrine_a_") {
+                Scope::Annotation(slug, id)
+            } else {
+                Scope::Layer(slug, name.strip_prefix("vitrine_l_")?)
             };
-            Some((scope, value))
+            let opens_here = match scope {
+                Scope::Dataset(_) => true,
+                Scope::Annotation(_, id) | Scope::Layer(_, id) => {
+                    !id.is_empty() && (media || item_scope == Some(scope))
+                }
+            };
+            opens_here.then_some((scope, value))
         })
         .take(MAX_CANDIDATE_COOKIES);
     for (scope, value) in candidates {

@@ -38,6 +38,9 @@ pub struct Share {
     /// The annotation id, for an annotation share.
     #[serde(default)]
     pub annotation: Option<String>,
+    /// The layer id, for a layer share (never together with `annotation`).
+    #[serde(default)]
+    pub layer: Option<String>,
     /// Issue time, Unix seconds.
     #[serde(deserialize_with = "de_time")]
     pub issued: u32,
@@ -52,7 +55,7 @@ pub struct Share {
 /// Where a share stands at a given time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    /// Opens its dataset or annotation.
+    /// Opens its dataset, annotation or layer.
     Active,
     /// Past its expiry.
     Expired,
@@ -82,9 +85,10 @@ impl Share {
 
     /// What the share opens.
     pub fn scope(&self) -> Scope<'_> {
-        match &self.annotation {
-            Some(id) => Scope::Annotation(&self.dataset, id),
-            None => Scope::Dataset(&self.dataset),
+        match (&self.annotation, &self.layer) {
+            (Some(id), _) => Scope::Annotation(&self.dataset, id),
+            (None, Some(id)) => Scope::Layer(&self.dataset, id),
+            (None, None) => Scope::Dataset(&self.dataset),
         }
     }
 
@@ -196,6 +200,20 @@ impl Ledger {
         })?;
         let mut seen = std::collections::HashSet::new();
         for share in &ledger.shares {
+            if share.annotation.is_some() && share.layer.is_some() {
+                let line = text
+                    .lines()
+                    .position(|l| l.contains(&hex(&share.id)))
+                    .map(|i| i + 1);
+                return Err((
+                    line,
+                    1,
+                    format!(
+                        "share {} names both an annotation and a layer; a share opens one of them; {fix}",
+                        hex(&share.id)
+                    ),
+                ));
+            }
             if !seen.insert(share.id) {
                 let line = text
                     .lines()
@@ -287,6 +305,9 @@ impl Ledger {
             out.push_str(&format!("    dataset: {}\n", q(&s.dataset)));
             if let Some(a) = &s.annotation {
                 out.push_str(&format!("    annotation: {}\n", q(a)));
+            }
+            if let Some(l) = &s.layer {
+                out.push_str(&format!("    layer: {}\n", q(l)));
             }
             out.push_str(&format!("    issued: {}\n", rfc3339(s.issued.into())));
             match s.expires {
@@ -458,9 +479,21 @@ mod tests {
                     kid: [0x12, 0x34, 0x56, 0x78],
                     dataset: "cortex".into(),
                     annotation: Some("axon-1".into()),
+                    layer: None,
                     issued: 1_764_000_000,
                     expires: None,
                     revoked: Some(1_764_075_600),
+                },
+                Share {
+                    id: [0xcd; 8],
+                    label: "layer".into(),
+                    kid: [0x12, 0x34, 0x56, 0x78],
+                    dataset: "cortex".into(),
+                    annotation: None,
+                    layer: Some("cells".into()),
+                    issued: 1_764_000_000,
+                    expires: None,
+                    revoked: None,
                 },
                 Share {
                     id: [0xab; 8],
@@ -468,6 +501,7 @@ mod tests {
                     kid: [0; 4],
                     dataset: "retina".into(),
                     annotation: None,
+                    layer: None,
                     issued: 1_764_000_000,
                     expires: Some(1_764_000_100),
                     revoked: None,
@@ -485,11 +519,36 @@ mod tests {
     }
 
     #[test]
+    fn a_share_opens_its_dataset_annotation_or_layer_never_two() {
+        let l = sample();
+        let scopes: Vec<String> = l.shares.iter().map(|s| s.scope().to_string()).collect();
+        assert_eq!(
+            scopes,
+            [
+                "annotation:cortex/axon-1",
+                "layer:cortex/cells",
+                "dataset:retina"
+            ]
+        );
+        let both = l.to_yaml().replace(
+            "    layer: \"cells\"\n",
+            "    layer: \"cells\"\n    annotation: \"axon-1\"\n",
+        );
+        let (line, _, msg) = Ledger::parse(&both).unwrap_err();
+        assert!(msg.contains("both an annotation and a layer"), "{msg}");
+        assert!(both
+            .lines()
+            .nth(line.unwrap() - 1)
+            .unwrap()
+            .contains("cdcdcdcdcdcdcdcd"));
+    }
+
+    #[test]
     fn status_prefers_revoked_over_expired() {
         let l = sample();
         assert_eq!(l.shares[0].status(2_000_000_000), Status::Revoked);
-        assert_eq!(l.shares[1].status(1_764_000_099), Status::Active);
-        assert_eq!(l.shares[1].status(1_764_000_100), Status::Expired);
+        assert_eq!(l.shares[2].status(1_764_000_099), Status::Active);
+        assert_eq!(l.shares[2].status(1_764_000_100), Status::Expired);
         assert_eq!(l.revoked_ids(), vec![[0; 8]]);
     }
 

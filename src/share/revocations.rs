@@ -197,6 +197,7 @@ mod tests {
             kid: [0; 4],
             dataset: "d".into(),
             annotation: None,
+            layer: None,
             issued: 1,
             expires: None,
             revoked: revoked.then_some(5),

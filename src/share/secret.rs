@@ -179,8 +179,8 @@ impl EdgeKey {
     }
 
     /// The label of key name `name` (`dataset:<slug>`, `media:<slug>`,
-    /// `annotation:<slug>/<id>`) when the shares `ended` could open it: another set of ended
-    /// shares, another key.
+    /// `annotation:<slug>/<id>`, `layer:<slug>/<id>`) when the shares `ended` could open it:
+    /// another set of ended shares, another key.
     pub fn label(&self, name: &str, ended: &[ShareId]) -> Label {
         let mut ids: Vec<String> = ended.iter().map(|id| hex(id)).collect();
         ids.sort();

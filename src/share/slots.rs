@@ -2,39 +2,43 @@
 //! gate"): the key names a share can open, the shares that ended (whose keys must change), and
 //! the slot of each active share, which hands its link's holder the content keys.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
-use vitrine_verify::ShareId;
+use vitrine_verify::{Scope, ShareId};
 
 use super::hex;
 use super::ledger::{Ledger, Share, Status};
 use super::secret::{ContentSecret, Label, LinkSecret};
 use crate::content::BaseUrl;
 
-/// Whether `share` can open key name `name` (`dataset:`, `media:` or `annotation:`): a dataset
-/// share opens everything of its dataset, an annotation share its annotation and the dataset's
-/// images it is drawn over. As the gates' scopes (docs/share-links.md, "Which scopes open the
-/// path").
-pub fn opens(share: &Share, name: &str) -> bool {
+/// Whether `share` can open key name `name` (`dataset:`, `media:`, `annotation:` or `layer:`),
+/// where `published` are the slugs of the public datasets: a dataset share opens everything of
+/// its dataset, except the private layers once the dataset is published (they then have no
+/// dataset link); an annotation or layer share opens its own name and the dataset's images it
+/// is drawn over. As the gates' scopes (docs/share-links.md, "Which scopes open the path").
+pub fn opens(share: &Share, name: &str, published: &BTreeSet<String>) -> bool {
     let slug = &share.dataset;
-    match &share.annotation {
-        None => {
+    let media = name == format!("media:{slug}");
+    match share.scope() {
+        Scope::Dataset(_) => {
             name == format!("dataset:{slug}")
-                || name == format!("media:{slug}")
+                || media
                 || name.starts_with(&format!("annotation:{slug}/"))
+                || (name.starts_with(&format!("layer:{slug}/")) && !published.contains(slug))
         }
-        Some(id) => name == format!("annotation:{slug}/{id}") || name == format!("media:{slug}"),
+        scope => media || name == scope.to_string(),
     }
 }
 
 /// The ids of the shares that ended by `now` (revoked or expired) and could open `name`: the
-/// key of `name` depends on them, so it changes when one more ends.
-pub fn ended(ledger: &Ledger, now: u64, name: &str) -> Vec<ShareId> {
+/// key of `name` depends on them, so it changes when one more ends. `published` as for
+/// [`opens`].
+pub fn ended(ledger: &Ledger, now: u64, name: &str, published: &BTreeSet<String>) -> Vec<ShareId> {
     ledger
         .shares
         .iter()
-        .filter(|s| s.status(now) != Status::Active && opens(s, name))
+        .filter(|s| s.status(now) != Status::Active && opens(s, name, published))
         .map(|s| s.id)
         .collect()
 }
@@ -51,13 +55,15 @@ pub fn next_expiry(ledger: &Ledger, now: u64) -> Option<u64> {
 }
 
 /// The slots of the active shares of `ledger` at `now`: output path and sealed bytes, for the
-/// key names built in this output (`keys`, name → label and content key). A share none of
-/// whose names was built (its dataset was published since) gets none.
+/// key names built in this output (`keys`, name → label and content key; `published` as for
+/// [`opens`]). A share none of whose names was built (its dataset was published since) gets
+/// none.
 pub fn slots(
     ledger: &Ledger,
     now: u64,
     secret: &ContentSecret,
     keys: &BTreeMap<String, (Label, [u8; 32])>,
+    published: &BTreeSet<String>,
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
     for share in ledger
@@ -67,7 +73,7 @@ pub fn slots(
     {
         let opened: BTreeMap<String, String> = keys
             .iter()
-            .filter(|(name, _)| opens(share, name))
+            .filter(|(name, _)| opens(share, name, published))
             .map(|(_, (label, key))| (hex(label), hex(key)))
             .collect();
         if opened.is_empty() {
@@ -112,11 +118,56 @@ pub fn slot_path(slug: &str, slot_id: &str) -> String {
 /// A share's link on a host without a gate: the share's address with its secret as fragment.
 pub fn link(share: &Share, secret: &ContentSecret, base: &BaseUrl) -> String {
     let fragment = secret.link_secret(&share.id).to_base62();
-    match &share.annotation {
-        None => base.join(&format!("private/{}/#{fragment}", share.dataset)),
-        Some(id) => base.join(&format!(
-            "private/{}/annotations/{id}/#{fragment}",
-            share.dataset
-        )),
+    base.join(&format!(
+        "{}#{fragment}",
+        super::token::address(share.scope())
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn share(dataset: &str, annotation: Option<&str>, layer: Option<&str>) -> Share {
+        Share {
+            id: [1; 8],
+            label: String::new(),
+            kid: [0; 4],
+            dataset: dataset.into(),
+            annotation: annotation.map(Into::into),
+            layer: layer.map(Into::into),
+            issued: 0,
+            expires: None,
+            revoked: None,
+        }
+    }
+
+    #[test]
+    fn each_share_opens_what_the_gates_open() {
+        let none = BTreeSet::new();
+        let published: BTreeSet<String> = ["a".to_string()].into();
+        let dataset = share("a", None, None);
+        let layer = share("a", None, Some("cells"));
+        let annotation = share("a", Some("n1"), None);
+        for name in ["dataset:a", "media:a", "annotation:a/n1", "layer:a/cells"] {
+            assert!(opens(&dataset, name, &none), "{name}");
+        }
+        // Once the dataset is published, its private layers have no dataset link.
+        assert!(!opens(&dataset, "layer:a/cells", &published));
+        assert!(opens(&dataset, "annotation:a/n1", &published));
+        assert!(!opens(&dataset, "dataset:b", &none));
+        for (name, want) in [
+            ("layer:a/cells", true),
+            ("media:a", true),
+            ("dataset:a", false),
+            ("layer:a/nuclei", false),
+            ("annotation:a/cells", false),
+            ("layer:b/cells", false),
+        ] {
+            assert_eq!(opens(&layer, name, &published), want, "{name}");
+            assert_eq!(opens(&layer, name, &none), want, "{name}");
+        }
+        assert!(opens(&annotation, "annotation:a/n1", &none));
+        assert!(!opens(&annotation, "layer:a/n1", &none));
     }
 }

@@ -94,13 +94,19 @@ pub fn sign(
         .collect()
 }
 
-/// The link for a token: `<base>/private/<slug>/?s=…` or `…/annotations/<id>/?s=…`.
+/// The link for a token: `<base>/<address of what it opens>?s=…`.
 pub fn link(base: &BaseUrl, scope: Scope<'_>, token: &str) -> String {
+    base.join(&format!("{}?s={token}", address(scope)))
+}
+
+/// The private address a scope opens, relative to the site root: `private/<slug>/`,
+/// `private/<slug>/annotations/<id>/` or `private/<slug>/layers/<id>/`. Links of both
+/// hostings (a token in the query, a secret in the fragment) point there.
+pub fn address(scope: Scope<'_>) -> String {
     match scope {
-        Scope::Dataset(slug) => base.join(&format!("private/{slug}/?s={token}")),
-        Scope::Annotation(slug, id) => {
-            base.join(&format!("private/{slug}/annotations/{id}/?s={token}"))
-        }
+        Scope::Dataset(slug) => format!("private/{slug}/"),
+        Scope::Annotation(slug, id) => format!("private/{slug}/annotations/{id}/"),
+        Scope::Layer(slug, id) => format!("private/{slug}/layers/{id}/"),
     }
 }
 
@@ -190,6 +196,15 @@ mod tests {
         assert_eq!(share_tokens(&url), std::slice::from_ref(&token));
         // Broken over two lines, as copied from a PDF.
         let wrapped = format!("{}\n{}", &url[..70], &url[70..]);
-        assert_eq!(share_tokens(&wrapped), [token]);
+        assert_eq!(share_tokens(&wrapped), std::slice::from_ref(&token));
+        let base = BaseUrl::new("https://data.example-lab.org/");
+        assert_eq!(
+            link(&base, Scope::Layer("cortex", "cells"), &token),
+            format!("https://data.example-lab.org/private/cortex/layers/cells/?s={token}")
+        );
+        assert_eq!(
+            link(&base, Scope::Dataset("cortex"), &token),
+            format!("https://data.example-lab.org/private/cortex/?s={token}")
+        );
     }
 }

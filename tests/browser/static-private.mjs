@@ -10,7 +10,9 @@
 // Checks: the dataset link opens the page (the secret leaves the address bar), tiles load and
 // decrypt through the service worker as the viewer zooms, the annotation downloads with its
 // bytes; an annotation link opens its annotation and not the dataset, and a dataset link then
-// adds to it; no link, a tampered secret, a malformed one and the revoked link each show their
+// adds to it; a layer link of a public dataset opens its private segmentation, whose label
+// tiles decrypt through the worker over the public image (and its secret on another page of
+// that dataset is wrong-scope); no link, a tampered secret, a malformed one and the revoked link each show their
 // refusal and decrypt nothing; the same at a base path (/lab/); no file of public/ holds the
 // private dataset's marker strings, every private file is sealed and readable by a web server,
 // the loader and the worker are generic; axe-core and the Nu checker on the loader.
@@ -29,12 +31,14 @@ const AXE = join(REPO, "node_modules/axe-core/axe.min.js");
 const VNU = join(REPO, "node_modules/vnu-jar/build/dist/vnu.jar");
 const SLUG = "cortex-draft";
 const NOTE = "axon-one";
+const LAYER = "retina-draft"; // a private layer of the public dataset open-retina
 // Only the private dataset's own text holds these; none may reach public/ unencrypted.
 const MARK = {
   title: "Okapi-Zanzibar-4417",
   description: "Quillfeather-Marmoset-5520",
   annotation: "Narwhal-Tamarind-8812",
   file: "Pangolin-Xylophone-3390",
+  segment: "Wombat-Quasar-6631",
 };
 const MARKS = Object.values(MARK);
 
@@ -63,17 +67,34 @@ annotations:
     file: trace.swc
 `);
 copyFileSync(join(REPO, "tests/sites/annotations/content/datasets/retina-unpublished/retina.png"), join(data, "open-retina/retina.png"));
-writeFileSync(join(data, "open-retina/dataset.yaml"), "display_name: Open retina\nvisibility: public\nimages: [retina.png]\n");
+writeFileSync(join(data, "open-retina/dataset.yaml"), `display_name: Open retina
+visibility: public
+images: [retina.png]
+annotations:
+  - id: retina-trace
+    display_name: ${MARK.annotation} retina trace
+    file: trace.swc
+layers:
+  - id: ${LAYER}
+    kind: segmentation
+    images: draft.png
+    segments: draft.csv
+`);
+writeFileSync(join(data, "open-retina/trace.swc"), "1 1 10 10 0 3 -1\n2 3 60 50 0 1 1\n");
+// retina.png is 120 × 90: labels in 30-pixel blocks, every id named.
+writeFileSync(join(data, "open-retina/draft.png"), specimen(120, 90, (x, y) => 1 + Math.floor(x / 30) + 4 * Math.floor(y / 30)));
+writeFileSync(join(data, "open-retina/draft.csv"), Array.from({ length: 12 }, (_, i) => `${i + 1},${MARK.segment} ${i + 1}\n`).join(""));
 
-/** A grayscale PNG of rings and noise (so tiles differ), encoded here: no image library. */
-function specimen(w, h) {
+/** A grayscale PNG of rings and noise (so tiles differ), or of `pixel(x, y)` when given,
+ * encoded here: no image library. */
+function specimen(w, h, pixel) {
   const raw = Buffer.alloc((w + 1) * h);
   let seed = 7;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       seed = (seed * 1103515245 + 12345) >>> 0;
       const ring = Math.sin(Math.hypot(x - w / 3, y - h / 2) / 9) * 60;
-      raw[y * (w + 1) + 1 + x] = Math.max(0, Math.min(255, 140 + ring + ((seed >>> 24) & 31) - 16));
+      raw[y * (w + 1) + 1 + x] = pixel ? pixel(x, y) : Math.max(0, Math.min(255, 140 + ring + ((seed >>> 24) & 31) - 16));
     }
   }
   const crcTable = Array.from({ length: 256 }, (_, n) => {
@@ -141,6 +162,7 @@ try {
     dataset: vitrine("share", SLUG, "--label", "reviewer"),
     note: vitrine("share", SLUG, "--annotation", NOTE, "--label", "annotation reader"),
     revoked: vitrine("share", SLUG, "--label", "withdrawn"),
+    layer: vitrine("share", "open-retina", "--layer", LAYER, "--label", "segmentation reader"),
   };
   vitrine("revoke", "withdrawn");
   vitrine("build");
@@ -164,6 +186,7 @@ const at = (link, base = server) => base + new URL(link).pathname + new URL(link
 await test("vitrine share prints fragment links: <base>/private/<slug>/[annotations/<id>/]#<22 base62>", () => {
   assert(new RegExp(`^https://lab\\.example\\.org/private/${SLUG}/#[0-9A-Za-z]{22}$`).test(links.dataset), links.dataset);
   assert(new RegExp(`^https://lab\\.example\\.org/private/${SLUG}/annotations/${NOTE}/#[0-9A-Za-z]{22}$`).test(links.note), links.note);
+  assert(new RegExp(`^https://lab\\.example\\.org/private/open-retina/layers/${LAYER}/#[0-9A-Za-z]{22}$`).test(links.layer), links.layer);
 });
 
 const files = walk(pub).map((f) => ({ path: relative(pub, f), abs: f }));
@@ -182,7 +205,7 @@ await test("no file of public/ holds a marker string of the private dataset", ()
 await test("every private file is sealed, except the loader at each page, the worker and the slots", () => {
   const sw = readFileSync(join(REPO, "themes/default/edge/vitrine-sw.js"));
   const loaders = privateFiles.filter((f) => f.path.endsWith("/index.html"));
-  assert(loaders.length === 2, `loaders: ${loaders.map((f) => f.path)}`);
+  assert(loaders.length === 4, `loaders: ${loaders.map((f) => f.path)}`);
   const loader = readFileSync(loaders[0].abs);
   const bad = [];
   for (const f of privateFiles) {
@@ -199,9 +222,9 @@ await test("every private file is sealed, except the loader at each page, the wo
     }
   }
   const text = loader.toString("utf8");
-  if (text.includes(SLUG) || text.includes(NOTE)) bad.push("the loader names the private dataset or its annotation");
+  if (text.includes(SLUG) || text.includes(NOTE) || text.includes(LAYER)) bad.push("the loader names the private dataset, its annotation or the private layer");
   const slots = privateFiles.filter((f) => f.path.includes("/slots/"));
-  if (slots.length !== 2) bad.push(`${slots.length} slots for 2 active shares: ${slots.map((f) => f.path)}`);
+  if (slots.length !== 3) bad.push(`${slots.length} slots for 3 active shares: ${slots.map((f) => f.path)}`);
   assert(!bad.length, bad.join("\n"));
 });
 
@@ -385,6 +408,27 @@ await test("an annotation link opens its annotation only; the dataset link then 
   await until(page, (m) => document.title.includes(m), MARK.title);
 });
 
+await test("a layer link of a public dataset opens its private segmentation; its label tiles decrypt through the worker", async () => {
+  const { page } = await reader();
+  await page.goto(at(links.layer));
+  await until(page, (m) => document.body && document.body.textContent.includes(m), MARK.segment);
+  assert(!page.url().includes("#"), `address bar: ${page.url()}`);
+  await until(page, () => {
+    const seg = document.querySelector(".viewer")?.segmentation;
+    return seg && [...seg.tiles.values()].some((t) => t.ids);
+  });
+  const labels = page.answers.filter((a) => a.url.includes(`/private/open-retina/layers/${LAYER}/tiles/`));
+  assert(labels.length && labels.every((a) => a.status === 200 && a.sw), `label tiles: ${labels.map((a) => `${a.url} ${a.status}${a.sw ? " (worker)" : ""}`).join(", ")}`);
+  // Ids read from the decrypted full-resolution tile are the source's labels.
+  const ids = await page.evaluate(() => {
+    const seg = document.querySelector(".viewer").segmentation;
+    return Promise.all([[60, 45], [0, 0], [119, 89]].map(([x, y]) => seg.idAt(x, y)));
+  });
+  assert(ids.join() === [1 + 2 + 4, 1, 1 + 3 + 8].join(), `ids at (60, 45), (0, 0), (119, 89): ${ids}`);
+  const shown = await page.evaluate(() => document.body.textContent);
+  assert(!shown.includes(MARK.title) && !shown.includes(MARK.annotation), "the layer page shows the private dataset's text");
+});
+
 const refusals = [
   ["no link", () => `${server}/private/${SLUG}/`, "This dataset is private"],
   ["a tampered secret (one character changed)", () => {
@@ -395,6 +439,7 @@ const refusals = [
   ["a malformed secret", () => `${server}/private/${SLUG}/#${secretOf(links.dataset).slice(1)}-`, "This share link is not valid"],
   ["the revoked link", () => at(links.revoked), "This share link no longer opens anything"],
   ["the annotation link's secret on the dataset page", () => `${server}/private/${SLUG}/#${secretOf(links.note)}`, "This link opens something else"],
+  ["the layer link's secret on a private annotation of its dataset", () => `${server}/private/open-retina/annotations/retina-trace/#${secretOf(links.layer)}`, "This link opens something else"],
 ];
 for (const [name, url, expected] of refusals) {
   await test(`${name}: the refusal, and nothing decrypted`, async () => {

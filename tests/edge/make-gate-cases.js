@@ -71,6 +71,10 @@ const tokens = {
   trace2: await token(K1, "a1a1a1a1a1a1a102", "annotation:cortex/trace-2", T0 - 86400, 0),
   retina: await token(K1, "beefbeefbeefbeef", "dataset:retina", T0 - 86400, 0),
   retina_draft: await token(K1, "beefbeefbeef0001", "annotation:retina/draft", T0 - 86400, 0),
+  cortex_cells: await token(K1, "c1c1c1c1c1c1c101", "layer:cortex/cells", T0 - 86400, T0 + 7200),
+  // A layer the fixture does not declare: a sibling's link, signed by the site's key.
+  cortex_nuclei: await token(K1, "c1c1c1c1c1c1c102", "layer:cortex/nuclei", T0 - 86400, 0),
+  retina_draft_cells: await token(K1, "beefbeefbeef0002", "layer:retina/draft-cells", T0 - 86400, 0),
 };
 // A cookie forged from another share: hippo's signed bytes with cortex's scope digest pasted in.
 {
@@ -199,6 +203,25 @@ const cases = [
   C("annotation token in ?s= on media is wrong-scope", { path: CORTEX + "media/0123456789abcdef/tiles.dzi", query: "s={trace1}" }, refuse(403, "wrong-scope")),
   C("annotation cookie renamed to another annotation is wrong-scope", { path: CORTEX + "annotations/trace-2/", cookies: ["vitrine_a_trace-2={trace1}"] }, refuse(403, "wrong-scope")),
   C("annotation token as a dataset cookie is wrong-scope", { cookies: ["vitrine_d={trace1}"] }, refuse(403, "wrong-scope")),
+  // Layers, like annotations, open their layer and the dataset's media, nothing else.
+  C("layer token opens its layer", { path: CORTEX + "layers/cells/", query: "s={cortex_cells}" }, redirect(302, CORTEX + "layers/cells/", cookie("vitrine_l_cells", "cortex_cells", 7200))),
+  C("dataset token opens a layer of its private dataset", { path: CORTEX + "layers/cells/", query: "s={cortex}" }, redirect(302, CORTEX + "layers/cells/", cookie("vitrine_d", "cortex", 2592000))),
+  C("layer cookie serves its layer", { path: CORTEX + "layers/cells/", cookies: ["vitrine_l_cells={cortex_cells}"] }, ok),
+  C("layer cookie serves its label tiles", { path: CORTEX + "layers/cells/tiles/0123456789abcdef/7/0_0.bin", cookies: ["vitrine_l_cells={cortex_cells}"] }, ok),
+  C("layer cookie serves the dataset's media", { path: CORTEX + "media/0123456789abcdef/tiles.dzi", cookies: ["vitrine_l_cells={cortex_cells}"] }, ok),
+  C("layer cookie does not open the dataset page", { cookies: ["vitrine_l_cells={cortex_cells}"] }, refuse(401, "missing")),
+  C("layer cookie does not open another layer", { path: CORTEX + "layers/nuclei/", cookies: ["vitrine_l_cells={cortex_cells}"] }, refuse(401, "missing")),
+  C("layer cookie does not open an annotation", { path: CORTEX + "annotations/trace-1/", cookies: ["vitrine_l_cells={cortex_cells}"] }, refuse(401, "missing")),
+  C("annotation cookie does not open a layer", { path: CORTEX + "layers/cells/", cookies: ["vitrine_a_trace-1={trace1}"] }, refuse(401, "missing")),
+  C("layer token does not open the dataset page", { query: "s={cortex_cells}" }, refuse(403, "wrong-scope")),
+  C("layer token does not open another layer", { path: CORTEX + "layers/cells/", query: "s={cortex_nuclei}" }, refuse(403, "wrong-scope")),
+  C("layer token does not open an annotation", { path: CORTEX + "annotations/trace-1/", query: "s={cortex_cells}" }, refuse(403, "wrong-scope")),
+  C("annotation token does not open a layer", { path: CORTEX + "layers/cells/", query: "s={trace1}" }, refuse(403, "wrong-scope")),
+  C("layer token in ?s= on media is wrong-scope", { path: CORTEX + "media/0123456789abcdef/tiles.dzi", query: "s={cortex_cells}" }, refuse(403, "wrong-scope")),
+  C("layer cookie renamed to another layer is wrong-scope", { path: CORTEX + "layers/nuclei/", cookies: ["vitrine_l_nuclei={cortex_cells}"] }, refuse(403, "wrong-scope")),
+  C("layer cookie renamed to an annotation of its id is wrong-scope", { path: CORTEX + "annotations/cells/", cookies: ["vitrine_a_cells={cortex_cells}"] }, refuse(403, "wrong-scope")),
+  C("layer token as a dataset cookie is wrong-scope", { cookies: ["vitrine_d={cortex_cells}"] }, refuse(403, "wrong-scope")),
+  C("a layer cookie for one dataset never opens another's layer", { path: "/private/hippo/layers/cells/", cookies: ["vitrine_l_cells={cortex_cells}"] }, refuse(403, "wrong-scope")),
   // Cookies never cross datasets, and forged cookies never verify.
   C("a cookie for one dataset never opens another", { cookies: ["vitrine_d={hippo}"] }, refuse(403, "wrong-scope")),
   C("a cookie forged from another share is invalid", { cookies: ["vitrine_d={forged_from_hippo}"] }, refuse(403, "invalid")),
@@ -225,6 +248,18 @@ const cases = [
   C("a published dataset's missing annotation file answers as a private one", { path: "/private/retina/annotations/no-such-id/trace.swc" }, refuse(401, "missing")),
   C("a published dataset's annotation folder itself is 301", { path: "/private/retina/annotations/" }, redirect(301, "/datasets/retina/annotations/")),
   C("a published dataset's still-private annotation opens with its token", { path: "/private/retina/annotations/draft/", query: "s={retina_draft}" }, redirect(302, "/private/retina/annotations/draft/", { ...cookie("vitrine_a_draft", "retina_draft", 2592000), path: "/private/retina/" })),
+  C("a published dataset's public layer is 301", { path: "/private/retina/layers/cells/" }, redirect(301, "/datasets/retina/layers/cells/")),
+  C("a published dataset's layers folder itself is 301", { path: "/private/retina/layers/" }, redirect(301, "/datasets/retina/layers/")),
+  C("a published dataset's private layer stays gated", { path: "/private/retina/layers/draft-cells/" }, refuse(401, "missing")),
+  C("a published dataset's missing layer answers as a private one", { path: "/private/retina/layers/no-such-id/" }, refuse(401, "missing")),
+  C("a public annotation's id under layers/ stays gated", { path: "/private/retina/layers/overview/" }, refuse(401, "missing")),
+  C("a public layer's id under annotations/ stays gated", { path: "/private/retina/annotations/cells/" }, refuse(401, "missing")),
+  C("a published dataset's private layer opens with its token", { path: "/private/retina/layers/draft-cells/", query: "s={retina_draft_cells}" }, redirect(302, "/private/retina/layers/draft-cells/", { ...cookie("vitrine_l_draft-cells", "retina_draft_cells", 2592000), path: "/private/retina/" })),
+  C("a published dataset's private layer cookie serves its label tiles", { path: "/private/retina/layers/draft-cells/tiles/0123456789abcdef/7/0_0.bin", cookies: ["vitrine_l_draft-cells={retina_draft_cells}"] }, ok),
+  C("a published dataset's private layer does not open with the dataset's old token", { path: "/private/retina/layers/draft-cells/", query: "s={retina}" }, refuse(403, "wrong-scope")),
+  C("a published dataset's private layer does not open with the dataset's old cookie", { path: "/private/retina/layers/draft-cells/", cookies: ["vitrine_d={retina}"] }, refuse(401, "missing")),
+  C("a published dataset's private layer does not open with its private annotation's token", { path: "/private/retina/layers/draft-cells/", query: "s={retina_draft}" }, refuse(403, "wrong-scope")),
+  C("a published dataset's private layer's token does not open its private annotation", { path: "/private/retina/annotations/draft/", query: "s={retina_draft_cells}" }, refuse(403, "wrong-scope")),
   C("non-canonical old link is made canonical first", { path: "/private/Retina/" }, redirect(301, "/private/retina/")),
   // Paths that try to trick the gate.
   C("missing trailing slash is 301", { path: "/private/cortex", query: "s={cortex}" }, redirect(301, "/private/cortex/?s={cortex}")),
@@ -285,7 +320,7 @@ const out = {
     keys: { [K1.kid]: hex(K1.pk) },
     revoked: ["c0c0c0c0c0c0c0ff"],
     serial: 1,
-    published: { "open-data": [], retina: ["overview"] },
+    published: { "open-data": [], retina: ["annotations/overview", "layers/cells"] },
     limits: LIMITS,
   },
   unlisted_key: { [K2.kid]: hex(K2.pk) },
@@ -323,15 +358,18 @@ const issued = [
   ["a1a1a1a1a1a1a102", "cortex", "trace-2", T0 - 86400, 0],
   ["beefbeefbeefbeef", "retina", null, T0 - 86400, 0],
   ["beefbeefbeef0001", "retina", "draft", T0 - 86400, 0],
+  ["c1c1c1c1c1c1c101", "cortex", null, T0 - 86400, T0 + 7200, "cells"],
+  ["beefbeefbeef0002", "retina", null, T0 - 86400, 0, "draft-cells"],
 ];
 let ledger = "# The share ledger of this site, written by `vitrine share` and `vitrine revoke`.\n" +
   "# It holds no secret (no token, no key): commit it. Only labels may be edited by hand.\n" +
   "# (Fixture: generated by tests/edge/make-gate-cases.js with the gate test key.)\n" +
   `version: 1\nrevocations:\n  serial: 1\n  issued: ${iso(revokedAt)}\n  kid: "${K1.kid}"\n` +
   `  revoked: [${out.site.revoked.map((id) => `"${id}"`).join(", ")}]\n  signature: "${listSig}"\nshares:\n`;
-for (const [id, dataset, annotation, at, expires] of issued) {
+for (const [id, dataset, annotation, at, expires, layer] of issued) {
   ledger += `  - id: "${id}"\n    label: "gate test"\n    kid: "${K1.kid}"\n    dataset: "${dataset}"\n`;
   if (annotation) ledger += `    annotation: "${annotation}"\n`;
+  if (layer) ledger += `    layer: "${layer}"\n`;
   ledger += `    issued: ${iso(at)}\n    expires: ${expires ? iso(expires) : "never"}\n`;
   if (out.site.revoked.includes(id)) ledger += `    revoked: ${iso(revokedAt)}\n`;
 }

@@ -1,6 +1,8 @@
 //! Segmentation layers: descriptor checks (`path:line:col` messages), label images that must
 //! line up with the dataset's images (checked when media is derived), the exact label tiles
-//! and statistics of a public layer, and a private dataset's layer kept under `private/`.
+//! and statistics of a public layer, a private dataset's layer kept under `private/`, and a
+//! private layer of a public dataset shared by its own link (`share --layer`, `verify`,
+//! `revoke`, `shares`, `--qr`, behind a gate and on `hosting: static`).
 
 use std::path::Path;
 
@@ -90,10 +92,8 @@ fn descriptor_problems_are_located() {
         t.contains("dataset.yaml:18:9: layer id 'cells' is already the id"),
         "{t}"
     );
-    assert!(
-        t.contains("dataset.yaml:22:9: layer 'more' is private (the default) in public dataset 'open-cortex': private layers of a public dataset are not supported yet"),
-        "{t}"
-    );
+    // A private layer (the default) of a public dataset is no problem: it is shared on its own.
+    assert!(!t.contains("layer 'more'"), "{t}");
 
     let (_tmp, root) = site_with(
         "secret-hydra",
@@ -244,10 +244,17 @@ fn a_public_layer_is_published_exactly_and_a_private_one_only_sealed() {
     assert!(!public.join("datasets/secret-hydra").exists());
     assert!(!sitemap.contains("hidden-cells"));
 
-    // No link for one layer alone yet: the command says which link opens it instead.
+    // A private dataset's layer has a link of its own too (its dataset's link also opens it).
+    assert!(vitrine(&root, &["keygen"]).status.success());
     let out = vitrine(&root, &["share", "secret-hydra", "--layer", "hidden-cells"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("opens with the dataset's link: run `vitrine share secret-hydra`"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with(
+            "https://lab.example.org/data/private/secret-hydra/layers/hidden-cells/?s="
+        ),
+        "{}",
+        text(&out)
+    );
     let out = vitrine(&root, &["share", "open-cortex", "--layer", "cells"]);
     assert!(
         text(&out).contains("is public, so it needs no share link"),
@@ -286,5 +293,236 @@ fn a_public_layer_is_published_exactly_and_a_private_one_only_sealed() {
         text(&out).contains("private layer 'hidden-cells'"),
         "{}",
         text(&out)
+    );
+}
+
+/// The output file `rel` of `root`'s build, as text.
+fn output(root: &Path, rel: &str) -> String {
+    std::fs::read_to_string(root.join("public").join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// `basic` with a public and a private layer in the public dataset `open-cortex`, and a key.
+fn public_dataset_with_a_private_layer() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, root) = site_with(
+        "open-cortex",
+        "layers:\n  - id: cells\n    kind: segmentation\n    images: cells.tif\n    visibility: public\n  - id: draft\n    kind: segmentation\n    images: draft.tif\n    segments: draft.csv\n",
+    );
+    let dir = root.join("content/datasets/open-cortex");
+    label_tiff(&dir.join("cells.tif"), 96, 64, 1, 32, blocks);
+    label_tiff(&dir.join("draft.tif"), 96, 64, 1, 16, |x, y, _| {
+        1 + x / 10 + 10 * (y / 10)
+    });
+    std::fs::write(dir.join("draft.csv"), "1,Zanzibar interneuron\n").unwrap();
+    let out = vitrine(&root, &["keygen"]);
+    assert!(out.status.success(), "{}", text(&out));
+    (tmp, root)
+}
+
+#[test]
+fn a_private_layer_of_a_public_dataset_is_shared_by_its_own_link() {
+    let (_tmp, root) = public_dataset_with_a_private_layer();
+    // A gate serves a site from its host's root (docs/deploy.md): no base path here.
+    let yaml = root.join("content/site.yaml");
+    let site = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(
+        &yaml,
+        site.replace("https://lab.example.org/data", "https://lab.example.org"),
+    )
+    .unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Its page, tiles, segments.json and download under private/, sealed; nothing public names it.
+    let dir = "private/open-cortex/layers/draft/";
+    for file in ["index.html", "segments.json", "draft.tif"] {
+        let bytes = std::fs::read(root.join("public").join(dir).join(file)).unwrap();
+        assert!(bytes.starts_with(b"vtr\x01"), "{dir}{file} is not sealed");
+    }
+    let page =
+        String::from_utf8(crate::common::unseal(&root, &format!("{dir}index.html"))).unwrap();
+    assert!(page.contains("Zanzibar interneuron"), "{page}");
+    assert!(page.contains("noindex"), "{page}");
+    for rel in [
+        "datasets/open-cortex/index.html",
+        "datasets/open-cortex/layers/cells/index.html",
+        "index.html",
+        "sitemap.xml",
+        "search-index.json",
+        "feed.xml",
+    ] {
+        let text = output(&root, rel);
+        for secret in ["draft", "Zanzibar"] {
+            assert!(!text.contains(secret), "{rel} names `{secret}`");
+        }
+    }
+    assert!(output(&root, "sitemap.xml").contains("datasets/open-cortex/layers/cells/"));
+
+    // The leak guard knows it by its id, its address and its segment names.
+    let content = vitrine::content::load(&root).unwrap();
+    let (items, _) =
+        vitrine::output::leak::needles::needles(&content, &Default::default()).unwrap();
+    let layer = items
+        .iter()
+        .find(|i| i.label == "private layer 'draft' of dataset 'open-cortex'")
+        .expect("the private layer is a private item");
+    let has = |text: &str, kind: &str| {
+        layer
+            .needles
+            .iter()
+            .any(|n| n.text == text && n.kind == kind)
+    };
+    assert!(has("draft", "layer id") && has("open-cortex/layers/draft/", "address"));
+    assert!(has("Zanzibar interneuron", "segment name"));
+    // A theme that lists every layer of a dataset fails the build, naming the layer.
+    let templates = root.join("themes/leaky/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let builtin = std::fs::read_to_string(
+        crate::common::repo().join("themes/default/templates/dataset.html"),
+    )
+    .unwrap();
+    std::fs::write(
+        templates.join("dataset.html"),
+        builtin.replace(
+            "{% endblock content %}",
+            "<a href=\"../../private/open-cortex/layers/draft/\">labels</a>{% endblock content %}",
+        ),
+    )
+    .unwrap();
+    let yaml = root.join("content/site.yaml");
+    let site = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(&yaml, format!("{site}theme: leaky\n")).unwrap();
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("private layer 'draft'"),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(&yaml, site).unwrap();
+
+    // `share --layer` issues its link and records its scope; no dataset link for a public dataset.
+    let qr = root.join("draft.svg");
+    let out = vitrine(
+        &root,
+        &[
+            "share",
+            "open-cortex",
+            "--layer",
+            "draft",
+            "--label",
+            "Reviewer 2",
+            "--qr",
+            qr.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let link = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(
+        link.starts_with("https://lab.example.org/private/open-cortex/layers/draft/?s="),
+        "{link}"
+    );
+    let svg = std::fs::read_to_string(&qr).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.contains("<svg"), "{svg}");
+    let ledger = std::fs::read_to_string(root.join("content/shares.yaml")).unwrap();
+    assert!(
+        ledger.contains("    dataset: \"open-cortex\"\n    layer: \"draft\"\n"),
+        "{ledger}"
+    );
+    let out = vitrine(&root, &["share", "open-cortex"]);
+    assert!(
+        text(&out).contains("is public, so it needs no share link"),
+        "{}",
+        text(&out)
+    );
+    let out = vitrine(&root, &["share", "open-cortex", "--layer", "nope"]);
+    assert!(
+        text(&out).contains("dataset `open-cortex` has no layer `nope` (it has: cells, draft)"),
+        "{}",
+        text(&out)
+    );
+    let out = vitrine(&root, &["shares", "--json"]);
+    let shares: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shares[0]["scope"], "layer:open-cortex/draft");
+    assert_eq!(shares[0]["layer"], "draft");
+    assert!(String::from_utf8_lossy(&vitrine(&root, &["shares"]).stdout)
+        .contains("layer:open-cortex/draft"));
+
+    // `verify` reads it as the gate does: valid where it points, wrong-scope anywhere else.
+    let verify = |link: &str| {
+        let out = vitrine(&root, &["verify", link]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (code, said) = verify(&link);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.starts_with("valid: opens layer:open-cortex/draft"),
+        "{said}"
+    );
+    let (code, said) = verify(&link.replace("layers/draft/", "layers/other/"));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.starts_with("wrong-scope"), "{said}");
+    let (_, said) = verify(&link.replace("layers/draft/", "annotations/draft/"));
+    assert!(said.starts_with("wrong-scope"), "{said}");
+    let out = vitrine(&root, &["revoke", &link]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (code, said) = verify(&link);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.starts_with("revoked"), "{said}");
+}
+
+#[test]
+fn a_private_layer_of_a_public_dataset_opens_without_a_gate_by_its_own_secret() {
+    let (_tmp, root) = public_dataset_with_a_private_layer();
+    let yaml = root.join("content/site.yaml");
+    let site = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(&yaml, site.replace("hosting: netlify", "hosting: static")).unwrap();
+    let out = vitrine(&root, &["share", "open-cortex", "--layer", "draft"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let link = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let (address, secret) = link.split_once('#').expect("a fragment");
+    assert!(
+        address.ends_with("/data/private/open-cortex/layers/draft/"),
+        "{link}"
+    );
+    assert_eq!(secret.len(), 22);
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The loader at the page's address, the page sealed beside it, the worker and the slot.
+    let dir = root.join("public/private/open-cortex");
+    assert!(output(&root, "private/open-cortex/layers/draft/index.html").contains("unlock.js"));
+    assert!(dir.join("layers/draft/index.html.sealed").is_file());
+    assert!(dir.join("vitrine-sw.js").is_file());
+    let slots: Vec<_> = std::fs::read_dir(dir.join("slots")).unwrap().collect();
+    assert_eq!(slots.len(), 1);
+    let page = String::from_utf8(crate::common::unseal(
+        &root,
+        "private/open-cortex/layers/draft/index.html",
+    ))
+    .unwrap();
+    assert!(page.contains("Zanzibar interneuron"));
+    let verify = |link: &str| {
+        let out = vitrine(&root, &["verify", link]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (code, said) = verify(&link);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.starts_with("valid: opens layer:open-cortex/draft"),
+        "{said}"
+    );
+    let (code, said) = verify(&link.replace("layers/draft/", ""));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.starts_with("wrong-scope"), "{said}");
+    // Revoked: the next build removes its slot.
+    assert!(vitrine(&root, &["revoke", &link]).status.success());
+    assert!(vitrine(&root, &["build"]).status.success());
+    assert_eq!(
+        std::fs::read_dir(dir.join("slots")).map_or(0, |d| d.count()),
+        0
     );
 }

@@ -2,23 +2,50 @@
 //! each the verdict the verifier crate, the Deno gate and the workerd gate give it.
 
 use std::fs;
+use std::path::Path;
 
 use serde_json::Value;
 
 use crate::common::{repo, text, vitrine};
 
 /// The link a gate would be asked for with this vector's allowed scopes (docs/share-links.md,
-/// "Which scopes open the path"): `[dataset:S]` or `[dataset:S, annotation:S/ID]`.
-fn link_for(name: &str, scopes: &[&str], token: &str) -> String {
-    let path = match scopes {
-        [dataset] => format!("/private/{}/", dataset.strip_prefix("dataset:").unwrap()),
-        [dataset, annotation] => {
-            let slug = dataset.strip_prefix("dataset:").unwrap();
-            let id = annotation
-                .strip_prefix(&format!("annotation:{slug}/"))
-                .unwrap_or_else(|| panic!("{name}: {annotation} is not an annotation of {slug}"));
-            format!("/private/{slug}/annotations/{id}/")
+/// "Which scopes open the path"), and the site that makes the gate ask for exactly them:
+/// `[dataset:S]`, `[dataset:S, annotation:S/ID]` or `[dataset:S, layer:S/ID]` on a site without
+/// datasets (so S is not published), and `[layer:S/ID]` alone on a site where S is a public
+/// dataset with a private layer ID (written into `root`).
+fn link_for(root: &Path, name: &str, scopes: &[&str], token: &str) -> String {
+    let datasets = root.join("content/datasets");
+    let _ = fs::remove_dir_all(&datasets);
+    fs::create_dir_all(&datasets).unwrap();
+    let item = |scope: &str, slug: &str| {
+        for (kind, folder) in [("annotation", "annotations"), ("layer", "layers")] {
+            if let Some(id) = scope.strip_prefix(&format!("{kind}:{slug}/")) {
+                return format!("/private/{slug}/{folder}/{id}/");
+            }
         }
+        panic!("{name}: {scope} is not an annotation or layer of {slug}")
+    };
+    let path = match scopes {
+        [dataset] if dataset.starts_with("dataset:") => {
+            format!("/private/{}/", dataset.strip_prefix("dataset:").unwrap())
+        }
+        [layer] if layer.starts_with("layer:") => {
+            let (slug, id) = layer["layer:".len()..].split_once('/').unwrap();
+            let dir = datasets.join(slug);
+            fs::create_dir_all(&dir).unwrap();
+            image::GrayImage::new(4, 4)
+                .save(dir.join("image.png"))
+                .unwrap();
+            fs::write(
+                dir.join("dataset.yaml"),
+                format!(
+                    "display_name: Published\nvisibility: public\nimages: image.png\nlayers:\n  - id: {id}\n    kind: segmentation\n    images: image.png\n"
+                ),
+            )
+            .unwrap();
+            item(layer, slug)
+        }
+        [dataset, other] => item(other, dataset.strip_prefix("dataset:").unwrap()),
         _ => panic!("{name}: no link asks for the scopes {scopes:?}"),
     };
     format!("https://data.example-lab.org{path}?s={token}")
@@ -72,7 +99,12 @@ fn vitrine_verify_gives_every_token_vector_its_verdict() {
             .to_string();
         let out = vitrine(
             &root,
-            &["verify", &link_for(name, &scopes, token), "--at", &at],
+            &[
+                "verify",
+                &link_for(&root, name, &scopes, token),
+                "--at",
+                &at,
+            ],
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
         let verdict = stdout.split([':', '\n']).next().unwrap_or_default();

@@ -1,9 +1,10 @@
-//! What a token opens: a dataset or one annotation of it, carried as an 8-byte digest.
+//! What a token opens: a dataset, one annotation of it or one layer of it, carried as an 8-byte
+//! digest.
 
 use sha2::{Digest, Sha512};
 
-/// A scope a request may be opened with; its string form is `dataset:<slug>` or
-/// `annotation:<slug>/<id>`.
+/// A scope a request may be opened with; its string form is `dataset:<slug>`,
+/// `annotation:<slug>/<id>` or `layer:<slug>/<id>`.
 ///
 /// The token carries only a digest of the string, because the slug is already in the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -12,6 +13,8 @@ pub enum Scope<'a> {
     Dataset(&'a str),
     /// One annotation of a dataset: `annotation:<slug>/<id>`.
     Annotation(&'a str, &'a str),
+    /// One segmentation layer of a dataset: `layer:<slug>/<id>`.
+    Layer(&'a str, &'a str),
 }
 
 impl<'a> Scope<'a> {
@@ -29,28 +32,37 @@ impl<'a> Scope<'a> {
                 h.update(b"/");
                 h.update(id.as_bytes());
             }
+            Scope::Layer(slug, id) => {
+                h.update(b"layer:");
+                h.update(slug.as_bytes());
+                h.update(b"/");
+                h.update(id.as_bytes());
+            }
         }
         first8(&h.finalize())
     }
 
-    /// Reads a scope string back (`dataset:<slug>` or `annotation:<slug>/<id>`).
+    /// Reads a scope string back (`dataset:<slug>`, `annotation:<slug>/<id>` or
+    /// `layer:<slug>/<id>`).
     ///
     /// Used by tools and vectors that write scopes as text; `None` for anything else.
     pub fn parse(text: &'a str) -> Option<Scope<'a>> {
         if let Some(slug) = text.strip_prefix("dataset:") {
-            (!slug.is_empty() && !slug.contains('/')).then_some(Scope::Dataset(slug))
-        } else {
-            let rest = text.strip_prefix("annotation:")?;
-            let (slug, id) = rest.split_once('/')?;
-            (!slug.is_empty() && !id.is_empty() && !id.contains('/'))
-                .then_some(Scope::Annotation(slug, id))
+            return (!slug.is_empty() && !slug.contains('/')).then_some(Scope::Dataset(slug));
         }
+        let (kind, rest): (fn(&'a str, &'a str) -> Scope<'a>, &'a str) =
+            match text.strip_prefix("annotation:") {
+                Some(rest) => (Scope::Annotation, rest),
+                None => (Scope::Layer, text.strip_prefix("layer:")?),
+            };
+        let (slug, id) = rest.split_once('/')?;
+        (!slug.is_empty() && !id.is_empty() && !id.contains('/')).then(|| kind(slug, id))
     }
 
-    /// The dataset slug, which both kinds of scope name.
+    /// The dataset slug, which every kind of scope names.
     pub fn slug(&self) -> &'a str {
         match self {
-            Scope::Dataset(slug) | Scope::Annotation(slug, _) => slug,
+            Scope::Dataset(slug) | Scope::Annotation(slug, _) | Scope::Layer(slug, _) => slug,
         }
     }
 }
@@ -60,6 +72,7 @@ impl core::fmt::Display for Scope<'_> {
         match self {
             Scope::Dataset(slug) => write!(f, "dataset:{slug}"),
             Scope::Annotation(slug, id) => write!(f, "annotation:{slug}/{id}"),
+            Scope::Layer(slug, id) => write!(f, "layer:{slug}/{id}"),
         }
     }
 }
@@ -89,9 +102,18 @@ mod tests {
             Scope::Annotation("cortex", "axon-1").digest(),
             scope_digest(b"annotation:cortex/axon-1")
         );
+        assert_eq!(
+            Scope::Layer("cortex", "cells").digest(),
+            scope_digest(b"layer:cortex/cells")
+        );
         assert_ne!(
             Scope::Dataset("cortex").digest(),
             Scope::Annotation("cortex", "x").digest()
+        );
+        // One id as an annotation and as a layer: two scopes, two digests.
+        assert_ne!(
+            Scope::Annotation("cortex", "x").digest(),
+            Scope::Layer("cortex", "x").digest()
         );
     }
 
@@ -99,11 +121,24 @@ mod tests {
     fn slug_is_the_dataset_of_either_kind() {
         assert_eq!(Scope::Dataset("cortex").slug(), "cortex");
         assert_eq!(Scope::Annotation("retina", "axon-1").slug(), "retina");
+        assert_eq!(Scope::Layer("hippo", "cells").slug(), "hippo");
     }
 
     #[test]
     fn parse_inverts_display() {
-        for s in ["dataset:cortex", "annotation:cortex/axon-1"] {
+        assert_eq!(
+            Scope::parse("layer:cortex/cells"),
+            Some(Scope::Layer("cortex", "cells"))
+        );
+        assert_eq!(
+            Scope::parse("annotation:cortex/cells"),
+            Some(Scope::Annotation("cortex", "cells"))
+        );
+        for s in [
+            "dataset:cortex",
+            "annotation:cortex/axon-1",
+            "layer:cortex/cells",
+        ] {
             let scope = Scope::parse(s).unwrap();
             let mut buf = [0u8; 64];
             let mut w = Buf(&mut buf, 0);
@@ -117,6 +152,13 @@ mod tests {
             "dataset:a/b",
             "annotation:a",
             "annotation:/x",
+            "annotation:a/",
+            "annotation:a/b/c",
+            "layer:a",
+            "layer:/x",
+            "layer:a/",
+            "layer:a/b/c",
+            "layers:a/b",
             "other:a",
         ] {
             assert_eq!(Scope::parse(bad), None, "{bad}");

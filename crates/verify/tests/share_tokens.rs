@@ -964,6 +964,8 @@ fn generate() -> String {
         refused(Error::Malformed),
     );
 
+    layer_cases(&mut g, &a, ds, an, now, exp);
+
     let lists = revocation_cases(&a, &b);
     let file = json!({
         "format": "vitrine-share-token-vectors-v1",
@@ -991,6 +993,97 @@ fn generate() -> String {
         "revocation_lists": lists,
     });
     serde_json::to_string_pretty(&sorted(file)).unwrap() + "\n"
+}
+
+/// Layer tokens (`layer:<slug>/<id>`), added after every earlier case so that those keep their
+/// place in the file. What a gate allows where is in docs/share-links.md, "Which scopes open the
+/// path": a layer page of a private dataset opens with the dataset scope or its own; one of a
+/// public dataset with its own alone.
+fn layer_cases(g: &mut Gen, a: &SigningKey, ds: &str, an: &str, now: u32, exp: u32) {
+    let ly = "layer:cortex-l4/cells";
+    let lt = text(&sign(a, &fields(a, ly, T, exp)));
+    g.case(
+        "valid-layer",
+        "a layer token on its layer page, which also opens with the dataset scope",
+        &lt,
+        &[ds, ly],
+        &[a],
+        &[],
+        now,
+        valid(a, ly, T, exp),
+    );
+    g.case(
+        "valid-layer-alone",
+        "a layer token on a layer page of a public dataset, which opens with the layer scope alone",
+        &lt,
+        &[ly],
+        &[a],
+        &[],
+        now,
+        valid(a, ly, T, exp),
+    );
+    g.case(
+        "wrong-scope-layer-on-dataset",
+        "a layer token on its dataset's page",
+        &lt,
+        &[ds],
+        &[a],
+        &[],
+        now,
+        refused(Error::WrongScope),
+    );
+    g.case(
+        "wrong-scope-other-layer",
+        "a layer token on a sibling layer",
+        &lt,
+        &[ds, "layer:cortex-l4/nuclei"],
+        &[a],
+        &[],
+        now,
+        refused(Error::WrongScope),
+    );
+    g.case(
+        "wrong-scope-layer-as-annotation",
+        "a layer token where an annotation of the same id opens: the kind is part of the scope",
+        &lt,
+        &[ds, "annotation:cortex-l4/cells"],
+        &[a],
+        &[],
+        now,
+        refused(Error::WrongScope),
+    );
+    let at = text(&sign(a, &fields(a, an, T, exp)));
+    g.case(
+        "wrong-scope-annotation-as-layer",
+        "an annotation token on a layer page of the same id",
+        &at,
+        &["layer:cortex-l4/axon-7"],
+        &[a],
+        &[],
+        now,
+        refused(Error::WrongScope),
+    );
+    let dt = text(&sign(a, &fields(a, ds, T, exp)));
+    g.case(
+        "wrong-scope-dataset-on-public-layer",
+        "a dataset token on a layer page of a public dataset, which opens with the layer scope alone",
+        &dt,
+        &[ly],
+        &[a],
+        &[],
+        now,
+        refused(Error::WrongScope),
+    );
+    g.case(
+        "expired-layer",
+        "a layer token after its expiry",
+        &lt,
+        &[ly],
+        &[a],
+        &[],
+        exp,
+        refused(Error::Expired),
+    );
 }
 
 /// `value` with every object's keys in sorted order: the file must not depend on whether

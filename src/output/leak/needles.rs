@@ -119,6 +119,21 @@ pub fn needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem
                     whole_word: false,
                 });
             }
+            // In a public dataset nothing else names the layer: its id, and its address under
+            // either folder (`<slug>/layers/<id>/`, so another dataset's public layer of the
+            // same id is no match), must not appear on a public page.
+            if d.is_public() {
+                needles.push(Needle {
+                    text: l.id.clone(),
+                    kind: "layer id",
+                    whole_word: true,
+                });
+                needles.push(Needle {
+                    text: format!("{}/layers/{}/", d.slug, l.id),
+                    kind: "address",
+                    whole_word: false,
+                });
+            }
             items.push(PrivateItem {
                 label: format!("private layer '{}' of dataset '{}'", l.id, d.slug),
                 needles,
@@ -204,10 +219,14 @@ fn public_words(d: &Dataset) -> String {
         s.push('\n');
     }
     for a in d.annotations.iter().filter(|a| a.is_public_in(d)) {
+        s.push_str(&a.id);
+        s.push('\n');
         s.push_str(&a.display_name);
         s.push('\n');
     }
     for l in d.layers.iter().filter(|l| l.is_public_in(d)) {
+        s.push_str(&l.id);
+        s.push('\n');
         for segment in &l.segments {
             s.push_str(&segment.name);
             s.push('\n');

@@ -2,7 +2,10 @@
 // Writes the segmentation fixture site (tests/browser/segmentation.mjs builds it): two public
 // datasets of 8-bit gray PNG images, each with a public segmentation layer: `cells`, a
 // two-page uint32 TIFF (ids above 2^31) with a segments.csv, over a two-slice z-stack; and
-// `nuclei`, a uint16 TIFF without names. Deterministic: the same bytes on every run.
+// `nuclei`, a uint16 TIFF without names. Each public dataset also has a private layer, shared
+// by its own link: `draft-cells` (uint16, two pages, a segments.csv of names found nowhere
+// public) and `nuclei-draft`. The site lists no key: the browser test makes one. Deterministic:
+// the same bytes on every run.
 //
 //   node tests/sites/segmentation/make.mjs [ROOT]   (default: this folder)
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -16,6 +19,10 @@ const root = process.argv[2] || dirname(fileURLToPath(import.meta.url));
 export function cellId(x, y, z) {
   const cell = Math.floor(x / 37) + 100 * Math.floor(y / 29) + 7 * z;
   return cell % 5 === 0 ? 0 : 3_000_000_000 + cell * 65_537;
+}
+/** The private draft's ids: larger blocks, none of them background. */
+export function draftId(x, y, z) {
+  return 1 + Math.floor(x / 50) + 10 * Math.floor(y / 40) + 100 * z;
 }
 export function nucleusId(x, y) {
   const cell = Math.floor(x / 23) + 50 * Math.floor(y / 31);
@@ -115,6 +122,11 @@ layers:
     images: cells.tif
     segments: segments.csv
     visibility: public
+  - id: draft-cells
+    kind: segmentation
+    images: draft.tif
+    segments: draft-segments.csv
+    visibility: private
 `);
 write("content/datasets/cells/raw-1.png", png(300, 200, (x, y) => gray(x, y, 0)));
 write("content/datasets/cells/raw-2.png", png(300, 200, (x, y) => gray(x, y, 1)));
@@ -126,6 +138,11 @@ ${named[1]},"granule cell, small"
 ${named[2]},basket cell,#00FF7f
 ${named[3]},stellate cell
 `);
+write("content/datasets/cells/draft.tif", tiff(300, 200, 2, 16, draftId));
+write("content/datasets/cells/draft-segments.csv", `id,name
+${draftId(0, 0, 0)},Zanzibar interneuron
+${draftId(60, 50, 0)},Quokka projection cell
+`);
 write("content/datasets/nuclei/dataset.yaml", `display_name: Nuclei
 visibility: public
 images: raw.png
@@ -134,7 +151,12 @@ layers:
     kind: segmentation
     images: nuclei.tif
     visibility: public
+  - id: nuclei-draft
+    kind: segmentation
+    images: nuclei-draft.tif
+    visibility: private
 `);
 write("content/datasets/nuclei/raw.png", png(260, 180, (x, y) => gray(x, y, 2)));
 write("content/datasets/nuclei/nuclei.tif", tiff(260, 180, 1, 16, (x, y) => nucleusId(x, y)));
+write("content/datasets/nuclei/nuclei-draft.tif", tiff(260, 180, 1, 16, (x, y) => nucleusId(x, y) + 1));
 }

@@ -135,18 +135,22 @@ async function gate(request, now = Math.floor(Date.now() / 1000)) {
   const pieces = search.slice(1).split("&").filter(p => p).map(p => [p, ...p.split(/=(.*)/s, 2).map(form)]);
   const tokens = pieces.filter(p => p[1] == "s").map(p => p[2] || "");
   const rest = pieces.filter(p => p[1] != "s").map(p => p[0]), clean = rest.length ? "?" + rest.join("&") : "";
-  const slug = segs[1] || "", sub = segs.slice(2), ids = PUBLISHED.get(slug);
-  const annotation = sub[0] == "annotations" && sub.length > 1 ? sub[1] : null, media = sub[0] == "media";
-  // A published dataset's old links answer 301, except under an annotation id that is not one of
-  // its public annotations: a private id and a missing one both stay gated, indistinguishable.
-  if (ids && (!annotation || ids.includes(annotation))) return redirect(301, "/datasets" + path.slice(8) + clean);
+  const slug = segs[1] || "", sub = segs.slice(2), items = PUBLISHED.get(slug), media = sub[0] == "media";
+  // The annotation or layer whose folder the path is in: its folder and id, and its scope.
+  const kind = sub.length > 1 && (sub[0] == "annotations" || sub[0] == "layers") ? sub[0] : null;
+  const scopeOf = (k, id) => `${k == "layers" ? "layer" : "annotation"}:${slug}/${id}`;
+  const own = kind && scopeOf(kind, sub[1]);
+  // A published dataset's old links answer 301, except under an annotation or layer that is not
+  // one of its public items: a private id and a missing one both stay gated, indistinguishable.
+  if (items && (!kind || items.includes(kind + "/" + sub[1]))) return redirect(301, "/datasets" + path.slice(8) + clean);
 
-  const dataset = "dataset:" + slug, scopeOf = id => `annotation:${slug}/${id}`;
+  // A published dataset's private layer has no dataset link: only its own links open it.
+  const dataset = items && kind == "layers" ? null : "dataset:" + slug;
   if (tokens.length > 1) return bad(403);
   if (tokens.length) {
-    const v = await verify(tokens[0], annotation ? [dataset, scopeOf(annotation)] : [dataset], now);
+    const v = await verify(tokens[0], [dataset, own].filter(s => s), now);
     if (v.error) return refuseFor(v.error, head);
-    const name = v.scope == dataset ? "vitrine_d" : "vitrine_a_" + annotation;
+    const name = v.scope == dataset ? "vitrine_d" : (kind == "layers" ? "vitrine_l_" : "vitrine_a_") + sub[1];
     const age = v.expires ? Math.min(MONTH, Math.max(1, v.expires - now)) : MONTH;
     const local = url.protocol == "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
     return redirect(302, path + clean, { "Set-Cookie":
@@ -156,8 +160,9 @@ async function gate(request, now = Math.floor(Date.now() / 1000)) {
   let first, seen = 0;
   for (const c of cookies.split(/[;,]/)) {
     const i = c.indexOf("="), name = c.slice(0, i).trim(), value = c.slice(i + 1).trim();
-    const id = name.startsWith("vitrine_a_") ? name.slice(10) : null;
-    const scope = name == "vitrine_d" ? dataset : id && (media || id == annotation) ? scopeOf(id) : null;
+    const k = name.startsWith("vitrine_a_") ? "annotations" : name.startsWith("vitrine_l_") ? "layers" : null;
+    const mine = k && name.length > 10 && scopeOf(k, name.slice(10));
+    const scope = name == "vitrine_d" ? dataset : mine && (media || mine == own) ? mine : null;
     if (i < 0 || !scope) continue;
     // At most 16 candidate cookies are verified, so a long Cookie header cannot buy CPU time.
     if (++seen > 16) break;

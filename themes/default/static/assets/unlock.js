@@ -10,7 +10,7 @@
  * viewer position, which is kept): remove it from the address bar, derive the slot id and the
  * slot key W (HKDF-SHA256, empty salt), fetch `slots/<id>` (404 → "ended": revoked, expired at
  * the last build, or mistyped), decrypt it (failure → "invalid"), check `expires` ("expired")
- * and that an annotation's link is on its annotation's page ("wrong-scope"), merge its keys into
+ * and that an annotation's or layer's link is on its own page ("wrong-scope"), merge its keys into
  * Cache Storage (see vitrine-sw.js for the format), register the dataset's service worker, wait
  * until it controls the page, and reload: the worker answers with the page.
  * Without one: the "missing" page stays, unless keys for this dataset are stored (then make sure
@@ -147,10 +147,10 @@
       Object.entries(keys).every(([l, k]) => /^[0-9a-f]{32}$/.test(l) && /^[0-9a-f]{64}$/.test(k));
     if (!valid) return show("invalid");
     if (expires && now() >= expires) return show("expired");
-    // An annotation's link opens its annotation's pages only (its slot lies in the dataset's
+    // An annotation's or a layer's link opens its own pages only (its slot lies in the dataset's
     // folder, so it can be read from any page of the dataset).
-    const note = scope.match(/^annotation:[^/]+\/(.+)$/);
-    if (note && !here.startsWith(SCOPE + "annotations/" + note[1] + "/")) return show("wrong-scope");
+    const item = scope.match(/^(annotation|layer):[^/]+\/(.+)$/);
+    if (item && !here.startsWith(SCOPE + item[1] + "s/" + item[2] + "/")) return show("wrong-scope");
     await storeKeys(keys, expires);
     await openWithWorker();
   }
