@@ -1,0 +1,285 @@
+/*
+ * vitrine display range: min and max in the data's own units over the slice's histogram, gamma
+ * and invert, applied on the GPU (WebGL2) to the viewer's tiles. Loaded by
+ * `partials/viewer.html` beside viewer.js when the slices carry `display` facts
+ * (`{range, window, display_map, raw_map, integer, raw, histogram}`, see docs/viewer.md).
+ *
+ * 16-bit and float slices are drawn from their lossless pyramid (`display.raw`: PNG tiles with
+ * the 16-bit value in red and green, `raw_map` giving its units); 8-bit slices from their own
+ * tiles, whose values `display_map` gives in the data's units. The window starts at the
+ * 0.5–99.5 % percentiles (what the 8-bit tiles show) and lives in the URL fragment as
+ * `d=min,max,gamma,invert` beside the viewer's `v=`. Without WebGL2 the controls stay hidden
+ * and the viewer keeps drawing today's 8-bit tiles (with its brightness and contrast sliders).
+ *
+ * Hand-written: the viewer is dependency-free by design, and no library windows tiles of a
+ * custom viewer; the WebGL part is one shader and a texture per tile.
+ */
+(() => {
+  "use strict";
+
+  const VERTEX = `#version 300 es
+in vec2 p;
+uniform vec4 rect; // x, y, w, h in device pixels
+uniform vec2 size;
+out vec2 uv;
+void main() {
+  uv = p;
+  vec2 at = (rect.xy + p * rect.zw) / size * 2.0 - 1.0;
+  gl_Position = vec4(at.x, -at.y, 0.0, 1.0);
+}`;
+
+  // value = map.x + v (map.y - map.x), v in 0..1 (a byte over 255, or two packed over 65535);
+  // then windowed, gamma-corrected (n^gamma, as ImageJ and napari) and perhaps inverted.
+  const FRAGMENT = `#version 300 es
+precision highp float;
+uniform sampler2D tex;
+uniform bool packed;
+uniform vec2 map;
+uniform vec2 win;
+uniform float gamma;
+uniform bool invert;
+in vec2 uv;
+out vec4 colour;
+void main() {
+  vec4 c = texture(tex, uv);
+  vec3 v = packed ? vec3((round(c.r * 255.0) * 256.0 + round(c.g * 255.0)) / 65535.0) : c.rgb;
+  vec3 n = clamp((map.x + v * (map.y - map.x) - win.x) / max(win.y - win.x, 1e-30), 0.0, 1.0);
+  n = pow(n, vec3(gamma));
+  colour = vec4(invert ? 1.0 - n : n, 1.0);
+}`;
+
+  /** A WebGL2 painter for the viewer (see viewer.js), or null where WebGL2 is missing. */
+  function glPainter(state, slices) {
+    const canvas = document.createElement("canvas");
+    const gl = canvas.getContext("webgl2", { alpha: true, antialias: false, preserveDrawingBuffer: true });
+    if (!gl) return null;
+    const shader = (type, src) => {
+      const s = gl.createShader(type);
+      gl.shaderSource(s, src);
+      gl.compileShader(s);
+      if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(s));
+      return s;
+    };
+    const prog = gl.createProgram();
+    gl.attachShader(prog, shader(gl.VERTEX_SHADER, VERTEX));
+    gl.attachShader(prog, shader(gl.FRAGMENT_SHADER, FRAGMENT));
+    gl.linkProgram(prog);
+    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(prog));
+    gl.useProgram(prog);
+    const u = {};
+    for (const n of ["rect", "size", "packed", "map", "win", "gamma", "invert"]) u[n] = gl.getUniformLocation(prog, n);
+    gl.bindBuffer(gl.ARRAY_BUFFER, gl.createBuffer());
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), gl.STATIC_DRAW);
+    const at = gl.getAttribLocation(prog, "p");
+    gl.enableVertexAttribArray(at);
+    gl.vertexAttribPointer(at, 2, gl.FLOAT, false, 0, 0);
+    // The tiles' bytes exactly as stored: no colour management, no premultiplication.
+    gl.pixelStorei(gl.UNPACK_COLORSPACE_CONVERSION_WEBGL, gl.NONE);
+    gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
+    const textures = new Map();
+    return {
+      canvas,
+      packed: true,
+      clear() {
+        gl.viewport(0, 0, canvas.width, canvas.height);
+        gl.uniform2f(u.size, canvas.width, canvas.height);
+        gl.clearColor(0, 0, 0, 0);
+        gl.clear(gl.COLOR_BUFFER_BIT);
+        gl.uniform2f(u.win, state.min, state.max);
+        gl.uniform1f(u.gamma, state.gamma);
+        gl.uniform1i(u.invert, state.invert);
+      },
+      draw(img, x, y, w, h, smooth, packed, slice) {
+        let t = textures.get(img);
+        if (!t) {
+          t = gl.createTexture();
+          gl.bindTexture(gl.TEXTURE_2D, t);
+          gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, img);
+          gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+          gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+          textures.set(img, t);
+        } else gl.bindTexture(gl.TEXTURE_2D, t);
+        // Packed values must never be blended across texels: the bytes of two values would mix.
+        const filter = smooth && !packed ? gl.LINEAR : gl.NEAREST;
+        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, filter);
+        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, filter);
+        const d = slices[slice] && slices[slice].display;
+        const map = !d ? [0, 1] : packed ? d.raw_map : d.display_map;
+        // A slice without display facts (transparency) is drawn as it is.
+        if (!d) gl.uniform2f(u.win, 0, 1);
+        gl.uniform1i(u.packed, packed);
+        gl.uniform2f(u.map, map[0], map[1]);
+        gl.uniform4f(u.rect, x, y, w, h);
+        gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+        if (!d) gl.uniform2f(u.win, state.min, state.max);
+      },
+      forget(img) {
+        const t = textures.get(img);
+        if (t) gl.deleteTexture(t);
+        textures.delete(img);
+      },
+    };
+  }
+
+  /** Reads `d=min,max,gamma,invert` out of a fragment; null when absent or malformed. */
+  function parseFragment(hash) {
+    for (const part of hash.replace(/^#/, "").split("&")) {
+      if (!part.startsWith("d=")) continue;
+      const v = part.slice(2).split(",").map(Number);
+      if (v.length === 4 && v.every(Number.isFinite) && v[1] > v[0] && v[2] > 0) {
+        return { min: v[0], max: v[1], gamma: v[2], invert: v[3] === 1 };
+      }
+    }
+    return null;
+  }
+
+  const fmt = (v, integer) => (integer ? String(Math.round(v)) : String(+v.toPrecision(5)));
+
+  function attach(root) {
+    const api = root.vitrine;
+    const cfg = JSON.parse(root.dataset.viewer);
+    const slices = cfg.slices;
+    const panel = root.querySelector(".viewer-display");
+    const first = slices.find((s) => s.display);
+    if (!api || !panel || !first) return;
+    const integer = slices.every((s) => !s.display || s.display.integer);
+    const start = { min: first.display.window[0], max: first.display.window[1], gamma: 1, invert: false };
+    if (!(start.max > start.min)) start.max = start.min + (integer ? 1 : 1e-6);
+    const state = { ...start, ...(parseFragment(location.hash) || {}) };
+    let painter = null;
+    try {
+      painter = glPainter(state, slices);
+    } catch (err) {
+      console.warn("vitrine display range disabled:", err.message);
+    }
+    if (!painter) return; // the viewer keeps its 8-bit tiles and brightness/contrast sliders
+    api.setPainter(painter);
+    painter.canvas.addEventListener("webglcontextlost", () => location.reload());
+    root.displayRange = { state, painter };
+
+    const q = (s) => panel.querySelector(s);
+    const [min, max, gamma, invert] = [".viewer-min", ".viewer-max", ".viewer-gamma", ".viewer-invert"].map(q);
+    const gammaText = gamma.nextElementSibling;
+    const hist = q(".viewer-histogram");
+    const bright = root.querySelector(".viewer-brightness");
+    if (bright) bright.closest(".viewer-group").hidden = true;
+    panel.hidden = false;
+    let slice = api.view().slice;
+
+    const facts = () => (slices[slice] && slices[slice].display) || first.display;
+    const step = () => {
+      const [lo, hi] = facts().range;
+      return integer ? 1 : +((hi - lo) / 1000 || 1e-6).toPrecision(2);
+    };
+
+    function drawHistogram() {
+      const d = facts();
+      const bins = Uint8Array.from(atob(d.histogram), (c) => c.charCodeAt(0));
+      const ctx = hist.getContext("2d");
+      const { width: w, height: h } = hist;
+      ctx.clearRect(0, 0, w, h);
+      const [lo, hi] = d.range;
+      const x = (v) => ((v - lo) / (hi - lo || 1)) * w;
+      // The window, shaded, with the gamma curve across it: what the sliders do, at a glance.
+      const x0 = x(state.min), x1 = x(state.max);
+      ctx.fillStyle = "rgba(124, 196, 255, 0.18)";
+      ctx.fillRect(x0, 0, x1 - x0, h);
+      ctx.fillStyle = "#c9d3dd";
+      const bw = w / bins.length;
+      bins.forEach((b, i) => b && ctx.fillRect(i * bw, h - (b / 255) * h, Math.max(bw, 1), (b / 255) * h));
+      ctx.strokeStyle = "#7cc4ff";
+      ctx.beginPath();
+      for (let i = 0; i <= 32; i++) {
+        const n = i / 32;
+        const yv = state.invert ? 1 - n ** state.gamma : n ** state.gamma;
+        ctx.lineTo(x0 + n * (x1 - x0), h - yv * h);
+      }
+      ctx.stroke();
+      hist.setAttribute(
+        "aria-label",
+        `Histogram of slice ${slice + 1}: values from ${fmt(lo, integer)} to ${fmt(hi, integer)}; ` +
+          `shown from ${fmt(state.min, integer)} (black) to ${fmt(state.max, integer)} (white)` +
+          `${state.gamma !== 1 ? `, gamma ${state.gamma.toFixed(2)}` : ""}${state.invert ? ", inverted" : ""}.`
+      );
+    }
+
+    function show() {
+      min.value = fmt(state.min, integer);
+      max.value = fmt(state.max, integer);
+      min.step = max.step = step();
+      gamma.value = Math.log10(state.gamma);
+      gammaText.textContent = state.gamma.toFixed(2);
+      gamma.setAttribute("aria-valuetext", `gamma ${state.gamma.toFixed(2)}`);
+      invert.checked = state.invert;
+      drawHistogram();
+      api.redraw();
+    }
+
+    function writeFragment() {
+      const s = [state.min, state.max].map((v) => fmt(v, integer));
+      const d = `d=${s[0]},${s[1]},${+state.gamma.toFixed(3)},${state.invert ? 1 : 0}`;
+      const rest = location.hash.replace(/^#/, "").split("&").filter((p) => p && !p.startsWith("d="));
+      history.replaceState(history.state, "", "#" + [...rest, d].join("&"));
+    }
+
+    function set(next) {
+      Object.assign(state, next);
+      show();
+      writeFragment();
+    }
+
+    const bad = (input, text) => {
+      input.setCustomValidity(text);
+      input.setAttribute("aria-invalid", String(!!text));
+      root.querySelector(".viewer-status").textContent = text;
+    };
+    for (const [input, key] of [[min, "min"], [max, "max"]]) {
+      input.addEventListener("change", () => {
+        const v = Number(input.value);
+        const other = key === "min" ? state.max : state.min;
+        if (input.value === "" || !Number.isFinite(v) || (key === "min" ? v >= other : v <= other)) {
+          bad(input, `The display ${key === "min" ? "minimum must be below the maximum" : "maximum must be above the minimum"}.`);
+          return;
+        }
+        bad(input, "");
+        set({ [key]: v });
+      });
+    }
+    gamma.addEventListener("input", () => set({ gamma: 10 ** Number(gamma.value) }));
+    invert.addEventListener("change", () => set({ invert: invert.checked }));
+    panel.addEventListener("click", (e) => {
+      const b = e.target.closest("button[data-display]");
+      if (!b) return;
+      const d = facts();
+      if (b.dataset.display === "auto") set({ min: d.window[0], max: d.window[1], gamma: 1, invert: false });
+      else if (d.range[1] > d.range[0]) set({ min: d.range[0], max: d.range[1] });
+    });
+    root.addEventListener("vitrine:view", (e) => {
+      if (e.detail.slice === slice) return;
+      slice = e.detail.slice;
+      drawHistogram();
+    });
+    addEventListener("hashchange", () => {
+      const v = parseFragment(location.hash);
+      if (v) {
+        Object.assign(state, v);
+        show();
+      }
+    });
+    show();
+  }
+
+  const start = () => {
+    for (const root of document.querySelectorAll(".viewer[data-viewer]")) {
+      if (root.displayStarted) continue;
+      if (!root.vitrine) {
+        root.addEventListener("vitrine:ready", start, { once: true });
+        continue;
+      }
+      root.displayStarted = true;
+      attach(root);
+    }
+  };
+  start();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+})();
