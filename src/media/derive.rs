@@ -482,14 +482,14 @@ mod tests {
 
     #[test]
     fn only_another_jpeg_encoder_changes_the_fingerprint() {
-        // Default settings' fingerprints (cache version 2, since multi-page TIFFs became
-        // stacks), computed without the encoder: builds with jpeg-encoder keep these names;
+        // Default settings' fingerprints (cache version 3, since images carry their display
+        // range's facts and lossless pyramid), computed without the encoder: builds with jpeg-encoder keep these names;
         // libjpeg-turbo's bytes differ, so its entries get names of their own.
         let s = MediaSettings::new("/tmp/c".into());
-        assert_eq!(fingerprint_with(&s, false, None), "ec8cfcc9");
-        assert_eq!(fingerprint_with(&s, true, None), "04577a51");
+        assert_eq!(fingerprint_with(&s, false, None), "4818fd70");
+        assert_eq!(fingerprint_with(&s, true, None), "a7f2277f");
         let turbo = fingerprint_with(&s, true, Some("libjpeg-turbo"));
-        assert_ne!(turbo, "04577a51");
+        assert_ne!(turbo, "a7f2277f");
         assert_eq!(
             settings_fingerprint(&s, true),
             fingerprint_with(&s, true, encode::JPEG_ENCODER)
