@@ -668,8 +668,8 @@
               // Tiles carry `overlap` extra pixels on inner edges; drawing them whole hides seams.
               const x = (c * p.tile - (c ? p.overlap : 0)) * f;
               const y = (r * p.tile - (r ? p.overlap : 0)) * f;
-              const r = rect(x, y, t.img.naturalWidth * f, t.img.naturalHeight * f);
-              painter.draw(t.img, ...r, smooth, p.packed, i);
+              const box = rect(x, y, t.img.naturalWidth * f, t.img.naturalHeight * f);
+              painter.draw(t.img, ...box, smooth, p.packed, i);
               this.tiles.delete(key);
               this.tiles.set(key, t); // most recently used last, so eviction takes the oldest
               if (!this.painted) {
