@@ -6,10 +6,13 @@
  *
  * 16-bit and float slices are drawn from their lossless pyramid (`display.raw`: PNG tiles with
  * the 16-bit value in red and green, `raw_map` giving its units); 8-bit slices from their own
- * tiles, whose values `display_map` gives in the data's units. The window starts at the
- * 0.5–99.5 % percentiles (what the 8-bit tiles show) and lives in the URL fragment as
- * `d=min,max,gamma,invert` beside the viewer's `v=`. Without WebGL2 the controls stay hidden
- * and the viewer keeps drawing today's 8-bit tiles (with its brightness and contrast sliders).
+ * tiles, whose values `display_map` gives in the data's units. The window starts where the
+ * 8-bit tiles are (`display_map`: the 0.5–99.5 % percentiles of 16-bit and float data, 8-bit
+ * data as it is unless its range was narrow); "Auto" sets the percentiles. The state lives in
+ * the URL fragment as `d=min,max,gamma,invert` beside the viewer's `v=`. The WebGL2 painter
+ * takes over only once the range differs from that start (or the URL names one), so a reader
+ * who never touches it downloads only the 8-bit tiles. Without WebGL2 the controls stay hidden
+ * and the viewer keeps its 8-bit tiles and its brightness and contrast sliders.
  *
  * Hand-written: the viewer is dependency-free by design, and no library windows tiles of a
  * custom viewer; the WebGL part is one shader and a texture per tile.
@@ -143,9 +146,10 @@ void main() {
     const first = slices.find((s) => s.display);
     if (!api || !panel || !first) return;
     const integer = slices.every((s) => !s.display || s.display.integer);
-    const start = { min: first.display.window[0], max: first.display.window[1], gamma: 1, invert: false };
+    const start = { min: first.display.display_map[0], max: first.display.display_map[1], gamma: 1, invert: false };
     if (!(start.max > start.min)) start.max = start.min + (integer ? 1 : 1e-6);
-    const state = { ...start, ...(parseFragment(location.hash) || {}) };
+    const asked = parseFragment(location.hash);
+    const state = { ...start, ...(asked || {}) };
     let painter = null;
     try {
       painter = glPainter(state, slices);
@@ -153,9 +157,15 @@ void main() {
       console.warn("vitrine display range disabled:", err.message);
     }
     if (!painter) return; // the viewer keeps its 8-bit tiles and brightness/contrast sliders
-    api.setPainter(painter);
+    let engaged = false;
+    const engage = () => {
+      if (engaged) return;
+      engaged = true;
+      api.setPainter(painter);
+    };
+    if (asked) engage();
     painter.canvas.addEventListener("webglcontextlost", () => location.reload());
-    root.displayRange = { state, painter };
+    root.displayRange = { state, painter, engaged: () => engaged };
 
     const q = (s) => panel.querySelector(s);
     const [min, max, gamma, invert] = [".viewer-min", ".viewer-max", ".viewer-gamma", ".viewer-invert"].map(q);
@@ -224,6 +234,7 @@ void main() {
 
     function set(next) {
       Object.assign(state, next);
+      engage();
       show();
       writeFragment();
     }
@@ -263,6 +274,7 @@ void main() {
       const v = parseFragment(location.hash);
       if (v) {
         Object.assign(state, v);
+        engage();
         show();
       }
     });
