@@ -3,7 +3,8 @@
 // 0.5–99.5 % percentiles; after setting min and max from the keyboard a pixel at the chosen
 // max renders white and one at min black; gamma moves a mid value; invert flips them; the
 // state is in the URL and survives a reload; with WebGL2 taken away the viewer still shows the
-// image from its 8-bit tiles (and keeps brightness/contrast); the private dataset's lossless
+// image from its 8-bit tiles (and keeps brightness/contrast); the z-stack slider, the scale
+// bar and a segmentation overlay keep working over the windowed image; the private dataset's lossless
 // tiles are sealed; axe-core finds nothing on the page with the controls shown.
 //
 //   node tests/browser/display-range.mjs
@@ -16,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assert, checks, launch, readOutput, REPO, siteDir } from "./lib.mjs";
 import { serve } from "./serve.mjs";
-import { BLOCKS, count } from "../sites/display-range/make.mjs";
+import { BLOCKS, count, segment } from "../sites/display-range/make.mjs";
 
 const { test, finish } = checks();
 
@@ -168,6 +169,51 @@ try {
     // Auto goes back to the percentiles.
     await page.click('[data-display="auto"]');
     assert(+(await page.inputValue(".viewer-min")) === facts.window[0], "auto min");
+    await page.close();
+  });
+
+  await test("over the windowed image the slice control, scale bar and segmentation keep working", async () => {
+    const { page, errors } = await open(context, "/datasets/counts/layers/cells/");
+    await page.waitForFunction(() => {
+      const seg = document.querySelector(".viewer").segmentation;
+      return seg && seg.view && [...seg.tiles.values()].some((t) => t.ids);
+    });
+    await typeInto(page, ".viewer-min", chosen.min);
+    await typeInto(page, ".viewer-max", chosen.max);
+    await expectShown(page, centre(BLOCKS.high), 255, 0, "slice 1 at max");
+    await page.focus(".viewer-stage");
+    await page.keyboard.press("PageDown");
+    await page.waitForFunction(() => document.querySelector(".viewer").vitrine.view().slice === 1);
+    // Slice 2 is slice 1 plus 100 counts: the low block is no longer black.
+    const second = (x, y) => count(x, y, 1);
+    await expectShown(page, centre(BLOCKS.low), expected(second(...centre(BLOCKS.low)), chosen), 1, "slice 2 low block");
+    const label = await page.getAttribute(".viewer-histogram", "aria-label");
+    assert(/^Histogram of slice 2: values from 1100 to 60000; shown from 2000 \(black\) to 3000 \(white\)/.test(label), label);
+    const bar = await page.textContent(".viewer-scalebar-text");
+    assert(/\d (nm|µm)$/.test(bar), `scale bar: ${bar}`);
+    // The segmentation canvas still draws over it, and the id under the pointer is the label.
+    const [x, y] = [32, 32];
+    const drawn = await page.evaluate(([x, y]) => {
+      const root = document.querySelector(".viewer"), c = root.querySelector(".segmentation-canvas");
+      const v = root.vitrine.view(), dpr = devicePixelRatio;
+      const px = Math.floor((c.clientWidth / 2 + (x + 0.5 - v.x) * v.scale) * dpr);
+      const py = Math.floor((c.clientHeight / 2 + (y + 0.5 - v.y) * v.scale) * dpr);
+      return c.getContext("2d").getImageData(px, py, 1, 1).data[3];
+    }, [x, y]);
+    assert(segment(x, y) !== 0 && drawn > 0, `segment ${segment(x, y)} not drawn (alpha ${drawn})`);
+    const at = await page.evaluate(([x, y]) => {
+      const root = document.querySelector(".viewer"), v = root.vitrine.view();
+      const r = root.querySelector(".viewer-stage").getBoundingClientRect();
+      return { cx: r.left + r.width / 2 + (x + 0.5 - v.x) * v.scale, cy: r.top + r.height / 2 + (y + 0.5 - v.y) * v.scale };
+    }, [x, y]);
+    await page.mouse.move(at.cx, at.cy);
+    await page.waitForFunction(([x, y]) => {
+      const h = document.querySelector(".seg-hover");
+      return h.dataset.x === String(x) && h.dataset.y === String(y);
+    }, [x, y]);
+    const id = Number(await page.getAttribute(".seg-hover", "data-id"));
+    assert(id === segment(x, y), `id under the pointer ${id}, label ${segment(x, y)}`);
+    assert(errors.length === 0, errors.join("; "));
     await page.close();
   });
 
