@@ -58,15 +58,20 @@ async function open(context, path, { gl = true } = {}) {
 /** The red channel the viewer's canvas shows at image pixel (x, y) (gray: r = g = b). */
 const shownAt = (page, x, y) => page.evaluate(async ([x, y]) => {
   const root = document.querySelector(".viewer");
-  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-  const v = root.vitrine.view(), c = root.querySelector(".viewer-canvas"), dpr = devicePixelRatio;
-  const px = Math.floor((c.clientWidth / 2 + (x + 0.5 - v.x) * v.scale) * dpr);
-  const py = Math.floor((c.clientHeight / 2 + (y + 0.5 - v.y) * v.scale) * dpr);
-  // Read through a 2D canvas, whatever context the viewer's canvas has.
-  const copy = new OffscreenCanvas(1, 1).getContext("2d");
-  copy.drawImage(c, px, py, 1, 1, 0, 0, 1, 1);
-  const d = copy.getImageData(0, 0, 1, 1).data;
-  return { r: d[0], g: d[1], b: d[2], a: d[3] };
+  await new Promise((r) => requestAnimationFrame(r));
+  // A WebGL canvas keeps its pixels only until they are shown: ask for a frame and read it
+  // in the same frame, after the viewer's own callback has drawn it.
+  root.vitrine.redraw();
+  return new Promise((done) => requestAnimationFrame(() => {
+    const v = root.vitrine.view(), c = root.querySelector(".viewer-canvas"), dpr = devicePixelRatio;
+    const px = Math.floor((c.clientWidth / 2 + (x + 0.5 - v.x) * v.scale) * dpr);
+    const py = Math.floor((c.clientHeight / 2 + (y + 0.5 - v.y) * v.scale) * dpr);
+    // Read through a 2D canvas, whatever context the viewer's canvas has.
+    const copy = new OffscreenCanvas(1, 1).getContext("2d");
+    copy.drawImage(c, px, py, 1, 1, 0, 0, 1, 1);
+    const d = copy.getImageData(0, 0, 1, 1).data;
+    done({ r: d[0], g: d[1], b: d[2], a: d[3] });
+  }));
 }, [x, y]);
 
 /** Waits until pixel (x, y) shows `want` (± tol: tiles arrive over time), then asserts it. */
@@ -220,10 +225,12 @@ try {
   await test("without WebGL2 the 8-bit tiles still show the image, with brightness/contrast", async () => {
     const bare = await browser.newContext({ viewport: { width: 1000, height: 900 } });
     await bare.addInitScript(() => {
-      const get = HTMLCanvasElement.prototype.getContext;
-      HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
-        return kind === "webgl2" ? null : get.call(this, kind, ...rest);
-      };
+      for (const C of [HTMLCanvasElement, OffscreenCanvas]) {
+        const get = C.prototype.getContext;
+        C.prototype.getContext = function (kind, ...rest) {
+          return kind === "webgl2" ? null : get.call(this, kind, ...rest);
+        };
+      }
     });
     const { page, errors } = await open(bare, PAGE + "#d=2000,3000,1,1", { gl: false });
     // The 8-bit tiles are the percentile window as JPEG: the high block within a few levels.

@@ -324,10 +324,12 @@ if (stack) {
     const bare = await browser.newContext({ viewport: { width: 900, height: 700 } });
     cleanups.push(() => bare.close());
     await bare.addInitScript(() => {
-      const get = HTMLCanvasElement.prototype.getContext;
-      HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
-        return kind === "webgl2" ? null : get.call(this, kind, ...rest);
-      };
+      for (const C of [HTMLCanvasElement, OffscreenCanvas]) {
+        const get = C.prototype.getContext;
+        C.prototype.getContext = function (kind, ...rest) {
+          return kind === "webgl2" ? null : get.call(this, kind, ...rest);
+        };
+      }
     });
     const page = await open(stack.path, { context: bare });
     await waitFor(page, () => performance.getEntriesByName("vitrine:first-tile").length > 0);

@@ -1,6 +1,6 @@
 /*
  * vitrine display range: min and max in the data's own units over the slice's histogram, gamma
- * and invert, applied on the GPU (WebGL2) to the viewer's tiles. Loaded by
+ * and invert, applied to the viewer's tiles on the GPU (a WebGL2 program windows each tile). Loaded by
  * `partials/viewer.html` beside viewer.js when the slices carry `display` facts
  * (`{range, window, display_map, raw_map, integer, raw, histogram}`, see docs/viewer.md).
  *
@@ -51,11 +51,24 @@ void main() {
   colour = vec4(invert ? 1.0 - n : n, 1.0);
 }`;
 
-  /** A WebGL2 painter for the viewer (see viewer.js), or null where WebGL2 is missing. */
+  /**
+   * A painter for the viewer (see viewer.js) that windows each tile once on the GPU and
+   * composites the results on a 2D canvas; null where WebGL2 is missing.
+   *
+   * Each tile (a lossless one, an 8-bit one or the fallback image) is drawn through the
+   * window by a WebGL2 program into an offscreen canvas at its own size, taken out as an
+   * ImageBitmap and kept until the window changes or the viewer drops the tile. Panning then
+   * only composites finished bitmaps, as the plain viewer does. Drawing every tile through
+   * WebGL on every frame instead cost 26–100 ms a frame on software GL (SwiftShader), against
+   * 4–6 ms this way (bench/README.md, "Display range").
+   */
   function glPainter(state, slices) {
-    const canvas = document.createElement("canvas");
-    const gl = canvas.getContext("webgl2", { alpha: true, antialias: false, preserveDrawingBuffer: true });
+    if (typeof OffscreenCanvas === "undefined") return null;
+    const off = new OffscreenCanvas(256, 256);
+    const gl = off.getContext("webgl2", { alpha: false, antialias: false, depth: false });
     if (!gl) return null;
+    // The window's state is in the URL, so starting afresh loses nothing.
+    off.addEventListener("webglcontextlost", () => location.reload());
     const shader = (type, src) => {
       const s = gl.createShader(type);
       gl.shaderSource(s, src);
@@ -79,47 +92,68 @@ void main() {
     // The tiles' bytes exactly as stored: no colour management, no premultiplication.
     gl.pixelStorei(gl.UNPACK_COLORSPACE_CONVERSION_WEBGL, gl.NONE);
     gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
-    const textures = new Map();
+
+    const canvas = document.createElement("canvas");
+    const ctx = canvas.getContext("2d");
+    const done = new Map(); // tile image -> {bitmap, texture, key}
+    let key = "";
+
+    /** The tile through the current window, at its own size (texel for pixel: exact). */
+    function through(img, packed, slice, texture) {
+      const w = img.naturalWidth, h = img.naturalHeight;
+      if (off.width < w || off.height < h) {
+        off.width = Math.max(off.width, w);
+        off.height = Math.max(off.height, h);
+      }
+      gl.bindTexture(gl.TEXTURE_2D, texture);
+      gl.viewport(0, 0, off.width, off.height);
+      gl.uniform2f(u.size, off.width, off.height);
+      const d = slices[slice] && slices[slice].display;
+      // A slice without display facts (transparency) is drawn as it is.
+      const map = !d ? [0, 1] : packed ? d.raw_map : d.display_map;
+      gl.uniform2f(u.win, d ? state.min : 0, d ? state.max : 1);
+      gl.uniform1f(u.gamma, d ? state.gamma : 1);
+      gl.uniform1i(u.invert, !!d && state.invert);
+      gl.uniform1i(u.packed, packed);
+      gl.uniform2f(u.map, map[0], map[1]);
+      gl.uniform4f(u.rect, 0, 0, w, h);
+      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+      return off.transferToImageBitmap();
+    }
+
     return {
       canvas,
       packed: true,
       clear() {
-        gl.viewport(0, 0, canvas.width, canvas.height);
-        gl.uniform2f(u.size, canvas.width, canvas.height);
-        gl.clearColor(0, 0, 0, 0);
-        gl.clear(gl.COLOR_BUFFER_BIT);
-        gl.uniform2f(u.win, state.min, state.max);
-        gl.uniform1f(u.gamma, state.gamma);
-        gl.uniform1i(u.invert, state.invert);
+        key = `${state.min},${state.max},${state.gamma},${state.invert}`;
+        ctx.clearRect(0, 0, canvas.width, canvas.height);
       },
       draw(img, x, y, w, h, smooth, packed, slice) {
-        let t = textures.get(img);
+        let t = done.get(img);
         if (!t) {
-          t = gl.createTexture();
-          gl.bindTexture(gl.TEXTURE_2D, t);
+          const texture = gl.createTexture();
+          gl.bindTexture(gl.TEXTURE_2D, texture);
           gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, img);
-          gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
-          gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
-          textures.set(img, t);
-        } else gl.bindTexture(gl.TEXTURE_2D, t);
-        // Packed values must never be blended across texels: the bytes of two values would mix.
-        const filter = smooth && !packed ? gl.LINEAR : gl.NEAREST;
-        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, filter);
-        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, filter);
-        const d = slices[slice] && slices[slice].display;
-        const map = !d ? [0, 1] : packed ? d.raw_map : d.display_map;
-        // A slice without display facts (transparency) is drawn as it is.
-        if (!d) gl.uniform2f(u.win, 0, 1);
-        gl.uniform1i(u.packed, packed);
-        gl.uniform2f(u.map, map[0], map[1]);
-        gl.uniform4f(u.rect, x, y, w, h);
-        gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
-        if (!d) gl.uniform2f(u.win, state.min, state.max);
+          // Texel for pixel: packed values must never be blended (their bytes would mix).
+          for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+          for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
+          t = { texture, bitmap: null, key: null };
+          done.set(img, t);
+        }
+        if (t.key !== key) {
+          if (t.bitmap) t.bitmap.close();
+          t.bitmap = through(img, packed, slice, t.texture);
+          t.key = key;
+        }
+        ctx.imageSmoothingEnabled = smooth;
+        ctx.drawImage(t.bitmap, 0, 0, img.naturalWidth, img.naturalHeight, x, y, w, h);
       },
       forget(img) {
-        const t = textures.get(img);
-        if (t) gl.deleteTexture(t);
-        textures.delete(img);
+        const t = done.get(img);
+        if (!t) return;
+        gl.deleteTexture(t.texture);
+        if (t.bitmap) t.bitmap.close();
+        done.delete(img);
       },
     };
   }
@@ -164,7 +198,6 @@ void main() {
       api.setPainter(painter);
     };
     if (asked) engage();
-    painter.canvas.addEventListener("webglcontextlost", () => location.reload());
     root.displayRange = { state, painter, engaged: () => engaged };
 
     const q = (s) => panel.querySelector(s);

@@ -624,13 +624,35 @@
       return clamp(Math.ceil(p.max + need - 0.1), p.min, p.max);
     }
 
-    /** Visible tiles of pyramid p at level, nearest the centre first. */
-    tilesAt(p, level, vis) {
+    /** The columns and rows of pyramid p's tiles at level that the view shows. */
+    span(p, level, vis) {
       const f = p.factor(level), g = p.grid(level), n = p.tile;
       const c0 = clamp(Math.floor(vis.x0 / f / n), 0, g.cols - 1);
       const c1 = clamp(Math.floor(vis.x1 / f / n), 0, g.cols - 1);
       const r0 = clamp(Math.floor(vis.y0 / f / n), 0, g.rows - 1);
       const r1 = clamp(Math.floor(vis.y1 / f / n), 0, g.rows - 1);
+      return { c0, c1, r0, r1 };
+    }
+
+    /** Whether slice i's loaded tiles at level `top` hide the view within the level `level`
+     * tile (c, r) (everything in view when c is null). Hidden tiles are not drawn: software
+     * GL pays for every pixel of every layer (bench/display-range.mjs). */
+    covered(p, i, top, vis, level, c, r) {
+      const s = this.span(p, top, vis), k = 2 ** (top - level);
+      const c0 = c === null ? s.c0 : Math.max(s.c0, c * k), c1 = c === null ? s.c1 : Math.min(s.c1, c * k + k - 1);
+      const r0 = c === null ? s.r0 : Math.max(s.r0, r * k), r1 = c === null ? s.r1 : Math.min(s.r1, r * k + k - 1);
+      for (let y = r0; y <= r1; y++) {
+        for (let x = c0; x <= c1; x++) {
+          const t = this.tiles.get(`${i}/${top}/${x}_${y}`);
+          if (!t || !t.ok) return false;
+        }
+      }
+      return true;
+    }
+
+    /** Visible tiles of pyramid p at level, nearest the centre first. */
+    tilesAt(p, level, vis) {
+      const { c0, c1, r0, r1 } = this.span(p, level, vis);
       const out = [];
       for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) out.push([c, r]);
       const cc = (c0 + c1) / 2, cr = (r0 + r1) / 2;
@@ -654,11 +676,11 @@
         return [x0, y0, Math.round(ox + (x + w) * s) - x0, Math.round(oy + (y + h) * s) - y0];
       };
       // The page's own image, once decoded, is a free backdrop until the tiles arrive.
-      if (i === 0 && this.fallback.ready) {
+      const top = p instanceof Pyramid ? this.level(p) : 0;
+      if (i === 0 && this.fallback.ready && !(p instanceof Pyramid && this.covered(p, i, top, vis, 0, null))) {
         painter.draw(this.fallback, ...rect(0, 0, this.slices[0].width, this.slices[0].height), smooth, false, 0);
       }
       if (p instanceof Pyramid) {
-        const top = this.level(p);
         for (let level = p.min; level <= top; level++) {
           const f = p.factor(level);
           for (const [c, r] of this.tilesAt(p, level, vis)) {
@@ -669,7 +691,7 @@
               const x = (c * p.tile - (c ? p.overlap : 0)) * f;
               const y = (r * p.tile - (r ? p.overlap : 0)) * f;
               const box = rect(x, y, t.img.naturalWidth * f, t.img.naturalHeight * f);
-              painter.draw(t.img, ...box, smooth, p.packed, i);
+              if (level === top || !this.covered(p, i, top, vis, level, c, r)) painter.draw(t.img, ...box, smooth, p.packed, i);
               this.tiles.delete(key);
               this.tiles.set(key, t); // most recently used last, so eviction takes the oldest
               if (!this.painted) {
