@@ -62,7 +62,7 @@ void main() {
    * WebGL on every frame instead cost 26–100 ms a frame on software GL (SwiftShader), against
    * 4–6 ms this way (bench/README.md, "Display range").
    */
-  function glPainter(state, slices) {
+  function glPainter(state, slices, redraw) {
     if (typeof OffscreenCanvas === "undefined") return null;
     const off = new OffscreenCanvas(256, 256);
     const gl = off.getContext("webgl2", { alpha: false, antialias: false, depth: false });
@@ -97,6 +97,11 @@ void main() {
     const ctx = canvas.getContext("2d");
     const done = new Map(); // tile image -> {bitmap, texture, key}
     let key = "";
+    // After a window change, tiles are windowed again for at most this long a frame; the rest
+    // show their previous window until the next frame. On software GL a full view takes ~150 ms
+    // (bench/README.md), which would otherwise stall every frame of a slider drag.
+    const BUDGET_MS = 10;
+    let until = 0;
 
     /** The tile through the current window, at its own size (texel for pixel: exact). */
     function through(img, packed, slice, texture) {
@@ -124,8 +129,11 @@ void main() {
     return {
       canvas,
       packed: true,
+      settled: true,
       clear() {
         key = `${state.min},${state.max},${state.gamma},${state.invert}`;
+        until = performance.now() + BUDGET_MS;
+        this.settled = true; // every tile drawn this frame shows the current window
         ctx.clearRect(0, 0, canvas.width, canvas.height);
       },
       draw(img, x, y, w, h, smooth, packed, slice) {
@@ -140,7 +148,11 @@ void main() {
           t = { texture, bitmap: null, key: null };
           done.set(img, t);
         }
-        if (t.key !== key) {
+        if (t.key !== key && t.bitmap && performance.now() > until) {
+          this.settled = false;
+          redraw();
+        }
+        else if (t.key !== key) {
           if (t.bitmap) t.bitmap.close();
           t.bitmap = through(img, packed, slice, t.texture);
           t.key = key;
@@ -186,7 +198,7 @@ void main() {
     const state = { ...start, ...(asked || {}) };
     let painter = null;
     try {
-      painter = glPainter(state, slices);
+      painter = glPainter(state, slices, () => api.redraw());
     } catch (err) {
       console.warn("vitrine display range disabled:", err.message);
     }
