@@ -77,7 +77,12 @@ pub(crate) fn decode(
     max_pixels: u64,
     page: usize,
 ) -> Result<Decoded, MediaError> {
-    let (image, info, stack, units) = decode_samples(path, Cursor::new(bytes), max_pixels, page)?;
+    let DecodedPage {
+        image,
+        info,
+        stack,
+        units,
+    } = decode_samples(path, Cursor::new(bytes), max_pixels, page)?;
     let shown = to_display(image, units);
     Ok(Decoded {
         info,
@@ -89,16 +94,25 @@ pub(crate) fn decode(
     })
 }
 
-/// One page of the image `reader` holds with its samples as the file has them (8 or 16 bits,
-/// float and other integer TIFF samples mapped onto 16), oriented, not yet stretched: what the
-/// display rasters are made from, and what a volume keeps (`volume.rs`). When the samples were
-/// mapped, the last item says what 0 and 65535 stand for in the file's units.
+/// One page of an image with its samples as the file has them, from [`decode_samples`].
+pub(crate) struct DecodedPage {
+    /// 8 or 16 bits a sample (float and other integer TIFF samples mapped onto 16), oriented,
+    /// not yet stretched.
+    pub image: DynamicImage,
+    pub info: ImageInfo,
+    pub stack: Stack,
+    /// When the samples were mapped: what 0 and 65535 stand for in the file's units.
+    pub units: Option<[f64; 2]>,
+}
+
+/// One page of the image `reader` holds with its samples as the file has them: what the
+/// display rasters are made from, and what a volume keeps (`volume.rs`).
 pub(crate) fn decode_samples<R: BufRead + Seek>(
     path: &Path,
     mut reader: R,
     max_pixels: u64,
     page: usize,
-) -> Result<(DynamicImage, ImageInfo, Stack, Option<[f64; 2]>), MediaError> {
+) -> Result<DecodedPage, MediaError> {
     let read_err = |source| MediaError::Read {
         path: path.to_owned(),
         source,
@@ -131,7 +145,12 @@ pub(crate) fn decode_samples<R: BufRead + Seek>(
         }
     };
     image.apply_orientation(orientation);
-    Ok((image, info, stack, units))
+    Ok(DecodedPage {
+        image,
+        info,
+        stack,
+        units,
+    })
 }
 
 /// What [`to_display`] makes of a decoded image.
