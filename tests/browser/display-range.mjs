@@ -171,9 +171,14 @@ try {
     await page.evaluate(() => document.querySelector(".viewer").vitrine.setView({ x: 220, y: 120, zoom: 2 }));
     await page.click('[data-action="copy"]').catch(() => {});
     assert(/v=/.test(await page.evaluate(() => location.hash)) && /d=2000/.test(await page.evaluate(() => location.hash)), "v= and d= together");
-    // Auto goes back to the percentiles.
+    // Full range spans the data; Auto goes back to the percentiles, gamma 1, not inverted.
+    await page.click('[data-display="full"]');
+    const full = await Promise.all([".viewer-min", ".viewer-max"].map((s) => page.inputValue(s)));
+    assert(+full[0] === facts.range[0] && +full[1] === facts.range[1], `full range ${full}`);
     await page.click('[data-display="auto"]');
     assert(+(await page.inputValue(".viewer-min")) === facts.window[0], "auto min");
+    assert(!(await page.isChecked(".viewer-invert")), "auto left invert on");
+    await expectShown(page, centre(BLOCKS.high), expected(BLOCKS.high.value, { min: facts.window[0], max: facts.window[1] }), 1, "auto");
     await page.close();
   });
 

@@ -222,10 +222,6 @@ void main() {
     let slice = api.view().slice;
 
     const facts = () => (slices[slice] && slices[slice].display) || first.display;
-    const step = () => {
-      const [lo, hi] = facts().range;
-      return integer ? 1 : +((hi - lo) / 1000 || 1e-6).toPrecision(2);
-    };
 
     function drawHistogram() {
       const d = facts();
@@ -261,7 +257,9 @@ void main() {
     function show() {
       min.value = fmt(state.min, integer);
       max.value = fmt(state.max, integer);
-      min.step = max.step = step();
+      // Counts step by one; float values by anything (a fixed step would mark typed values
+      // between its multiples invalid).
+      min.step = max.step = integer ? "1" : "any";
       gamma.value = Math.log10(state.gamma);
       gammaText.textContent = state.gamma.toFixed(2);
       gamma.setAttribute("aria-valuetext", `gamma ${state.gamma.toFixed(2)}`);
