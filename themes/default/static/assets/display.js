@@ -103,6 +103,31 @@ void main() {
     const BUDGET_MS = 10;
     let until = 0;
 
+    // A tile keeps its texture while it is among the last TEXTURES drawn (the view's tiles
+    // and some), so a window change re-windows them without uploading; older ones keep only
+    // their windowed bitmap and are uploaded again if the window changes while they are shown.
+    const TEXTURES = 128;
+    let textures = 0;
+    function upload(img) {
+      if (textures >= TEXTURES) {
+        for (const t of done.values()) {
+          if (!t.texture) continue;
+          gl.deleteTexture(t.texture);
+          t.texture = null;
+          textures--;
+          break;
+        }
+      }
+      const texture = gl.createTexture();
+      gl.bindTexture(gl.TEXTURE_2D, texture);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, img);
+      // Texel for pixel: packed values must never be blended (their bytes would mix).
+      for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+      for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
+      textures++;
+      return texture;
+    }
+
     /** The tile through the current window, at its own size (texel for pixel: exact). */
     function through(img, packed, slice, texture) {
       const w = img.naturalWidth, h = img.naturalHeight;
@@ -137,22 +162,15 @@ void main() {
         ctx.clearRect(0, 0, canvas.width, canvas.height);
       },
       draw(img, x, y, w, h, smooth, packed, slice) {
-        let t = done.get(img);
-        if (!t) {
-          const texture = gl.createTexture();
-          gl.bindTexture(gl.TEXTURE_2D, texture);
-          gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, img);
-          // Texel for pixel: packed values must never be blended (their bytes would mix).
-          for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
-          for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
-          t = { texture, bitmap: null, key: null };
-          done.set(img, t);
-        }
+        const t = done.get(img) || { texture: null, bitmap: null, key: null };
+        // Most recently drawn last, so the textures given up first are the oldest.
+        done.delete(img);
+        done.set(img, t);
         if (t.key !== key && t.bitmap && performance.now() > until) {
           this.settled = false;
           redraw();
-        }
-        else if (t.key !== key) {
+        } else if (t.key !== key) {
+          if (!t.texture) t.texture = upload(img);
           if (t.bitmap) t.bitmap.close();
           t.bitmap = through(img, packed, slice, t.texture);
           t.key = key;
@@ -163,7 +181,10 @@ void main() {
       forget(img) {
         const t = done.get(img);
         if (!t) return;
-        gl.deleteTexture(t.texture);
+        if (t.texture) {
+          gl.deleteTexture(t.texture);
+          textures--;
+        }
         if (t.bitmap) t.bitmap.close();
         done.delete(img);
       },
