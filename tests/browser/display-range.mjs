@@ -130,6 +130,15 @@ try {
     await expectShown(page, centre(BLOCKS.low), 0, 0, "at min");
     await expectShown(page, DARK, 0, 0, "below min");
     await expectShown(page, centre(BLOCKS.mid), expected(BLOCKS.mid.value, chosen), 1, "mid");
+    // Pressing on the histogram moves the nearer bound there: at 3/4 of the data's range
+    // that is the max, now far above every block.
+    const box = await page.locator(".viewer-histogram").boundingBox();
+    await page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2);
+    const dragged = Number(await page.inputValue(".viewer-max"));
+    const want = facts.range[0] + 0.75 * (facts.range[1] - facts.range[0]);
+    assert(Math.abs(dragged - want) < (facts.range[1] - facts.range[0]) / 100, `max after a press at 3/4: ${dragged}, expected ~${want}`);
+    await expectShown(page, centre(BLOCKS.high), expected(BLOCKS.high.value, { min: chosen.min, max: dragged }), 1, "after the press");
+    await typeInto(page, ".viewer-max", chosen.max);
     // A min above the max is refused and said so, and changes nothing.
     await typeInto(page, ".viewer-min", 5000);
     const status = await page.textContent(".viewer-status");

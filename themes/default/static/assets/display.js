@@ -321,6 +321,29 @@ void main() {
       });
     }
     gamma.addEventListener("input", () => set({ gamma: 10 ** Number(gamma.value) }));
+    // With a pointer, the histogram is also a two-handled slider: pressing moves the nearer of
+    // min and max to the value under the pointer, dragging keeps moving it (the number fields
+    // are the keyboard's way to the same).
+    let handle = null;
+    const valueAt = (e) => {
+      const [lo, hi] = facts().range;
+      const r = hist.getBoundingClientRect();
+      const v = lo + Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)) * (hi - lo);
+      return integer ? Math.round(v) : v;
+    };
+    const drag = (e) => {
+      const v = valueAt(e);
+      if (handle === "min" && v < state.max) set({ min: v });
+      else if (handle === "max" && v > state.min) set({ max: v });
+    };
+    hist.addEventListener("pointerdown", (e) => {
+      const v = valueAt(e);
+      handle = Math.abs(v - state.min) <= Math.abs(v - state.max) ? "min" : "max";
+      hist.setPointerCapture(e.pointerId);
+      drag(e);
+    });
+    hist.addEventListener("pointermove", (e) => handle && drag(e));
+    for (const t of ["pointerup", "pointercancel"]) hist.addEventListener(t, () => (handle = null));
     invert.addEventListener("change", () => set({ invert: invert.checked }));
     panel.addEventListener("click", (e) => {
       const b = e.target.closest("button[data-display]");
