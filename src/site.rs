@@ -1244,6 +1244,15 @@ fn place_dataset_files(content: &Content, media: &MediaIndex, files: &mut Files)
                 };
                 files.insert(format!("{dir}tiles_files"), tiles);
             }
+            if let Some(p) = &derived.raw_pyramid {
+                let dzi = Source::Cached(p.dir.join("raw.dzi"));
+                files.insert(format!("{dir}raw.dzi"), dzi);
+                let tiles = Source::Tree {
+                    dir: p.dir.join("raw_files"),
+                    files: p.tile_count(),
+                };
+                files.insert(format!("{dir}raw_files"), tiles);
+            }
         }
         // The volume is one tree like a pyramid's tiles: one manifest entry, linked file by file.
         if let Some(volume) = media.volume(&d.dir) {

@@ -1,7 +1,8 @@
 //! One image to its cached thumbnails and pyramid, with cheap change detection.
 //!
 //! Cache layout under `MediaSettings::cache_dir`:
-//! - `<hash16>-<settings>/`: `thumb-<w>.<ext>`, `tiles.dzi`, `tiles_files/…`, `derived.json`
+//! - `<hash16>-<settings>/`: `thumb-<w>.<ext>`, `tiles.dzi`, `tiles_files/…`, for a gray
+//!   image wider than 8 bits `raw.dzi` and `raw_files/…` (its lossless pyramid), `derived.json`
 //!   (written last, inside a temporary folder that is renamed into place: an entry either is
 //!   complete or does not exist);
 //! - `index/<pathhash16>.json`: the source's path, size, mtime and content hash, so an unchanged
@@ -20,11 +21,14 @@ use serde::{Deserialize, Serialize};
 use super::batch::PixelBudget;
 use super::encode::{self, Format, JPEG_QUALITY};
 use super::pixels::{self, Raster};
-use super::{dzi, probe, Derived, ImageInfo, MediaError, MediaSettings, Pyramid, Rendition};
+use super::{
+    dzi, probe, raw, Derived, Display, ImageInfo, MediaError, MediaSettings, Pyramid, Rendition,
+};
 
 /// Bumped whenever derived bytes would change for the same source and settings (2: every
-/// page of a multi-page TIFF is derived; version 1 entries hold the first page only).
-const CACHE_VERSION: u32 = 2;
+/// page of a multi-page TIFF is derived; version 1 entries hold the first page only; 3: the
+/// display range's facts and the lossless pyramid, which version 2 entries lack).
+const CACHE_VERSION: u32 = 3;
 
 /// Name of the manifest inside a cache entry; its presence marks the entry complete.
 const MANIFEST: &str = "derived.json";
@@ -144,12 +148,14 @@ fn write_page(
     let format = Format::for_content(&decoded.raster, decoded.few_values);
     let raster = &decoded.raster;
     let widths = thumbnail_plan(&settings.thumbnail_widths, raster.width);
-    let (thumbs, levels) = rayon::join(
+    let (thumbs, (levels, raw_levels)) = rayon::join(
         || write_thumbnails(dir, raster, &widths, format),
         || {
-            want_pyramid
+            let levels = want_pyramid
                 .then(|| dzi::write(dir, raster, format))
-                .transpose()
+                .transpose();
+            let raw = decoded.raw.as_ref().filter(|_| want_pyramid);
+            (levels, raw.map(|r| raw::write(dir, r)).transpose())
         },
     );
     Ok(Manifest {
@@ -161,6 +167,8 @@ fn write_page(
         output: format.extension().into(),
         thumbnails: thumbs?,
         pyramid_levels: levels?,
+        display: decoded.display.clone(),
+        raw_levels: raw_levels?,
         pages: Vec::new(),
         voxel_size_nm: None,
     })
@@ -234,6 +242,9 @@ struct Manifest {
     /// Ascending by width.
     thumbnails: Vec<ManifestRendition>,
     pyramid_levels: Option<u32>,
+    display: Option<Display>,
+    /// Levels of the lossless pyramid (`raw.dzi`), when there is one.
+    raw_levels: Option<u32>,
     /// Pages 2… of a multi-page TIFF, each in `page-<k>/` (k from 1).
     #[serde(default)]
     pages: Vec<Manifest>,
@@ -285,6 +296,15 @@ fn from_manifest(manifest: Manifest, dir: &Path, hash: &str) -> Option<Derived> 
         format: format.extension(),
         levels,
     });
+    let raw_pyramid = manifest.raw_levels.map(|levels| Pyramid {
+        dir: dir.to_owned(),
+        width: manifest.width,
+        height: manifest.height,
+        tile_size: dzi::TILE_SIZE,
+        overlap: dzi::OVERLAP,
+        format: Format::Png.extension(),
+        levels,
+    });
     let pages = manifest
         .pages
         .into_iter()
@@ -306,6 +326,8 @@ fn from_manifest(manifest: Manifest, dir: &Path, hash: &str) -> Option<Derived> 
         },
         thumbnails,
         pyramid,
+        display: manifest.display,
+        raw_pyramid,
         pages,
         voxel_size_nm: manifest.voxel_size_nm,
     })
@@ -460,14 +482,14 @@ mod tests {
 
     #[test]
     fn only_another_jpeg_encoder_changes_the_fingerprint() {
-        // Default settings' fingerprints (cache version 2, since multi-page TIFFs became
-        // stacks), computed without the encoder: builds with jpeg-encoder keep these names;
+        // Default settings' fingerprints (cache version 3, since images carry their display
+        // range's facts and lossless pyramid), computed without the encoder: builds with jpeg-encoder keep these names;
         // libjpeg-turbo's bytes differ, so its entries get names of their own.
         let s = MediaSettings::new("/tmp/c".into());
-        assert_eq!(fingerprint_with(&s, false, None), "ec8cfcc9");
-        assert_eq!(fingerprint_with(&s, true, None), "04577a51");
+        assert_eq!(fingerprint_with(&s, false, None), "4818fd70");
+        assert_eq!(fingerprint_with(&s, true, None), "a7f2277f");
         let turbo = fingerprint_with(&s, true, Some("libjpeg-turbo"));
-        assert_ne!(turbo, "04577a51");
+        assert_ne!(turbo, "a7f2277f");
         assert_eq!(
             settings_fingerprint(&s, true),
             fingerprint_with(&s, true, encode::JPEG_ENCODER)

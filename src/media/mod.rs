@@ -11,6 +11,9 @@
 //! images; PNG for images with transparency and for label masks or line art (at most 16 distinct
 //! values), where JPEG would smear edges and cost more bytes. A z-stack is also written as a
 //! multiscale OME-Zarr volume ([`derive_volume`], `volume.rs`), from the samples as decoded.
+//! An opaque image also gets the facts of the viewer's display range ([`Display`]: histogram and
+//! percentiles in the data's own units), and a gray image wider than 8 bits a second, lossless
+//! pyramid of its values (`raw.rs`), which the viewer windows on the GPU.
 
 mod batch;
 mod derive;
@@ -20,6 +23,7 @@ mod error;
 mod labels;
 mod pixels;
 mod probe;
+mod raw;
 mod remote;
 mod tiff;
 mod volume;
@@ -129,6 +133,27 @@ impl Pyramid {
     }
 }
 
+/// What the viewer's display range needs of one image, every value in the data's own units
+/// (counts for 8- and 16-bit data; a float image's own values).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Display {
+    /// The smallest and largest sample (finite samples; NaN counts as the smallest).
+    pub range: [f64; 2],
+    /// The 0.5 % and 99.5 % percentiles: the window the viewer starts from, as today's 8-bit
+    /// renditions show it.
+    pub window: [f64; 2],
+    /// What 0 and 255 in the 8-bit renditions stand for: they map the data linearly between
+    /// these, clipped outside.
+    pub display_map: [f64; 2],
+    /// Sample counts in 256 equal bins from `range[0]` to `range[1]` (colour: all channels).
+    pub histogram: Vec<u64>,
+    /// What 0 and 65535 in the lossless pyramid stand for, when there is one: `[0, 65535]` for
+    /// 16-bit data, a float image's min and max (a 65536-step quantisation of its range).
+    pub raw_map: Option<[f64; 2]>,
+    /// Whether the samples are integers (8 or 16 bits) rather than mapped from another type.
+    pub integer: bool,
+}
+
 /// Everything derived from one source image.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Derived {
@@ -141,6 +166,12 @@ pub struct Derived {
     pub thumbnails: Vec<Rendition>,
     /// The deep-zoom pyramid, when requested.
     pub pyramid: Option<Pyramid>,
+    /// The display range's facts; `None` for an image with transparency.
+    pub display: Option<Display>,
+    /// The lossless pyramid of a gray image wider than 8 bits, beside `pyramid`:
+    /// `<dir>/raw.dzi` and `<dir>/raw_files/<level>/<col>_<row>.png`, each 16-bit value `v`
+    /// stored as red `v >> 8` and green `v & 255` (see `Display::raw_map` for its units).
+    pub raw_pyramid: Option<Pyramid>,
     /// Pages 2… of a multi-page TIFF (a z-stack in one file), each derived like a file of its
     /// own, with its own `hash` (derived from the file's and the page number).
     pub pages: Vec<Derived>,

@@ -1,4 +1,6 @@
-//! Decoding to display-ready 8-bit pixels: orientation, percentile contrast stretch, alpha.
+//! Decoding to display-ready 8-bit pixels: orientation, percentile contrast stretch, alpha;
+//! and what the viewer's display range needs besides (histogram, percentiles in the data's own
+//! units, and a gray image's samples as they are when 8 bits cannot hold them).
 
 use std::io::{BufRead, Cursor, Seek, SeekFrom};
 use std::path::Path;
@@ -6,7 +8,10 @@ use std::path::Path;
 use image::DynamicImage;
 
 use super::tiff::{self, to_u16, Stack};
-use super::{probe, ImageInfo, MediaError};
+use super::{probe, Display, ImageInfo, MediaError};
+
+/// Bins of the histogram the viewer draws under its display range.
+pub(crate) const HISTOGRAM_BINS: usize = 256;
 
 /// Lower and upper percentile of the contrast stretch, in per mille of the samples.
 const STRETCH_PERMILLE: (u64, u64) = (5, 995);
@@ -48,6 +53,18 @@ pub(crate) struct Decoded {
     pub few_values: bool,
     /// How many slices the file holds (1 unless a multi-page TIFF) and its stated voxel size.
     pub stack: Stack,
+    /// The display range's facts; `None` for images with transparency.
+    pub display: Option<Display>,
+    /// A gray image's 16-bit samples as decoded, when 8 bits do not hold its values: what the
+    /// lossless pyramid is made of (`raw.rs`).
+    pub raw: Option<RawRaster>,
+}
+
+/// A gray raster of 16-bit samples, row-major.
+pub(crate) struct RawRaster {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u16>,
 }
 
 /// Decodes one page (0 for all but multi-page TIFFs) of an image held in memory, applying
@@ -60,25 +77,42 @@ pub(crate) fn decode(
     max_pixels: u64,
     page: usize,
 ) -> Result<Decoded, MediaError> {
-    let (image, info, stack) = decode_samples(path, Cursor::new(bytes), max_pixels, page)?;
-    let (raster, few_values) = to_display(image);
+    let DecodedPage {
+        image,
+        info,
+        stack,
+        units,
+    } = decode_samples(path, Cursor::new(bytes), max_pixels, page)?;
+    let shown = to_display(image, units);
     Ok(Decoded {
         info,
-        raster,
-        few_values,
+        raster: shown.raster,
+        few_values: shown.few_values,
         stack,
+        display: shown.display,
+        raw: shown.raw,
     })
 }
 
-/// One page of the image `reader` holds with its samples as the file has them (8 or 16 bits,
-/// float and other integer TIFF samples mapped onto 16), oriented, not yet stretched: what the
+/// One page of an image with its samples as the file has them, from [`decode_samples`].
+pub(crate) struct DecodedPage {
+    /// 8 or 16 bits a sample (float and other integer TIFF samples mapped onto 16), oriented,
+    /// not yet stretched.
+    pub image: DynamicImage,
+    pub info: ImageInfo,
+    pub stack: Stack,
+    /// When the samples were mapped: what 0 and 65535 stand for in the file's units.
+    pub units: Option<[f64; 2]>,
+}
+
+/// One page of the image `reader` holds with its samples as the file has them: what the
 /// display rasters are made from, and what a volume keeps (`volume.rs`).
 pub(crate) fn decode_samples<R: BufRead + Seek>(
     path: &Path,
     mut reader: R,
     max_pixels: u64,
     page: usize,
-) -> Result<(DynamicImage, ImageInfo, Stack), MediaError> {
+) -> Result<DecodedPage, MediaError> {
     let read_err = |source| MediaError::Read {
         path: path.to_owned(),
         source,
@@ -89,10 +123,11 @@ pub(crate) fn decode_samples<R: BufRead + Seek>(
     } else {
         None
     };
-    let (mut image, orientation, info, stack) = match opened {
+    let (mut image, orientation, info, stack, units) = match opened {
         Some((page, stack)) => {
             let (info, orientation) = (page.info.clone(), page.orientation);
-            (page.read(path)?, orientation, info, stack)
+            let (image, units) = page.read(path)?;
+            (image, orientation, info, stack, units)
         }
         None => {
             reader.seek(SeekFrom::Start(0)).map_err(read_err)?;
@@ -106,35 +141,64 @@ pub(crate) fn decode_samples<R: BufRead + Seek>(
                 pages: 1,
                 voxel_size_nm: None,
             };
-            (image, orientation, info, stack)
+            (image, orientation, info, stack, None)
         }
     };
     image.apply_orientation(orientation);
-    Ok((image, info, stack))
+    Ok(DecodedPage {
+        image,
+        info,
+        stack,
+        units,
+    })
 }
 
-/// Converts any decoded layout to 8 bits, stretching contrast where the data needs it.
-fn to_display(image: DynamicImage) -> (Raster, bool) {
+/// What [`to_display`] makes of a decoded image.
+struct Shown {
+    raster: Raster,
+    few_values: bool,
+    display: Option<Display>,
+    raw: Option<RawRaster>,
+}
+
+/// Converts any decoded layout to 8 bits, stretching contrast where the data needs it, and
+/// states the display range's facts in the data's units: `units` is what 0 and 65535 of mapped
+/// samples stand for (`None`: the samples are the file's own values).
+fn to_display(image: DynamicImage, units: Option<[f64; 2]>) -> Shown {
     let (width, height) = (image.width(), image.height());
-    let (channels, samples): (u8, Samples) = match image {
-        DynamicImage::ImageLuma8(b) => (1, Samples::U8(b.into_raw())),
-        DynamicImage::ImageLumaA8(b) => (2, Samples::U8(b.into_raw())),
-        DynamicImage::ImageRgb8(b) => (3, Samples::U8(b.into_raw())),
-        DynamicImage::ImageRgba8(b) => (4, Samples::U8(b.into_raw())),
-        DynamicImage::ImageLuma16(b) => (1, Samples::U16(b.into_raw())),
-        DynamicImage::ImageLumaA16(b) => (2, Samples::U16(b.into_raw())),
-        DynamicImage::ImageRgb16(b) => (3, Samples::U16(b.into_raw())),
-        DynamicImage::ImageRgba16(b) => (4, Samples::U16(b.into_raw())),
-        DynamicImage::ImageRgb32F(b) => (3, Samples::U16(to_u16(b.as_raw(), 3, false, 1.0))),
-        DynamicImage::ImageRgba32F(b) => (4, Samples::U16(to_u16(b.as_raw(), 4, true, 1.0))),
-        other => (4, Samples::U8(other.into_rgba8().into_raw())),
+    let (channels, samples, units): (u8, Samples, Option<[f64; 2]>) = match image {
+        DynamicImage::ImageLuma8(b) => (1, Samples::U8(b.into_raw()), units),
+        DynamicImage::ImageLumaA8(b) => (2, Samples::U8(b.into_raw()), units),
+        DynamicImage::ImageRgb8(b) => (3, Samples::U8(b.into_raw()), units),
+        DynamicImage::ImageRgba8(b) => (4, Samples::U8(b.into_raw()), units),
+        DynamicImage::ImageLuma16(b) => (1, Samples::U16(b.into_raw()), units),
+        DynamicImage::ImageLumaA16(b) => (2, Samples::U16(b.into_raw()), units),
+        DynamicImage::ImageRgb16(b) => (3, Samples::U16(b.into_raw()), units),
+        DynamicImage::ImageRgba16(b) => (4, Samples::U16(b.into_raw()), units),
+        DynamicImage::ImageRgb32F(b) => {
+            let (v, units) = to_u16(b.as_raw(), 3, false, 1.0);
+            (3, Samples::U16(v), Some(units))
+        }
+        DynamicImage::ImageRgba32F(b) => {
+            let (v, units) = to_u16(b.as_raw(), 4, true, 1.0);
+            (4, Samples::U16(v), Some(units))
+        }
+        other => (4, Samples::U8(other.into_rgba8().into_raw()), None),
     };
     let alpha = channels == 2 || channels == 4;
-    let (mut data, few_values) = match samples {
-        Samples::U8(data) => stretch_u8(data, channels, alpha),
-        Samples::U16(data) => stretch_u16(&data, channels, alpha),
+    let wide = matches!(samples, Samples::U16(_));
+    let (mut data, few_values, facts, gray16) = match samples {
+        Samples::U8(data) => {
+            let (data, few, facts) = stretch_u8(data, channels, alpha);
+            (data, few, facts, None)
+        }
+        Samples::U16(data) => {
+            let (out, few, facts) = stretch_u16(&data, channels, alpha);
+            (out, few, facts, (channels == 1).then_some(data))
+        }
     };
     let mut channels = channels;
+    let mut opaque = !alpha;
     if alpha
         && data
             .chunks_exact(usize::from(channels))
@@ -142,14 +206,28 @@ fn to_display(image: DynamicImage) -> (Raster, bool) {
     {
         data = drop_alpha(&data, channels);
         channels -= 1;
+        opaque = true;
     }
+    // Only opaque images get a display range: windowing colour under transparency would also
+    // have to decide what the transparent parts show, and no dataset has needed it.
+    let display = opaque.then(|| facts.display(wide, units));
+    let raw = gray16.map(|data| RawRaster {
+        width,
+        height,
+        data,
+    });
     let raster = Raster {
         width,
         height,
         channels,
         data,
     };
-    (raster, few_values)
+    Shown {
+        raster,
+        few_values,
+        display,
+        raw,
+    }
 }
 
 /// Samples as decoded, before the stretch.
@@ -158,41 +236,85 @@ enum Samples {
     U16(Vec<u16>),
 }
 
+/// What a stretch saw and did, in sample values (8 or 16 bits).
+struct Facts {
+    /// Count of each sample value.
+    hist: Vec<u64>,
+    /// The 0.5 and 99.5 % percentiles.
+    window: (u32, u32),
+    /// The sample values that became 0 and 255 (`None`: 8-bit samples kept as they are).
+    stretched: Option<(u32, u32)>,
+}
+
+impl Facts {
+    /// The display range's facts in the data's units: sample `v` stands for
+    /// `units[0] + v × (units[1] − units[0]) / 65535` when the samples were mapped, else `v`.
+    fn display(&self, wide: bool, units: Option<[f64; 2]>) -> Display {
+        let full = if wide { 65535.0 } else { 255.0 };
+        let value = |v: f64| match units {
+            Some([lo, hi]) => lo + v * (hi - lo) / 65535.0,
+            None => v,
+        };
+        let (min, max) = min_max(&self.hist);
+        let span = u64::from(max - min) + 1;
+        let mut histogram = vec![0u64; HISTOGRAM_BINS];
+        for (v, &n) in self.hist.iter().enumerate().skip(min as usize) {
+            if n > 0 {
+                let bin = (v as u64 - u64::from(min)) * HISTOGRAM_BINS as u64 / span;
+                histogram[bin as usize] += n;
+            }
+        }
+        let (lo, hi) = self.stretched.unwrap_or((0, 255));
+        Display {
+            range: [value(f64::from(min)), value(f64::from(max))],
+            window: [
+                value(f64::from(self.window.0)),
+                value(f64::from(self.window.1)),
+            ],
+            display_map: [value(f64::from(lo)), value(f64::from(hi))],
+            histogram,
+            raw_map: wide.then(|| [value(0.0), value(full)]),
+            integer: units.is_none(),
+        }
+    }
+}
+
 /// Stretches 8-bit data in place when its range is narrow; leaves full-range data alone.
-fn stretch_u8(mut data: Vec<u8>, channels: u8, alpha: bool) -> (Vec<u8>, bool) {
+fn stretch_u8(mut data: Vec<u8>, channels: u8, alpha: bool) -> (Vec<u8>, bool, Facts) {
     let mut hist = vec![0u64; 256];
     for_colour_samples(&data, channels, alpha, |v| hist[usize::from(v)] += 1);
     let few_values = distinct_colours_at_most(&data, channels, FEW_VALUES, &hist);
-    let (lo, hi) = if few_values {
-        min_max(&hist)
-    } else {
-        percentiles(&hist)
-    };
+    let window = percentiles(&hist);
+    let (lo, hi) = if few_values { min_max(&hist) } else { window };
+    let mut stretched = None;
     if hi > lo && (hi - lo) < LOW_RANGE_LEVELS {
         let lut: Vec<u8> = (0..256).map(|v| map(v, lo, hi)).collect();
         apply(&mut data, channels, alpha, |v| lut[usize::from(v)]);
+        stretched = Some((lo, hi));
     }
-    (data, few_values)
+    let facts = Facts {
+        hist,
+        window,
+        stretched,
+    };
+    (data, few_values, facts)
 }
 
 /// Stretches 16-bit data to 8 bits by percentiles with one lookup table.
-fn stretch_u16(data: &[u16], channels: u8, alpha: bool) -> (Vec<u8>, bool) {
+fn stretch_u16(data: &[u16], channels: u8, alpha: bool) -> (Vec<u8>, bool, Facts) {
     let mut hist = vec![0u64; 65536];
     for_colour_samples(data, channels, alpha, |v| hist[usize::from(v)] += 1);
     let few_values = channels <= 2 && hist.iter().filter(|&&n| n > 0).count() <= FEW_VALUES;
-    let (mut lo, mut hi) = if few_values {
-        min_max(&hist)
-    } else {
-        percentiles(&hist)
-    };
+    let window = percentiles(&hist);
+    let (mut lo, mut hi) = if few_values { min_max(&hist) } else { window };
     if hi <= lo {
         (lo, hi) = min_max(&hist);
     }
-    let lut: Vec<u8> = if hi > lo {
-        (0..65536).map(|v| map(v, lo, hi)).collect()
+    let (lut, stretched): (Vec<u8>, _) = if hi > lo {
+        ((0..65536).map(|v| map(v, lo, hi)).collect(), (lo, hi))
     } else {
         // A constant image keeps its brightness rather than turning black or white.
-        (0..65536u32).map(|v| (v >> 8) as u8).collect()
+        ((0..65536u32).map(|v| (v >> 8) as u8).collect(), (0, 65280))
     };
     let step = usize::from(channels);
     let out = data
@@ -206,7 +328,12 @@ fn stretch_u16(data: &[u16], channels: u8, alpha: bool) -> (Vec<u8>, bool) {
             }
         })
         .collect();
-    (out, few_values)
+    let facts = Facts {
+        hist,
+        window,
+        stretched: Some(stretched),
+    };
+    (out, few_values, facts)
 }
 
 /// Calls `f` on every colour sample (alpha skipped).
@@ -307,7 +434,7 @@ mod tests {
     #[test]
     fn narrow_16_bit_range_spans_the_output() {
         let data: Vec<u16> = (0..10_000).map(|i| 1000 + (i % 200) as u16).collect();
-        let (out, few) = stretch_u16(&data, 1, false);
+        let (out, few, _) = stretch_u16(&data, 1, false);
         assert!(!few);
         assert_eq!(*out.iter().min().unwrap(), 0);
         assert_eq!(*out.iter().max().unwrap(), 255);
@@ -318,14 +445,14 @@ mod tests {
     #[test]
     fn full_range_8_bit_is_left_alone() {
         let data: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
-        let (out, _) = stretch_u8(data.clone(), 1, false);
+        let (out, ..) = stretch_u8(data.clone(), 1, false);
         assert_eq!(out, data);
     }
 
     #[test]
     fn low_range_8_bit_is_stretched() {
         let data: Vec<u8> = (0..4096).map(|i| 100 + (i % 40) as u8).collect();
-        let (out, _) = stretch_u8(data, 1, false);
+        let (out, ..) = stretch_u8(data, 1, false);
         assert_eq!((out.iter().min(), out.iter().max()), (Some(&0), Some(&255)));
     }
 
@@ -334,7 +461,7 @@ mod tests {
         let mut data = vec![0u8; 10_000];
         data[0] = 3;
         data[1..5000].fill(1);
-        let (out, few) = stretch_u8(data, 1, false);
+        let (out, few, _) = stretch_u8(data, 1, false);
         assert!(few);
         assert_eq!(
             out[0], 255,
@@ -348,10 +475,10 @@ mod tests {
         let opaque = DynamicImage::ImageLumaA8(
             image::ImageBuffer::from_raw(2, 1, vec![10, 255, 200, 255]).unwrap(),
         );
-        assert_eq!(to_display(opaque).0.channels, 1);
+        assert_eq!(to_display(opaque, None).raster.channels, 1);
         let clear = DynamicImage::ImageLumaA8(
             image::ImageBuffer::from_raw(2, 1, vec![10, 0, 200, 255]).unwrap(),
         );
-        assert_eq!(to_display(clear).0.channels, 2);
+        assert_eq!(to_display(clear, None).raster.channels, 2);
     }
 }

@@ -267,7 +267,13 @@ pub(super) fn full_pages<R: Read + Seek>(decoder: &mut Decoder<R>) -> tiff::Tiff
 impl<R: Read + Seek> Page<R> {
     /// Decodes the page into an image `pixels` can stretch: 8- and 16-bit samples as they are,
     /// every other sample type mapped from its own range onto 16 bits.
-    pub(crate) fn read(mut self, path: &Path) -> Result<DynamicImage, MediaError> {
+    ///
+    /// With the image comes what 0 and 65535 stand for when the samples were mapped (the
+    /// page's own min and max, in the file's units), so the viewer can show them in those units.
+    pub(crate) fn read(
+        mut self,
+        path: &Path,
+    ) -> Result<(DynamicImage, Option<[f64; 2]>), MediaError> {
         let undecodable = |reason: String| MediaError::Undecodable {
             path: path.to_owned(),
             reason,
@@ -331,17 +337,17 @@ impl<R: Read + Seek> Page<R> {
         if self.white_is_zero {
             samples.invert(channels, alpha);
         }
-        let image = match samples {
-            Samples::U8(v) => buffer8(width, height, channels, v),
-            Samples::U16(v) => buffer16(width, height, channels, v),
-            Samples::Other(v, alpha_max) => buffer16(
-                width,
-                height,
-                channels,
-                to_u16(&v, channels, alpha, alpha_max),
-            ),
+        let (image, units) = match samples {
+            Samples::U8(v) => (buffer8(width, height, channels, v), None),
+            Samples::U16(v) => (buffer16(width, height, channels, v), None),
+            Samples::Other(v, alpha_max) => {
+                let (v, units) = to_u16(&v, channels, alpha, alpha_max);
+                (buffer16(width, height, channels, v), Some(units))
+            }
         };
-        image.ok_or_else(|| undecodable("its sample count does not match its size".into()))
+        let image =
+            image.ok_or_else(|| undecodable("its sample count does not match its size".into()))?;
+        Ok((image, units))
     }
 }
 
@@ -410,13 +416,14 @@ impl Samples {
 /// Maps colour samples linearly from their own finite min..max onto 0..65535 (alpha from
 /// 0..`alpha_max`); NaN and infinities become 0. Float and wide integer samples carry arbitrary
 /// units (counts, densities), so no fixed range can be assumed; `pixels` uses it for the float
-/// images the `image` crate decodes too.
+/// images the `image` crate decodes too. Returns the samples and the `[min, max]` that 0 and
+/// 65535 stand for (`[0, 0]` when no sample is finite).
 pub(super) fn to_u16<T: Copy + Into<f64>>(
     data: &[T],
     channels: usize,
     alpha: bool,
     alpha_max: f64,
-) -> Vec<u16> {
+) -> (Vec<u16>, [f64; 2]) {
     let colour = |i: usize| !(alpha && i % channels == channels - 1);
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for (i, v) in data.iter().enumerate() {
@@ -426,8 +433,12 @@ pub(super) fn to_u16<T: Copy + Into<f64>>(
             hi = hi.max(v);
         }
     }
+    if lo > hi {
+        (lo, hi) = (0.0, 0.0);
+    }
     let scale = if hi > lo { 65535.0 / (hi - lo) } else { 0.0 };
-    data.iter()
+    let samples = data
+        .iter()
         .enumerate()
         .map(|(i, v)| {
             let v: f64 = (*v).into();
@@ -442,7 +453,8 @@ pub(super) fn to_u16<T: Copy + Into<f64>>(
                 0
             }
         })
-        .collect()
+        .collect();
+    (samples, [lo, hi])
 }
 
 fn buffer8(width: u32, height: u32, channels: usize, v: Vec<u8>) -> Option<DynamicImage> {
@@ -477,11 +489,17 @@ mod tests {
 
     #[test]
     fn other_types_span_16_bits_and_alpha_keeps_its_meaning() {
-        assert_eq!(to_u16(&[-3.0, -1.0, 1.0], 1, false, 1.0), [0, 32768, 65535]);
         assert_eq!(
-            to_u16(&[0.5, 1.0, 0.7, 0.0], 2, true, 1.0),
+            to_u16(&[-3.0, -1.0, 1.0], 1, false, 1.0),
+            (vec![0, 32768, 65535], [-3.0, 1.0])
+        );
+        assert_eq!(
+            to_u16(&[0.5, 1.0, 0.7, 0.0], 2, true, 1.0).0,
             [0, 65535, 65535, 0]
         );
-        assert_eq!(to_u16(&[f64::NAN, 2.0, 4.0], 1, false, 1.0), [0, 0, 65535]);
+        assert_eq!(
+            to_u16(&[f64::NAN, 2.0, 4.0], 1, false, 1.0),
+            (vec![0, 0, 65535], [2.0, 4.0])
+        );
     }
 }

@@ -248,12 +248,13 @@ fn read_slice(
         path: slice.source.clone(),
         source,
     })?;
-    let (image, ..) = pixels::decode_samples(
+    let image = pixels::decode_samples(
         &slice.source,
         BufReader::new(file),
         settings.max_pixels,
         slice.page,
-    )?;
+    )?
+    .image;
     let (width, height, layout) = (image.width(), image.height(), Layout::of(&image));
     if let Some((w, h, l)) = expect {
         if (w, h, l) != (width, height, layout) {

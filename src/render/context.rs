@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{markdown, MediaIndex, RenderOptions};
 use crate::content::model::{Content, Dataset};
-use crate::media::{Derived, RemoteInfo, Rendition, Volume};
+use crate::media::{self, Derived, RemoteInfo, Rendition, Volume};
 
 /// The `sizes` attribute of gallery cards: one column on phones, a grid of ~20rem cards above.
 pub const CARD_SIZES: &str = "(min-width: 72rem) 22rem, (min-width: 40rem) 45vw, 100vw";
@@ -443,6 +443,10 @@ impl<'a> Prepared<'a> {
                                 width: fallback.width,
                                 height: fallback.height,
                             },
+                            display: derived.display.as_ref().map(|shown| {
+                                let raw = derived.raw_pyramid.as_ref().filter(|_| opts.pyramids);
+                                SliceDisplay::of(shown, raw.map(|_| media(derived, "raw.dzi")))
+                            }),
                         }
                     })
                     .collect(),
@@ -982,6 +986,48 @@ pub struct Slice {
     pub width: u32,
     pub height: u32,
     pub fallback: Fallback,
+    /// The display range's facts, `None` for an image with transparency.
+    pub display: Option<SliceDisplay>,
+}
+
+/// What the viewer's display range needs of a slice (see `media::Display`; values in the
+/// data's units).
+#[derive(Debug, Serialize)]
+pub struct SliceDisplay {
+    pub range: [f64; 2],
+    pub window: [f64; 2],
+    /// What 0 and 255 of the 8-bit tiles and fallback stand for.
+    pub display_map: [f64; 2],
+    /// What 0 and 65535 of the lossless tiles stand for.
+    pub raw_map: Option<[f64; 2]>,
+    pub integer: bool,
+    /// The lossless pyramid's `raw.dzi` (same geometry as the 8-bit one, PNG tiles).
+    pub raw: Option<String>,
+    /// The 256 bins' heights on a log scale (`ln(1 + n)`, the fullest bin 255), as base64 of
+    /// 256 bytes: about 350 characters a slice, where the counts as JSON would be several KB.
+    pub histogram: String,
+}
+
+impl SliceDisplay {
+    fn of(shown: &media::Display, raw: Option<String>) -> SliceDisplay {
+        use base64ct::Encoding;
+        let top = shown.histogram.iter().copied().max().unwrap_or(0);
+        let scale = ((top as f64).ln_1p()).max(f64::MIN_POSITIVE);
+        let heights: Vec<u8> = shown
+            .histogram
+            .iter()
+            .map(|&n| ((n as f64).ln_1p() / scale * 255.0).round() as u8)
+            .collect();
+        SliceDisplay {
+            range: shown.range,
+            window: shown.window,
+            display_map: shown.display_map,
+            raw_map: shown.raw_map,
+            integer: shown.integer,
+            raw,
+            histogram: base64ct::Base64::encode_string(&heights),
+        }
+    }
 }
 
 /// A pyramid's tiles: edge length, overlap and format (`jpg` or `png`).

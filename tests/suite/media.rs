@@ -659,3 +659,128 @@ fn a_site_shows_a_tiff_stack_as_slices_with_its_voxel_size() {
         [[20.0, 10.0, 2.0], [30.0, 20.0, 0.0]]
     );
 }
+
+/// The 16-bit value of pixel (x, y) of a lossless tile: red high byte, green low byte.
+fn packed(tile: &image::RgbImage, x: u32, y: u32) -> u16 {
+    let p = tile.get_pixel(x, y);
+    u16::from(p[0]) << 8 | u16::from(p[1])
+}
+
+#[test]
+fn lossless_tiles_hold_every_16_bit_source_value() {
+    let s = Scratch::new();
+    let src = s.path("counts.png");
+    let (w, h) = (700u32, 300u32);
+    let value = |x: u32, y: u32| ((x * 97 + y * 4099) % 65536) as u16;
+    ImageBuffer::from_fn(w, h, |x, y| Luma([value(x, y)]))
+        .save(&src)
+        .unwrap();
+    let derived = derive(&src, true, &s.settings()).unwrap();
+    let raw = derived
+        .raw_pyramid
+        .as_ref()
+        .expect("a 16-bit image gets a raw pyramid");
+    let display = derived.display.as_ref().unwrap();
+    assert_eq!(display.raw_map, Some([0.0, 65535.0]));
+    assert!(display.integer);
+    let top = raw.levels - 1;
+    let dzi = std::fs::read_to_string(raw.dir.join("raw.dzi")).unwrap();
+    assert!(
+        dzi.contains("Format=\"png\"") && dzi.contains("Width=\"700\""),
+        "{dzi}"
+    );
+    let (cols, rows) = (w.div_ceil(254), h.div_ceil(254));
+    let mut seen = 0u64;
+    for row in 0..rows {
+        for col in 0..cols {
+            let file = raw.dir.join(format!("raw_files/{top}/{col}_{row}.png"));
+            let tile = open(&file).into_rgb8();
+            let (x0, y0) = (col * 254 - col.min(1), row * 254 - row.min(1));
+            for (x, y, p) in tile.enumerate_pixels() {
+                assert_eq!(p[2], 0, "{}: blue is unused", file.display());
+                assert_eq!(
+                    packed(&tile, x, y),
+                    value(x0 + x, y0 + y),
+                    "{} at ({x}, {y})",
+                    file.display()
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= u64::from(w * h), "every source pixel was compared");
+    // Below full resolution the levels are box averages of the one above.
+    let half = open(&raw.dir.join(format!("raw_files/{}/0_0.png", top - 1))).into_rgb8();
+    let avg = (u32::from(value(0, 0))
+        + u32::from(value(1, 0))
+        + u32::from(value(0, 1))
+        + u32::from(value(1, 1))
+        + 2)
+        / 4;
+    assert_eq!(u32::from(packed(&half, 0, 0)), avg);
+}
+
+#[test]
+fn display_facts_are_in_the_data_units() {
+    let s = Scratch::new();
+    // 16-bit counts in a narrow band with one hot pixel: the window is the percentiles, the
+    // range reaches the hot pixel, and the 8-bit tiles stand for the window.
+    let src = s.path("band.png");
+    ImageBuffer::from_fn(200, 100, |x, y| {
+        Luma([if (x, y) == (5, 5) {
+            60000u16
+        } else {
+            1000 + (x + y) as u16 * 3
+        }])
+    })
+    .save(&src)
+    .unwrap();
+    let d = derive(&src, true, &s.settings()).unwrap();
+    let shown = d.display.unwrap();
+    assert_eq!(shown.range, [1000.0, 60000.0]);
+    assert!(
+        shown.window[0] > 1000.0 && shown.window[1] < 1900.0,
+        "{:?}",
+        shown.window
+    );
+    assert_eq!(shown.display_map, shown.window);
+    assert_eq!(shown.histogram.len(), 256);
+    assert_eq!(shown.histogram.iter().sum::<u64>(), 200 * 100);
+    assert_eq!(
+        shown.histogram[255], 1,
+        "the hot pixel is alone in the top bin"
+    );
+
+    // Float samples: the lossless pyramid spans the image's own min..max in 65536 steps.
+    let float = derive(&fixture_image("gray-float32.tif"), true, &s.settings()).unwrap();
+    let shown = float.display.unwrap();
+    assert!(!shown.integer);
+    let [lo, hi] = shown.raw_map.unwrap();
+    assert!(
+        (lo - 0.25).abs() < 1e-6 && (hi - 0.425).abs() < 1e-6,
+        "{lo}..{hi}"
+    );
+    assert_eq!(shown.range, [lo, hi]);
+    let raw = float.raw_pyramid.unwrap();
+    let tile = open(
+        &raw.dir
+            .join(format!("raw_files/{}/0_0.png", raw.levels - 1)),
+    )
+    .into_rgb8();
+    // Pixel (x, y) of the fixture is 0.25 + (3x + 2y) / 1000 (tests/images/make.py).
+    for (x, y) in [(0, 0), (7, 3), (39, 29)] {
+        let v = lo + f64::from(packed(&tile, x, y)) * (hi - lo) / 65535.0;
+        let source = 0.25 + f64::from(3 * x + 2 * y) / 1000.0;
+        assert!(
+            (v - source).abs() <= (hi - lo) / 65535.0,
+            "({x}, {y}): {v} vs {source}"
+        );
+    }
+
+    // 8-bit data has no second pyramid; its tiles are its values.
+    let gray = s.path("gray.png");
+    gray_pattern(300, 200).save(&gray).unwrap();
+    let d = derive(&gray, true, &s.settings()).unwrap();
+    assert!(d.raw_pyramid.is_none());
+    assert_eq!(d.display.unwrap().display_map, [0.0, 255.0]);
+}

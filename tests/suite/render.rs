@@ -54,6 +54,8 @@ fn fake_derived(hash: &str, width: u32, height: u32) -> Derived {
             format: "jpg",
             levels: 12,
         }),
+        display: None,
+        raw_pyramid: None,
         pages: Vec::new(),
         voxel_size_nm: None,
     }

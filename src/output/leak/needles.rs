@@ -67,6 +67,9 @@ pub fn needles(content: &Content, media: &MediaIndex) -> Result<(Vec<PrivateItem
                         whole_word: true,
                     }),
             );
+            // Everything derived from an image (thumbnails, both pyramids, the display range's
+            // histogram and percentiles) is published only beside a page that names its media
+            // folder, `media/<hash>/`, so the hash finds a public copy of any of it.
             for source in std::iter::once(&d.thumbnail).chain(&d.images) {
                 let hashes = match media.get(source) {
                     Some(derived) => derived.slices().map(|s| s.hash.clone()).collect(),

@@ -17,7 +17,11 @@
  *   with `detail = {x, y, zoom, slice, scale}`: `x, y` the image pixel at the viewer's centre,
  *   `zoom` the magnification relative to "whole image fits" (1), `slice` the 0-based slice
  *   index, `scale` CSS pixels per image pixel.
- * - `root.vitrine` is `{view(), setView({x, y, zoom, slice}), svg}` for scripted control.
+ * - `root.vitrine` is `{view(), setView({x, y, zoom, slice}), svg, setPainter(p), redraw()}` for
+ *   scripted control; the root then receives `vitrine:ready`. `setPainter` hands drawing to
+ *   another painter (`assets/display.js`: WebGL2 windowing of raw values): `{canvas, packed,
+ *   clear(), draw(img, x, y, w, h, smooth, packed, slice), forget(img)}` in device pixels; with
+ *   `packed` set, slices whose `display.raw` names a lossless pyramid are drawn from it.
  * The view lives in the URL fragment as `#v=x,y,zoom,slice`; other `&`-separated fragment
  * parameters are kept, so other scripts can store their own state beside it.
  */
@@ -133,7 +137,23 @@
         view: () => this.detail(),
         setView: (v) => this.setView(v),
         svg: this.svg,
+        setPainter: (p) => this.setPainter(p),
+        redraw: () => this.request(),
       };
+      this.resize();
+      root.dispatchEvent(new Event("vitrine:ready"));
+    }
+
+    /** Draws with `p` from now on, from the pyramids it wants (see the head of this file). */
+    setPainter(p) {
+      p.canvas.className = "viewer-canvas";
+      this.canvas.replaceWith(p.canvas);
+      this.canvas = p.canvas;
+      this.painter = p;
+      this.pyramids = [];
+      this.tiles = new Map();
+      this.want = [];
+      this.setSlice(this.view.slice, false);
       this.resize();
     }
 
@@ -151,10 +171,20 @@
         this.request();
       }, () => {});
       this.svg = q("svg.viewer-overlay");
-      this.canvas = document.createElement("canvas");
-      this.canvas.className = "viewer-canvas";
-      this.stage.prepend(this.canvas);
-      this.ctx = this.canvas.getContext("2d");
+      const canvas = document.createElement("canvas");
+      const ctx = canvas.getContext("2d");
+      this.painter = {
+        canvas,
+        clear: () => ctx.clearRect(0, 0, canvas.width, canvas.height),
+        draw(img, x, y, w, h, smooth) {
+          ctx.imageSmoothingEnabled = smooth;
+          ctx.drawImage(img, x, y, w, h);
+        },
+        forget() {},
+      };
+      this.canvas = canvas;
+      canvas.className = "viewer-canvas";
+      this.stage.prepend(canvas);
       this.stage.tabIndex = 0;
       this.stage.setAttribute("role", "application");
       this.stage.setAttribute("aria-label", this.stage.dataset.label || "Image viewer");
@@ -474,7 +504,10 @@
     /** Starts fetching slice i's descriptor (or its fallback image when it has no pyramid). */
     loadSlice(i) {
       if (i < 0 || i >= this.slices.length || this.pyramids[i] !== undefined) return;
-      const s = this.slices[i];
+      let s = this.slices[i];
+      const raw = this.painter.packed && s.display && s.display.raw;
+      // The lossless pyramid has the 8-bit one's geometry, in PNG.
+      if (raw) s = { ...s, dzi: raw, tiles: s.tiles && { ...s.tiles, format: "png" } };
       if (!s.dzi) {
         this.pyramids[i] = null;
         this.loadFallback(i);
@@ -485,6 +518,7 @@
         const { size, overlap, format } = s.tiles;
         const geometry = { tile: size, overlap, format, width: s.width, height: s.height };
         this.pyramids[i] = new Pyramid(new URL(s.dzi, document.baseURI).href, geometry);
+        this.pyramids[i].packed = !!raw;
         return;
       }
       this.pyramids[i] = fetch(s.dzi)
@@ -494,6 +528,7 @@
         })
         .then((t) => {
           this.pyramids[i] = new Pyramid(new URL(s.dzi, document.baseURI).href, parseDzi(t));
+          this.pyramids[i].packed = !!raw;
           // Drawing now rather than next frame asks for the first tiles a frame sooner.
           if (this.vw) this.draw();
         })
@@ -547,7 +582,9 @@
       if (this.tiles.size <= MAX_TILES) return;
       for (const [key, t] of this.tiles) {
         if (this.tiles.size <= MAX_TILES) break;
-        if (t.ok) this.tiles.delete(key); // failed tiles stay, so a missing tile is asked for once
+        if (!t.ok) continue; // failed tiles stay, so a missing tile is asked for once
+        this.tiles.delete(key);
+        this.painter.forget(t.img);
       }
     }
 
@@ -587,13 +624,35 @@
       return clamp(Math.ceil(p.max + need - 0.1), p.min, p.max);
     }
 
-    /** Visible tiles of pyramid p at level, nearest the centre first. */
-    tilesAt(p, level, vis) {
+    /** The columns and rows of pyramid p's tiles at level that the view shows. */
+    span(p, level, vis) {
       const f = p.factor(level), g = p.grid(level), n = p.tile;
       const c0 = clamp(Math.floor(vis.x0 / f / n), 0, g.cols - 1);
       const c1 = clamp(Math.floor(vis.x1 / f / n), 0, g.cols - 1);
       const r0 = clamp(Math.floor(vis.y0 / f / n), 0, g.rows - 1);
       const r1 = clamp(Math.floor(vis.y1 / f / n), 0, g.rows - 1);
+      return { c0, c1, r0, r1 };
+    }
+
+    /** Whether slice i's loaded tiles at level `top` hide the view within the level `level`
+     * tile (c, r) (everything in view when c is null). Hidden tiles are not drawn: software
+     * GL pays for every pixel of every layer (bench/display-range.mjs). */
+    covered(p, i, top, vis, level, c, r) {
+      const s = this.span(p, top, vis), k = 2 ** (top - level);
+      const c0 = c === null ? s.c0 : Math.max(s.c0, c * k), c1 = c === null ? s.c1 : Math.min(s.c1, c * k + k - 1);
+      const r0 = c === null ? s.r0 : Math.max(s.r0, r * k), r1 = c === null ? s.r1 : Math.min(s.r1, r * k + k - 1);
+      for (let y = r0; y <= r1; y++) {
+        for (let x = c0; x <= c1; x++) {
+          const t = this.tiles.get(`${i}/${top}/${x}_${y}`);
+          if (!t || !t.ok) return false;
+        }
+      }
+      return true;
+    }
+
+    /** Visible tiles of pyramid p at level, nearest the centre first. */
+    tilesAt(p, level, vis) {
+      const { c0, c1, r0, r1 } = this.span(p, level, vis);
       const out = [];
       for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) out.push([c, r]);
       const cc = (c0 + c1) / 2, cr = (r0 + r1) / 2;
@@ -601,14 +660,13 @@
     }
 
     draw() {
-      const { ctx, dpr, view } = this;
+      const { painter, dpr, view } = this;
       const s = this.scale() * dpr;
       const ox = (this.vw / 2) * dpr - view.x * s;
       const oy = (this.vh / 2) * dpr - view.y * s;
-      ctx.setTransform(1, 0, 0, 1, 0, 0);
-      ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+      painter.clear();
       // Past 1:1 at full resolution, show real pixels as blocks rather than blurring them.
-      ctx.imageSmoothingEnabled = s < 1;
+      const smooth = s < 1;
       const want = [];
       const vis = this.visible();
       const i = view.slice;
@@ -618,11 +676,11 @@
         return [x0, y0, Math.round(ox + (x + w) * s) - x0, Math.round(oy + (y + h) * s) - y0];
       };
       // The page's own image, once decoded, is a free backdrop until the tiles arrive.
-      if (i === 0 && this.fallback.ready) {
-        ctx.drawImage(this.fallback, ...rect(0, 0, this.slices[0].width, this.slices[0].height));
+      const top = p instanceof Pyramid ? this.level(p) : 0;
+      if (i === 0 && this.fallback.ready && !(p instanceof Pyramid && this.covered(p, i, top, vis, 0, null))) {
+        painter.draw(this.fallback, ...rect(0, 0, this.slices[0].width, this.slices[0].height), smooth, false, 0);
       }
       if (p instanceof Pyramid) {
-        const top = this.level(p);
         for (let level = p.min; level <= top; level++) {
           const f = p.factor(level);
           for (const [c, r] of this.tilesAt(p, level, vis)) {
@@ -632,7 +690,8 @@
               // Tiles carry `overlap` extra pixels on inner edges; drawing them whole hides seams.
               const x = (c * p.tile - (c ? p.overlap : 0)) * f;
               const y = (r * p.tile - (r ? p.overlap : 0)) * f;
-              ctx.drawImage(t.img, ...rect(x, y, t.img.naturalWidth * f, t.img.naturalHeight * f));
+              const box = rect(x, y, t.img.naturalWidth * f, t.img.naturalHeight * f);
+              if (level === top || !this.covered(p, i, top, vis, level, c, r)) painter.draw(t.img, ...box, smooth, p.packed, i);
               this.tiles.delete(key);
               this.tiles.set(key, t); // most recently used last, so eviction takes the oldest
               if (!this.painted) {
@@ -650,7 +709,7 @@
         const img = this.images[i];
         if (img && img.ready) {
           const sl = this.slices[i];
-          ctx.drawImage(img, ...rect(0, 0, sl.width, sl.height));
+          painter.draw(img, ...rect(0, 0, sl.width, sl.height), smooth, false, i);
         }
       }
       this.want = want;
