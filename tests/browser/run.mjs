@@ -9,9 +9,10 @@
 // private copy button), console errors, axe-core and the Nu HTML checker. Prints
 // `N passed, N failed` last; exits 1 on any failure.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { gzipSync } from "node:zlib";
 import { launch, pickStack, readOutput, REPO, siteDir, viewerPages } from "./lib.mjs";
 import { serve } from "./serve.mjs";
 
@@ -120,6 +121,20 @@ await test("viewer JS + CSS under 40 KB uncompressed", () => {
   const size = ["viewer.js", "viewer.css"].reduce((n, f) => n + statSync(join(dir, "assets", f)).size, 0);
   assert(size < 40 * 1024, `${size} bytes`);
   console.log(`      ${size} bytes`);
+});
+
+// What a z-stack's page downloads beyond every page's own CSS and script, gzipped as the
+// platforms serve it: the viewer and the add-ons its images need (the display range's script).
+await test("a z-stack page's viewer assets under 24 KB gzipped", () => {
+  assert(stack, "no z-stack page");
+  const html = readOutput(site, stack.path.slice(1) + "index.html").toString("utf8");
+  const assets = [...html.matchAll(/(?:src|href)="(?:\.\.\/)*assets\/([a-z-]+\.(?:js|css))"/g)]
+    .map((m) => m[1])
+    .filter((f, i, all) => all.indexOf(f) === i && f !== "gallery.js" && f !== "vitrine.css");
+  assert(assets.includes("viewer.js"), `the page loads ${assets}`);
+  const size = assets.reduce((n, f) => n + gzipSync(readFileSync(join(dir, "assets", f)), { level: 9 }).length, 0);
+  console.log(`      ${assets.join(" + ")}: ${size} bytes gzipped`);
+  assert(size < 24 * 1024, `${size} bytes`);
 });
 
 if (stack) {
