@@ -378,6 +378,7 @@ impl<'a> Prepared<'a> {
                     voxel_size: info.and_then(|i| i.voxel_size_nm).map(format_voxel),
                     levels: info.map(|i| i.levels),
                     neuroglancer_url: neuroglancer_url(&v.url, &d.slug, info),
+                    webknossos_url: webknossos_url(&v.location),
                 }
             }),
             volume: self.volume.map(|v| {
@@ -853,6 +854,8 @@ pub struct RemoteVolumeView<'a> {
     pub levels: Option<usize>,
     /// The public Neuroglancer app opened on the volume: four panels, at its centre.
     pub neuroglancer_url: String,
+    /// webKnossos adding the volume as a remote dataset ([`webknossos_url`]).
+    pub webknossos_url: String,
 }
 
 /// The public Neuroglancer client a dataset page's "Open in Neuroglancer" link opens.
@@ -861,7 +864,7 @@ pub const NEUROGLANCER_APP: &str = "https://neuroglancer-demo.appspot.com/";
 /// Neuroglancer's state for `source` (URL fragment `#!` + JSON): the volume as an image layer
 /// named `name`, the four-panel layout, and, when the metadata was read, its voxel size in
 /// metres and the position at its centre.
-fn neuroglancer_url(source: &str, name: &str, info: Option<&RemoteInfo>) -> String {
+pub(super) fn neuroglancer_url(source: &str, name: &str, info: Option<&RemoteInfo>) -> String {
     let mut state = serde_json::json!({
         "layers": [{"type": "image", "source": source, "name": name}],
         "layout": "4panel",
@@ -879,6 +882,18 @@ fn neuroglancer_url(source: &str, name: &str, info: Option<&RemoteInfo>) -> Stri
     let fragment =
         percent_encoding::utf8_percent_encode(&state, percent_encoding::NON_ALPHANUMERIC);
     format!("{NEUROGLANCER_APP}#!{fragment}")
+}
+
+/// webKnossos's page that adds a remote dataset from `?url=` (the `/import` route of its
+/// router; not in its user documentation, which describes the same form as Add Dataset › Add
+/// Remote Dataset).
+pub const WEBKNOSSOS_IMPORT: &str = "https://webknossos.org/import?url=";
+
+/// webKnossos opened on the volume at `location` (`https://…`, `gs://…`, `s3://…`): its form for
+/// adding a remote dataset, filled in, which a signed-in user who may add datasets confirms.
+fn webknossos_url(location: &str) -> String {
+    let location = percent_encoding::utf8_percent_encode(location, percent_encoding::NON_ALPHANUMERIC);
+    format!("{WEBKNOSSOS_IMPORT}{location}")
 }
 
 /// What `partials/viewer.html` gets.

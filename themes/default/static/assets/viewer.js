@@ -19,7 +19,9 @@
  *   index, `scale` CSS pixels per image pixel.
  * - `root.vitrine` is `{view(), setView({x, y, zoom, slice}), svg}` for scripted control.
  * The view lives in the URL fragment as `#v=x,y,zoom,slice`; other `&`-separated fragment
- * parameters are kept, so other scripts can store their own state beside it.
+ * parameters are kept, so other scripts can store their own state beside it. Links marked
+ * `data-carry-view` (the 3D view's) get the current view as their fragment, so they open at
+ * the same place.
  */
 (() => {
   "use strict";
@@ -205,6 +207,7 @@
       });
       // Only writes the fragment after the reader moved, so plain visits keep a clean URL.
       this.root.addEventListener("vitrine:view", () => {
+        for (const a of document.querySelectorAll("a[data-carry-view]")) a.hash = this.fragment();
         if (!this.userMoved) return;
         clearTimeout(this.hashTimer);
         this.hashTimer = setTimeout(() => this.writeFragment(), 250);
