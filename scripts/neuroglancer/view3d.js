@@ -54,14 +54,19 @@ function view2d(hash) {
   return null;
 }
 
+/** Voxels per screen pixel at the 2D viewer's zoom 1 (the whole slice in a panel, about half the window). */
+function fitScale() {
+  const [sx, sy] = config.shape || [1, 1];
+  const panel = Math.max(1, Math.min(container.clientWidth, container.clientHeight) / 2);
+  return Math.max(sx, sy, 1) / panel;
+}
+
 /** The state the view opens with: four panels at the 2D view's position, or the volume's centre. */
 function initialState() {
   const [sx, sy, sz] = config.shape || [0, 0, 0];
   const nm = config.voxel_size_nm || [1, 1, 1];
   const v = view2d(location.hash) || { x: sx / 2, y: sy / 2, zoom: 1, slice: Math.max(0, Math.floor(sz / 2)) };
-  // The 2D viewer's zoom 1 shows the whole slice; a panel is about half the window.
-  const panel = Math.max(1, Math.min(container.clientWidth, container.clientHeight) / 2);
-  const fit = Math.max(sx, sy, 1) / panel;
+  const fit = fitScale();
   const state = {
     layers: [{ type: "image", name: config.name, source: absoluteSource(config.source) }],
     layout: "4panel",
@@ -98,6 +103,20 @@ if (location.hash.startsWith("#!")) {
 } else {
   viewer.state.restoreState(initialState());
   hashBinding.setUrlHash();
+}
+// The page's link back to the 2D viewer (`a[data-view-2d]`) follows the view, in the 2D
+// viewer's own fragment form.
+if (config.shape) {
+  const back = document.querySelector("a[data-view-2d]");
+  const follow = () => {
+    const p = viewer.navigationState.position.value;
+    if (!back || p.length < 3 || !p.every(Number.isFinite)) return;
+    const zoom = fitScale() / viewer.navigationState.zoomFactor.value;
+    const slice = Math.min(Math.max(Math.floor(p[2]), 0), config.shape[2] - 1);
+    back.hash = `v=${+p[0].toFixed(1)},${+p[1].toFixed(1)},${+zoom.toPrecision(4)},${slice}`;
+  };
+  viewer.navigationState.changed.add(follow);
+  follow();
 }
 bindDefaultCopyHandler(viewer);
 bindDefaultPasteHandler(viewer);
