@@ -3,12 +3,13 @@
  * themes/default/static/neuroglancer/view3d.js (see docs/volumes.md).
  *
  * Markup (templates/view3d.html): `#neuroglancer` with `data-view3d` =
- * `{source, worker, shape: [x, y, z], voxel_size_nm: [x, y, z] | null, name}`: `source` is the
+ * `{source, worker, shape: [x, y, z], voxel_size_nm: [x, y, z] | null, name, slice}`: `source` is the
  * layer's Neuroglancer URL, written relative to the page for the site's own volume
  * (`zarr3://…/volume.ome.zarr/`, resolved here against the page's address, so a private page's
  * chunks are fetched from its own origin through the gate), `worker` the chunk worker's
  * address, `shape` the full-resolution size (null when unknown), `voxel_size_nm` the physical
- * voxel size.
+ * voxel size, `slice` the z the view opens on without a fragment (the 2D viewer's first slice;
+ * null: the middle).
  *
  * State lives in the fragment as Neuroglancer's own JSON (`#!{...}`). A fragment in the 2D
  * viewer's form (`#v=x,y,zoom,slice`, what the dataset page's "3D view" link carries) opens the
@@ -65,7 +66,7 @@ function fitScale() {
 function initialState() {
   const [sx, sy, sz] = config.shape || [0, 0, 0];
   const nm = config.voxel_size_nm || [1, 1, 1];
-  const v = view2d(location.hash) || { x: sx / 2, y: sy / 2, zoom: 1, slice: Math.max(0, Math.floor(sz / 2)) };
+  const v = view2d(location.hash) || { x: sx / 2, y: sy / 2, zoom: 1, slice: config.slice ?? Math.max(0, Math.floor(sz / 2)) };
   const fit = fitScale();
   const state = {
     layers: [{ type: "image", name: config.name, source: absoluteSource(config.source) }],

@@ -136,6 +136,8 @@ pub struct Prepared<'a> {
     pub thumb: &'a Derived,
     /// The viewer's images: `dataset.images`, or the thumbnail when there are none.
     pub slices: Vec<&'a Derived>,
+    /// The slice the 2D viewer and the 3D view open on ([`Dataset::preview_index`]).
+    pub initial_slice: usize,
     /// Absolute URL of the largest preview rendition (Open Graph, JSON-LD, feed).
     pub preview_absolute: String,
     /// The OME-Zarr volume of a z-stack.
@@ -202,10 +204,10 @@ impl<'a> Prepared<'a> {
             }
             Ok(derived)
         };
-        let thumb = lookup(&dataset.thumbnail)?;
+        let named = lookup(&dataset.thumbnail)?;
         // A multi-page TIFF is a z-stack by itself: each of its pages is a slice.
-        let slices = if dataset.images.is_empty() {
-            thumb.slices().collect()
+        let slices: Vec<&Derived> = if dataset.images.is_empty() {
+            named.slices().collect()
         } else {
             dataset
                 .images
@@ -215,6 +217,27 @@ impl<'a> Prepared<'a> {
                 .into_iter()
                 .flat_map(Derived::slices)
                 .collect()
+        };
+        if let Some(k) = dataset.preview_slice.filter(|&k| k >= slices.len()) {
+            return Err(anyhow!(
+                "{}: preview_slice {k} is past the last slice: the stack has {} (0 to {}; slices \
+                 count from 0, like z in the volume)",
+                dataset.descriptor.display(),
+                slices.len(),
+                slices.len() - 1
+            ));
+        }
+        let initial_slice = Dataset::preview_index(dataset.preview_slice, slices.len());
+        // The thumbnail of a stack that is one file (a multi-page TIFF) is its preview page.
+        let stack_is_thumbnail = match dataset.images.as_slice() {
+            [] => true,
+            [only] => *only == dataset.thumbnail,
+            _ => false,
+        };
+        let thumb = if stack_is_thumbnail {
+            slices[initial_slice]
+        } else {
+            named
         };
         let largest = largest(thumb);
         let preview_absolute = opts.base_url.join(&format!(
@@ -239,6 +262,7 @@ impl<'a> Prepared<'a> {
             texts,
             thumb,
             slices,
+            initial_slice,
             preview_absolute,
             volume: media.volume(&dataset.dir),
             remote: media.remote.get(&dataset.dir),
@@ -365,6 +389,7 @@ impl<'a> Prepared<'a> {
                     .collect(),
                 voxel_size_nm,
                 private: !d.is_public(),
+                slice: self.initial_slice,
             },
             remote_volume: d.volume.as_ref().map(|v| {
                 let info = self.remote;
@@ -892,7 +917,8 @@ pub const WEBKNOSSOS_IMPORT: &str = "https://webknossos.org/import?url=";
 /// webKnossos opened on the volume at `location` (`https://…`, `gs://…`, `s3://…`): its form for
 /// adding a remote dataset, filled in, which a signed-in user who may add datasets confirms.
 fn webknossos_url(location: &str) -> String {
-    let location = percent_encoding::utf8_percent_encode(location, percent_encoding::NON_ALPHANUMERIC);
+    let location =
+        percent_encoding::utf8_percent_encode(location, percent_encoding::NON_ALPHANUMERIC);
     format!("{WEBKNOSSOS_IMPORT}{location}")
 }
 
@@ -902,6 +928,8 @@ pub struct Viewer {
     pub slices: Vec<Slice>,
     pub voxel_size_nm: Option<[f64; 3]>,
     pub private: bool,
+    /// The slice shown first (a fragment's `v=` overrides it).
+    pub slice: usize,
 }
 
 /// One viewer image: its deep-zoom descriptor (when pyramids are built) and a fallback raster.

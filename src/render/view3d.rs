@@ -63,11 +63,7 @@ pub fn render_view3d_pages(
 ) -> Result<Vec<Page>> {
     let site = SiteView::of(&content.config, &opts.base_url);
     let mut pages = Vec::new();
-    for d in content
-        .datasets
-        .iter()
-        .filter(|d| has_view(d, media))
-    {
+    for d in content.datasets.iter().filter(|d| has_view(d, media)) {
         let prepared = Prepared::new(d, content, media, opts, None)?;
         pages.extend(render_one(&prepared, &site, theme, opts)?);
     }
@@ -106,6 +102,9 @@ fn render_one(
         "shape": shape,
         "voxel_size_nm": voxel_size_nm,
         "name": d.slug,
+        // Where the view opens without a fragment: the 2D viewer's first slice for the site's
+        // own volume, the middle of the lab's.
+        "slice": dataset.volume.as_ref().map(|_| prepared.initial_slice),
     });
     let view = View3d {
         config: config.to_string(),
@@ -131,7 +130,10 @@ fn render_one(
         &opts.base_url,
         private,
         format!("3D view · {} · {}", d.display_name, site.title),
-        format!("{} in 3D: orthogonal planes and a 3D view of the volume.", d.display_name),
+        format!(
+            "{} in 3D: orthogonal planes and a 3D view of the volume.",
+            d.display_name
+        ),
     );
     let mut ctx = tera::Context::new();
     ctx.insert("site", site);
@@ -151,11 +153,8 @@ fn render_one(
     if private {
         pages.push(Page {
             path: format!("{dir}{WORKER_STUB}"),
-            body: format!(
-                "import \"{}{ASSETS_DIR}chunk_worker.js\";\n",
-                root_of(&dir)
-            )
-            .into_bytes(),
+            body: format!("import \"{}{ASSETS_DIR}chunk_worker.js\";\n", root_of(&dir))
+                .into_bytes(),
             private,
         });
     }

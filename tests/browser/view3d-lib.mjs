@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, normalize, sep } from "node:path";
 import { createInterface } from "node:readline";
 import { CHROMIUM_ARGS, REPO } from "./lib.mjs";
+import { serve } from "./serve.mjs";
 
 const BIN = process.env.VITRINE_BIN || join(REPO, "target/debug/vitrine");
 export const FIXTURE = join(REPO, "tests/sites/volume3d");
@@ -126,6 +127,45 @@ export async function startSite() {
     return { base: proxy.url, lab, token, close };
   } catch (e) {
     close();
+    throw e;
+  }
+}
+
+/**
+ * The fixture with `hosting: static` and no `volume:` elsewhere, its private stack shared, built
+ * and served as files by a plain server (no gate: private files stay sealed, the reader's
+ * service worker opens them). Resolves to `{base, link, close}`, `link` the share link on the
+ * server's address (its secret in the fragment).
+ */
+export async function startStaticSite() {
+  const tmp = mkdtempSync(join(tmpdir(), "vitrine-volume3d-static-"));
+  const root = join(tmp, "site");
+  cpSync(join(FIXTURE, "content"), join(root, "content"), { recursive: true });
+  rmSync(join(root, "content/datasets/lab-volume"), { recursive: true });
+  const site = join(root, "content/site.yaml");
+  writeFileSync(site, readFileSync(site, "utf8").replace(/^hosting: .*$/m, "hosting: static"));
+  const env = { ...process.env, XDG_CONFIG_HOME: join(tmp, "config") };
+  delete env.VITRINE_KEY;
+  const run = (...args) => {
+    const r = spawnSync(BIN, ["--root", root, ...args], { env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`vitrine ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
+    return r.stdout.trim();
+  };
+  try {
+    run("keygen");
+    const link = new URL(run("share", "sealed-stack", "--label", "3d static test"));
+    run("build");
+    const server = await serve(join(root, "public"));
+    return {
+      base: server.url,
+      link: `${server.url}${link.pathname}${link.hash}`,
+      close: async () => {
+        await server.close();
+        rmSync(tmp, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
 }

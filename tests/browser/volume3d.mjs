@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // The 3D view (docs/volumes.md) in headless Chromium, through `vitrine serve` and its gate, on
-// tests/sites/volume3d: the link from the 2D viewer carries its view; the view renders
+// tests/sites/volume3d: the link from the 2D viewer carries its view, and both open on the
+// descriptor's preview_slice without one; the view renders
 // non-blank planes, its xy plane showing the 2D view's slice at the 2D view's centre; its state
 // is kept in the URL; the site's own volumes are fetched from the site alone (every request is
 // recorded); a private volume's chunks answer 401 without the share cookie and 200 with it, and
-// render; a `volume:` the lab hosts (served here on another port) is embedded and linked to
+// render, and with `hosting: static` render through the service worker; a `volume:` the lab hosts (served here on another port) is embedded and linked to
 // webKnossos and Neuroglancer.
 //
 //   node tests/browser/volume3d.mjs
 import { join } from "node:path";
 import { assert, checks } from "./lib.mjs";
-import { FIXTURE, firstPlane, launchWebgl, panels, startSite } from "./view3d-lib.mjs";
+import { FIXTURE, firstPlane, launchWebgl, panels, startSite, startStaticSite } from "./view3d-lib.mjs";
 
 const { test, fail, finish } = checks();
 const site = await startSite();
@@ -118,6 +119,21 @@ try {
     await ctx.close();
   }
 
+  // --- Without a fragment both views open on the descriptor's preview_slice (6).
+  {
+    const { ctx, page } = await recorded();
+    await page.goto(`${site.base}/datasets/stack/`);
+    await page.waitForFunction(() => document.querySelector("a[data-carry-view]")?.hash.startsWith("#v="));
+    const hash = await page.$eval("a[data-carry-view]", (a) => a.hash);
+    await test("the 2D viewer opens on preview_slice", () => assert(/^#v=80,60,1,6$/.test(hash), hash));
+    await page.goto(`${site.base}/datasets/stack/3d/`);
+    await firstPlane(page);
+    const position = await page.evaluate(() => Array.from(viewer.state.toJSON().position));
+    await test("so does the 3D view, at the volume's centre", () =>
+      assert(JSON.stringify(position) === "[80,60,6.5]", `position ${position}`));
+    await ctx.close();
+  }
+
   // --- A private z-stack through the gate.
   {
     const { ctx, page, requests, answers } = await recorded();
@@ -148,6 +164,34 @@ try {
       assert(!(await page.$("a[href*='neuroglancer-demo']")), "a private page links the public Neuroglancer app");
     });
     await ctx.close();
+  }
+
+  // --- The same private stack with `hosting: static`: no gate, the service worker decrypts.
+  {
+    const fixed = await startStaticSite();
+    try {
+      const { ctx, page, requests, answers } = await recorded();
+      await page.goto(fixed.link);
+      await page.waitForFunction(() => navigator.serviceWorker?.controller && document.querySelector("h1")?.textContent.includes("Sealed ring stack"), null, { timeout: 30_000 });
+      await page.goto(`${fixed.base}/private/sealed-stack/3d/`);
+      await firstPlane(page);
+      const drawn = await panels(page);
+      await test("hosting: static: the private volume renders, decrypted by the service worker", () => {
+        assert(drawn[0].sd > 8 && drawn[1].sd > 8, `blank panels (sd ${drawn[0].sd.toFixed(2)}, ${drawn[1].sd.toFixed(2)})`);
+        const chunks = requests.filter((u) => /volume\.ome\.zarr\/0\/[\d.]+$/.test(u));
+        assert(chunks.length > 0 && chunks.every((u) => answers.get(u) === 200), chunks.map((u) => `${u}: ${answers.get(u)}`).join("\n"));
+      });
+      await test("hosting: static: what a plain request gets is ciphertext", async () => {
+        const chunk = requests.find((u) => /volume\.ome\.zarr\/0\/[\d.]+$/.test(u));
+        const bare = await browser.newContext();
+        const body = await (await bare.request.get(chunk)).body();
+        await bare.close();
+        assert(body.subarray(0, 4).equals(Buffer.from([0x76, 0x74, 0x72, 0x01])), `${chunk} is not sealed on the host`);
+      });
+      await ctx.close();
+    } finally {
+      await fixed.close();
+    }
   }
 
   // --- A volume the lab hosts, on another origin.

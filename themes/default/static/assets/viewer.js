@@ -5,8 +5,9 @@
  *
  * Markup: `partials/viewer.html` renders a `.viewer` root whose `data-viewer` attribute holds
  * `{slices: [{dzi, tiles: {size, overlap, format}, width, height, fallback: {src, width, height}}],
- * voxel_size_nm, private}` (without `tiles`, the geometry is read from the `.dzi`).
- * Without JavaScript the root shows the first slice's fallback image.
+ * voxel_size_nm, private, slice}` (without `tiles`, the geometry is read from the `.dzi`; `slice`
+ * is the one shown first, the descriptor's `preview_slice` or the middle one).
+ * Without JavaScript the root shows that slice's fallback image.
  *
  * Overlay API (annotations and other layers):
  * - `root.querySelector("svg.viewer-overlay")` has `viewBox="0 0 W H"` in full-resolution image
@@ -119,7 +120,8 @@
       this.tiles = new Map(); // "slice/level/col_row" -> {img, ok, failed}
       this.inflight = 0;
       this.want = [];
-      this.view = { x: this.W / 2, y: this.H / 2, zoom: 1, slice: 0 };
+      const first = Number.isInteger(cfg.slice) ? Math.min(Math.max(cfg.slice, 0), this.slices.length - 1) : 0;
+      this.view = { x: this.W / 2, y: this.H / 2, zoom: 1, slice: first };
       this.target = null; // easing target {x, y, zoom, anchor}
       this.pointers = new Map();
       this.painted = false;
