@@ -30,7 +30,7 @@ import {
   bindDefaultPasteHandler,
 } from "neuroglancer/unstable/ui/default_clipboard_handling.js";
 import { setDefaultInputEventBindings } from "neuroglancer/unstable/ui/default_input_event_bindings.js";
-import { makeDefaultViewer } from "neuroglancer/unstable/ui/default_viewer.js";
+import { makeMinimalViewer } from "neuroglancer/unstable/ui/minimal_viewer.js";
 import { UrlHashBinding } from "neuroglancer/unstable/ui/url_hash_binding.js";
 
 const container = document.getElementById("neuroglancer");
@@ -83,11 +83,17 @@ function initialState() {
   return state;
 }
 
-const viewer = makeDefaultViewer({
+// Neuroglancer's makeDefaultViewer would also take the whole page (its CSS makes <body> a black,
+// unscrollable full-window box) and block the context menu and Ctrl+wheel everywhere; here the
+// viewer is one part of a page, so those two are blocked over the viewer only (Ctrl+wheel is
+// its zoom, not the browser's).
+const viewer = makeMinimalViewer({
   target: container,
   showLayerDialog: false,
   resetStateWhenEmpty: false,
 });
+container.addEventListener("contextmenu", (e) => e.preventDefault());
+container.addEventListener("wheel", (e) => e.ctrlKey && e.preventDefault(), { passive: false });
 globalThis.viewer = viewer;
 setDefaultInputEventBindings(viewer.inputEventBindings);
 const hashBinding = viewer.registerDisposer(
