@@ -3,13 +3,14 @@
  * themes/default/static/neuroglancer/view3d.js (see docs/volumes.md).
  *
  * Markup (templates/view3d.html): `#neuroglancer` with `data-view3d` =
- * `{source, worker, shape: [x, y, z], voxel_size_nm: [x, y, z] | null, name, slice}`: `source` is the
+ * `{source, worker, shape: [x, y, z], voxel_size_nm: [x, y, z] | null, name, slice, skeletons}`: `source` is the
  * layer's Neuroglancer URL, written relative to the page for the site's own volume
  * (`zarr3://…/volume.ome.zarr/`, resolved here against the page's address, so a private page's
  * chunks are fetched from its own origin through the gate), `worker` the chunk worker's
  * address, `shape` the full-resolution size (null when unknown), `voxel_size_nm` the physical
  * voxel size, `slice` the z the view opens on without a fragment (the 2D viewer's first slice;
- * null: the middle).
+ * null: the middle), `skeletons` the tracings as `[{name, colour, lines: [[ax, ay, az, bx, by,
+ * bz]]}]` in voxel coordinates, each shown as an annotation layer of line segments.
  *
  * State lives in the fragment as Neuroglancer's own JSON (`#!{...}`). A fragment in the 2D
  * viewer's form (`#v=x,y,zoom,slice`, what the dataset page's "3D view" link carries) opens the
@@ -73,6 +74,20 @@ function initialState() {
     layout: "4panel",
     showDefaultAnnotations: true,
   };
+  // Tracings: a local annotation layer of line segments per tree (layer names must differ).
+  const names = new Set([config.name]);
+  for (const s of config.skeletons || []) {
+    let name = s.name;
+    for (let i = 2; names.has(name); i++) name = `${s.name} (${i})`;
+    names.add(name);
+    state.layers.push({
+      type: "annotation",
+      name,
+      source: "local://annotations",
+      annotationColor: s.colour,
+      annotations: s.lines.map((l, i) => ({ type: "line", id: String(i + 1), pointA: l.slice(0, 3), pointB: l.slice(3) })),
+    });
+  }
   if (config.shape) {
     state.dimensions = { x: [nm[0] * 1e-9, "m"], y: [nm[1] * 1e-9, "m"], z: [nm[2] * 1e-9, "m"] };
     // Voxel i spans [i, i + 1): the 2D viewer's pixel coordinates are the same numbers.

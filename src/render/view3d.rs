@@ -16,6 +16,7 @@
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+use super::annotation::{tree_colours, Placement};
 use super::context::{relative, root_of, PageView, Prepared, SiteView};
 use super::{MediaIndex, Page, RenderOptions, Theme};
 use crate::content::model::{Content, Dataset};
@@ -25,6 +26,11 @@ pub const ASSETS_DIR: &str = "neuroglancer/";
 
 /// The chunk worker a private dataset's 3D page starts (see the module doc).
 const WORKER_STUB: &str = "chunk-worker.js";
+
+/// Tracing edges drawn in one 3D view, at most. Neuroglancer keeps the lines of a local
+/// annotation layer in the page's address, so beyond this (~400 KB of address) a dataset's
+/// tracings stay on their annotation pages, which draw any size.
+pub const MAX_SKELETON_LINES: usize = 5000;
 
 /// The 3D page's folder of `d`, relative to the site root.
 pub fn output_dir(d: &Dataset) -> String {
@@ -96,6 +102,11 @@ fn render_one(
         (None, Some(info)) => info.voxel_size_nm,
         (None, None) => None,
     };
+    // Tracings are placed on the site's own images, so only the site's own volume shows them.
+    let skeletons = match &dataset.volume {
+        Some(_) => skeletons(prepared, &dir),
+        None => Vec::new(),
+    };
     let config = serde_json::json!({
         "source": source,
         "worker": if private { WORKER_STUB.to_string() } else { format!("{assets}chunk_worker.js") },
@@ -105,6 +116,7 @@ fn render_one(
         // Where the view opens without a fragment: the 2D viewer's first slice for the site's
         // own volume, the middle of the lab's.
         "slice": dataset.volume.as_ref().map(|_| prepared.initial_slice),
+        "skeletons": skeletons,
     });
     let view = View3d {
         config: config.to_string(),
@@ -159,4 +171,51 @@ fn render_one(
         });
     }
     Ok(pages)
+}
+
+/// The tracings a 3D page at `dir` shows (public ones on a public page, all on a private one),
+/// one per tree: `{name, colour, lines: [[ax, ay, az, bx, by, bz], …]}` in Neuroglancer's voxel
+/// coordinates (a slice k spans z k to k + 1, where the 2D overlay centres it on k). None when
+/// their edges together pass [`MAX_SKELETON_LINES`].
+fn skeletons(prepared: &Prepared, dir: &str) -> Vec<serde_json::Value> {
+    let d = prepared.dataset;
+    let shown: Vec<_> = d
+        .annotations
+        .iter()
+        .filter(|a| dir.starts_with("private/") || a.is_public_in(d))
+        .collect();
+    let edges: usize = shown
+        .iter()
+        .flat_map(|a| &a.skeleton.trees)
+        .map(|t| t.edges.len())
+        .sum();
+    if edges > MAX_SKELETON_LINES {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for a in shown {
+        let placement = Placement::new(d, a, prepared.slices[0], prepared.slices.len());
+        let at = |p: [f64; 3]| {
+            let [x, y, z] = placement.to_pixels(p);
+            [x, y, z + 0.5]
+        };
+        for (tree, colour) in a.skeleton.trees.iter().zip(tree_colours(&a.skeleton)) {
+            let position: std::collections::HashMap<u64, [f64; 3]> =
+                tree.nodes.iter().map(|n| (n.id, at(n.position))).collect();
+            let lines: Vec<[f64; 6]> = tree
+                .edges
+                .iter()
+                .filter_map(|e| {
+                    let (a, b) = (position.get(&e.source)?, position.get(&e.target)?);
+                    Some([a[0], a[1], a[2], b[0], b[1], b[2]])
+                })
+                .collect();
+            let name = match tree.name.as_str() {
+                "" => a.display_name.clone(),
+                tree => format!("{} · {tree}", a.display_name),
+            };
+            out.push(serde_json::json!({"name": name, "colour": colour, "lines": lines}));
+        }
+    }
+    out
 }

@@ -193,8 +193,9 @@ export function firstPlane(page, timeout = 30_000) {
 
 /**
  * The pixels of Neuroglancer's four panels as drawn (a screenshot of each, decoded in the page):
- * `[{rect, width, height, gray(x, y), mean, sd}]` in layout order (xy, xz, 3D, yz); `gray` is
- * the mean of R, G and B at panel pixel (x, y).
+ * `[{rect, width, height, gray(x, y), near([r, g, b], tolerance), mean, sd}]` in layout order
+ * (xy, xz, 3D, yz); `gray` is the mean of R, G and B at panel pixel (x, y), `near` counts the
+ * pixels within `tolerance` (sum of absolute differences) of a colour.
  */
 export async function panels(page) {
   const rects = await page.$$eval(".neuroglancer-rendered-data-panel", (els) =>
@@ -211,14 +212,21 @@ export async function panels(page) {
       const c = new OffscreenCanvas(bitmap.width, bitmap.height).getContext("2d");
       c.drawImage(bitmap, 0, 0);
       const { data, width, height } = c.getImageData(0, 0, bitmap.width, bitmap.height);
-      const gray = [];
+      const gray = [], rgb = Array.from(data);
       for (let i = 0; i < data.length; i += 4) gray.push((data[i] + data[i + 1] + data[i + 2]) / 3);
-      return { gray, width, height };
+      return { gray, rgb, width, height };
     }, png.toString("base64"));
     const n = data.gray.length;
     const mean = data.gray.reduce((a, b) => a + b, 0) / n;
     const sd = Math.sqrt(data.gray.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
-    out.push({ rect, width: data.width, height: data.height, gray: (x, y) => data.gray[y * data.width + x], mean, sd });
+    const near = ([r, g, b], tolerance) => {
+      let count = 0;
+      for (let i = 0; i < data.rgb.length; i += 4) {
+        if (Math.abs(data.rgb[i] - r) + Math.abs(data.rgb[i + 1] - g) + Math.abs(data.rgb[i + 2] - b) <= tolerance) count++;
+      }
+      return count;
+    };
+    out.push({ rect, width: data.width, height: data.height, gray: (x, y) => data.gray[y * data.width + x], near, mean, sd });
   }
   return out;
 }

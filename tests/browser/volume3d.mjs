@@ -5,7 +5,8 @@
 // non-blank planes, its xy plane showing the 2D view's slice at the 2D view's centre; its state
 // is kept in the URL; the site's own volumes are fetched from the site alone (every request is
 // recorded); a private volume's chunks answer 401 without the share cookie and 200 with it, and
-// render, and with `hosting: static` render through the service worker; a `volume:` the lab hosts (served here on another port) is embedded and linked to
+// render, and with `hosting: static` render through the service worker; a tracing is drawn as an
+// annotation layer; a `volume:` the lab hosts (served here on another port) is embedded and linked to
 // webKnossos and Neuroglancer.
 //
 //   node tests/browser/volume3d.mjs
@@ -97,6 +98,16 @@ try {
       }
       const source = sum / size / size;
       assert(Math.abs(shown - source) < 12, `the panel shows ${shown.toFixed(1)} where slice 5 has ${source.toFixed(1)}`);
+    });
+    await test("the tracing is an annotation layer of its edges, drawn in its colour", async () => {
+      const layers = await page.evaluate(() => viewer.state.toJSON().layers.filter((l) => l.type === "annotation"));
+      assert(layers.length === 1, `${layers.length} annotation layers`);
+      const lines = layers[0].annotations;
+      assert(lines.length === 3 && lines.every((l) => l.type === "line"), JSON.stringify(lines));
+      // Node 2 of trace.swc is (0.32, 0.24, 0.24) µm: pixel (80, 60) of slice 6, voxel centre z 6.5.
+      assert(lines.some((l) => JSON.stringify(l.pointA) === "[80,60,6.5]"), JSON.stringify(lines[0]));
+      const colour = [0xe6, 0x9f, 0x00];
+      assert(drawn[2].near(colour, 60) > 20, `the 3D panel has ${drawn[2].near(colour, 60)} pixels of the tracing's colour`);
     });
     await test("no request leaves the site (its own volume, fonts, no state server)", () => {
       const away = requests.filter((u) => !u.startsWith("data:") && new URL(u).origin !== origin);

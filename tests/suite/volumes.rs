@@ -652,3 +652,22 @@ fn only_datasets_with_a_volume_get_a_3d_page_and_only_then_the_site_the_bundle()
     assert!(!plain.join("public/neuroglancer").exists());
     assert!(!plain.join("public/datasets/flat/3d").exists());
 }
+
+#[test]
+fn the_3d_view_draws_the_public_tracings_of_a_public_dataset_and_no_private_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("site");
+    crate::common::copy_dir(&repo().join("content"), &root.join("content"));
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let page =
+        fs::read_to_string(root.join("public/datasets/cortex-fibsem/3d/index.html")).unwrap();
+    assert!(
+        page.contains("&quot;skeletons&quot;:[{&quot;name&quot;:&quot;Axon and dendrite"),
+        "the public tracing is in the 3D view"
+    );
+    assert!(
+        !page.contains("Draft soma tracing"),
+        "the private tracing stays off the public 3D page"
+    );
+}
