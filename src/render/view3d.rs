@@ -58,6 +58,8 @@ struct View3d {
     /// own volume is already a dataset there through "Add Remote Dataset" with the page's
     /// OME-Zarr address.
     webknossos_url: Option<String>,
+    /// Whether the dataset's tracings are left out for their size ([`MAX_SKELETON_LINES`]).
+    tracings_omitted: bool,
 }
 
 /// Every 3D page, and the worker beside each private one.
@@ -105,8 +107,10 @@ fn render_one(
     // Tracings are placed on the site's own images, so only the site's own volume shows them.
     let skeletons = match &dataset.volume {
         Some(_) => skeletons(prepared, &dir),
-        None => Vec::new(),
+        None => Some(Vec::new()),
     };
+    let tracings_omitted = skeletons.is_none();
+    let skeletons = skeletons.unwrap_or_default();
     let config = serde_json::json!({
         "source": source,
         "worker": if private { WORKER_STUB.to_string() } else { format!("{assets}chunk_worker.js") },
@@ -136,6 +140,7 @@ fn render_one(
             (None, Some(r)) => Some(r.webknossos_url.clone()),
             _ => None,
         },
+        tracings_omitted,
     };
     let page = PageView::new(
         &dir,
@@ -175,9 +180,9 @@ fn render_one(
 
 /// The tracings a 3D page at `dir` shows (public ones on a public page, all on a private one),
 /// one per tree: `{name, colour, lines: [[ax, ay, az, bx, by, bz], …]}` in Neuroglancer's voxel
-/// coordinates (a slice k spans z k to k + 1, where the 2D overlay centres it on k). None when
+/// coordinates (a slice k spans z k to k + 1, where the 2D overlay centres it on k). `None` when
 /// their edges together pass [`MAX_SKELETON_LINES`].
-fn skeletons(prepared: &Prepared, dir: &str) -> Vec<serde_json::Value> {
+fn skeletons(prepared: &Prepared, dir: &str) -> Option<Vec<serde_json::Value>> {
     let d = prepared.dataset;
     let shown: Vec<_> = d
         .annotations
@@ -190,7 +195,7 @@ fn skeletons(prepared: &Prepared, dir: &str) -> Vec<serde_json::Value> {
         .map(|t| t.edges.len())
         .sum();
     if edges > MAX_SKELETON_LINES {
-        return Vec::new();
+        return None;
     }
     let mut out = Vec::new();
     for a in shown {
@@ -217,5 +222,5 @@ fn skeletons(prepared: &Prepared, dir: &str) -> Vec<serde_json::Value> {
             out.push(serde_json::json!({"name": name, "colour": colour, "lines": lines}));
         }
     }
-    out
+    Some(out)
 }

@@ -671,3 +671,39 @@ fn the_3d_view_draws_the_public_tracings_of_a_public_dataset_and_no_private_one(
         "the private tracing stays off the public 3D page"
     );
 }
+
+#[test]
+fn tracings_past_the_3d_views_limit_stay_on_their_pages_and_the_page_says_so() {
+    let lines = vitrine::render::view3d::MAX_SKELETON_LINES;
+    for (nodes, drawn) in [(lines + 1, true), (lines + 2, false)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = five_slices(
+            tmp.path(),
+            "annotations:\n  - id: long\n    display_name: Long trace\n    file: long.swc\n    visibility: public\n",
+        );
+        // A chain of `nodes` nodes: one edge fewer.
+        let swc: String = (1..=nodes)
+            .map(|i| {
+                format!(
+                    "{i} 3 {} 1 0 1 {}\n",
+                    i % 30,
+                    if i == 1 { -1 } else { i as i64 - 1 }
+                )
+            })
+            .collect();
+        fs::write(root.join("content/datasets/five/long.swc"), swc).unwrap();
+        let out = vitrine(&root, &["build"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let page = fs::read_to_string(root.join("public/datasets/five/3d/index.html")).unwrap();
+        assert_eq!(
+            page.contains("&quot;skeletons&quot;:[]"),
+            !drawn,
+            "{nodes} nodes"
+        );
+        assert_eq!(
+            page.contains("drawn on their annotation pages"),
+            !drawn,
+            "{nodes} nodes"
+        );
+    }
+}
