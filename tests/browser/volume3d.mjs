@@ -11,7 +11,7 @@
 //
 //   node tests/browser/volume3d.mjs
 import { join } from "node:path";
-import { assert, checks } from "./lib.mjs";
+import { assert, checks, REPO } from "./lib.mjs";
 import { FIXTURE, firstPlane, launchWebgl, panels, startSite, startStaticSite } from "./view3d-lib.mjs";
 
 const { test, fail, finish } = checks();
@@ -117,6 +117,15 @@ try {
     await test("the licence ships beside the bundle", async () => {
       const res = await page.request.get(`${site.base}/neuroglancer/LICENSE`);
       assert(res.status() === 200 && (await res.text()).includes("Apache License"), `LICENSE: ${res.status()}`);
+    });
+    await test("axe-core finds nothing on the page around the viewer", async () => {
+      // Neuroglancer's own controls are its project's; the page's are vitrine's.
+      await page.addScriptTag({ path: join(REPO, "node_modules/axe-core/axe.min.js") });
+      const found = await page.evaluate(async () => {
+        const r = await axe.run({ exclude: [["#neuroglancer"]] }, { resultTypes: ["violations"] });
+        return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`);
+      });
+      assert(!found.length, found.join("\n"));
     });
     console.log(`      first complete render ${ready.toFixed(0)} ms after navigation`);
     // Back to 2D with the 3D view's position.
