@@ -627,7 +627,16 @@ impl Site {
         for page in plan.files {
             files.insert(page.path, Source::Bytes(page.body));
         }
+        // Neuroglancer's bundle only when a page uses it (3 MB a site without volumes need not
+        // deploy).
+        let view3d = content
+            .datasets
+            .iter()
+            .any(|d| render::view3d::has_view(d, media));
         for (path, bytes) in theme.static_files() {
+            if !view3d && path.starts_with(render::view3d::ASSETS_DIR) {
+                continue;
+            }
             files
                 .entry(path.clone())
                 .or_insert_with(|| Source::Bytes(bytes.to_vec()));
@@ -638,6 +647,9 @@ impl Site {
         }
         for page in render::layer::render_layer_pages(content, media, layers, theme, &render_opts)?
         {
+            files.insert(page.path, Source::Bytes(page.body));
+        }
+        for page in render::view3d::render_view3d_pages(content, media, theme, &render_opts)? {
             files.insert(page.path, Source::Bytes(page.body));
         }
         for (path, source) in render::layer::layer_files(content) {

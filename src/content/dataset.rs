@@ -32,6 +32,7 @@ struct RawDataset {
     visibility: Visibility,
     thumbnail: Option<String>,
     images: Option<OneOrMany>,
+    preview_slice: Option<usize>,
     voxel_size_nm: Option<Vec<f64>>,
     #[serde(default)]
     authors: Vec<String>,
@@ -108,6 +109,7 @@ pub const DATASET_FIELDS: Fields = Fields {
         "visibility",
         "thumbnail",
         "images",
+        "preview_slice",
         "voxel_size_nm",
         "authors",
         "license",
@@ -655,20 +657,38 @@ impl Validator<'_> {
         annotations
     }
 
-    /// The thumbnail (the first image when none is named) and the viewer's images, each
-    /// resolved inside the folder and of a format the media stage reads; problems are collected.
+    /// The thumbnail (the preview slice of the images when none is named) and the viewer's
+    /// images, each resolved inside the folder and of a format the media stage reads; problems
+    /// are collected.
     fn thumbnail_and_images(
         &mut self,
         thumbnail: Option<String>,
         images: Option<OneOrMany>,
+        preview_slice: Option<usize>,
     ) -> (Option<PathBuf>, Vec<PathBuf>) {
         // Images that were named but not found are reported where they are named; the
         // thumbnail they would have given is then not reported missing too.
         let images_named = images.is_some() || self.unfit.iter().any(|k| k == "images");
         let images = images.map(|spec| self.images(spec)).unwrap_or_default();
+        // One image may be a multi-page TIFF, whose pages the media stage counts: its slice
+        // is checked when the page is rendered (`render::context`).
+        if let Some(k) = preview_slice.filter(|&k| images.len() > 1 && k >= images.len()) {
+            self.error(
+                "preview_slice",
+                format!(
+                    "preview_slice {k} is past the last slice: the stack has {} (0 to {}; \
+                     slices count from 0, like z in the volume)",
+                    images.len(),
+                    images.len() - 1
+                ),
+            );
+        }
         let thumbnail = match &thumbnail {
             Some(name) => self.image("thumbnail", name, name),
-            None if !images.is_empty() => Some(images[0].clone()),
+            None if !images.is_empty() => {
+                let k = Dataset::preview_index(preview_slice, images.len());
+                Some(images[k.min(images.len() - 1)].clone())
+            }
             None if images_named || self.unfit.iter().any(|k| k == "thumbnail") => None,
             None => {
                 self.problems.push(Diagnostic::at(self.descriptor, 1, 1, "thumbnail is required: an image file beside the descriptor (PNG, JPEG, TIFF or WebP)"));
@@ -701,7 +721,7 @@ impl Validator<'_> {
     /// the dataset if none were found.
     fn finish(mut self, slug: &str, raw: RawDataset) -> Result<Dataset, Vec<Diagnostic>> {
         let display_name = self.display_name(raw.display_name.as_deref());
-        let (thumbnail, images) = self.thumbnail_and_images(raw.thumbnail, raw.images);
+        let (thumbnail, images) = self.thumbnail_and_images(raw.thumbnail, raw.images, raw.preview_slice);
         let voxel_size_nm = self.voxel_size(raw.voxel_size_nm);
         self.check_license(raw.license.as_deref());
         let doi = self.doi(raw.doi.as_deref());
@@ -729,6 +749,7 @@ impl Validator<'_> {
             visibility: raw.visibility,
             thumbnail: thumbnail.expect("checked above"),
             images,
+            preview_slice: raw.preview_slice,
             image_fields: self.image_fields,
             voxel_size_nm,
             authors: raw

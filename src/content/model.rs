@@ -185,6 +185,9 @@ pub struct Dataset {
     /// Absolute paths of the viewer images (a z-stack when several), in order; may be empty,
     /// in which case the viewer shows the thumbnail.
     pub images: Vec<PathBuf>,
+    /// `preview_slice`: the slice (from 0) the thumbnail and the 2D viewer's first view show,
+    /// when the descriptor chooses one; see [`Dataset::preview_index`].
+    pub preview_slice: Option<usize>,
     /// Where the descriptor names each of `thumbnail` and `images` (the first naming wins
     /// when the thumbnail is also a viewer image).
     pub image_fields: BTreeMap<PathBuf, ImageField>,
@@ -249,6 +252,13 @@ impl Dataset {
     /// Whether the dataset is listed publicly.
     pub fn is_public(&self) -> bool {
         self.visibility == Visibility::Public
+    }
+
+    /// The slice of a stack of `slices` that the thumbnail, the 2D viewer and the 3D view open
+    /// on: `preview_slice` when given, else the middle one (a stack's first slice is often
+    /// the least typical: the edge of the block, or still out of focus).
+    pub fn preview_index(preview_slice: Option<usize>, slices: usize) -> usize {
+        preview_slice.unwrap_or(slices / 2)
     }
 
     /// The output folder of the dataset's page, relative to the site root, with a trailing

@@ -1,6 +1,6 @@
 //! A z-stack as a multiscale OME-Zarr image, cached by the content hash of its slices.
 //!
-//! Format: OME-NGFF 0.5, which is Zarr v3 (one `zarr.json` a node, chunks under `c/`). It is
+//! Format: OME-NGFF 0.5, which is Zarr v3 (one `zarr.json` a node). It is
 //! the current version of the spec, and the current releases of the readers a reviewer opens a
 //! volume with read it: Neuroglancer (`zarr3://` and `zarr://` sources with OME multiscales),
 //! napari through ome-zarr-py, zarr-python 3, and webKnossos, which streams Zarr v3 (its older
@@ -19,7 +19,11 @@
 //!
 //! Writing streams slices: a level keeps one chunk's depth of slices, writes them whole
 //! (chunk-aligned, so no chunk is read back) and hands their downsampled copies on to the next
-//! level. Cache entries are `volume-<hash16>-<settings>/`, `volume.ome.zarr/` and `volume.json`
+//! level. Chunks are named with Zarr v3's `v2` key encoding and a `.` separator
+//! (`<level>/<z>.<y>.<x>`, `<level>/<c>.<z>.<y>.<x>` for RGB), not the default `c/<z>/<y>/<x>`:
+//! every file vitrine writes under `private/` has a `.` in its last segment, and the gates take a
+//! last segment without one for a folder (they redirect it to its trailing slash), so a private
+//! volume's chunks are served through the gate like its pages. Cache entries are `volume-<hash16>-<settings>/`, `volume.ome.zarr/` and `volume.json`
 //! (written last, in a temporary folder renamed into place), so an unchanged stack is never
 //! decoded or written again and its chunk files keep their inodes from build to build.
 
@@ -31,6 +35,7 @@ use std::sync::Arc;
 use image::DynamicImage;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use zarrs::array::chunk_key_encoding::V2ChunkKeyEncoding;
 use zarrs::array::codec::ZstdCodec;
 use zarrs::array::{Array, ArrayBuilder, DataType, Element, FillValue};
 use zarrs::array_subset::ArraySubset;
@@ -40,7 +45,7 @@ use zarrs::group::GroupBuilder;
 use super::{pixels, MediaError, MediaSettings};
 
 /// Bumped whenever the written bytes would change for the same slices.
-const VOLUME_VERSION: u32 = 1;
+const VOLUME_VERSION: u32 = 2;
 
 /// The OME-NGFF version written (see the module head for why this one).
 pub const NGFF_VERSION: &str = "0.5";
@@ -491,6 +496,7 @@ fn write_typed<T: Sample>(
             .chain(chunk)
             .collect();
         let array = ArrayBuilder::new(full, chunk_full, T::DATA_TYPE, T::zero())
+            .chunk_key_encoding(V2ChunkKeyEncoding::new_dot().into())
             .bytes_to_bytes_codecs(vec![Arc::new(ZstdCodec::new(ZSTD_LEVEL, false))])
             .dimension_names(Some(dims.clone()))
             .build(store.clone(), &format!("/{k}"))

@@ -158,15 +158,7 @@ fn render_one(
         ),
     );
     let placement = Placement::new(d, a, prepared.slices[0], prepared.slices.len());
-    let colors: Vec<String> = sk
-        .trees
-        .iter()
-        .enumerate()
-        .map(|(i, t)| match t.color {
-            Some([r, g, b, _]) => hex(r, g, b),
-            None => PALETTE[i % PALETTE.len()].to_string(),
-        })
-        .collect();
+    let colors = tree_colours(sk);
     // A comment names a node by id alone; where trees reuse an id it is the first tree's
     // node, as in webKnossos's own library (hence the reversed walk: the last insert wins).
     // Only commented ids are kept: a million-node tracing has a handful of comments.
@@ -493,6 +485,19 @@ fn trim_number(value: f64) -> String {
 /// `1 tree`, `3 trees`.
 fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Each tree's colour as CSS hex: the file's own (NML), else the palette's in turn; the 2D
+/// overlay and the 3D view draw each tree in it.
+pub fn tree_colours(sk: &Skeleton) -> Vec<String> {
+    sk.trees
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match t.color {
+            Some([r, g, b, _]) => hex(r, g, b),
+            None => PALETTE[i % PALETTE.len()].to_string(),
+        })
+        .collect()
 }
 
 fn hex(r: f32, g: f32, b: f32) -> String {

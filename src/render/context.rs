@@ -214,6 +214,8 @@ pub struct Prepared<'a> {
     pub thumb: &'a Derived,
     /// The viewer's images: `dataset.images`, or the thumbnail when there are none.
     pub slices: Vec<&'a Derived>,
+    /// The slice the 2D viewer and the 3D view open on ([`Dataset::preview_index`]).
+    pub initial_slice: usize,
     /// Absolute URL of the largest preview rendition (Open Graph, JSON-LD, feed).
     pub preview_absolute: String,
     /// The OME-Zarr volume of a z-stack.
@@ -280,10 +282,10 @@ impl<'a> Prepared<'a> {
             }
             Ok(derived)
         };
-        let thumb = lookup(&dataset.thumbnail)?;
+        let named = lookup(&dataset.thumbnail)?;
         // A multi-page TIFF is a z-stack by itself: each of its pages is a slice.
-        let slices = if dataset.images.is_empty() {
-            thumb.slices().collect()
+        let slices: Vec<&Derived> = if dataset.images.is_empty() {
+            named.slices().collect()
         } else {
             dataset
                 .images
@@ -293,6 +295,27 @@ impl<'a> Prepared<'a> {
                 .into_iter()
                 .flat_map(Derived::slices)
                 .collect()
+        };
+        if let Some(k) = dataset.preview_slice.filter(|&k| k >= slices.len()) {
+            return Err(anyhow!(
+                "{}: preview_slice {k} is past the last slice: the stack has {} (0 to {}; slices \
+                 count from 0, like z in the volume)",
+                dataset.descriptor.display(),
+                slices.len(),
+                slices.len() - 1
+            ));
+        }
+        let initial_slice = Dataset::preview_index(dataset.preview_slice, slices.len());
+        // The thumbnail of a stack that is one file (a multi-page TIFF) is its preview page.
+        let stack_is_thumbnail = match dataset.images.as_slice() {
+            [] => true,
+            [only] => *only == dataset.thumbnail,
+            _ => false,
+        };
+        let thumb = if stack_is_thumbnail {
+            slices[initial_slice]
+        } else {
+            named
         };
         let largest = largest(thumb);
         let preview_absolute = opts.base_url.join(&format!(
@@ -317,6 +340,7 @@ impl<'a> Prepared<'a> {
             texts,
             thumb,
             slices,
+            initial_slice,
             preview_absolute,
             volume: media.volume(&dataset.dir),
             remote: media.remote.get(&dataset.dir),
@@ -452,6 +476,7 @@ impl<'a> Prepared<'a> {
                     .collect(),
                 voxel_size_nm,
                 private: !d.is_public(),
+                slice: self.initial_slice,
             },
             remote_volume: d.volume.as_ref().map(|v| {
                 let info = self.remote;
@@ -465,6 +490,7 @@ impl<'a> Prepared<'a> {
                     voxel_size: info.and_then(|i| i.voxel_size_nm).map(format_voxel),
                     levels: info.map(|i| i.levels),
                     neuroglancer_url: neuroglancer_url(&v.url, &d.slug, info),
+                    webknossos_url: webknossos_url(&v.location),
                 }
             }),
             volume: self.volume.map(|v| {
@@ -940,6 +966,8 @@ pub struct RemoteVolumeView<'a> {
     pub levels: Option<usize>,
     /// The public Neuroglancer app opened on the volume: four panels, at its centre.
     pub neuroglancer_url: String,
+    /// webKnossos adding the volume as a remote dataset ([`webknossos_url`]).
+    pub webknossos_url: String,
 }
 
 /// The public Neuroglancer client a dataset page's "Open in Neuroglancer" link opens.
@@ -948,7 +976,7 @@ pub const NEUROGLANCER_APP: &str = "https://neuroglancer-demo.appspot.com/";
 /// Neuroglancer's state for `source` (URL fragment `#!` + JSON): the volume as an image layer
 /// named `name`, the four-panel layout, and, when the metadata was read, its voxel size in
 /// metres and the position at its centre.
-fn neuroglancer_url(source: &str, name: &str, info: Option<&RemoteInfo>) -> String {
+pub(super) fn neuroglancer_url(source: &str, name: &str, info: Option<&RemoteInfo>) -> String {
     let mut state = serde_json::json!({
         "layers": [{"type": "image", "source": source, "name": name}],
         "layout": "4panel",
@@ -968,12 +996,27 @@ fn neuroglancer_url(source: &str, name: &str, info: Option<&RemoteInfo>) -> Stri
     format!("{NEUROGLANCER_APP}#!{fragment}")
 }
 
+/// webKnossos's page that adds a remote dataset from `?url=` (the `/import` route of its
+/// router; not in its user documentation, which describes the same form as Add Dataset › Add
+/// Remote Dataset).
+pub const WEBKNOSSOS_IMPORT: &str = "https://webknossos.org/import?url=";
+
+/// webKnossos opened on the volume at `location` (`https://…`, `gs://…`, `s3://…`): its form for
+/// adding a remote dataset, filled in, which a signed-in user who may add datasets confirms.
+fn webknossos_url(location: &str) -> String {
+    let location =
+        percent_encoding::utf8_percent_encode(location, percent_encoding::NON_ALPHANUMERIC);
+    format!("{WEBKNOSSOS_IMPORT}{location}")
+}
+
 /// What `partials/viewer.html` gets.
 #[derive(Debug, Serialize)]
 pub struct Viewer {
     pub slices: Vec<Slice>,
     pub voxel_size_nm: Option<[f64; 3]>,
     pub private: bool,
+    /// The slice shown first (a fragment's `v=` overrides it).
+    pub slice: usize,
 }
 
 /// One viewer image: its deep-zoom descriptor (when pyramids are built) and a fallback raster.

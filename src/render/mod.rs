@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod overlay;
 mod pages;
 pub mod theme;
+pub mod view3d;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

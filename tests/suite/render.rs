@@ -72,6 +72,7 @@ fn dataset(slug: &str, name: &str, visibility: Visibility) -> Dataset {
         description: format!("About {name}."),
         visibility,
         images: Vec::new(),
+        preview_slice: None,
         image_fields: BTreeMap::new(),
         voxel_size_nm: None,
         authors: Vec::new(),

@@ -478,3 +478,232 @@ fn a_remote_volume_is_described_and_opened_where_it_is() {
         }
     }
 }
+
+/// Writes a site with one public stack of five slices (slice k is all gray 40·k + 10, so each
+/// has its own hash), `extra` appended to its descriptor; returns the root.
+fn five_slices(tmp: &Path, extra: &str) -> PathBuf {
+    let root = tmp.join("site");
+    let dir = root.join("content/datasets/five");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        root.join("content/site.yaml"),
+        "title: Previews\nbase_url: https://lab.example.org/\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("dataset.yaml"),
+        format!("display_name: Five\nvisibility: public\nimages: \"s-*.png\"\n{extra}"),
+    )
+    .unwrap();
+    for k in 0..5u8 {
+        ImageBuffer::from_pixel(32, 24, Luma([40 * k + 10]))
+            .save(dir.join(format!("s-{k}.png")))
+            .unwrap();
+    }
+    root
+}
+
+/// The media folder (`media/<hash>/`) of the page's preview (`og:image`) and of each viewer
+/// slice's fallback image, and the viewer's first slice.
+fn preview_and_slices(page: &str) -> (String, Vec<String>, u64) {
+    let folder = |url: &str| {
+        let at = url.find("media/").expect("a media URL");
+        url[at..at + "media/".len() + 17].to_string()
+    };
+    let og = page
+        .split("<meta property=\"og:image\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("og:image");
+    let json = page
+        .split("data-viewer=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("data-viewer")
+        .replace("&quot;", "\"");
+    let viewer: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let slices = viewer["slices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| folder(s["fallback"]["src"].as_str().unwrap()))
+        .collect();
+    (folder(og), slices, viewer["slice"].as_u64().unwrap())
+}
+
+#[test]
+fn the_middle_slice_or_preview_slice_feeds_the_thumbnail_the_2d_viewer_and_the_3d_view() {
+    for (extra, expect) in [
+        ("", 2),
+        ("preview_slice: 4\n", 4),
+        ("preview_slice: 0\n", 0),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = five_slices(tmp.path(), extra);
+        let out = vitrine(&root, &["build"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let page = fs::read_to_string(root.join("public/datasets/five/index.html")).unwrap();
+        let (preview, slices, first) = preview_and_slices(&page);
+        assert_eq!(first, expect, "{extra:?}: the viewer's first slice");
+        assert_eq!(
+            preview, slices[expect as usize],
+            "{extra:?}: the thumbnail is that slice"
+        );
+        // Without JavaScript the viewer shows that slice too.
+        assert!(
+            page.contains(&format!("(slice {} of 5)", expect + 1)),
+            "{extra:?}"
+        );
+        let view3d = fs::read_to_string(root.join("public/datasets/five/3d/index.html")).unwrap();
+        assert!(
+            view3d.contains(&format!("&quot;slice&quot;:{expect}")),
+            "{extra:?}: the 3D view opens on the same slice"
+        );
+    }
+}
+
+#[test]
+fn a_preview_slice_past_the_stack_is_refused_where_it_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = five_slices(tmp.path(), "preview_slice: 5\n");
+    let out = vitrine(&root, &["build"]);
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(
+        said.contains("content/datasets/five/dataset.yaml:4:")
+            && said.contains("preview_slice 5 is past the last slice: the stack has 5 (0 to 4"),
+        "{said}"
+    );
+}
+
+#[test]
+fn only_datasets_with_a_volume_get_a_3d_page_and_only_then_the_site_the_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = stack_site(tmp.path());
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let public = root.join("public");
+    for file in [
+        "view3d.js",
+        "chunk_worker.js",
+        "LICENSE",
+        "THIRD_PARTY_LICENSES.txt",
+    ] {
+        assert!(public.join("neuroglancer").join(file).is_file(), "{file}");
+    }
+    let page = fs::read_to_string(public.join("datasets/gray16/3d/index.html")).unwrap();
+    let zarr = zarr_dir(&root, "datasets/gray16");
+    let hash = zarr
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        page.contains(&format!(
+            "&quot;source&quot;:&quot;zarr3://../../../datasets/gray16/media/{hash}/volume.ome.zarr/&quot;"
+        )) && page.contains("&quot;worker&quot;:&quot;../../../neuroglancer/chunk_worker.js&quot;"),
+        "the page shows the site's own volume, relative to itself: {page}"
+    );
+    // A private stack's page and its chunk worker are sealed under its folder; the worker
+    // imports the public bundle.
+    let private = crate::common::read_private(&root, "private/hidden/3d/index.html");
+    assert!(private.contains("&quot;worker&quot;:&quot;chunk-worker.js&quot;"));
+    assert!(
+        !private.contains("neuroglancer-demo"),
+        "no third-party app is offered a private volume"
+    );
+    assert_eq!(
+        crate::common::read_private(&root, "private/hidden/3d/chunk-worker.js"),
+        "import \"../../../neuroglancer/chunk_worker.js\";\n"
+    );
+    // Every chunk file name has a dot, so the gates serve it as a file.
+    for entry in walkdir::WalkDir::new(&zarr) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            assert!(
+                entry.file_name().to_str().unwrap().contains('.'),
+                "{}",
+                entry.path().display()
+            );
+        }
+    }
+
+    // The same site without z-stacks: no 3D page, no bundle.
+    let plain = tmp.path().join("plain");
+    let dir = plain.join("content/datasets/flat");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        plain.join("content/site.yaml"),
+        "title: Flat\nbase_url: https://lab.example.org/\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("dataset.yaml"),
+        "display_name: Flat\nvisibility: public\nthumbnail: a.png\n",
+    )
+    .unwrap();
+    ImageBuffer::from_pixel(40, 30, Luma([9u8]))
+        .save(dir.join("a.png"))
+        .unwrap();
+    let out = vitrine(&plain, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!plain.join("public/neuroglancer").exists());
+    assert!(!plain.join("public/datasets/flat/3d").exists());
+}
+
+#[test]
+fn the_3d_view_draws_the_public_tracings_of_a_public_dataset_and_no_private_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("site");
+    crate::common::copy_dir(&repo().join("content"), &root.join("content"));
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let page =
+        fs::read_to_string(root.join("public/datasets/cortex-fibsem/3d/index.html")).unwrap();
+    assert!(
+        page.contains("&quot;skeletons&quot;:[{&quot;name&quot;:&quot;Axon and dendrite"),
+        "the public tracing is in the 3D view"
+    );
+    assert!(
+        !page.contains("Draft soma tracing"),
+        "the private tracing stays off the public 3D page"
+    );
+}
+
+#[test]
+fn tracings_past_the_3d_views_limit_stay_on_their_pages_and_the_page_says_so() {
+    let lines = vitrine::render::view3d::MAX_SKELETON_LINES;
+    for (nodes, drawn) in [(lines + 1, true), (lines + 2, false)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = five_slices(
+            tmp.path(),
+            "annotations:\n  - id: long\n    display_name: Long trace\n    file: long.swc\n    visibility: public\n",
+        );
+        // A chain of `nodes` nodes: one edge fewer.
+        let swc: String = (1..=nodes)
+            .map(|i| {
+                format!(
+                    "{i} 3 {} 1 0 1 {}\n",
+                    i % 30,
+                    if i == 1 { -1 } else { i as i64 - 1 }
+                )
+            })
+            .collect();
+        fs::write(root.join("content/datasets/five/long.swc"), swc).unwrap();
+        let out = vitrine(&root, &["build"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let page = fs::read_to_string(root.join("public/datasets/five/3d/index.html")).unwrap();
+        assert_eq!(
+            page.contains("&quot;skeletons&quot;:[]"),
+            !drawn,
+            "{nodes} nodes"
+        );
+        assert_eq!(
+            page.contains("drawn on their annotation pages"),
+            !drawn,
+            "{nodes} nodes"
+        );
+    }
+}

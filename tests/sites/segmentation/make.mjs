@@ -115,6 +115,8 @@ hosting: netlify
 write("content/datasets/cells/dataset.yaml", `display_name: Cells
 visibility: public
 images: [raw-1.png, raw-2.png]
+# The browser test starts from the first slice (the default is the middle one).
+preview_slice: 0
 voxel_size_nm: [10, 10, 40]
 layers:
   - id: cells

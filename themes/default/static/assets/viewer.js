@@ -5,8 +5,9 @@
  *
  * Markup: `partials/viewer.html` renders a `.viewer` root whose `data-viewer` attribute holds
  * `{slices: [{dzi, tiles: {size, overlap, format}, width, height, fallback: {src, width, height}}],
- * voxel_size_nm, private}` (without `tiles`, the geometry is read from the `.dzi`).
- * Without JavaScript the root shows the first slice's fallback image.
+ * voxel_size_nm, private, slice}` (without `tiles`, the geometry is read from the `.dzi`; `slice`
+ * is the one shown first, the descriptor's `preview_slice` or the middle one).
+ * Without JavaScript the root shows that slice's fallback image.
  *
  * Overlay API (annotations and other layers):
  * - `root.querySelector("svg.viewer-overlay")` has `viewBox="0 0 W H"` in full-resolution image
@@ -23,7 +24,9 @@
  *   clear(), draw(img, x, y, w, h, smooth, packed, slice), forget(img)}` in device pixels; with
  *   `packed` set, slices whose `display.raw` names a lossless pyramid are drawn from it.
  * The view lives in the URL fragment as `#v=x,y,zoom,slice`; other `&`-separated fragment
- * parameters are kept, so other scripts can store their own state beside it.
+ * parameters are kept, so other scripts can store their own state beside it. Links marked
+ * `data-carry-view` (the 3D view's) get the current view as their fragment, so they open at
+ * the same place.
  */
 (() => {
   "use strict";
@@ -121,7 +124,8 @@
       this.tiles = new Map(); // "slice/level/col_row" -> {img, ok, failed}
       this.inflight = 0;
       this.want = [];
-      this.view = { x: this.W / 2, y: this.H / 2, zoom: 1, slice: 0 };
+      const first = Number.isInteger(cfg.slice) ? Math.min(Math.max(cfg.slice, 0), this.slices.length - 1) : 0;
+      this.view = { x: this.W / 2, y: this.H / 2, zoom: 1, slice: first };
       this.target = null; // easing target {x, y, zoom, anchor}
       this.pointers = new Map();
       this.painted = false;
@@ -235,6 +239,7 @@
       });
       // Only writes the fragment after the reader moved, so plain visits keep a clean URL.
       this.root.addEventListener("vitrine:view", () => {
+        for (const a of document.querySelectorAll("a[data-carry-view]")) a.hash = this.fragment();
         if (!this.userMoved) return;
         clearTimeout(this.hashTimer);
         this.hashTimer = setTimeout(() => this.writeFragment(), 250);

@@ -1,0 +1,1 @@
+function o(t){return{id:t}}var n=o("encodeCompressedSegmentationUint32"),c=o("encodeCompressedSegmentationUint64");var i=o("decodeBlosc");var a=o("decodeZstd");var x=o("decodeCompresso");var y=o("decodeJpeg");var S=o("decodeJxl");var P=o("decodePng");export{i as a,a as b,n as c,c as d,x as e,y as f,S as g,P as h};
