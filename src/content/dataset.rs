@@ -721,7 +721,8 @@ impl Validator<'_> {
     /// the dataset if none were found.
     fn finish(mut self, slug: &str, raw: RawDataset) -> Result<Dataset, Vec<Diagnostic>> {
         let display_name = self.display_name(raw.display_name.as_deref());
-        let (thumbnail, images) = self.thumbnail_and_images(raw.thumbnail, raw.images, raw.preview_slice);
+        let (thumbnail, images) =
+            self.thumbnail_and_images(raw.thumbnail, raw.images, raw.preview_slice);
         let voxel_size_nm = self.voxel_size(raw.voxel_size_nm);
         self.check_license(raw.license.as_deref());
         let doi = self.doi(raw.doi.as_deref());

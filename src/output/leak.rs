@@ -229,6 +229,11 @@ impl LeakGuard {
         if path == "_worker.js" {
             return None;
         }
+        if let Source::Bytes(bytes) = source {
+            if crate::render::theme::is_builtin_static(path, bytes) {
+                return None;
+            }
+        }
         if path.starts_with("private/") {
             // A private file is sealed, or a slot (sealed with its link's key), or one of the
             // generic files a host without a gate needs, which are searched like public ones.
@@ -501,6 +506,27 @@ mod tests {
                 .collect(),
         }]);
         assert_eq!(compiled.found_in(hay), [1, 3, 4]);
+    }
+
+    #[test]
+    fn vendored_code_is_neither_public_text_nor_searched() {
+        // `mouse` is a word of the Neuroglancer bundle the built-in theme ships.
+        let path = "neuroglancer/view3d.js";
+        let bundle = include_bytes!("../../themes/default/static/neuroglancer/view3d.js");
+        assert!(String::from_utf8_lossy(bundle).contains("mouse"));
+        let g = guard("");
+        let file = |bytes: Vec<u8>| {
+            let mut f = Files::new();
+            f.insert(path.into(), Source::Bytes(bytes));
+            f
+        };
+        assert!(g.check(&file(bundle.to_vec()), &all).is_empty());
+        // The same address with other bytes is a site's own file: searched.
+        let mut changed = bundle.to_vec();
+        changed.extend_from_slice(b"\n// a mouse");
+        assert_eq!(g.check(&file(changed), &all).len(), 1);
+        assert!(String::from_utf8_lossy(bundle).contains("SliceViewPanel"));
+        assert!(!crate::render::theme::builtin_text().contains("SliceViewPanel"));
     }
 
     #[test]

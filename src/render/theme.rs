@@ -14,20 +14,38 @@ use include_dir::{include_dir, Dir, DirEntry};
 /// The built-in theme, read at compile time.
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
 
-/// All text of the built-in theme (templates, static files, edge templates).
+/// Third-party code the built-in theme ships as it was built (the Neuroglancer bundle, 2.9 MB).
+const VENDORED: &[&str] = &["static/neuroglancer/"];
+
+/// All text of the built-in theme's own files (templates, its scripts and styles, edge
+/// templates), not of the code it vendors.
 ///
 /// The leak guard counts it as public: a private slug like `hidden` that is also an HTML
 /// attribute of vitrine's own templates identifies nothing. A site theme's own text is **not**
-/// included, so a theme that names a private dataset is still caught.
+/// included, so a theme that names a private dataset is still caught. Vendored code is left
+/// out: its megabytes of words (`mouse`, `layer`, …) would make many private names look shared;
+/// the guard skips its files instead ([`is_builtin_static`]).
 pub fn builtin_text() -> &'static str {
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     TEXT.get_or_init(|| {
         builtin_files(&BUILTIN)
             .into_iter()
+            .filter(|f| {
+                let path = f.path().to_string_lossy();
+                !VENDORED.iter().any(|v| path.starts_with(v))
+            })
             .filter_map(|f| f.contents_utf8())
             .collect::<Vec<_>>()
             .join("\n")
     })
+}
+
+/// Whether `bytes` at output path `path` are the built-in theme's static file there, unchanged:
+/// vitrine's own bytes, which hold nothing of a site.
+pub fn is_builtin_static(path: &str, bytes: &[u8]) -> bool {
+    BUILTIN
+        .get_file(format!("static/{path}"))
+        .is_some_and(|f| f.contents() == bytes)
 }
 
 /// Where a theme file came from, for error messages that point at it.
