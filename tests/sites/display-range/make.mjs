@@ -52,6 +52,8 @@ hosting: netlify
 description: One 16-bit image of photon counts.
 visibility: public
 images: counts.tif
+# The browser test reads the first page (the default is the middle one).
+preview_slice: 0
 voxel_size_nm: [100, 100, 100]
 layers:
   - id: cells
