@@ -459,8 +459,10 @@ impl Site {
             content.config.base_url = content::BaseUrl::new(url);
         }
         let theme = self.theme(&content, inputs)?;
-        let media = self.derive_media(&content, opts.progress, inputs)?;
-        let layers = derive_layers(&self.root, &self.media_settings(&content), &content, &media)?;
+        let mut media = self.derive_media(&content, opts.progress, inputs)?;
+        let settings = self.media_settings(&content);
+        let layers = derive_layers(&self.root, &settings, &content, &media)?;
+        derive_label_volumes(&self.root, &settings, &content, &layers, &mut media)?;
 
         // One build of an output at a time, across processes: a second `vitrine build` (or a
         // `serve` rebuild) waits here instead of racing for the page cache and the swap.
@@ -656,6 +658,9 @@ impl Site {
             files.insert(path, Source::File(source));
         }
         for (path, dir, count) in render::layer::layer_tiles(content, layers) {
+            files.insert(path, Source::Tree { dir, files: count });
+        }
+        for (path, dir, count) in render::layer::private_label_volumes(content, media) {
             files.insert(path, Source::Tree { dir, files: count });
         }
 
@@ -1228,6 +1233,81 @@ fn derive_layers(
     Ok(index)
 }
 
+/// Writes each segmentation layer of a z-stack as OME-Zarr labels (media's `label_volume.rs`):
+/// public layers into their volume's `labels/` group, which replaces the volume in `media`,
+/// private ones as label images of their own. A layer media cannot write as one volume
+/// (slices of different sample types) is a warning, as for volumes; other failures fail.
+fn derive_label_volumes(
+    root: &Path,
+    settings: &MediaSettings,
+    content: &Content,
+    layers: &LayerIndex,
+    media: &mut MediaIndex,
+) -> Result<()> {
+    let mut problems = content::Diagnostics::default();
+    for d in &content.datasets {
+        let Some(volume) = media.volume(&d.dir).cloned() else {
+            continue;
+        };
+        let mut report = |l: &content::model::LayerRef, err: media::MediaError| {
+            let mut problem = l.images_problem(d, &err.problem()).relative_to(root);
+            match err {
+                media::MediaError::Unsupported { .. } => {
+                    problem.message = format!("warning: {}", problem.message);
+                    media.warnings.push(problem.to_string());
+                }
+                _ => problems.push(problem),
+            }
+        };
+        let job = |l: &content::model::LayerRef, image: String| media::LabelVolumeJob {
+            files: l.images.clone(),
+            slice_hashes: l
+                .images
+                .iter()
+                .filter_map(|i| layers.get(i))
+                .flat_map(|labels| labels.slices.iter().map(|s| s.hash.clone()))
+                .collect(),
+            voxel_size_nm: volume.voxel_size_nm,
+            image,
+        };
+        // Public layers first: they name the published volume, which private ones point at.
+        let mut public = Vec::new();
+        for l in d.layers.iter().filter(|l| l.is_public_in(d)) {
+            match media::derive_label_volume(&job(l, "../../".into()), settings) {
+                Ok(labels) => public.push((l.id.clone(), labels)),
+                Err(err) => report(l, err),
+            }
+        }
+        let published = match media::with_labels(&volume, &public, settings) {
+            Ok(published) => published,
+            Err(err) => {
+                problems.push(
+                    d.image_problem(err.path(), &err.problem())
+                        .relative_to(root),
+                );
+                continue;
+            }
+        };
+        let volume_dir = render::volume_dir(d, &published);
+        for l in d.layers.iter().filter(|l| !l.is_public_in(d)) {
+            let image = render::relative(&render::layer::labels_dir(d, l), &volume_dir);
+            match media::derive_label_volume(&job(l, image), settings) {
+                Ok(labels) => {
+                    media
+                        .private_labels
+                        .insert((d.dir.clone(), l.id.clone()), labels);
+                }
+                Err(err) => report(l, err),
+            }
+        }
+        media.volumes.insert(d.dir.clone(), published);
+    }
+    if !problems.is_empty() {
+        return Err(problems.sorted().into());
+    }
+    Ok(())
+}
+
 /// Links every derived file of every dataset into its media folder, and the files its
 /// description refers to into its `files/` folder.
 fn place_dataset_files(content: &Content, media: &MediaIndex, files: &mut Files) {
@@ -1272,10 +1352,8 @@ fn place_dataset_files(content: &Content, media: &MediaIndex, files: &mut Files)
                 dir: volume.dir.clone(),
                 files: volume.files,
             };
-            files.insert(
-                format!("{}{}", d.media_dir(&volume.hash), media::ZARR_DIR),
-                tree,
-            );
+            let dir = render::volume_dir(d, volume);
+            files.insert(dir.trim_end_matches('/').to_string(), tree);
         }
     }
 }

@@ -10,7 +10,9 @@
  * address, `shape` the full-resolution size (null when unknown), `voxel_size_nm` the physical
  * voxel size, `slice` the z the view opens on without a fragment (the 2D viewer's first slice;
  * null: the middle), `skeletons` the tracings as `[{name, colour, lines: [[ax, ay, az, bx, by,
- * bz]]}]` in voxel coordinates, each shown as an annotation layer of line segments.
+ * bz]]}]` in voxel coordinates, each shown as an annotation layer of line segments, and
+ * `segmentations` the public segmentation layers as `[{name, source}]`, each the volume's
+ * OME-Zarr labels (`zarr3://…/volume.ome.zarr/labels/<id>/`), shown as a segmentation layer.
  *
  * State lives in the fragment as Neuroglancer's own JSON (`#!{...}`). A fragment in the 2D
  * viewer's form (`#v=x,y,zoom,slice`, what the dataset page's "3D view" link carries) opens the
@@ -74,8 +76,15 @@ function initialState() {
     layout: "4panel",
     showDefaultAnnotations: true,
   };
-  // Tracings: a local annotation layer of line segments per tree (layer names must differ).
+  // Layer names must differ.
   const names = new Set([config.name]);
+  for (const s of config.segmentations || []) {
+    let name = s.name;
+    for (let i = 2; names.has(name); i++) name = `${s.name} (${i})`;
+    names.add(name);
+    state.layers.push({ type: "segmentation", name, source: absoluteSource(s.source) });
+  }
+  // Tracings: a local annotation layer of line segments per tree.
   for (const s of config.skeletons || []) {
     let name = s.name;
     for (let i = 2; names.has(name); i++) name = `${s.name} (${i})`;

@@ -166,12 +166,26 @@ fn load(dir: &Path) -> Option<Labels> {
 }
 
 /// One decoded page of ids.
-struct Ids {
-    width: u32,
-    height: u32,
+pub(super) struct Ids {
+    pub width: u32,
+    pub height: u32,
     /// Bytes per id in the file: 1, 2 or 4.
-    bytes: u8,
-    ids: Vec<u32>,
+    pub bytes: u8,
+    pub ids: Vec<u32>,
+}
+
+/// Hands every page of the label file `src` (its `bytes`) to `add` as ids, one at a time.
+pub(super) fn read_pages(
+    src: &Path,
+    bytes: &[u8],
+    max_pixels: u64,
+    add: &mut dyn FnMut(usize, Ids) -> Result<(), MediaError>,
+) -> Result<(), MediaError> {
+    if super::tiff::is_tiff(bytes) {
+        read_tiff(src, bytes, max_pixels, add)
+    } else {
+        add(0, read_png(src, bytes, max_pixels)?)
+    }
 }
 
 /// Decodes every page, one at a time, writing its pyramid under `out/page-<k>/` and counting
@@ -205,11 +219,7 @@ fn produce(
         });
         Ok(())
     };
-    if super::tiff::is_tiff(bytes) {
-        read_tiff(src, bytes, max_pixels, &mut add)?;
-    } else {
-        add(0, read_png(src, bytes, max_pixels)?)?;
-    }
+    read_pages(src, bytes, max_pixels, &mut add)?;
     let mut segments: Vec<SegmentExtent> = counts.into_values().collect();
     segments.sort_by_key(|s| s.id);
     Ok(Labels { slices, segments })
@@ -415,7 +425,7 @@ fn halve(width: u32, height: u32, ids: &[u32]) -> (u32, u32, Vec<u32>) {
 }
 
 /// The most frequent value; ties go to a non-zero value, then to the first in order.
-fn mode(values: &[u32]) -> u32 {
+pub(super) fn mode(values: &[u32]) -> u32 {
     let mut best = values[0];
     let mut best_count = 0;
     for &v in values {

@@ -10,7 +10,8 @@
 //! Output formats follow the content: JPEG q80 (1 channel for gray) for photographic and EM
 //! images; PNG for images with transparency and for label masks or line art (at most 16 distinct
 //! values), where JPEG would smear edges and cost more bytes. A z-stack is also written as a
-//! multiscale OME-Zarr volume ([`derive_volume`], `volume.rs`), from the samples as decoded.
+//! multiscale OME-Zarr volume ([`derive_volume`], `volume.rs`), from the samples as decoded, and
+//! its segmentation layers as OME-Zarr labels ([`derive_label_volume`], `label_volume.rs`).
 //! An opaque image also gets the facts of the viewer's display range ([`Display`]: histogram and
 //! percentiles in the data's own units), and a gray image wider than 8 bits a second, lossless
 //! pyramid of its values (`raw.rs`), which the viewer windows on the GPU.
@@ -20,6 +21,7 @@ mod derive;
 mod dzi;
 mod encode;
 mod error;
+mod label_volume;
 mod labels;
 mod pixels;
 mod probe;
@@ -33,6 +35,7 @@ use std::path::PathBuf;
 pub use batch::{derive_all, MediaJob};
 pub use derive::{derive, Stamp};
 pub use error::MediaError;
+pub use label_volume::{derive_label_volume, with_labels, LabelVolume, LabelVolumeJob};
 pub use labels::{derive_labels, LabelSlice, Labels, SegmentExtent, TILE as LABEL_TILE};
 pub use probe::probe;
 pub use remote::{describe_remote, RemoteInfo};

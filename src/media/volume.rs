@@ -111,6 +111,9 @@ pub struct Volume {
     pub files: usize,
     /// Bytes of those files.
     pub bytes: u64,
+    /// The label images in its `labels/` group (public segmentation layers), by layer id.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 /// What the samples are: gray or RGB, 8 or 16 bits.
@@ -174,32 +177,50 @@ pub fn derive_volume(job: &VolumeJob, settings: &MediaSettings) -> Result<Volume
     let entry = settings
         .cache_dir
         .join(format!("volume-{hash}-{}", settings_fingerprint()));
-    if let Some(volume) = load_entry(&entry) {
-        return Ok(volume);
+    let mut volume = cache_entry(&settings.cache_dir, &entry, |tmp| {
+        let mut volume = write(job, settings, &tmp.join(ZARR_DIR))?;
+        volume.hash = hash;
+        Ok(volume)
+    })?;
+    volume.dir = entry.join(ZARR_DIR);
+    Ok(volume)
+}
+
+/// The cache entry `entry` (a folder in `cache_dir`): its manifest when complete, else made
+/// now by `make` in a temporary folder beside it, the manifest written last and the folder
+/// renamed into place, so a build that stops half-way leaves no entry that looks complete.
+pub(super) fn cache_entry<T: Serialize + serde::de::DeserializeOwned>(
+    cache_dir: &Path,
+    entry: &Path,
+    make: impl FnOnce(&Path) -> Result<T, MediaError>,
+) -> Result<T, MediaError> {
+    let load =
+        || -> Option<T> { serde_json::from_slice(&fs::read(entry.join(MANIFEST)).ok()?).ok() };
+    if let Some(made) = load() {
+        return Ok(made);
     }
     let cache_err = |path: &Path, source| MediaError::Cache {
         path: path.to_owned(),
         source,
     };
-    fs::create_dir_all(&settings.cache_dir).map_err(|e| cache_err(&settings.cache_dir, e))?;
+    fs::create_dir_all(cache_dir).map_err(|e| cache_err(cache_dir, e))?;
     let tmp = tempfile::Builder::new()
         .prefix(".tmp-")
-        .tempdir_in(&settings.cache_dir)
-        .map_err(|e| cache_err(&settings.cache_dir, e))?;
-    let mut volume = write(job, settings, &tmp.path().join(ZARR_DIR))?;
-    volume.hash = hash;
+        .tempdir_in(cache_dir)
+        .map_err(|e| cache_err(cache_dir, e))?;
+    let made = make(tmp.path())?;
     let manifest = tmp.path().join(MANIFEST);
-    let json = serde_json::to_vec(&volume).expect("a volume serialises");
+    let json = serde_json::to_vec(&made).expect("a manifest serialises");
     fs::write(&manifest, json).map_err(|e| cache_err(&manifest, e))?;
     let tmp = tmp.keep();
-    if let Err(e) = fs::rename(&tmp, &entry) {
+    if let Err(e) = fs::rename(&tmp, entry) {
         let _ = fs::remove_dir_all(&tmp);
         // Another build finished the same entry first; theirs is as good as ours.
         if !entry.join(MANIFEST).is_file() {
-            return Err(cache_err(&entry, e));
+            return Err(cache_err(entry, e));
         }
     }
-    load_entry(&entry).ok_or_else(|| {
+    load().ok_or_else(|| {
         cache_err(
             &entry.join(MANIFEST),
             std::io::Error::other("entry unreadable after writing"),
@@ -220,18 +241,11 @@ fn volume_hash(job: &VolumeJob) -> String {
 }
 
 /// 8 hex digits naming how volumes are written, beside the content hash.
-fn settings_fingerprint() -> String {
+pub(super) fn settings_fingerprint() -> String {
     let key = format!(
         "v{VOLUME_VERSION} ngff={NGFF_VERSION} chunk={CHUNK_VOXELS} slab={SLAB_BYTES} zstd={ZSTD_LEVEL}"
     );
     blake3::hash(key.as_bytes()).to_hex()[..8].to_string()
-}
-
-/// Reads a complete cache entry, its folder named after where it is now.
-fn load_entry(entry: &Path) -> Option<Volume> {
-    let mut volume: Volume = serde_json::from_slice(&fs::read(entry.join(MANIFEST)).ok()?).ok()?;
-    volume.dir = entry.join(ZARR_DIR);
-    Some(volume)
 }
 
 /// One decoded slice: planar samples (`c`, then `y`, then `x`).
@@ -330,7 +344,7 @@ struct Level<T> {
 }
 
 /// A sample type of a volume: what the writer averages and stores.
-trait Sample: Element + Copy + Default + Send + Sync + 'static {
+pub(super) trait Sample: Element + Copy + Default + Send + Sync + 'static {
     const DATA_TYPE: DataType;
     /// Zero, the fill value of chunks never written.
     fn zero() -> FillValue;
@@ -362,6 +376,58 @@ impl Sample for u16 {
     fn from_u32(v: u32) -> u16 {
         v as u16
     }
+}
+
+impl Sample for u32 {
+    const DATA_TYPE: DataType = DataType::UInt32;
+    fn zero() -> FillValue {
+        FillValue::from(0u32)
+    }
+    fn to_u32(self) -> u32 {
+        self
+    }
+    fn from_u32(v: u32) -> u32 {
+        v
+    }
+}
+
+/// How a level is made from the one above: intensities are averaged, segment ids are never
+/// averaged (a mean of two ids is a third, unrelated segment) but voted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rule {
+    /// The mean of each 2×2 block (2×2×2 where z is halved), rounded half up.
+    Mean,
+    /// The mode of each block: the id found most often; on a tie a non-zero id beats the
+    /// background, then the first in reading order (as the 2D label pyramid, `labels.rs`).
+    Mode,
+}
+
+impl Rule {
+    /// The multiscale's `type`, which NGFF leaves free for the downsampling method.
+    fn describe(self) -> &'static str {
+        match self {
+            Rule::Mean => "mean of each 2×2 block (2×2×2 where z is halved)",
+            Rule::Mode => {
+                "mode of each 2×2 block (2×2×2 where z is halved); ties go to a non-zero id, \
+                 then to the first in reading order"
+            }
+        }
+    }
+}
+
+/// What a multiscale image to write is: size, samples and how its levels are made.
+pub(super) struct Spec {
+    /// Full-resolution `[z, y, x]`.
+    pub shape: [u64; 3],
+    /// 1, or 3 for RGB (a leading `c` axis).
+    pub channels: u64,
+    /// Bytes of one sample, which with the slice size sets the chunk shape.
+    pub bytes_per_sample: u64,
+    /// `[x, y, z]` in nm, when known.
+    pub voxel_size_nm: Option<[f64; 3]>,
+    pub rule: Rule,
+    /// Attributes beside `multiscales` in the group's `ome` object (`image-label` for labels).
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Writes the volume of `job` into `dir` (a new folder).
@@ -401,125 +467,16 @@ fn write_typed<T: Sample>(
     first: Vec<T>,
     unwrap: impl Fn(Samples) -> Vec<T> + Sync,
 ) -> Result<Volume, MediaError> {
-    let zarr_err = |e: &dyn std::fmt::Display| MediaError::Cache {
-        path: dir.to_owned(),
-        source: std::io::Error::other(e.to_string()),
+    let spec = Spec {
+        shape: [job.slices.len() as u64, u64::from(height), u64::from(width)],
+        channels: u64::from(layout.channels()),
+        bytes_per_sample: layout.bytes_per_sample(),
+        voxel_size_nm: job.voxel_size_nm,
+        rule: Rule::Mean,
+        extra: serde_json::Map::new(),
     };
-    let channels = u64::from(layout.channels());
-    let slice_bytes = u64::from(width) * u64::from(height) * channels * layout.bytes_per_sample();
-    let chunk = chunk_shape(slice_bytes);
-    let shape = [job.slices.len() as u64, u64::from(height), u64::from(width)];
-    // Level 0's voxel size in the metadata's units: nm, or voxels when unknown.
-    let [vx, vy, vz] = job.voxel_size_nm.unwrap_or([1.0, 1.0, 1.0]);
-    let mut scales = vec![[vz, vy, vx]];
-    let mut shapes = vec![shape];
-    let mut halving = Vec::new();
-    while let (Some(&[z, y, x]), Some(&[sz, sy, sx])) = (shapes.last(), scales.last()) {
-        if y.max(x) <= chunk[1] {
-            break;
-        }
-        // Halve z too once the voxels, halved in y and x, would be no flatter than wide.
-        let halve_z = z > 1 && sz <= 2.0 * sy.min(sx);
-        let f = if halve_z { 2.0 } else { 1.0 };
-        halving.push(halve_z);
-        shapes.push([
-            if halve_z { z.div_ceil(2) } else { z },
-            y.div_ceil(2),
-            x.div_ceil(2),
-        ]);
-        scales.push([sz * f, sy * 2.0, sx * 2.0]);
-    }
-    halving.push(false);
-
-    let store = Arc::new(FilesystemStore::new(dir).map_err(|e| zarr_err(&e))?);
-    let mut axes = Vec::new();
-    if channels > 1 {
-        axes.push(serde_json::json!({"name": "c", "type": "channel"}));
-    }
-    for name in ["z", "y", "x"] {
-        axes.push(match job.voxel_size_nm {
-            Some(_) => serde_json::json!({"name": name, "type": "space", "unit": "nanometer"}),
-            None => serde_json::json!({"name": name, "type": "space"}),
-        });
-    }
-    let datasets: Vec<serde_json::Value> = scales
-        .iter()
-        .enumerate()
-        .map(|(k, s)| {
-            let scale: Vec<f64> = (channels > 1)
-                .then_some(1.0)
-                .into_iter()
-                .chain(*s)
-                .collect();
-            serde_json::json!({
-                "path": k.to_string(),
-                "coordinateTransformations": [{"type": "scale", "scale": scale}],
-            })
-        })
-        .collect();
-    let attributes = serde_json::json!({
-        "ome": {
-            "version": NGFF_VERSION,
-            "multiscales": [{
-                "axes": axes,
-                "datasets": datasets,
-                "type": "mean of each 2×2 block (2×2×2 where z is halved)",
-                "metadata": {"written_by": "vitrine"},
-            }],
-        }
-    });
-    let serde_json::Value::Object(attributes) = attributes else {
-        unreachable!("an object literal")
-    };
-    GroupBuilder::new()
-        .attributes(attributes)
-        .build(store.clone(), "/")
-        .map_err(|e| zarr_err(&e))?
-        .store_metadata()
-        .map_err(|e| zarr_err(&e))?;
-
-    let dims: Vec<&str> = if channels > 1 {
-        vec!["c", "z", "y", "x"]
-    } else {
-        vec!["z", "y", "x"]
-    };
-    let mut levels = Vec::with_capacity(shapes.len());
-    for (k, (&level_shape, &halve_z)) in shapes.iter().zip(&halving).enumerate() {
-        let full: Vec<u64> = (channels > 1)
-            .then_some(channels)
-            .into_iter()
-            .chain(level_shape)
-            .collect();
-        let chunk_full: Vec<u64> = (channels > 1)
-            .then_some(1)
-            .into_iter()
-            .chain(chunk)
-            .collect();
-        let array = ArrayBuilder::new(full, chunk_full, T::DATA_TYPE, T::zero())
-            .chunk_key_encoding(V2ChunkKeyEncoding::new_dot().into())
-            .bytes_to_bytes_codecs(vec![Arc::new(ZstdCodec::new(ZSTD_LEVEL, false))])
-            .dimension_names(Some(dims.clone()))
-            .build(store.clone(), &format!("/{k}"))
-            .map_err(|e| zarr_err(&e))?;
-        array.store_metadata().map_err(|e| zarr_err(&e))?;
-        levels.push(Level {
-            array,
-            shape: level_shape,
-            halve_z,
-            pending: vec![Vec::new(); channels as usize],
-            depth: 0,
-            written: 0,
-            carry: None,
-        });
-    }
-
-    let planes = channels as usize;
-    let mut writer = Writer {
-        levels,
-        chunk_depth: chunk[0],
-        planes,
-    };
-    writer.push(0, first).map_err(|e| zarr_err(&e))?;
+    let mut writer = Writer::start(dir, &spec)?;
+    writer.push(0, first).map_err(|e| zarr_err(dir, &e))?;
     // Slices are decoded two at a time (the machine's cores), in order.
     let rest: Vec<usize> = (1..job.slices.len()).collect();
     for batch in rest.chunks(rayon::current_num_threads().max(1)) {
@@ -531,11 +488,36 @@ fn write_typed<T: Sample>(
             })
             .collect::<Result<_, _>>()?;
         for samples in decoded {
-            writer.push(0, samples).map_err(|e| zarr_err(&e))?;
+            writer.push(0, samples).map_err(|e| zarr_err(dir, &e))?;
         }
     }
-    writer.finish().map_err(|e| zarr_err(&e))?;
+    writer.finish().map_err(|e| zarr_err(dir, &e))?;
+    let (files, bytes) = files_and_bytes(dir);
+    Ok(Volume {
+        hash: String::new(),
+        dir: dir.to_owned(),
+        shape: spec.shape,
+        channels: layout.channels(),
+        data_type: layout.data_type().to_string(),
+        levels: writer.levels.len(),
+        chunk: writer.chunk,
+        voxel_size_nm: job.voxel_size_nm,
+        files,
+        bytes,
+        labels: Vec::new(),
+    })
+}
 
+/// A zarrs failure while writing under `dir`, as the cache error it is.
+pub(super) fn zarr_err(dir: &Path, e: &dyn std::fmt::Display) -> MediaError {
+    MediaError::Cache {
+        path: dir.to_owned(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+/// How many files a folder holds, and their bytes.
+pub(super) fn files_and_bytes(dir: &Path) -> (usize, u64) {
     let (mut files, mut bytes) = (0, 0);
     for entry in walkdir::WalkDir::new(dir)
         .into_iter()
@@ -546,56 +528,164 @@ fn write_typed<T: Sample>(
             bytes += entry.metadata().map_or(0, |m| m.len());
         }
     }
-    Ok(Volume {
-        hash: String::new(),
-        dir: dir.to_owned(),
-        shape,
-        channels: layout.channels(),
-        data_type: layout.data_type().to_string(),
-        levels: shapes.len(),
-        chunk,
-        voxel_size_nm: job.voxel_size_nm,
-        files,
-        bytes,
-    })
+    (files, bytes)
 }
 
 /// The levels of a volume being written, fed one full-resolution slice at a time.
-struct Writer<T> {
+pub(super) struct Writer<T> {
     levels: Vec<Level<T>>,
-    chunk_depth: u64,
+    /// `[z, y, x]` of every chunk (one channel deep).
+    chunk: [u64; 3],
     /// Channel planes a slice holds.
     planes: usize,
+    rule: Rule,
 }
 
 impl<T: Sample> Writer<T> {
+    /// Creates the group at `dir` (a new folder) with its OME metadata and every level's
+    /// array, ready for the full-resolution slices top to bottom.
+    pub(super) fn start(dir: &Path, spec: &Spec) -> Result<Writer<T>, MediaError> {
+        let zarr_err = |e: &dyn std::fmt::Display| zarr_err(dir, e);
+        let channels = spec.channels;
+        let [_, height, width] = spec.shape;
+        let chunk = chunk_shape(width * height * channels * spec.bytes_per_sample);
+        // Level 0's voxel size in the metadata's units: nm, or voxels when unknown.
+        let [vx, vy, vz] = spec.voxel_size_nm.unwrap_or([1.0, 1.0, 1.0]);
+        let mut scales = vec![[vz, vy, vx]];
+        let mut shapes = vec![spec.shape];
+        let mut halving = Vec::new();
+        while let (Some(&[z, y, x]), Some(&[sz, sy, sx])) = (shapes.last(), scales.last()) {
+            if y.max(x) <= chunk[1] {
+                break;
+            }
+            // Halve z too once the voxels, halved in y and x, would be no flatter than wide.
+            let halve_z = z > 1 && sz <= 2.0 * sy.min(sx);
+            let f = if halve_z { 2.0 } else { 1.0 };
+            halving.push(halve_z);
+            shapes.push([
+                if halve_z { z.div_ceil(2) } else { z },
+                y.div_ceil(2),
+                x.div_ceil(2),
+            ]);
+            scales.push([sz * f, sy * 2.0, sx * 2.0]);
+        }
+        halving.push(false);
+
+        let store = Arc::new(FilesystemStore::new(dir).map_err(|e| zarr_err(&e))?);
+        let mut axes = Vec::new();
+        if channels > 1 {
+            axes.push(serde_json::json!({"name": "c", "type": "channel"}));
+        }
+        for name in ["z", "y", "x"] {
+            axes.push(match spec.voxel_size_nm {
+                Some(_) => serde_json::json!({"name": name, "type": "space", "unit": "nanometer"}),
+                None => serde_json::json!({"name": name, "type": "space"}),
+            });
+        }
+        let datasets: Vec<serde_json::Value> = scales
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let scale: Vec<f64> = (channels > 1)
+                    .then_some(1.0)
+                    .into_iter()
+                    .chain(*s)
+                    .collect();
+                serde_json::json!({
+                    "path": k.to_string(),
+                    "coordinateTransformations": [{"type": "scale", "scale": scale}],
+                })
+            })
+            .collect();
+        let mut ome = serde_json::Map::new();
+        ome.insert("version".into(), NGFF_VERSION.into());
+        ome.insert(
+            "multiscales".into(),
+            serde_json::json!([{
+                "axes": axes,
+                "datasets": datasets,
+                "type": spec.rule.describe(),
+                "metadata": {"written_by": "vitrine"},
+            }]),
+        );
+        ome.extend(spec.extra.clone());
+        let mut attributes = serde_json::Map::new();
+        attributes.insert("ome".into(), ome.into());
+        GroupBuilder::new()
+            .attributes(attributes)
+            .build(store.clone(), "/")
+            .map_err(|e| zarr_err(&e))?
+            .store_metadata()
+            .map_err(|e| zarr_err(&e))?;
+
+        let dims: Vec<&str> = if channels > 1 {
+            vec!["c", "z", "y", "x"]
+        } else {
+            vec!["z", "y", "x"]
+        };
+        let mut levels = Vec::with_capacity(shapes.len());
+        for (k, (&level_shape, &halve_z)) in shapes.iter().zip(&halving).enumerate() {
+            let full: Vec<u64> = (channels > 1)
+                .then_some(channels)
+                .into_iter()
+                .chain(level_shape)
+                .collect();
+            let chunk_full: Vec<u64> = (channels > 1)
+                .then_some(1)
+                .into_iter()
+                .chain(chunk)
+                .collect();
+            let array = ArrayBuilder::new(full, chunk_full, T::DATA_TYPE, T::zero())
+                .chunk_key_encoding(V2ChunkKeyEncoding::new_dot().into())
+                .bytes_to_bytes_codecs(vec![Arc::new(ZstdCodec::new(ZSTD_LEVEL, false))])
+                .dimension_names(Some(dims.clone()))
+                .build(store.clone(), &format!("/{k}"))
+                .map_err(|e| zarr_err(&e))?;
+            array.store_metadata().map_err(|e| zarr_err(&e))?;
+            levels.push(Level {
+                array,
+                shape: level_shape,
+                halve_z,
+                pending: vec![Vec::new(); channels as usize],
+                depth: 0,
+                written: 0,
+                carry: None,
+            });
+        }
+        Ok(Writer {
+            levels,
+            chunk,
+            planes: channels as usize,
+            rule: spec.rule,
+        })
+    }
+
     /// Adds the next slice of level `k`: written once a chunk's depth is pending, and passed
-    /// on downsampled (a pair averaged first where the next level halves z).
-    fn push(&mut self, k: usize, slice: Vec<T>) -> Result<(), zarrs::array::ArrayError> {
+    /// on downsampled (with the slice before it where the next level halves z).
+    pub(super) fn push(&mut self, k: usize, slice: Vec<T>) -> Result<(), zarrs::array::ArrayError> {
         let next = k + 1 < self.levels.len();
         let level = &mut self.levels[k];
         let handed = match (next, level.halve_z, level.carry.take()) {
             (false, ..) => None,
-            (true, false, _) => Some(slice.clone()),
+            (true, false, _) => Some((None, slice.clone())),
             (true, true, None) => {
                 level.carry = Some(slice.clone());
                 None
             }
-            (true, true, Some(first)) => Some(mean_of_two(&first, &slice)),
+            (true, true, Some(first)) => Some((Some(first), slice.clone())),
         };
         let plane = slice.len() / self.planes;
         for (c, buffer) in level.pending.iter_mut().enumerate() {
             // Exactly one chunk deep: growing by doubling could hold twice that.
-            buffer.reserve_exact(plane * self.chunk_depth as usize - buffer.len());
+            buffer.reserve_exact(plane * self.chunk[0] as usize - buffer.len());
             buffer.extend_from_slice(&slice[c * plane..(c + 1) * plane]);
         }
         level.depth += 1;
-        if level.depth == self.chunk_depth {
+        if level.depth == self.chunk[0] {
             self.flush(k)?;
         }
-        if let Some(plane) = handed {
-            let [_, y, x] = self.levels[k].shape;
-            let small = halve(&plane, self.planes, y as usize, x as usize);
+        if let Some((first, second)) = handed {
+            let small = self.downsample(k, first.as_deref(), &second);
             self.push(k + 1, small)?;
         }
         Ok(())
@@ -626,12 +716,22 @@ impl<T: Sample> Writer<T> {
         Ok(())
     }
 
+    /// Slice(s) of level `k` as one slice of level `k + 1`, by the writer's rule.
+    fn downsample(&self, k: usize, first: Option<&[T]>, second: &[T]) -> Vec<T> {
+        let [_, y, x] = self.levels[k].shape;
+        let (planes, y, x) = (self.planes, y as usize, x as usize);
+        match (self.rule, first) {
+            (Rule::Mean, None) => halve(second, planes, y, x),
+            (Rule::Mean, Some(first)) => halve(&mean_of_two(first, second), planes, y, x),
+            (Rule::Mode, first) => halve_by_mode(first, second, planes, y, x),
+        }
+    }
+
     /// Writes what is pending on every level, a lone last slice passed on as it is.
-    fn finish(&mut self) -> Result<(), zarrs::array::ArrayError> {
+    pub(super) fn finish(&mut self) -> Result<(), zarrs::array::ArrayError> {
         for k in 0..self.levels.len() {
             if let Some(last) = self.levels[k].carry.take() {
-                let [_, y, x] = self.levels[k].shape;
-                let small = halve(&last, self.planes, y as usize, x as usize);
+                let small = self.downsample(k, None, &last);
                 self.push(k + 1, small)?;
             }
             self.flush(k)?;
@@ -676,6 +776,44 @@ fn halve<T: Sample>(slice: &[T], planes: usize, height: usize, width: usize) -> 
     out
 }
 
+/// Like [`halve`], each sample the mode (`labels::mode`) of its 2×2 block, of both slices'
+/// blocks (2×2×2) when there are two.
+fn halve_by_mode<T: Sample>(
+    first: Option<&[T]>,
+    second: &[T],
+    planes: usize,
+    height: usize,
+    width: usize,
+) -> Vec<T> {
+    let (h2, w2) = (height.div_ceil(2), width.div_ceil(2));
+    let slices: Vec<&[T]> = first.into_iter().chain([second]).collect();
+    let mut out = vec![T::default(); planes * h2 * w2];
+    out.par_chunks_mut(w2)
+        .enumerate()
+        .for_each(|(row, out_row)| {
+            let (c, y2) = (row / h2, row % h2);
+            let y = 2 * y2;
+            let rows = if y + 1 < height { 2 } else { 1 };
+            let mut block = [0u32; 8];
+            for (x2, out) in out_row.iter_mut().enumerate() {
+                let x = 2 * x2;
+                let cols = if x + 1 < width { 2 } else { 1 };
+                let mut n = 0;
+                for slice in &slices {
+                    let plane = &slice[c * height * width..(c + 1) * height * width];
+                    for dy in 0..rows {
+                        for dx in 0..cols {
+                            block[n] = plane[(y + dy) * width + x + dx].to_u32();
+                            n += 1;
+                        }
+                    }
+                }
+                *out = T::from_u32(super::labels::mode(&block[..n]));
+            }
+        });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -701,6 +839,20 @@ mod tests {
         let two: Vec<u16> = vec![10, 10, 10, 10, 1000, 1000, 1000, 1000];
         assert_eq!(halve(&two, 2, 2, 2), vec![10, 1000]);
         assert_eq!(mean_of_two(&[1u8, 255], &[2, 255]), vec![2, 255]);
+    }
+
+    #[test]
+    fn labels_are_halved_by_vote_and_keep_their_ids() {
+        // Two 2 × 4 slices, two blocks each: in 2 × 2 × 2, 7 (three votes) beats 5 and 0 (two
+        // each), and 0 (five) beats 9 (three); in 2 × 2 alone, 0 and 9 tie and 9 wins.
+        let upper: Vec<u32> = vec![7, 5, 0, 0, 9, 7, 9, 9];
+        let lower: Vec<u32> = vec![7, 5, 0, 9, 0, 0, 0, 0];
+        let (h, w) = (2, 4);
+        assert_eq!(halve_by_mode(Some(&upper), &lower, 1, h, w), vec![7, 0]);
+        assert_eq!(halve_by_mode(None, &upper, 1, h, w), vec![7, 9]);
+        // Ids beyond 16 bits pass untouched.
+        let big: Vec<u32> = vec![70_000, 70_000, 3, 4];
+        assert_eq!(halve_by_mode(None, &big, 1, 2, 2), vec![70_000]);
     }
 
     #[test]

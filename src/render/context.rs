@@ -494,7 +494,7 @@ impl<'a> Prepared<'a> {
                 }
             }),
             volume: self.volume.map(|v| {
-                let dir = format!("{}{}/", d.media_dir(&v.hash), crate::media::ZARR_DIR);
+                let dir = super::volume_dir(d, v);
                 VolumeView {
                     url: relative(from_dir, &dir),
                     absolute_url: opts.base_url.join(&dir),

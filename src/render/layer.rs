@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::context::{format_bytes, PageView, Prepared, SiteView};
+use super::context::{format_bytes, relative, PageView, Prepared, SiteView};
 use super::{LayerIndex, MediaIndex, Page, RenderOptions, Theme};
 use crate::content::description::web_name;
 use crate::content::model::{Content, Dataset, LayerRef};
@@ -53,6 +53,29 @@ pub fn layer_tiles(content: &Content, layers: &LayerIndex) -> Vec<(String, PathB
             {
                 let path = format!("{}tiles/{}", l.output_dir(d), slice.hash);
                 out.push((path, slice.dir.clone(), slice.tile_count()));
+            }
+        }
+    }
+    out
+}
+
+/// The folder of a private layer's OME-Zarr labels: `<layer dir>labels.ome.zarr/` (a public
+/// layer's are in its volume's `labels/<id>/`).
+pub fn labels_dir(d: &Dataset, l: &LayerRef) -> String {
+    format!("{}labels.ome.zarr/", l.output_dir(d))
+}
+
+/// Each private layer's OME-Zarr labels in the cache, with its output folder and file count.
+pub fn private_label_volumes(
+    content: &Content,
+    media: &MediaIndex,
+) -> Vec<(String, PathBuf, usize)> {
+    let mut out = Vec::new();
+    for d in &content.datasets {
+        for l in &d.layers {
+            if let Some(labels) = media.private_labels.get(&(d.dir.clone(), l.id.clone())) {
+                let path = labels_dir(d, l).trim_end_matches('/').to_string();
+                out.push((path, labels.dir.clone(), labels.files));
             }
         }
     }
@@ -124,6 +147,8 @@ struct LayerView<'a> {
     stats: LayerStats,
     largest: Vec<Row<'a>>,
     downloads: Vec<Download>,
+    /// The OME-Zarr labels, when the dataset is a z-stack.
+    zarr: Option<ZarrLink>,
     /// `data-segmentation` for the script: tile geometry and URLs relative to the page.
     overlay: String,
 }
@@ -170,16 +195,59 @@ pub fn render_layer_pages(
         }
         let prepared = Prepared::new(d, content, media, opts, None)?;
         for l in &d.layers {
-            pages.extend(render_one(&prepared, l, layers, &site, theme, opts)?);
+            let zarr = zarr_link(&prepared, l, media, opts);
+            pages.extend(render_one(
+                &prepared,
+                l,
+                (layers, zarr),
+                &site,
+                theme,
+                opts,
+            )?);
         }
     }
     Ok(pages)
 }
 
+/// Where the layer's OME-Zarr labels are, for the page: in the volume's `labels/` when public,
+/// else in the layer's own folder ([`labels_dir`]); none without a volume.
+fn zarr_link(
+    prepared: &Prepared,
+    l: &LayerRef,
+    media: &MediaIndex,
+    opts: &RenderOptions,
+) -> Option<ZarrLink> {
+    let d = prepared.dataset;
+    let volume = prepared.volume?;
+    let dir = match l.is_public_in(d) {
+        true if volume.labels.contains(&l.id) => {
+            format!("{}labels/{}/", super::volume_dir(d, volume), l.id)
+        }
+        true => return None,
+        false => {
+            media.private_labels.get(&(d.dir.clone(), l.id.clone()))?;
+            labels_dir(d, l)
+        }
+    };
+    Some(ZarrLink {
+        url: relative(&l.output_dir(d), &dir),
+        absolute_url: opts.base_url.join(&dir),
+    })
+}
+
+/// A layer's OME-Zarr labels as its page links them.
+#[derive(Serialize)]
+struct ZarrLink {
+    /// The label image's folder, relative to the page.
+    url: String,
+    /// Its address, for napari, webKnossos or Neuroglancer.
+    absolute_url: String,
+}
+
 fn render_one(
     prepared: &Prepared,
     l: &LayerRef,
-    layers: &LayerIndex,
+    (layers, zarr): (&LayerIndex, Option<ZarrLink>),
     site: &SiteView,
     theme: &Theme,
     opts: &RenderOptions,
@@ -276,6 +344,7 @@ fn render_one(
                 name,
             })
             .collect(),
+        zarr,
         overlay: serde_json::json!({
             "tile": crate::media::LABEL_TILE,
             "segments": SEGMENTS_FILE,

@@ -27,8 +27,8 @@ pub use feeds::base_path;
 pub use pages::{Cards, Digests, PageJob, Plan, Views};
 pub use theme::Theme;
 
-use crate::content::model::Content;
-use crate::media::{Derived, RemoteInfo, Volume};
+use crate::content::model::{Content, Dataset};
+use crate::media::{Derived, LabelVolume, RemoteInfo, Volume};
 
 /// What media derived for the built datasets.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +40,9 @@ pub struct MediaIndex {
     pub volumes: HashMap<PathBuf, Volume>,
     /// What each `volume:` a lab hosts says about itself, keyed by its dataset's folder.
     pub remote: HashMap<PathBuf, RemoteInfo>,
+    /// The OME-Zarr labels of each private segmentation layer of a z-stack, keyed by its
+    /// dataset's folder and layer id (public layers' are in their volume's `labels/`).
+    pub private_labels: HashMap<(PathBuf, String), LabelVolume>,
     /// What media could not do without failing the build (a stack whose slices differ in
     /// size has no volume), one line each, `descriptor:line:col: warning: …`.
     pub warnings: Vec<String>,
@@ -55,6 +58,11 @@ impl MediaIndex {
     pub fn volume(&self, dir: &Path) -> Option<&Volume> {
         self.volumes.get(dir)
     }
+}
+
+/// The output folder of `d`'s volume `v`: `<media dir>volume.ome.zarr/`, named by its hash.
+pub fn volume_dir(d: &Dataset, v: &Volume) -> String {
+    format!("{}{}/", d.media_dir(&v.hash), crate::media::ZARR_DIR)
 }
 
 /// The derived label images of every layer, keyed by the absolute path in `LayerRef::images`.

@@ -109,6 +109,18 @@ fn render_one(
         Some(_) => skeletons(prepared, &dir),
         None => Some(Vec::new()),
     };
+    // Public segmentation layers, the volume's OME-Zarr labels (none on a private page: each
+    // private layer opens with its own link only).
+    let segmentations: Vec<serde_json::Value> = match (&dataset.volume, prepared.volume) {
+        (Some(view), Some(volume)) => volume
+            .labels
+            .iter()
+            .map(|id| {
+                serde_json::json!({"name": id, "source": format!("zarr3://{}labels/{id}/", view.url)})
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let tracings_omitted = skeletons.is_none();
     let skeletons = skeletons.unwrap_or_default();
     let config = serde_json::json!({
@@ -121,6 +133,7 @@ fn render_one(
         // own volume, the middle of the lab's.
         "slice": dataset.volume.as_ref().map(|_| prepared.initial_slice),
         "skeletons": skeletons,
+        "segmentations": segmentations,
     });
     let view = View3d {
         config: config.to_string(),

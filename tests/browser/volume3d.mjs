@@ -6,7 +6,7 @@
 // is kept in the URL; the site's own volumes are fetched from the site alone (every request is
 // recorded); a private volume's chunks answer 401 without the share cookie and 200 with it, and
 // render, and with `hosting: static` render through the service worker; a tracing is drawn as an
-// annotation layer; a `volume:` the lab hosts (served here on another port) is embedded and linked to
+// annotation layer, a public segmentation as a segmentation layer of the volume's labels; a `volume:` the lab hosts (served here on another port) is embedded and linked to
 // webKnossos and Neuroglancer.
 //
 //   node tests/browser/volume3d.mjs
@@ -55,7 +55,7 @@ function block(p, dx, dy, size) {
 try {
   // --- A public z-stack: from the 2D viewer to the 3D view at the same place.
   {
-    const { ctx, page, requests } = await recorded();
+    const { ctx, page, requests, answers } = await recorded();
     const origin = new URL(site.base).origin;
     await page.goto(`${site.base}/datasets/stack/#v=100,40,4,5`);
     await page.waitForFunction(() => document.querySelector("a[data-carry-view]")?.hash.startsWith("#v="));
@@ -108,6 +108,18 @@ try {
       assert(lines.some((l) => JSON.stringify(l.pointA) === "[80,60,6.5]"), JSON.stringify(lines[0]));
       const colour = [0xe6, 0x9f, 0x00];
       assert(drawn[2].near(colour, 60) > 20, `the 3D panel has ${drawn[2].near(colour, 60)} pixels of the tracing's colour`);
+    });
+    await test("the public segmentation is a segmentation layer of the volume's OME-Zarr labels", async () => {
+      const layers = await page.evaluate(() => viewer.state.toJSON().layers.filter((l) => l.type === "segmentation"));
+      assert(layers.length === 1, `${layers.length} segmentation layers`);
+      const source = JSON.stringify(layers[0].source);
+      assert(/volume\.ome\.zarr\/labels\/cells\/?"/.test(source), source);
+      await page.waitForFunction(() => viewer.isReady(), null, { timeout: 30_000 });
+      const chunks = requests.filter((u) => /volume\.ome\.zarr\/labels\/cells\/\d+\/\d+\.\d+\.\d+$/.test(u));
+      // A chunk of background only is not written (Zarr's fill value): 404 is its answer.
+      const statuses = chunks.map((u) => answers.get(u));
+      assert(statuses.includes(200), `no label chunk was fetched: ${statuses}`);
+      assert(statuses.every((s) => s === 200 || s === 404), `label chunks answered ${statuses}`);
     });
     await test("no request leaves the site (its own volume, fonts, no state server)", () => {
       const away = requests.filter((u) => !u.startsWith("data:") && new URL(u).origin !== origin);

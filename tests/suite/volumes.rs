@@ -32,8 +32,28 @@ fn stack_site(tmp: &Path) -> PathBuf {
     write(
         "datasets/gray16/dataset.yaml",
         "display_name: Sixteen-bit stack\nvisibility: public\nthumbnail: slice-00.png\n\
-         images: \"slice-*.png\"\nvoxel_size_nm: [4, 5, 40]\n",
+         images: \"slice-*.png\"\nvoxel_size_nm: [4, 5, 40]\nlayers:\n\
+         \x20 - id: cells\n    kind: segmentation\n    images: cells.tif\n    visibility: public\n\
+         \x20 - id: draft\n    kind: segmentation\n    images: draft.tif\n    visibility: private\n",
     );
+    // Segmentations of the stack: 32-bit ids past 65535, and a private 16-bit draft.
+    let (mut cells_tif, mut draft_tif) =
+        (std::io::Cursor::new(vec![]), std::io::Cursor::new(vec![]));
+    let mut cells = tiff::encoder::TiffEncoder::new(&mut cells_tif).unwrap();
+    let mut draft = tiff::encoder::TiffEncoder::new(&mut draft_tif).unwrap();
+    for z in 0..70 {
+        let ids: Vec<u32> = (0..150 * 97).map(|i| cell(i % 150, i / 150, z)).collect();
+        cells
+            .write_image::<tiff::encoder::colortype::Gray32>(150, 97, &ids)
+            .unwrap();
+        let ids: Vec<u16> = (0..150 * 97).map(|i| ((i % 150) / 50) as u16).collect();
+        draft
+            .write_image::<tiff::encoder::colortype::Gray16>(150, 97, &ids)
+            .unwrap();
+    }
+    let dir = root.join("content/datasets/gray16");
+    fs::write(dir.join("cells.tif"), cells_tif.into_inner()).unwrap();
+    fs::write(dir.join("draft.tif"), draft_tif.into_inner()).unwrap();
     for z in 0..70 {
         let slice = ImageBuffer::from_fn(150, 97, |x, y| Luma([gray16(x, y, z)]));
         slice
@@ -74,6 +94,16 @@ fn stack_site(tmp: &Path) -> PathBuf {
 
 fn gray16(x: u32, y: u32, z: u32) -> u16 {
     ((x * 401 + y * 97 + z * 7919) % 65536) as u16
+}
+
+/// A segment id of the stack's segmentation: blocks of 20 × 20 × 8 voxels, a third of them
+/// background, the others ids beyond 16 bits.
+fn cell(x: u32, y: u32, z: u32) -> u32 {
+    let (bx, by, bz) = (x / 20, y / 20, z / 8);
+    match (bx + by + bz) % 3 {
+        0 => 0,
+        _ => 100_000 + bx * 1000 + by * 10 + bz,
+    }
 }
 
 fn rgb(x: u32, y: u32, z: u32) -> [u8; 3] {
@@ -188,6 +218,45 @@ fn z_stacks_are_ome_zarr_that_python_reads_voxel_for_voxel() {
             assert_eq!(json["zarr_format"], 3, "{}", rel.display());
         }
     }
+    // The public layer is in the volume's labels/ group; the private one is not named there
+    // but is a label image of its own in its layer's folder, pointing back at the volume.
+    let group: serde_json::Value =
+        serde_json::from_slice(&fs::read(gray.join("labels/zarr.json")).unwrap()).unwrap();
+    assert_eq!(
+        group["attributes"]["ome"]["labels"],
+        serde_json::json!(["cells"])
+    );
+    for (rel, _) in files_of(&gray) {
+        assert!(
+            !rel.to_string_lossy().contains("draft"),
+            "{}",
+            rel.display()
+        );
+    }
+    let layer_page =
+        fs::read_to_string(root.join("public/datasets/gray16/layers/cells/index.html")).unwrap();
+    let labels_rel = gray.join("labels/cells");
+    let labels_rel = labels_rel.strip_prefix(root.join("public")).unwrap();
+    assert!(
+        layer_page.contains(&format!("../../../../{}/zarr.json", labels_rel.display())),
+        "the layer's page links its OME-Zarr labels"
+    );
+    let draft = "private/gray16/layers/draft/labels.ome.zarr";
+    let meta: serde_json::Value =
+        serde_json::from_slice(&unseal(&root, &format!("{draft}/zarr.json"))).unwrap();
+    let image = meta["attributes"]["ome"]["image-label"]["source"]["image"]
+        .as_str()
+        .unwrap();
+    let pointed = root.join("public").join(draft).join(image);
+    assert_eq!(
+        fs::canonicalize(pointed).unwrap(),
+        fs::canonicalize(&gray).unwrap(),
+        "{image}"
+    );
+    let level0: serde_json::Value =
+        serde_json::from_slice(&unseal(&root, &format!("{draft}/0/zarr.json"))).unwrap();
+    assert_eq!(level0["data_type"], "uint16");
+
     // The dataset page names its volume.
     let page = fs::read_to_string(root.join("public/datasets/gray16/index.html")).unwrap();
     let gray_rel = gray
@@ -232,6 +301,30 @@ fn z_stacks_are_ome_zarr_that_python_reads_voxel_for_voxel() {
         "scale": [40.0, 5.0, 4.0],
     });
     read_back(&python, tmp.path(), &gray, expected, &raw);
+
+    // The public segmentation is OME-Zarr labels of that image, ids exact at every level.
+    let mut raw = Vec::new();
+    for z in 0..70 {
+        for y in 0..97 {
+            for x in 0..150 {
+                raw.extend_from_slice(&cell(x, y, z).to_le_bytes());
+            }
+        }
+    }
+    let expected = serde_json::json!({
+        "dtype": "uint32",
+        "shape": [70, 97, 150],
+        "axes": [space("z"), space("y"), space("x")],
+        "scale": [40.0, 5.0, 4.0],
+        "labels_of": gray.to_string_lossy(),
+    });
+    read_back(
+        &python,
+        tmp.path(),
+        &gray.join("labels/cells"),
+        expected,
+        &raw,
+    );
 
     let mut raw = Vec::new();
     for c in 0..3 {

@@ -4,7 +4,10 @@ axes, and each level's scale and shape. Usage: read_back.py EXPECTED.json
 
 EXPECTED.json: {"zarr": folder, "raw": file of the level-0 samples (C order, little-endian),
 "dtype": "uint8"|"uint16", "shape": [...], "axes": [{"name", "type", "unit"?}...],
-"scale": level 0's scale}. Prints one line and exits 0 when everything matches.
+"scale": level 0's scale, "labels_of"?: the image folder, for OME-Zarr labels}. Labels must
+also name that image as their source and hold, at every level, only ids of the full
+resolution (coarser levels are votes, never means). Prints one line and exits 0 when
+everything matches.
 """
 
 import json
@@ -33,6 +36,15 @@ if not np.array_equal(got, expected):
     raise SystemExit(f"{len(where)} voxels differ, first at {where[0].tolist()}: "
                      f"{got[tuple(where[0])]} != {expected[tuple(where[0])]}")
 
+label = "labels_of" in want
+if label:
+    import os
+
+    source = ome["image-label"]["source"]["image"]
+    pointed = os.path.realpath(os.path.join(want["zarr"], source))
+    assert pointed == os.path.realpath(want["labels_of"]), (source, pointed)
+    ids = set(np.unique(got).tolist())
+
 names = [a["name"] for a in want["axes"]]
 previous = None
 for k, dataset in enumerate(multiscale["datasets"]):
@@ -56,7 +68,10 @@ for k, dataset in enumerate(multiscale["datasets"]):
             assert array.shape[i] == math.ceil(prev_shape[i] / factor), (k, name, array.shape)
     previous = (scale, array.shape)
     # Every level reads back whole (each chunk decodes).
-    array[...]
+    level = array[...]
+    if label:
+        stray = set(np.unique(level).tolist()) - ids
+        assert not stray, (k, sorted(stray)[:5])
 
 print(f"ok: {want['zarr']}: {len(multiscale['datasets'])} levels, level 0 {level0.shape} "
       f"{level0.dtype} equal voxel for voxel")
