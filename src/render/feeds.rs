@@ -68,6 +68,12 @@ pub fn sitemap(base_url: &BaseUrl, public: &[&Prepared], tags: &[String]) -> Str
         for layer in d.layers.iter().filter(|l| l.is_public_in(d)) {
             urls.push((base_url.join(&layer.output_dir(d)), lastmod.clone()));
         }
+        if p.volume.is_some() || d.volume.is_some() {
+            urls.push((
+                base_url.join(&super::view3d::output_dir(d)),
+                lastmod.clone(),
+            ));
+        }
     }
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\

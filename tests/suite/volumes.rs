@@ -699,6 +699,10 @@ fn only_datasets_with_a_volume_get_a_3d_page_and_only_then_the_site_the_bundle()
         )) && page.contains("&quot;worker&quot;:&quot;../../../neuroglancer/chunk_worker.js&quot;"),
         "the page shows the site's own volume, relative to itself: {page}"
     );
+    // Public 3D pages are in the sitemap; a private one is not.
+    let sitemap = fs::read_to_string(public.join("sitemap.xml")).unwrap();
+    assert!(sitemap.contains("<loc>https://lab.example.org/datasets/gray16/3d/</loc>"));
+    assert!(!sitemap.contains("hidden"), "{sitemap}");
     // A private stack's page and its chunk worker are sealed under its folder; the worker
     // imports the public bundle.
     let private = crate::common::read_private(&root, "private/hidden/3d/index.html");
