@@ -26,6 +26,22 @@ pub struct Args {
     pub at: Option<u64>,
 }
 
+/// `url` as the site's gate receives it: a site whose `base_url` has a path
+/// (`https://lab.example.org/data/`) is served from that folder by a proxy in front of the host,
+/// so the gate sees the path below it (`/private/…`). A URL outside the folder is left as it is.
+fn below_base(url: &str, base_path: &str) -> String {
+    let trimmed = url.trim();
+    let Some((scheme, rest)) = trimmed.split_once("://") else {
+        return url.to_string();
+    };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, path) = rest.split_at(host_end);
+    match path.strip_prefix(base_path) {
+        Some(below) if base_path != "/" => format!("{scheme}://{host}/{below}"),
+        _ => url.to_string(),
+    }
+}
+
 fn parse_at(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let seconds = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
@@ -63,7 +79,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         return verify_without_gate(&content, &ledger, &data.revoked, &args.url, now);
     }
 
-    let (decision, at) = gate::open_link(&data, &args.url, now);
+    let base = crate::render::base_path(&content.config.base_url);
+    let (decision, at) = gate::open_link(&data, &below_base(&args.url, &base), now);
     let tokens = gate::share_tokens(&args.url);
     let untrusted = match tokens.as_slice() {
         [token] => UntrustedToken::parse(token).ok(),
@@ -280,4 +297,22 @@ fn malformed_detail(token: &str) -> String {
     }
     "the token is not a share token of a version this vitrine reads (damaged when copied?)"
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::below_base;
+
+    #[test]
+    fn a_site_in_a_folder_is_verified_below_it() {
+        let link = "https://lab.example.org/data/private/a/?s=abc";
+        assert_eq!(
+            below_base(link, "/data/"),
+            "https://lab.example.org/private/a/?s=abc"
+        );
+        // At the host's root, or outside the folder, the link is what the gate sees.
+        assert_eq!(below_base(link, "/"), link);
+        assert_eq!(below_base(link, "/other/"), link);
+        assert_eq!(below_base("not a url", "/data/"), "not a url");
+    }
 }
