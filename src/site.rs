@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
-use crate::content::{self, Content, Dataset, Hosting};
+use crate::content::{self, Content, Dataset, Hosting, ImageFormat};
 use crate::media::{self, Derived, MediaJob, MediaSettings};
 use crate::output::{
     self, Files, GuardMemory, KeyMaterial, LeakGuard, Manifest, OutputRecords, PageCache, Source,
@@ -1093,6 +1093,7 @@ impl Site {
             max_pixels: content.config.images.max_pixels,
             thumbnail_widths: content.config.images.thumbnail_widths.clone(),
             pyramids: content.config.pyramids,
+            webp: content.config.images.format == ImageFormat::Webp,
             cache_dir: self.cache_dir().join("media"),
             read_also: self.scratch.as_ref().map(|_| own()),
         }
@@ -1324,7 +1325,7 @@ fn place_dataset_files(content: &Content, media: &MediaIndex, files: &mut Files)
             .filter_map(|source| media.get(source));
         for derived in derived.flat_map(Derived::slices) {
             let dir = d.media_dir(&derived.hash);
-            for r in &derived.thumbnails {
+            for r in derived.thumbnails.iter().chain(&derived.webp_thumbnails) {
                 files.insert(format!("{dir}{}", r.name), Source::Cached(r.file.clone()));
             }
             if let Some(p) = &derived.pyramid {

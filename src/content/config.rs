@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::yaml::{self, Fields};
-use super::{BaseUrl, Diagnostic, Hosting, ImageSettings, PublicKeyEntry, SiteConfig};
+use super::{BaseUrl, Diagnostic, Hosting, ImageFormat, ImageSettings, PublicKeyEntry, SiteConfig};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +59,7 @@ struct RawGallery {
 struct RawImages {
     max_megapixels: Option<f64>,
     thumbnail_widths: Option<Vec<u32>>,
+    format: Option<String>,
 }
 
 const KEY_FIELDS: Fields = Fields {
@@ -74,7 +75,7 @@ const VIEWER_FIELDS: Fields = Fields {
     nested: &[],
 };
 const IMAGES_FIELDS: Fields = Fields {
-    names: &["max_megapixels", "thumbnail_widths"],
+    names: &["max_megapixels", "thumbnail_widths", "format"],
     nested: &[],
 };
 const GALLERY_FIELDS: Fields = Fields {
@@ -194,6 +195,22 @@ pub fn load_config(root: &Path) -> Result<SiteConfig, Vec<Diagnostic>> {
             "images.thumbnail_widths must list widths between 16 and 8192 pixels",
         ));
     }
+    let format = match raw.images.format.as_deref() {
+        None | Some("jpeg") => Some(ImageFormat::Jpeg),
+        Some("webp") => Some(ImageFormat::Webp),
+        Some(_) => None,
+    };
+    if let (None, Some(other)) = (format, &raw.images.format) {
+        let (l, c) = at("format");
+        problems.push(Diagnostic::at(
+            &path,
+            l,
+            c,
+            format!(
+                "images.format '{other}' is not one vitrine writes; use jpeg (the default) or webp"
+            ),
+        ));
+    }
     let per_page = raw.gallery.per_page.map_or(Some(DEFAULT_PER_PAGE), |n| {
         usize::try_from(n).ok().filter(|n| (1..=10_000).contains(n))
     });
@@ -223,6 +240,7 @@ pub fn load_config(root: &Path) -> Result<SiteConfig, Vec<Diagnostic>> {
         images: ImageSettings {
             max_pixels: (max_mp * 1e6) as u64,
             thumbnail_widths: widths,
+            format: format.expect("checked above"),
         },
     })
 }

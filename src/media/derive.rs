@@ -1,7 +1,8 @@
 //! One image to its cached thumbnails and pyramid, with cheap change detection.
 //!
 //! Cache layout under `MediaSettings::cache_dir`:
-//! - `<hash16>-<settings>/`: `thumb-<w>.<ext>`, `tiles.dzi`, `tiles_files/…`, for a gray
+//! - `<hash16>-<settings>/`: `thumb-<w>.<ext>` (and `thumb-<w>.webp` beside a JPEG one with
+//!   `images.format: webp`), `tiles.dzi`, `tiles_files/…`, for a gray
 //!   image wider than 8 bits `raw.dzi` and `raw_files/…` (its lossless pyramid), `derived.json`
 //!   (written last, inside a temporary folder that is renamed into place: an entry either is
 //!   complete or does not exist);
@@ -19,7 +20,7 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 
 use super::batch::PixelBudget;
-use super::encode::{self, Format, JPEG_QUALITY};
+use super::encode::{self, Format, JPEG_QUALITY, WEBP_QUALITY};
 use super::pixels::{self, Raster};
 use super::{
     dzi, probe, raw, Derived, Display, ImageInfo, MediaError, MediaSettings, Pyramid, Rendition,
@@ -145,11 +146,30 @@ fn write_page(
     want_pyramid: bool,
     settings: &MediaSettings,
 ) -> Result<Manifest, (PathBuf, std::io::Error)> {
-    let format = Format::for_content(&decoded.raster, decoded.few_values);
+    let lossy = if settings.webp {
+        Format::Webp
+    } else {
+        Format::Jpeg
+    };
+    let format = Format::for_content(&decoded.raster, decoded.few_values, lossy);
+    // Thumbnails keep a JPEG fallback for browsers without WebP; tiles need none (see docs/viewer.md).
+    let thumb_format = if format == Format::Webp {
+        Format::Jpeg
+    } else {
+        format
+    };
     let raster = &decoded.raster;
     let widths = thumbnail_plan(&settings.thumbnail_widths, raster.width);
     let (thumbs, (levels, raw_levels)) = rayon::join(
-        || write_thumbnails(dir, raster, &widths, format),
+        || {
+            let webp = (format == Format::Webp)
+                .then(|| write_thumbnails(dir, raster, &widths, Format::Webp))
+                .transpose()?;
+            Ok((
+                write_thumbnails(dir, raster, &widths, thumb_format)?,
+                webp.unwrap_or_default(),
+            ))
+        },
         || {
             let levels = want_pyramid
                 .then(|| dzi::write(dir, raster, format))
@@ -158,6 +178,7 @@ fn write_page(
             (levels, raw.map(|r| raw::write(dir, r)).transpose())
         },
     );
+    let (thumbnails, webp_thumbnails) = thumbs?;
     Ok(Manifest {
         width: decoded.info.width,
         height: decoded.info.height,
@@ -165,7 +186,8 @@ fn write_page(
         bits: decoded.info.bits,
         channels: decoded.info.channels,
         output: format.extension().into(),
-        thumbnails: thumbs?,
+        thumbnails,
+        webp_thumbnails,
         pyramid_levels: levels?,
         display: decoded.display.clone(),
         raw_levels: raw_levels?,
@@ -237,10 +259,13 @@ struct Manifest {
     format: String,
     bits: u8,
     channels: u8,
-    /// Extension of every derived file: `jpg` or `png`.
+    /// Extension of the tiles: `jpg`, `png` or `webp` (thumbnails name their own).
     output: String,
     /// Ascending by width.
     thumbnails: Vec<ManifestRendition>,
+    /// The WebP twins of `thumbnails`, with `images.format: webp`.
+    #[serde(default)]
+    webp_thumbnails: Vec<ManifestRendition>,
     pyramid_levels: Option<u32>,
     display: Option<Display>,
     /// Levels of the lossless pyramid (`raw.dzi`), when there is one.
@@ -268,25 +293,26 @@ fn load_entry(dir: &Path, hash: &str) -> Option<Derived> {
 
 /// The [`Derived`] a page's manifest describes, its files in `dir`.
 fn from_manifest(manifest: Manifest, dir: &Path, hash: &str) -> Option<Derived> {
-    let format = match manifest.output.as_str() {
-        "jpg" => Format::Jpeg,
-        "png" => Format::Png,
-        _ => return None,
-    };
+    let format = Format::of_extension(&manifest.output)?;
     let source_format = ["png", "jpeg", "tiff", "webp"]
         .into_iter()
         .find(|f| *f == manifest.format)?;
-    let thumbnails = manifest
-        .thumbnails
-        .into_iter()
-        .map(|t| Rendition {
-            file: dir.join(&t.name),
-            name: t.name,
-            width: t.width,
-            height: t.height,
-            mime: format.mime(),
-        })
-        .collect();
+    let renditions = |list: Vec<ManifestRendition>| {
+        list.into_iter()
+            .map(|t| {
+                let extension = t.name.rsplit_once('.')?.1;
+                Some(Rendition {
+                    file: dir.join(&t.name),
+                    mime: Format::of_extension(extension)?.mime(),
+                    name: t.name,
+                    width: t.width,
+                    height: t.height,
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+    };
+    let thumbnails = renditions(manifest.thumbnails)?;
+    let webp_thumbnails = renditions(manifest.webp_thumbnails)?;
     let pyramid = manifest.pyramid_levels.map(|levels| Pyramid {
         dir: dir.to_owned(),
         width: manifest.width,
@@ -325,6 +351,7 @@ fn from_manifest(manifest: Manifest, dir: &Path, hash: &str) -> Option<Derived> 
             channels: manifest.channels,
         },
         thumbnails,
+        webp_thumbnails,
         pyramid,
         display: manifest.display,
         raw_pyramid,
@@ -370,6 +397,10 @@ fn fingerprint_with(
     if let Some(encoder) = jpeg_encoder {
         key.push_str(" jpeg=");
         key.push_str(encoder);
+    }
+    // WebP entries hold other tiles and more thumbnails; JPEG sites keep their names.
+    if settings.webp {
+        key.push_str(&format!(" webp={WEBP_QUALITY}/{}", encode::WEBP_METHOD));
     }
     blake3::hash(key.as_bytes()).to_hex()[..8].to_string()
 }
@@ -477,6 +508,12 @@ mod tests {
         assert_ne!(
             settings_fingerprint(&a, false),
             settings_fingerprint(&a, true)
+        );
+        let mut webp = a.clone();
+        webp.webp = true;
+        assert_ne!(
+            settings_fingerprint(&a, true),
+            settings_fingerprint(&webp, true)
         );
     }
 

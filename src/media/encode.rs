@@ -1,4 +1,4 @@
-//! Resizing (fast_image_resize) and encoding (libjpeg-turbo or jpeg-encoder, png) of
+//! Resizing (fast_image_resize) and encoding (libjpeg-turbo or jpeg-encoder, libwebp, png) of
 //! display-ready rasters.
 
 use fast_image_resize::images::{Image, ImageRef};
@@ -9,7 +9,7 @@ use image::{ExtendedColorType, ImageEncoder};
 use super::pixels::Raster;
 
 /// JPEG quality of thumbnails and tiles: q80 is visually clean on EM and light micrographs.
-pub(crate) const JPEG_QUALITY: u8 = 80;
+pub const JPEG_QUALITY: u8 = 80;
 
 /// The JPEG encoder of this build, for the cache fingerprint: the two write different bytes.
 ///
@@ -23,28 +23,43 @@ pub(crate) const JPEG_ENCODER: Option<&str> = if cfg!(jpeg_simd) {
     None
 };
 
+/// WebP quality of thumbnails and tiles in `images.format: webp`: the lowest whose mean SSIM
+/// against the source is at least JPEG q80's on `bench/corpus` 256-px tiles (0.896 against
+/// 0.889, at 0.65× JPEG's bytes; `bench/webp`, bench/README.md). WebP q80 would be needlessly
+/// sharp (SSIM 0.96) and barely smaller than JPEG.
+pub const WEBP_QUALITY: u8 = 50;
+
+/// libwebp's speed/size trade-off (0 fastest … 6 smallest): method 0 encodes 1.5× faster than
+/// method 2 for 4 % more bytes, and encoding, not size, is what WebP costs here (`bench/webp`).
+pub const WEBP_METHOD: i32 = 0;
+
 /// The resampling filter of every downscale; see `bench/README.md` for the measurement.
 const FILTER: FilterType = FilterType::Lanczos3;
 
-/// An encoded output format.
+/// An encoded output format (public for `bench/webp`, which measures the encoders themselves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
+pub enum Format {
     /// Baseline JPEG, 1 channel for gray sources: photographic and EM content.
     Jpeg,
     /// PNG: anything with transparency, and label masks or line art (few distinct values).
     Png,
+    /// Lossy WebP (`images.format: webp`): where JPEG would be, about 0.65× its bytes at the
+    /// same SSIM.
+    Webp,
 }
 
 impl Format {
-    /// The smallest good format for a raster: PNG where JPEG would smear or drop something.
+    /// The smallest good format for a raster: PNG where a lossy `lossy` would smear or drop
+    /// something.
     ///
     /// JPEG cannot store alpha, and its ringing around hard label edges both looks wrong and
-    /// costs more bytes than PNG's run-length-friendly deflate on a few flat values.
-    pub fn for_content(raster: &Raster, few_values: bool) -> Format {
+    /// costs more bytes than PNG's run-length-friendly deflate on a few flat values; lossy WebP
+    /// rings the same way, so it is kept to the same content.
+    pub(crate) fn for_content(raster: &Raster, few_values: bool, lossy: Format) -> Format {
         if raster.has_alpha() || few_values {
             Format::Png
         } else {
-            Format::Jpeg
+            lossy
         }
     }
 
@@ -53,7 +68,15 @@ impl Format {
         match self {
             Format::Jpeg => "jpg",
             Format::Png => "png",
+            Format::Webp => "webp",
         }
+    }
+
+    /// The format a file extension names, as [`Format::extension`] writes it.
+    pub fn of_extension(extension: &str) -> Option<Format> {
+        [Format::Jpeg, Format::Png, Format::Webp]
+            .into_iter()
+            .find(|f| f.extension() == extension)
     }
 
     /// MIME type for `<source type>` and headers.
@@ -61,6 +84,7 @@ impl Format {
         match self {
             Format::Jpeg => "image/jpeg",
             Format::Png => "image/png",
+            Format::Webp => "image/webp",
         }
     }
 
@@ -75,8 +99,31 @@ impl Format {
         match self {
             Format::Jpeg => encode_jpeg(width, height, channels, data),
             Format::Png => encode_png(width, height, channels, data),
+            Format::Webp => encode_webp(width, height, channels, data),
         }
     }
+}
+
+/// Lossy WebP through libwebp. WebP has no gray mode: a gray raster is encoded as RGB, whose
+/// constant chroma costs few bytes (`bench/webp` measures gray on its own).
+fn encode_webp(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<Vec<u8>, String> {
+    let rgb: std::borrow::Cow<[u8]> = match channels {
+        1 => data.iter().flat_map(|&v| [v, v, v]).collect(),
+        3 => data.into(),
+        n => return Err(format!("lossy WebP here takes 1 or 3 channels, not {n}")),
+    };
+    if width > 16383 || height > 16383 {
+        return Err(format!(
+            "{width} × {height} is larger than WebP allows (16383)"
+        ));
+    }
+    let mut config = webp::WebPConfig::new().map_err(|()| "libwebp version mismatch")?;
+    config.quality = f32::from(WEBP_QUALITY);
+    config.method = WEBP_METHOD;
+    webp::Encoder::from_rgb(&rgb, width, height)
+        .encode_advanced(&config)
+        .map(|memory| memory.to_vec())
+        .map_err(|e| format!("libwebp failed: {e:?}"))
 }
 
 fn encode_jpeg(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<Vec<u8>, String> {
@@ -191,6 +238,15 @@ mod tests {
     }
 
     #[test]
+    fn gray_webp_decodes_to_its_size() {
+        let data: Vec<u8> = (0..64 * 32).map(|i| (i % 251) as u8).collect();
+        let webp = Format::Webp.encode(64, 32, 1, &data).unwrap();
+        let image = image::load_from_memory_with_format(&webp, image::ImageFormat::WebP).unwrap();
+        assert_eq!((image.width(), image.height()), (64, 32));
+        assert_eq!(Format::of_extension("webp"), Some(Format::Webp));
+    }
+
+    #[test]
     fn alpha_and_masks_choose_png() {
         let gray = Raster {
             width: 1,
@@ -204,9 +260,19 @@ mod tests {
             channels: 2,
             data: vec![0, 0],
         };
-        assert_eq!(Format::for_content(&gray, false), Format::Jpeg);
-        assert_eq!(Format::for_content(&gray, true), Format::Png);
-        assert_eq!(Format::for_content(&gray_alpha, false), Format::Png);
+        assert_eq!(
+            Format::for_content(&gray, false, Format::Jpeg),
+            Format::Jpeg
+        );
+        assert_eq!(
+            Format::for_content(&gray, false, Format::Webp),
+            Format::Webp
+        );
+        assert_eq!(Format::for_content(&gray, true, Format::Webp), Format::Png);
+        assert_eq!(
+            Format::for_content(&gray_alpha, false, Format::Webp),
+            Format::Png
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ use std::path::PathBuf;
 
 pub use batch::{derive_all, MediaJob};
 pub use derive::{derive, Stamp};
+pub use encode::{Format, JPEG_QUALITY, WEBP_METHOD, WEBP_QUALITY};
 pub use error::MediaError;
 pub use label_volume::{derive_label_volume, with_labels, LabelVolume, LabelVolumeJob};
 pub use labels::{derive_labels, LabelSlice, Labels, SegmentExtent, TILE as LABEL_TILE};
@@ -50,6 +51,9 @@ pub struct MediaSettings {
     pub thumbnail_widths: Vec<u32>,
     /// Site-wide switch (`viewer.pyramids`): when off, no job builds a pyramid.
     pub pyramids: bool,
+    /// `images.format: webp`: tiles in lossy WebP, thumbnails in WebP beside their JPEG
+    /// fallback (PNG content stays PNG either way).
+    pub webp: bool,
     /// The media cache, normally `ROOT/.vitrine-cache/media`; every derived file is written here.
     pub cache_dir: PathBuf,
     /// Another media cache, only read: `vitrine check` derives into a scratch folder and reuses
@@ -67,6 +71,7 @@ impl MediaSettings {
             max_pixels: Self::DEFAULT_MAX_PIXELS,
             thumbnail_widths: vec![400, 1200],
             pyramids: true,
+            webp: false,
             cache_dir,
             read_also: None,
         }
@@ -99,7 +104,7 @@ pub struct Rendition {
     pub width: u32,
     /// Pixel height.
     pub height: u32,
-    /// `image/jpeg` or `image/png`.
+    /// `image/jpeg`, `image/png` or `image/webp`.
     pub mime: &'static str,
 }
 
@@ -116,7 +121,7 @@ pub struct Pyramid {
     pub tile_size: u32,
     /// Overlap in pixels.
     pub overlap: u32,
-    /// Tile format: `jpg` or `png`.
+    /// Tile format: `jpg`, `png` or `webp`.
     pub format: &'static str,
     /// Number of levels (level `levels - 1` is full resolution).
     pub levels: u32,
@@ -167,6 +172,9 @@ pub struct Derived {
     /// Thumbnails, ascending by width: each configured width the source reaches, plus the
     /// source's own width when it is narrower than the largest configured one (never upscaled).
     pub thumbnails: Vec<Rendition>,
+    /// With `images.format: webp`, the WebP twin of each of `thumbnails` (same widths, same
+    /// order), which pages offer first in `<picture>`; empty otherwise and for PNG content.
+    pub webp_thumbnails: Vec<Rendition>,
     /// The deep-zoom pyramid, when requested.
     pub pyramid: Option<Pyramid>,
     /// The display range's facts; `None` for an image with transparency.

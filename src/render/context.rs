@@ -556,6 +556,13 @@ impl<'a> Prepared<'a> {
                     .map(|r| format!("{} {}w", media(&r.name), r.width))
                     .collect::<Vec<_>>()
                     .join(", "),
+                webp_srcset: self
+                    .thumb
+                    .webp_thumbnails
+                    .iter()
+                    .map(|r| format!("{} {}w", media(&r.name), r.width))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 sizes: CARD_SIZES,
                 page_sizes: PREVIEW_SIZES,
                 width: card.width,
@@ -896,7 +903,10 @@ pub struct Link<'a> {
 #[derive(Debug, Serialize)]
 pub struct Preview<'a> {
     pub src: String,
+    /// The JPEG or PNG renditions: `<img>`'s, the fallback of `<picture>`.
     pub srcset: String,
+    /// The WebP renditions (`images.format: webp`) for `<picture>`'s `<source>`; empty without.
+    pub webp_srcset: String,
     pub sizes: &'static str,
     pub page_sizes: &'static str,
     pub width: u32,

@@ -87,3 +87,21 @@ pub fn unseal(root: &Path, rel: &str) -> Vec<u8> {
 pub fn read_private(root: &Path, rel: &str) -> String {
     String::from_utf8(unseal(root, rel)).unwrap()
 }
+
+/// Turns a copy of `tests/sites/serve` into a WebP site (`images: { format: webp }`) whose two
+/// datasets show a 600 × 400 gray image with texture (many values, so it is not kept as PNG).
+pub fn webp_site(root: &Path) {
+    let yaml = root.join("content/site.yaml");
+    let mut text = std::fs::read_to_string(&yaml).unwrap();
+    text.push_str("images:\n  format: webp\n");
+    std::fs::write(&yaml, text).unwrap();
+    // Each dataset its own pixels: one image in both would be a private image made public.
+    for (seed, slug) in [(0, "open-cortex"), (1, "closed-retina")] {
+        let image = image::GrayImage::from_fn(600, 400, |x, y| {
+            image::Luma([((x * 7 + y * 13 + (x * y) % 97 + seed * 31) % 256) as u8])
+        });
+        image
+            .save(root.join(format!("content/datasets/{slug}/thumb.png")))
+            .unwrap();
+    }
+}

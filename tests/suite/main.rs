@@ -15,3 +15,4 @@ mod serve;
 mod share;
 mod vectors;
 mod volumes;
+mod webp;

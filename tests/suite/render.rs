@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use vitrine::content::annotation::parse_file;
 use vitrine::content::model::{
-    AnnotationRef, Content, Dataset, Hosting, ImageSettings, SiteConfig, Visibility,
+    AnnotationRef, Content, Dataset, Hosting, ImageFormat, ImageSettings, SiteConfig, Visibility,
 };
 use vitrine::media::{Derived, ImageInfo, Pyramid, Rendition};
 use vitrine::render::{render_site, MediaIndex, Page, RenderOptions, Theme};
@@ -45,6 +45,7 @@ fn fake_derived(hash: &str, width: u32, height: u32) -> Derived {
             channels: 1,
         },
         thumbnails: vec![rendition(320), rendition(640)],
+        webp_thumbnails: Vec::new(),
         pyramid: Some(Pyramid {
             dir: PathBuf::from(format!("/cache/{hash}/pyramid")),
             width,
@@ -204,6 +205,7 @@ fn model() -> (Content, MediaIndex) {
         images: ImageSettings {
             max_pixels: 1 << 30,
             thumbnail_widths: vec![320, 640],
+            format: ImageFormat::Jpeg,
         },
     };
     let content = Content {
