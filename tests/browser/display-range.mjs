@@ -212,13 +212,17 @@ try {
     assert(/\d (nm|µm)$/.test(bar), `scale bar: ${bar}`);
     // The segmentation canvas still draws over it, and the id under the pointer is the label.
     const [x, y] = [32, 32];
-    const drawn = await page.evaluate(([x, y]) => {
+    // Slice 2's label tiles load after the slice changes: wait for them to be painted
+    // (a fixed read right after PageDown raced the fetch on a loaded machine).
+    const alpha = ([x, y]) => {
       const root = document.querySelector(".viewer"), c = root.querySelector(".segmentation-canvas");
       const v = root.vitrine.view(), dpr = devicePixelRatio;
       const px = Math.floor((c.clientWidth / 2 + (x + 0.5 - v.x) * v.scale) * dpr);
       const py = Math.floor((c.clientHeight / 2 + (y + 0.5 - v.y) * v.scale) * dpr);
       return c.getContext("2d").getImageData(px, py, 1, 1).data[3];
-    }, [x, y]);
+    };
+    const drawn = await page.waitForFunction(alpha, [x, y], { timeout: 10000 })
+      .then((h) => h.jsonValue(), () => page.evaluate(alpha, [x, y]));
     assert(segment(x, y) !== 0 && drawn > 0, `segment ${segment(x, y)} not drawn (alpha ${drawn})`);
     const at = await page.evaluate(([x, y]) => {
       const root = document.querySelector(".viewer"), v = root.vitrine.view();
