@@ -1035,3 +1035,36 @@ fn a_static_site_is_served_as_a_static_host_serves_it_sealed() {
         200
     );
 }
+
+#[test]
+fn a_private_webp_tile_is_served_open_as_image_webp_through_the_gate() {
+    let (tmp, root) = fixture("sites/serve");
+    crate::common::webp_site(&root);
+    assert!(vitrine(&root, &["keygen"]).status.success());
+    let share = vitrine(&root, &["share", "closed-retina", "--label", "reviewer"]);
+    assert!(share.status.success(), "{}", text(&share));
+    let link = String::from_utf8(share.stdout).unwrap();
+    let token = link.trim().split_once("?s=").expect("a share link").1;
+    let serve = Serve::start_in(tmp, root, &[]);
+    let page = "/private/closed-retina/";
+    let cookie = format!("vitrine_d={token}");
+    let page_html = serve.request("GET", page, &[("Cookie", &cookie)]).text();
+    // The viewer's configuration names the pyramid: `media/<hash>/tiles.dzi`, relative to the page.
+    let (before, _) = page_html
+        .split_once("tiles.dzi")
+        .unwrap_or_else(|| panic!("no tiles.dzi on the private page:\n{page_html}"));
+    let hash = before.rsplit("media/").next().unwrap();
+    let tile = format!("{page}media/{hash}tiles_files/10/0_0.webp");
+
+    let shut = serve.get(&tile);
+    assert_eq!(shut.status, 401, "{tile} without the cookie");
+    let open = serve.request("GET", &tile, &[("Cookie", &cookie)]);
+    assert_eq!(open.status, 200, "{tile}: {}", open.text());
+    assert_eq!(open.header("Content-Type"), Some("image/webp"), "{tile}");
+    assert_private_headers(&open, "a private WebP tile");
+    assert_eq!(
+        image::guess_format(&open.body).unwrap(),
+        image::ImageFormat::WebP,
+        "served open, not sealed"
+    );
+}
