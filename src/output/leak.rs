@@ -38,41 +38,43 @@ pub struct Needle {
 /// The search over every private item's needles, with the ones public text shares left out.
 pub struct LeakGuard {
     compiled: Arc<Compiled>,
-    scan: Arc<Scan>,
+    /// For each pattern of [`Compiled`], whether public text shares it (then it is no leak).
+    shared: Vec<bool>,
+    /// [`LeakGuard::digest`].
+    digest: String,
 }
 
 /// Every private item's needles in one automaton, which finds the ones public text shares. It
 /// depends on private items alone, so it is kept while they do not change: an edit of a public
 /// descriptor, the common one, compiles nothing (compiling was a third of such a rebuild in
 /// `serve` at N=1000, RESULTS.md).
+///
+/// The automaton holds each needle's first [`PREFIX`] bytes, and a hit is checked against the
+/// whole needle where it starts: private descriptions make most of the needles' bytes, and
+/// aho-corasick's compile time grows with them (263 KB of needles took 80 ms to compile at
+/// N=1000, a fifth of a one-edit CLI build). Matching is exactly as with whole needles.
 struct Compiled {
     items: Vec<PrivateItem>,
-    /// For each pattern of `matcher`, its item and needle, and its text in lower case.
+    /// For each pattern, its item and needle, and its text in lower case.
     owners: Vec<(usize, usize)>,
     patterns: Vec<String>,
+    /// Over the distinct prefixes of `patterns`.
     matcher: Option<AhoCorasick>,
+    /// For each prefix of `matcher`, the patterns that start with it.
+    by_prefix: Vec<Vec<u32>>,
 }
 
-/// The automaton output files are searched with: the patterns of [`Compiled`] that no public
-/// text shares. Shared ones are left out rather than skipped at each hit: templated phrases that
-/// private and public descriptions both use would hit thousands of times in a gallery page.
-/// Kept while the same patterns are shared, which a public edit rarely changes.
-struct Scan {
-    /// [`LeakGuard::digest`].
-    digest: String,
-    /// For each pattern of `matcher`, its pattern in [`Compiled`].
-    patterns: Vec<usize>,
-    matcher: Option<AhoCorasick>,
-}
+/// Bytes of each needle in [`Compiled`]'s automaton: long enough that a hit is rarely not the
+/// whole needle, short enough that a site's descriptions do not dominate the automaton.
+const PREFIX: usize = 32;
 
 /// What guards are made from, kept between builds (`serve` keeps one for the session): the
 /// compiled needles, for each piece of public text (by its hash) the patterns it contains, so
-/// a build after one public edit searches only the edited dataset's text, and the scan.
+/// a build after one public edit searches only the edited dataset's text.
 #[derive(Default)]
 pub struct GuardMemory {
     compiled: Option<(blake3::Hash, Arc<Compiled>)>,
     found: HashMap<blake3::Hash, Arc<[u32]>>,
-    scan: Option<Arc<Scan>>,
 }
 
 /// Minimum length of a needle found inside words; shorter strings are too common to mean
@@ -92,7 +94,6 @@ impl GuardMemory {
                 let compiled = Arc::new(Compiled::new(items));
                 self.compiled = Some((digest, compiled.clone()));
                 self.found.clear();
-                self.scan = None;
                 compiled
             }
         };
@@ -111,37 +112,18 @@ impl GuardMemory {
         }
         // Only this build's pieces are kept, so the memory follows the site, not the session.
         self.found = keys.into_iter().zip(found).collect();
-        let patterns: Vec<usize> = (0..shared.len()).filter(|&k| !shared[k]).collect();
-        let scan = match &self.scan {
-            Some(scan) if scan.patterns == patterns => scan.clone(),
-            _ => Arc::new(Scan::new(&compiled, patterns)),
-        };
-        self.scan = Some(scan.clone());
-        LeakGuard { compiled, scan }
-    }
-}
-
-impl Scan {
-    fn new(compiled: &Compiled, patterns: Vec<usize>) -> Scan {
-        let mut hasher = blake3::Hasher::new();
-        for &k in &patterns {
-            let needle = compiled.needle(k);
-            hasher.update(&[u8::from(needle.whole_word)]);
-            hasher.update(&(needle.text.len() as u64).to_le_bytes());
-            hasher.update(needle.text.to_lowercase().as_bytes());
-        }
-        Scan {
-            digest: hasher.finalize().to_hex().to_string(),
-            matcher: automaton(patterns.iter().map(|&k| &compiled.patterns[k])),
-            patterns,
+        LeakGuard {
+            digest: compiled.digest(&shared),
+            compiled,
+            shared,
         }
     }
 }
 
 /// aho-corasick's own choice of automaton (an NFA for many needles), never a forced DFA: on a
 /// site of long private descriptions the DFA took ~0.5 s to compile (RESULTS.md).
-fn automaton<'a>(patterns: impl IntoIterator<Item = &'a String>) -> Option<AhoCorasick> {
-    let patterns: Vec<&String> = patterns.into_iter().collect();
+fn automaton<'p>(patterns: impl Iterator<Item = &'p [u8]>) -> Option<AhoCorasick> {
+    let patterns: Vec<&[u8]> = patterns.collect();
     (!patterns.is_empty()).then(|| {
         AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
@@ -165,12 +147,60 @@ impl Compiled {
                 }
             }
         }
+        let mut prefixes: HashMap<&[u8], u32> = HashMap::new();
+        let mut by_prefix: Vec<Vec<u32>> = Vec::new();
+        for (k, pattern) in patterns.iter().enumerate() {
+            let bytes = pattern.as_bytes();
+            let prefix = &bytes[..bytes.len().min(PREFIX)];
+            let next = by_prefix.len() as u32;
+            let at = *prefixes.entry(prefix).or_insert(next);
+            if at == next {
+                by_prefix.push(Vec::new());
+            }
+            by_prefix[at as usize].push(k as u32);
+        }
+        let mut ordered: Vec<(&[u8], u32)> = prefixes.into_iter().collect();
+        ordered.sort_by_key(|&(_, at)| at);
+        let matcher = automaton(ordered.into_iter().map(|(prefix, _)| prefix));
         Compiled {
-            matcher: automaton(&patterns),
+            matcher,
+            by_prefix,
             items,
             owners,
             patterns,
         }
+    }
+
+    /// Every occurrence in `hay` of every pattern, overlapping ones included, as (pattern,
+    /// start, end), in the order of their prefixes' ends; case-insensitive in ASCII.
+    fn hits<'h>(&'h self, hay: &'h [u8]) -> impl Iterator<Item = (usize, usize, usize)> + 'h {
+        self.matcher
+            .iter()
+            .flat_map(move |m| m.find_overlapping_iter(hay))
+            .flat_map(move |hit| {
+                self.by_prefix[hit.pattern().as_usize()]
+                    .iter()
+                    .filter_map(move |&k| {
+                        let pattern = self.patterns[k as usize].as_bytes();
+                        let end = hit.start() + pattern.len();
+                        let whole = hay
+                            .get(hit.start()..end)
+                            .is_some_and(|found| found.eq_ignore_ascii_case(pattern));
+                        whole.then_some((k as usize, hit.start(), end))
+                    })
+            })
+    }
+
+    /// A digest of the needles public text does not share: what output files are searched for.
+    fn digest(&self, shared: &[bool]) -> String {
+        let mut hasher = blake3::Hasher::new();
+        for k in (0..shared.len()).filter(|&k| !shared[k]) {
+            let needle = self.needle(k);
+            hasher.update(&[u8::from(needle.whole_word)]);
+            hasher.update(&(self.patterns[k].len() as u64).to_le_bytes());
+            hasher.update(self.patterns[k].as_bytes());
+        }
+        hasher.finalize().to_hex().to_string()
     }
 
     fn needle(&self, pattern: usize) -> &Needle {
@@ -182,23 +212,18 @@ impl Compiled {
     /// among the non-overlapping occurrences `str::match_indices` would see. One pass over
     /// `hay` for all needles: **a scan per needle was quadratic** in the number of datasets.
     fn found_in(&self, hay: &str) -> Vec<u32> {
-        let Some(matcher) = &self.matcher else {
-            return Vec::new();
-        };
         let mut found = vec![false; self.owners.len()];
         // Overlapping matches come ordered by end, so for one needle (one length) also by
         // start; skipping those that overlap the last one taken keeps the leftmost
         // non-overlapping ones.
         let mut next_start: HashMap<usize, usize> = HashMap::new();
-        for hit in matcher.find_overlapping_iter(hay.as_bytes()) {
-            let k = hit.pattern().as_usize();
+        for (k, start, end) in self.hits(hay.as_bytes()) {
             let next = next_start.entry(k).or_default();
-            if found[k] || hit.start() < *next {
+            if found[k] || start < *next {
                 continue;
             }
-            *next = hit.end();
-            found[k] =
-                !self.needle(k).whole_word || word_bounded(hay.as_bytes(), hit.start(), hit.end());
+            *next = end;
+            found[k] = !self.needle(k).whole_word || word_bounded(hay.as_bytes(), start, end);
         }
         (0..found.len() as u32)
             .filter(|&k| found[k as usize])
@@ -222,7 +247,7 @@ impl LeakGuard {
     /// A digest of everything the guard searches for: a file that passed a guard with the same
     /// digest and has not changed since need not be read again.
     pub fn digest(&self) -> String {
-        self.scan.digest.clone()
+        self.digest.clone()
     }
 
     fn check_file(&self, path: &str, source: &Source) -> Option<String> {
@@ -270,18 +295,17 @@ impl LeakGuard {
     }
 
     /// The first needle `text` contains that public text does not share, with its item.
+    /// Shared needles are skipped at each hit rather than left out of a second automaton:
+    /// compiling that one was a fifth of a one-edit CLI build at N=1000 (RESULTS.md), and the
+    /// search is over overlapping matches, so a skipped hit hides no other.
     fn first_hit(&self, text: &str) -> Option<(&PrivateItem, &Needle)> {
         let compiled = &*self.compiled;
-        self.scan
-            .matcher
-            .as_ref()?
-            .find_overlapping_iter(text.as_bytes())
-            .find_map(|hit| {
-                let k = self.scan.patterns[hit.pattern().as_usize()];
-                let needle = compiled.needle(k);
-                (!needle.whole_word || word_bounded(text.as_bytes(), hit.start(), hit.end()))
-                    .then(|| (&compiled.items[compiled.owners[k].0], needle))
-            })
+        compiled.hits(text.as_bytes()).find_map(|(k, start, end)| {
+            let needle = compiled.needle(k);
+            let leak = !self.shared[k]
+                && (!needle.whole_word || word_bounded(text.as_bytes(), start, end));
+            leak.then(|| (&compiled.items[compiled.owners[k].0], needle))
+        })
     }
 }
 
@@ -506,6 +530,43 @@ mod tests {
                 .collect(),
         }]);
         assert_eq!(compiled.found_in(hay), [1, 3, 4]);
+    }
+
+    #[test]
+    fn needles_longer_than_the_prefix_match_whole_and_only_whole() {
+        let head = "the specimen was fixed in glutaraldehyde";
+        assert!(head.len() > PREFIX);
+        let needles = [
+            format!("{head} and osmium for twelve hours"),
+            format!("{head} and stained en bloc"),
+            "glutaraldehyde".to_string(),
+        ];
+        let compiled = Compiled::new(vec![PrivateItem {
+            label: "x".into(),
+            needles: needles
+                .iter()
+                .map(|text| Needle {
+                    text: text.clone(),
+                    kind: "description",
+                    whole_word: false,
+                })
+                .collect(),
+        }]);
+        // One prefix for the two long needles; each is found only where all of it is.
+        assert_eq!(
+            compiled.by_prefix.iter().filter(|p| p.len() == 2).count(),
+            1
+        );
+        assert_eq!(compiled.found_in(&format!("{head} and stained")), [2]);
+        assert_eq!(
+            compiled.found_in(&format!("x {head} and stained en bloc, {head}")),
+            [1, 2]
+        );
+        let hay = "The Specimen was FIXED in glutaraldehyde and osmium for twelve hours";
+        let hits: Vec<(usize, usize, usize)> = compiled.hits(hay.as_bytes()).collect();
+        assert!(hits.contains(&(0, 0, hay.len())), "{hits:?}");
+        // A needle that runs past the end of the text is not found.
+        assert_eq!(compiled.found_in(&needles[0][..needles[0].len() - 1]), [2]);
     }
 
     #[test]
