@@ -481,8 +481,15 @@ impl Site {
             folders: &inputs.folders,
         };
         let gate = GateData::from_site(&content, &revocations)?;
-        let (mut files, cards, views) =
-            self.assemble(&content, &theme, (&media, &layers), &pages, &earlier)?;
+        // The leak guard depends on content and media alone: it is made while the pages are,
+        // its compile (serial) on the core the pages leave free.
+        let mut guard_memory = std::mem::take(&mut self.memory.guard);
+        let (assembled, guard) = rayon::join(
+            || self.assemble(&content, &theme, (&media, &layers), &pages, &earlier),
+            || leak_guard(&mut guard_memory, &content, &media),
+        );
+        self.memory.guard = guard_memory;
+        let ((mut files, cards, views), guard) = (assembled?, guard?);
         files.insert(
             share::permanence::LIST_PATH.to_string(),
             Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
@@ -494,7 +501,6 @@ impl Site {
         let manifest = output::manifest_of(&files);
         let previous = self.last_manifest(opts);
 
-        let guard = self.leak_guard(&content, &media)?;
         let material = KeyMaterial::new(&share::keys::local_keys(&content.config.keys));
         let checked = format!("{}|{}|{}", self.code, guard.digest(), material.digest());
         let checked = blake3::hash(checked.as_bytes()).to_hex().to_string();
@@ -1068,12 +1074,6 @@ impl Site {
         }
     }
 
-    /// The leak guard for `content`, made from what the last one was made from where it can.
-    fn leak_guard(&mut self, content: &Content, media: &MediaIndex) -> Result<LeakGuard> {
-        let (items, public_text) = output::leak::needles::needles(content, media)?;
-        Ok(self.memory.guard.guard(items, &public_text))
-    }
-
     /// What the last build of `opts.out` wrote: kept in memory by `serve`, read from the cache
     /// by a new `vitrine build`. A preview's folder belongs to one `serve` process, so a preview
     /// knows only what this `Site` wrote (a folder left by an earlier process is cleared).
@@ -1376,4 +1376,15 @@ pub fn outputs_in_sight(root: &Path, out: &Path) -> Vec<PathBuf> {
         }
     }
     dirs
+}
+
+/// The leak guard for `content`, made from what the last one (in `memory`) was made from where it
+/// can.
+fn leak_guard(
+    memory: &mut GuardMemory,
+    content: &Content,
+    media: &MediaIndex,
+) -> Result<LeakGuard> {
+    let (items, public_text) = output::leak::needles::needles(content, media)?;
+    Ok(memory.guard(items, &public_text))
 }
