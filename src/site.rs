@@ -469,10 +469,9 @@ impl Site {
         let records = self.records(&opts.out);
         let lock = records.lock()?;
         let pages = PageCache::open(&records.pages(), &self.code)?;
-        let cards_path = records.cards();
         let cards_before = match self.memory.cards.remove(&opts.out) {
             Some(cards) => cards,
-            None => self.load_cards(&cards_path),
+            None => records.load_cards(&self.code),
         };
         let views = std::mem::take(&mut self.memory.views);
         let earlier = Known {
@@ -507,7 +506,15 @@ impl Site {
         let all = checked != before.checked;
         let nothing = HashSet::new();
         let fresh = |path: &str| all || previous.get(path) != manifest.get(path);
-        let mut leaks = guard.check(&files, &fresh);
+        // A preview's folder is vitrine's own and never deployed: nothing else is written there.
+        // A check removes nothing. The walk for strangers overlaps the guard's search.
+        let (mut leaks, strangers) = rayon::join(
+            || guard.check(&files, &fresh),
+            || match opts.preview || self.scratch.is_some() {
+                true => Vec::new(),
+                false => output::strangers(&opts.out, &previous),
+            },
+        );
         let (public, private) = output::leak::needles::files_to_compare(&content);
         leaks.extend(output::leak::copies(&public, &private));
         if !leaks.is_empty() {
@@ -516,12 +523,6 @@ impl Site {
                 leaks.join("\n  ")
             );
         }
-        // A preview's folder is vitrine's own and never deployed: nothing else is written there.
-        // A check removes nothing.
-        let strangers = match opts.preview || self.scratch.is_some() {
-            true => Vec::new(),
-            false => output::strangers(&opts.out, &previous),
-        };
         output::KeyCheck {
             root: &self.root,
             inputs: &inputs.files,
@@ -553,7 +554,7 @@ impl Site {
         }
         // A preview's cards live in memory; a stale file is still right, key by key.
         if !opts.preview && !cards.same_keys(&cards_before) {
-            self.save_cards(&cards_path, &cards);
+            records.save_cards(&self.code, &cards);
         }
         self.memory.cards.insert(opts.out.clone(), cards);
         drop(lock);
@@ -1052,26 +1053,6 @@ impl Site {
             gate,
             edge_key.as_deref(),
         )
-    }
-
-    /// The cards the last build of an output used (see [`Cards`]), if this binary rendered them.
-    fn load_cards(&self, path: &Path) -> Cards {
-        std::fs::read(path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<(String, Cards)>(&bytes).ok())
-            .filter(|(code, _)| *code == self.code)
-            .map(|(_, cards)| cards)
-            .unwrap_or_default()
-    }
-
-    /// Keeps `cards` for the next build. Not synced: a torn file does not parse and only costs
-    /// rendering the cards again.
-    fn save_cards(&self, path: &Path, cards: &Cards) {
-        let tmp = path.with_extension("json.tmp");
-        if let Ok(bytes) = serde_json::to_vec(&(&self.code, cards)) {
-            // Best effort, like the other records.
-            let _ = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-        }
     }
 
     /// What the last build of `opts.out` wrote: kept in memory by `serve`, read from the cache

@@ -8,7 +8,7 @@
 //! | `<key>.inputs.json` | the inputs the last build saw and its report | the no-change shortcut |
 //! | `<key>.spare.json` | the manifest of the spare generation beside the output | [`super::write_atomically`] |
 //! | `<key>.pages/` | rendered pages by key | [`super::PageCache`] |
-//! | `<key>.cards.json` | the listings' cards | `render` (through `Site`) |
+//! | `<key>.cards.json` | the listings' cards, by the binary that rendered them | `render` (through `Site`) |
 //! | `<key>.lock` | an exclusive lock: one build of a folder at a time | every build |
 
 use std::fs::File;
@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::Manifest;
+use crate::render::Cards;
 
 /// The records of one output folder.
 #[derive(Debug, Clone)]
@@ -54,9 +55,25 @@ impl OutputRecords {
         self.with("pages")
     }
 
-    /// The listings' cards.
-    pub fn cards(&self) -> PathBuf {
-        self.with("cards.json")
+    /// The listings' cards the last build used (see [`Cards`]), if the binary `code` rendered
+    /// them; none when there are none (or the file is torn).
+    pub fn load_cards(&self, code: &str) -> Cards {
+        std::fs::read(self.with("cards.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<(String, Cards)>(&bytes).ok())
+            .filter(|(made_by, _)| made_by == code)
+            .map(|(_, cards)| cards)
+            .unwrap_or_default()
+    }
+
+    /// Keeps `cards` (rendered by the binary `code`) for the next build. Best effort and not
+    /// synced: a torn file does not parse and only costs rendering the cards again.
+    pub fn save_cards(&self, code: &str, cards: &Cards) {
+        if let Ok(bytes) = serde_json::to_vec(&(code, cards)) {
+            let path = self.with("cards.json");
+            let tmp = path.with_extension("json.tmp");
+            let _ = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+        }
     }
 
     /// The manifest of what the last build wrote; empty when there is none (or it is torn).
