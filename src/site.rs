@@ -483,6 +483,9 @@ impl Site {
         // The leak guard depends on content and media alone: it is made while the pages are,
         // its compile (serial) on the core the pages leave free.
         let mut guard_memory = std::mem::take(&mut self.memory.guard);
+        if guard_memory.is_empty() {
+            guard_memory = records.load_guard(&self.code);
+        }
         let (assembled, guard) = rayon::join(
             || self.assemble(&content, &theme, (&media, &layers), &pages, &earlier),
             || leak_guard(&mut guard_memory, &content, &media),
@@ -555,6 +558,9 @@ impl Site {
         // A preview's cards live in memory; a stale file is still right, key by key.
         if !opts.preview && !cards.same_keys(&cards_before) {
             records.save_cards(&self.code, &cards);
+        }
+        if !opts.preview {
+            records.save_guard(&self.code, &self.memory.guard);
         }
         self.memory.cards.insert(opts.out.clone(), cards);
         drop(lock);

@@ -8,6 +8,7 @@
 //! | `<key>.inputs.json` | the inputs the last build saw and its report | the no-change shortcut |
 //! | `<key>.spare.json` | the manifest of the spare generation beside the output | [`super::write_atomically`] |
 //! | `<key>.pages/` | rendered pages by key | [`super::PageCache`] |
+//! | `<key>.guard.json` | which private needles each piece of public text contains | the leak guard ([`super::GuardMemory`]) |
 //! | `<key>.cards.json` | the listings' cards, by the binary that rendered them | `render` (through `Site`) |
 //! | `<key>.lock` | an exclusive lock: one build of a folder at a time | every build |
 
@@ -16,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::Manifest;
+use super::leak::Findings;
+use super::{GuardMemory, Manifest};
 use crate::render::Cards;
 
 /// The records of one output folder.
@@ -88,6 +90,29 @@ impl OutputRecords {
     pub fn save_manifest(&self, manifest: &Manifest) {
         if let Ok(bytes) = serde_json::to_vec(manifest) {
             let _ = super::write_file_atomically(&self.with("json"), &bytes);
+        }
+    }
+
+    /// The leak guard's memory the last build left, if the binary `code` made it; empty when
+    /// there is none (or the file is torn).
+    pub fn load_guard(&self, code: &str) -> GuardMemory {
+        std::fs::read(self.with("guard.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<(String, Findings)>(&bytes).ok())
+            .filter(|(made_by, _)| made_by == code)
+            .map(|(_, findings)| GuardMemory::with_findings(findings))
+            .unwrap_or_default()
+    }
+
+    /// Keeps what `memory` found for the next build; best effort, like the cards.
+    pub fn save_guard(&self, code: &str, memory: &GuardMemory) {
+        let Some(findings) = memory.findings() else {
+            return;
+        };
+        if let Ok(bytes) = serde_json::to_vec(&(code, findings)) {
+            let path = self.with("guard.json");
+            let tmp = path.with_extension("json.tmp");
+            let _ = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
         }
     }
 

@@ -221,6 +221,51 @@ fn leak_guard_stops_a_theme_that_names_a_private_dataset() {
 }
 
 #[test]
+fn leak_guard_kept_between_builds_follows_an_edit_of_public_text() {
+    // The guard's findings outlive each `vitrine build` (`.vitrine-cache/outputs/*.guard.json`):
+    // a private name public text also says is no leak, and stops being shared when the public
+    // text that said it is edited, in the next process.
+    let (_tmp, root) = fixture("sites/leaky-theme");
+    let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body>Coming soon: Hidden Thing Under Review</body></html>";
+    fs::write(root.join("themes/leaky/templates/404.html"), page).unwrap();
+    let visible = root.join("content/datasets/visible/dataset.yaml");
+    let describe = |text: &str| {
+        let yaml = format!(
+            "display_name: Visible dataset\nvisibility: public\nthumbnail: v.png\ndescription: {text}\n"
+        );
+        fs::write(&visible, yaml).unwrap();
+    };
+    describe("Compare with Hidden Thing Under Review, our next release.");
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let outputs = root.join(".vitrine-cache/outputs");
+    let kept = fs::read_dir(&outputs).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".guard.json")
+    });
+    assert!(
+        kept,
+        "the guard's findings are kept in {}",
+        outputs.display()
+    );
+
+    describe("A plain public dataset.");
+    let out = vitrine(&root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("404.html") && stderr.contains("display name"),
+        "{stderr}"
+    );
+
+    describe("Compare with Hidden Thing Under Review, our next release.");
+    let out = vitrine(&root, &["build"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
 fn leak_guard_searches_short_slugs_and_names_as_words() {
     let (_tmp, root) = fixture("sites/leaky-theme");
     let datasets = root.join("content/datasets");
