@@ -9,7 +9,7 @@
 //! | `<key>.spare.json` | the manifest of the spare generation beside the output | [`super::write_atomically`] |
 //! | `<key>.pages/` | rendered pages by key | [`super::PageCache`] |
 //! | `<key>.guard.json` | which private needles each piece of public text contains | the leak guard ([`super::GuardMemory`]) |
-//! | `<key>.cards.json` | the listings' cards, by the binary that rendered them | `render` (through `Site`) |
+//! | `<key>.cards` | the listings' cards, by the binary that rendered them | `render` (through `Site`) |
 //! | `<key>.lock` | an exclusive lock: one build of a folder at a time | every build |
 
 use std::fs::File;
@@ -60,9 +60,9 @@ impl OutputRecords {
     /// The listings' cards the last build used (see [`Cards`]), if the binary `code` rendered
     /// them; none when there are none (or the file is torn).
     pub fn load_cards(&self, code: &str) -> Cards {
-        std::fs::read(self.with("cards.json"))
+        std::fs::read(self.with("cards"))
             .ok()
-            .and_then(|bytes| serde_json::from_slice::<(String, Cards)>(&bytes).ok())
+            .and_then(|bytes| postcard::from_bytes::<(String, Cards)>(&bytes).ok())
             .filter(|(made_by, _)| made_by == code)
             .map(|(_, cards)| cards)
             .unwrap_or_default()
@@ -71,9 +71,9 @@ impl OutputRecords {
     /// Keeps `cards` (rendered by the binary `code`) for the next build. Best effort and not
     /// synced: a torn file does not parse and only costs rendering the cards again.
     pub fn save_cards(&self, code: &str, cards: &Cards) {
-        if let Ok(bytes) = serde_json::to_vec(&(code, cards)) {
-            let path = self.with("cards.json");
-            let tmp = path.with_extension("json.tmp");
+        if let Ok(bytes) = postcard::to_stdvec(&(code, cards)) {
+            let path = self.with("cards");
+            let tmp = path.with_extension("tmp");
             let _ = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
         }
     }
