@@ -1,13 +1,26 @@
-//! The preview's HTTP side: a small pool of workers answering from the output folder, every
-//! request first put to the same gate the edges run, HTML given the live-reload script.
+//! The preview's HTTP side: hyper on a small tokio runtime answering from the output folder,
+//! every request first put to the same gate the edges run, HTML given the live-reload script.
+//!
+//! The answers themselves are worked out on tokio's blocking threads: they read files and wait
+//! on the build's locks, which must not stall the threads driving the connections.
 
+use std::convert::Infallible;
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tiny_http::{Header, Method, Request, Response, StatusCode};
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Empty, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::http::request::Parts;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
 
 use super::files::{self, Lookup};
 use super::live::{self, EVENTS_PATH, SCRIPT_PATH};
@@ -16,24 +29,68 @@ use crate::output::seal;
 use crate::share::gate::{self, Decision};
 use crate::share::secret::EdgeKey;
 
-/// Answers requests until the server is unblocked at shutdown.
-pub fn worker(server: Arc<tiny_http::Server>, state: Arc<State>) {
-    while let Ok(request) = server.recv() {
-        handle(&state, request);
+/// What every answer's body is: bytes in memory, a file streamed from disk, or an event stream.
+pub type Body = UnsyncBoxBody<Bytes, io::Error>;
+
+/// Files up to this size are read whole on the blocking thread; bigger ones (downloads of
+/// originals) stream from disk in chunks, so a multi-gigabyte TIFF never sits in memory.
+const READ_WHOLE: u64 = 1 << 20;
+
+/// Accepts connections until the runtime shuts down, and sends the open tabs a keep-alive
+/// comment every [`live::KEEPALIVE`].
+pub async fn serve(listener: TcpListener, state: Arc<State>) {
+    let hub = state.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(live::KEEPALIVE);
+        loop {
+            ticks.tick().await;
+            hub.live.keep_alive();
+        }
+    });
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors, say: the connection waits in the backlog; try again soon
+            // rather than spin.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        // Event streams write a few bytes at a time; without this each waits on Nagle.
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| answer(state.clone(), request));
+            // A client that hung up mid-answer is no error of the preview.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
     }
 }
 
-fn handle(state: &State, request: Request) {
-    let url = request.url().to_owned();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+async fn answer(
+    state: Arc<State>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let (parts, _body) = request.into_parts();
+    let handled = tokio::task::spawn_blocking(move || handle(&state, &parts)).await;
+    Ok(handled.unwrap_or_else(|_| text(500, "the preview failed on this request\n", &[])))
+}
+
+fn handle(state: &State, request: &Parts) -> Response<Body> {
+    let path = request.uri.path();
+    let query = request.uri.query().unwrap_or("");
     if path == EVENTS_PATH {
-        return state.live.attach(request);
+        return state.live.attach();
     }
     if path == SCRIPT_PATH {
-        let response = Response::from_string(live::SCRIPT)
-            .with_header(header("Content-Type", "text/javascript; charset=utf-8"))
-            .with_header(header("Cache-Control", "no-cache"));
-        return respond(request, response);
+        let headers = [
+            ("Content-Type", "text/javascript; charset=utf-8"),
+            ("Cache-Control", "no-cache"),
+        ];
+        return response(200, full(live::SCRIPT), &headers);
     }
     if let Some(rest) = state.strip_public_prefix(path) {
         let location = if query.is_empty() {
@@ -41,19 +98,19 @@ fn handle(state: &State, request: Request) {
         } else {
             format!("{rest}?{query}")
         };
-        return respond(request, redirect(301, &location, &[]));
+        return redirect(301, &location, &[]);
     }
     let cookies: Vec<&str> = request
-        .headers()
+        .headers
+        .get_all(hyper::header::COOKIE)
         .iter()
-        .filter(|h| h.field.equiv("Cookie"))
-        .map(|h| h.value.as_str())
+        .filter_map(|v| v.to_str().ok())
         .collect();
     let gate_request = gate::Request {
         path,
         query,
         cookies: &cookies,
-        plain_http_localhost: is_plain_http_localhost(&request),
+        plain_http_localhost: is_plain_http_localhost(request),
         now: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
@@ -65,7 +122,7 @@ fn handle(state: &State, request: Request) {
             drop(gate);
             let found = files::lookup(&state.out, path, true);
             let again = || files::lookup(&state.out, path, true);
-            return answer(state, request, found, again, query, &[], None);
+            return reply(state, request, found, again, query, &[], None);
         }
         let decision = gate::decide(&gate.data, &gate_request);
         let page = match &decision {
@@ -81,18 +138,23 @@ fn handle(state: &State, request: Request) {
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
     match decision {
-        Decision::Pass => serve(state, request, path, query),
+        Decision::Pass => {
+            let found = files::lookup(&state.out, path, false);
+            let again = || files::lookup(&state.out, path, false);
+            reply(state, request, found, again, query, &[], None)
+        }
         Decision::Serve { segments } => {
             let found = files::lookup_gated(&state.out, &segments);
-            answer(
+            let again = || files::lookup_gated(&state.out, &segments);
+            reply(
                 state,
                 request,
                 found,
-                || files::lookup_gated(&state.out, &segments),
+                again,
                 "",
                 &private,
                 edge_key.as_ref(),
-            );
+            )
         }
         Decision::Redirect {
             status,
@@ -101,7 +163,7 @@ fn handle(state: &State, request: Request) {
         } => {
             let mut headers = private;
             headers.extend(set_cookie.map(|c| ("Set-Cookie".to_owned(), c)));
-            respond(request, redirect(status, &location, &headers));
+            redirect(status, &location, &headers)
         }
         Decision::Refuse { status, reason } => {
             let mut headers = private;
@@ -109,48 +171,30 @@ fn handle(state: &State, request: Request) {
             let page = page.unwrap_or_else(|| {
                 format!("<!doctype html><title>{status}</title><h1>{status}: {reason}</h1>\n")
             });
-            respond(request, html(status, page.as_bytes(), &headers));
+            html(status, page.as_bytes(), &headers)
         }
     }
-}
-
-/// Answers a request the gate passed as public.
-fn serve(state: &State, request: Request, path: &str, query: &str) {
-    let found = files::lookup(&state.out, path, false);
-    answer(
-        state,
-        request,
-        found,
-        || files::lookup(&state.out, path, false),
-        query,
-        &[],
-        None,
-    );
 }
 
 /// Answers with what the lookup found, `extra` headers (the gate's) added to whatever comes,
 /// a sealed file opened with `edge_key` (after the gate let it through). `again` repeats the
 /// lookup for a miss while the output folder was being swapped.
-fn answer(
+fn reply(
     state: &State,
-    request: Request,
+    request: &Parts,
     found: Lookup,
     again: impl FnOnce() -> Lookup,
     query: &str,
     extra: &[(String, String)],
     edge_key: Option<&EdgeKey>,
-) {
-    match request.method() {
-        Method::Get | Method::Head => {}
-        Method::Options => {
-            let response = Response::empty(204).with_header(header("Allow", "GET, HEAD, OPTIONS"));
-            return respond(request, with_headers(response, extra));
-        }
+) -> Response<Body> {
+    const ALLOW: (&str, &str) = ("Allow", "GET, HEAD, OPTIONS");
+    match request.method {
+        Method::GET | Method::HEAD => {}
+        Method::OPTIONS => return with_headers(response(204, empty(), &[ALLOW]), extra),
         _ => {
-            let response = Response::from_string("method not allowed\n")
-                .with_status_code(405)
-                .with_header(header("Allow", "GET, HEAD, OPTIONS"));
-            return respond(request, with_headers(response, extra));
+            let headers = [("Content-Type", "text/plain; charset=utf-8"), ALLOW];
+            return with_headers(response(405, full("method not allowed\n"), &headers), extra);
         }
     }
     let found = match found {
@@ -158,46 +202,33 @@ fn answer(
         found => found,
     };
     match found {
-        Lookup::File(file) => {
-            let response = match edge_key {
-                Some(key) => sealed_response(&state.out, &file, key, extra),
-                None => file_response(&request, &file, extra),
-            };
-            respond(request, response);
-        }
+        Lookup::File(file) => match edge_key {
+            Some(key) => sealed_response(&state.out, &file, key, extra),
+            None => file_response(request, &file, extra),
+        },
         Lookup::AddSlash(location) => {
-            let location = if query.is_empty() {
-                location
-            } else {
-                format!("{location}?{query}")
+            let location = match query {
+                "" => location,
+                query => format!("{location}?{query}"),
             };
-            respond(request, redirect(301, &location, extra));
+            redirect(301, &location, extra)
         }
         Lookup::Missing => {
             let page = std::fs::read(state.out.join("404.html")).unwrap_or_else(|_| {
                 b"<!doctype html><title>Not found</title><body><h1>Not found</h1></body>".to_vec()
             });
-            respond(request, html(404, &page, extra));
+            html(404, &page, extra)
         }
-        Lookup::BadPath => {
-            let response = Response::from_string("bad request path\n").with_status_code(400);
-            respond(request, with_headers(response, extra));
-        }
+        Lookup::BadPath => with_headers(text(400, "bad request path\n", &[]), extra),
     }
 }
 
-/// A file's response: HTML gets the live-reload script, everything else streams from disk;
-/// an unchanged file answers 304 so reloads stay fast on big tile pyramids.
-fn file_response(
-    request: &Request,
-    file: &Path,
-    extra: &[(String, String)],
-) -> Response<Box<dyn Read + Send>> {
+/// A file's response: HTML gets the live-reload script, everything else comes from disk as it
+/// is; an unchanged file answers 304 so reloads stay fast on big tile pyramids.
+fn file_response(request: &Parts, file: &Path, extra: &[(String, String)]) -> Response<Body> {
     let content_type = files::content_type(file);
     let Ok(mut handle) = File::open(file) else {
-        return Response::from_string("cannot read file\n")
-            .with_status_code(500)
-            .boxed();
+        return text(500, "cannot read file\n", extra);
     };
     let meta = handle.metadata().ok();
     let etag = meta.as_ref().map(|m| {
@@ -206,35 +237,36 @@ fn file_response(
     });
     let cacheable = extra.is_empty();
     if let Some(etag) = etag.as_deref().filter(|_| cacheable) {
-        let matches = request.headers().iter().any(|h| {
-            h.field.equiv("If-None-Match") && h.value.as_str().split(',').any(|v| v.trim() == etag)
-        });
+        let matches = request
+            .headers
+            .get_all(hyper::header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|v| v.trim() == etag));
         if matches {
-            return Response::empty(304)
-                .with_header(header("ETag", etag))
-                .boxed();
+            return response(304, empty(), &[("ETag", etag)]);
         }
     }
-    let mut response = if content_type.starts_with("text/html") {
-        let mut page = Vec::new();
-        if handle.read_to_end(&mut page).is_err() {
-            return Response::from_string("cannot read file\n")
-                .with_status_code(500)
-                .boxed();
+    let len = meta.map_or(0, |m| m.len());
+    let body = if content_type.starts_with("text/html") || len <= READ_WHOLE {
+        let mut bytes = Vec::with_capacity(len as usize);
+        if handle.read_to_end(&mut bytes).is_err() {
+            return text(500, "cannot read file\n", extra);
         }
-        Response::from_data(live::inject(&page)).boxed()
+        match content_type.starts_with("text/html") {
+            true => full(live::inject(&bytes)),
+            false => full(bytes),
+        }
     } else {
-        let len = meta.map(|m| m.len() as usize);
-        Response::new(StatusCode(200), Vec::new(), handle, len, None).boxed()
+        let chunks = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(handle));
+        BodyExt::boxed_unsync(StreamBody::new(chunks.map_ok(Frame::data)))
     };
-    response.add_header(header("Content-Type", content_type));
+    let mut headers = vec![("Content-Type", content_type)];
     if cacheable {
-        response.add_header(header("Cache-Control", "no-cache"));
-        if let Some(etag) = etag {
-            response.add_header(header("ETag", &etag));
-        }
+        headers.push(("Cache-Control", "no-cache"));
+        headers.extend(etag.as_deref().map(|etag| ("ETag", etag)));
     }
-    with_headers(response, extra)
+    with_headers(response(200, body, &headers), extra)
 }
 
 /// A private file the gate let through, opened as the edges open it: a sealed file is
@@ -244,20 +276,19 @@ fn sealed_response(
     file: &Path,
     key: &EdgeKey,
     extra: &[(String, String)],
-) -> Response<Box<dyn Read + Send>> {
-    let failed = |what: &str| {
-        let response = Response::from_string(format!("{what}\n")).with_status_code(500);
-        with_headers(response.boxed(), extra)
-    };
+) -> Response<Body> {
     let Ok(bytes) = std::fs::read(file) else {
-        return failed("cannot read file");
+        return text(500, "cannot read file\n", extra);
     };
     let path = file.strip_prefix(out).unwrap_or(file).to_string_lossy();
     let body = match seal::label_of(&bytes) {
         None => bytes,
         Some(_) => match seal::open(key, &path, &bytes) {
             Some(plain) => plain,
-            None => return failed("cannot open this sealed file: it was changed or moved"),
+            None => {
+                let why = "cannot open this sealed file: it was changed or moved\n";
+                return text(500, why, extra);
+            }
         },
     };
     let content_type = files::content_type(file);
@@ -265,54 +296,69 @@ fn sealed_response(
         true => live::inject(&body),
         false => body,
     };
-    let response = Response::from_data(body).with_header(header("Content-Type", content_type));
-    with_headers(response.boxed(), extra)
+    with_headers(
+        response(200, full(body), &[("Content-Type", content_type)]),
+        extra,
+    )
 }
 
 /// An HTML page (a refusal, a 404) with the live-reload script, so an error overlay shows even
 /// there.
-fn html(status: u16, page: &[u8], extra: &[(String, String)]) -> Response<Box<dyn Read + Send>> {
-    let response = Response::from_data(live::inject(page))
-        .with_status_code(status)
-        .with_header(header("Content-Type", "text/html; charset=utf-8"));
-    with_headers(response.boxed(), extra)
+fn html(status: u16, page: &[u8], extra: &[(String, String)]) -> Response<Body> {
+    let headers = [("Content-Type", "text/html; charset=utf-8")];
+    with_headers(response(status, full(live::inject(page)), &headers), extra)
 }
 
-fn redirect(
-    status: u16,
-    location: &str,
-    extra: &[(String, String)],
-) -> Response<Box<dyn Read + Send>> {
-    let response = Response::empty(status).with_header(header("Location", location));
-    with_headers(response.boxed(), extra)
+fn redirect(status: u16, location: &str, extra: &[(String, String)]) -> Response<Body> {
+    with_headers(response(status, empty(), &[("Location", location)]), extra)
 }
 
-fn with_headers<R: Read>(mut response: Response<R>, extra: &[(String, String)]) -> Response<R> {
-    for (name, value) in extra {
-        response.add_header(header(name, value));
+fn text(status: u16, message: &str, extra: &[(String, String)]) -> Response<Body> {
+    let headers = [("Content-Type", "text/plain; charset=utf-8")];
+    with_headers(response(status, full(message.to_owned()), &headers), extra)
+}
+
+/// A response with headers vitrine chose itself, so always valid.
+pub fn response(status: u16, body: Body, headers: &[(&str, &str)]) -> Response<Body> {
+    let mut response = Response::new(body);
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).expect("vitrine answers only valid status codes");
+    for (name, value) in headers {
+        append(&mut response, name, value);
     }
     response
 }
 
-/// A header from parts vitrine chose itself, so always valid.
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .expect("vitrine writes only ASCII header fields")
+fn with_headers(mut response: Response<Body>, extra: &[(String, String)]) -> Response<Body> {
+    for (name, value) in extra {
+        append(&mut response, name, value);
+    }
+    response
 }
 
-fn respond<R: Read>(request: Request, response: Response<R>) {
-    // A client that hung up is no error of the preview.
-    let _ = request.respond(response);
+fn append(response: &mut Response<Body>, name: &str, value: &str) {
+    let name = HeaderName::from_bytes(name.as_bytes()).expect("vitrine names valid headers");
+    let value = HeaderValue::from_str(value).expect("vitrine writes only ASCII header values");
+    response.headers_mut().append(name, value);
+}
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+fn empty() -> Body {
+    Empty::new().map_err(|never| match never {}).boxed_unsync()
 }
 
 /// Whether the request came over plain HTTP to a loopback name, where the spec leaves `Secure`
 /// off the cookie (browsers would drop a `Secure` cookie there).
-fn is_plain_http_localhost(request: &Request) -> bool {
+fn is_plain_http_localhost(request: &Parts) -> bool {
     let host = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Host"))
-        .map(|h| h.value.as_str())
+        .headers
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let name = match host.strip_prefix('[') {
         Some(v6) => v6

@@ -1,14 +1,20 @@
 //! Live reload: a server-sent-event stream at `/__vitrine/events` and the small script that
 //! listens to it, injected into served HTML only (never into `vitrine build` output).
 //!
-//! tiny_http buffers chunked bodies, so each stream takes the raw connection
-//! (`Request::into_writer`), writes its own HTTP head and flushes after every event; each open
-//! tab gets a thread of its own, so one stalled tab never delays the others or the rebuild.
+//! Each open tab holds a bounded channel whose other end is its response body; a rebuild only
+//! queues the event, so one stalled tab never delays the others or the rebuild (a tab that
+//! falls [`BACKLOG`] events behind is dropped and reconnects).
 
-use std::io::Write;
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::io;
+use std::sync::Mutex;
 use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::channel::{Channel, Sender};
+use http_body_util::BodyExt;
+use hyper::body::Frame;
+
+use super::http::{self, Body};
 
 /// Where the browser subscribes to rebuild news.
 pub const EVENTS_PATH: &str = "/__vitrine/events";
@@ -19,7 +25,10 @@ pub const SCRIPT_PATH: &str = "/__vitrine/live.js";
 pub const SCRIPT: &str = include_str!("live.js");
 
 /// How often an idle stream sends a comment, which is how a closed tab is noticed.
-const KEEPALIVE: Duration = Duration::from_secs(15);
+pub const KEEPALIVE: Duration = Duration::from_secs(15);
+
+/// Events a tab may have unread before it is dropped.
+const BACKLOG: usize = 16;
 
 /// What a rebuild tells the open tabs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,63 +61,58 @@ pub struct Hub {
 
 #[derive(Default)]
 struct HubInner {
-    tabs: Vec<Sender<Arc<str>>>,
-    error: Option<Arc<str>>,
+    tabs: Vec<Sender<Bytes, io::Error>>,
+    error: Option<Bytes>,
 }
 
 impl Hub {
+    fn inner(&self) -> std::sync::MutexGuard<'_, HubInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Sends `message` to every open tab, forgetting tabs that have gone.
     pub fn broadcast(&self, message: &Message) {
-        let event: Arc<str> = message.to_event().into();
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let event = Bytes::from(message.to_event());
+        let mut inner = self.inner();
         inner.error = matches!(message, Message::Error(_)).then(|| event.clone());
-        inner.tabs.retain(|tab| tab.send(event.clone()).is_ok());
+        send_all(&mut inner.tabs, &event);
     }
 
-    /// Turns `request` into an event stream that lives until the tab closes or the hub is
-    /// dropped at shutdown.
-    pub fn attach(&self, request: tiny_http::Request) {
-        let (tx, rx) = mpsc::channel::<Arc<str>>();
-        let pending = {
-            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-            inner.tabs.push(tx);
-            inner.error.clone()
-        };
-        let mut out = request.into_writer();
-        let spawned = std::thread::Builder::new()
-            .name("vitrine-sse".into())
-            .spawn(move || {
-                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
-                        Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n\r\nretry: 500\n\n";
-                let mut write =
-                    |text: &str| out.write_all(text.as_bytes()).and_then(|()| out.flush());
-                if write(head).is_err() || pending.is_some_and(|e| write(&e).is_err()) {
-                    return;
-                }
-                loop {
-                    let sent = match rx.recv_timeout(KEEPALIVE) {
-                        Ok(event) => write(&event),
-                        Err(RecvTimeoutError::Timeout) => write(": keep-alive\n\n"),
-                        Err(RecvTimeoutError::Disconnected) => return,
-                    };
-                    if sent.is_err() {
-                        return;
-                    }
-                }
-            });
-        if let Err(err) = spawned {
-            eprintln!("warning: live reload for one tab is off: cannot start a thread: {err}");
+    /// A comment to every tab: a closed tab's connection fails on it and its tab is forgotten
+    /// at the next send.
+    pub fn keep_alive(&self) {
+        send_all(
+            &mut self.inner().tabs,
+            &Bytes::from_static(b": keep-alive\n\n"),
+        );
+    }
+
+    /// A new tab's event stream, opening with the current build error if there is one.
+    pub fn attach(&self) -> hyper::Response<Body> {
+        let (mut tab, body) = Channel::<Bytes, io::Error>::new(BACKLOG);
+        let mut inner = self.inner();
+        let opened = tab.try_send(Frame::data(Bytes::from_static(b"retry: 500\n\n")));
+        let pending = inner.error.clone();
+        if opened.is_ok() && pending.is_none_or(|e| tab.try_send(Frame::data(e)).is_ok()) {
+            inner.tabs.push(tab);
         }
+        let headers = [
+            ("Content-Type", "text/event-stream"),
+            ("Cache-Control", "no-store"),
+            ("X-Accel-Buffering", "no"),
+        ];
+        http::response(200, body.boxed_unsync(), &headers)
     }
 
-    /// Closes every stream (their threads end once they notice).
+    /// Ends every stream.
     pub fn close(&self) {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .tabs
-            .clear();
+        self.inner().tabs.clear();
     }
+}
+
+/// Queues `event` for each tab, dropping those that have gone or fallen too far behind.
+fn send_all(tabs: &mut Vec<Sender<Bytes, io::Error>>, event: &Bytes) {
+    tabs.retain_mut(|tab| tab.try_send(Frame::data(event.clone())).is_ok());
 }
 
 /// `html` with the live-reload script tag before its last `</body>` (or at the end, for a
@@ -156,8 +160,8 @@ mod tests {
     fn the_current_error_is_kept_until_a_good_build() {
         let hub = Hub::default();
         hub.broadcast(&Message::Error(vec!["x".into()]));
-        assert!(hub.inner.lock().unwrap().error.is_some());
+        assert!(hub.inner().error.is_some());
         hub.broadcast(&Message::Reload(vec![]));
-        assert!(hub.inner.lock().unwrap().error.is_none());
+        assert!(hub.inner().error.is_none());
     }
 }

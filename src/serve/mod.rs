@@ -33,16 +33,8 @@ use crate::site::{BuildOptions, Site};
 use live::{Hub, Message};
 use watch::{Batch, Watcher};
 
-/// Workers answering requests; file serving is I/O-bound, event streams have their own threads.
-const WORKERS: usize = 8;
-
-/// No Nagle delay on any connection: tiny_http writes a response's head and body apart, and
-/// each request on a kept-alive connection waited 40 ms for the delayed ACK. Set on the
-/// listener because Linux copies it into each accepted socket and tiny_http has no hook of its
-/// own; best effort, the preview works without it, only slower.
-fn tune_connections(listener: &TcpListener) {
-    let _ = rustix::net::sockopt::set_tcp_nodelay(listener, true);
-}
+/// Threads driving connections; the answers themselves run on tokio's blocking pool.
+const CONNECTION_THREADS: usize = 2;
 
 /// How `vitrine serve` was asked to run.
 #[derive(Debug, Clone)]
@@ -60,7 +52,7 @@ pub struct Options {
     pub share_local: bool,
 }
 
-/// What request workers share with the rebuild loop.
+/// What the HTTP side shares with the rebuild loop.
 pub(crate) struct State {
     /// The canonical folder the preview builds into and serves from.
     out: PathBuf,
@@ -173,7 +165,6 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
     let addr = listener
         .local_addr()
         .context("reading the listening address")?;
-    tune_connections(&listener);
     let url = local_url(addr);
 
     // A folder per port: a parallel `vitrine build` or a second preview never shares it.
@@ -218,16 +209,21 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
     };
     rebuilder.build("first build", &[], None);
 
-    let server = Arc::new(
-        tiny_http::Server::from_listener(listener, None)
-            .map_err(|e| anyhow::anyhow!("cannot serve on {addr}: {e}"))?,
-    );
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let (server, state) = (server.clone(), state.clone());
-            std::thread::spawn(move || http::worker(server, state))
-        })
-        .collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(CONNECTION_THREADS)
+        .thread_name("vitrine-http")
+        .enable_io()
+        .enable_time()
+        .build()
+        .context("starting the preview's HTTP server")?;
+    let listener = {
+        let _entered = runtime.enter();
+        listener
+            .set_nonblocking(true)
+            .and_then(|()| tokio::net::TcpListener::from_std(listener))
+            .with_context(|| format!("cannot serve on {addr}"))?
+    };
+    runtime.spawn(http::serve(listener, state.clone()));
     println!("Serving {url}");
     if let Some(base) = &options.base_url {
         println!("Share links issued for {base} open here with {url} in its place");
@@ -243,13 +239,9 @@ pub fn run(root: &Path, options: &Options, stop: Receiver<()>) -> anyhow::Result
     std::thread::spawn(move || rebuilder.watch(watcher, batches));
     // Ctrl-C (or a dropped sender) ends the preview.
     let _ = stop.recv();
-    for _ in &workers {
-        server.unblock();
-    }
-    for worker in workers {
-        let _ = worker.join();
-    }
     state.live.close();
+    // Answers in flight get a moment; open connections are then dropped.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     // The rebuild loop may be mid-build; let it end so the folder is not recreated after removal.
     state.stop_building();
     std::fs::remove_dir_all(&out)
@@ -345,7 +337,7 @@ impl Rebuilder {
         }
     }
 
-    /// Hands the new build's gate to the request workers; whether any answer of the gate may
+    /// Hands the new build's gate to the HTTP side; whether any answer of the gate may
     /// have changed.
     fn update_gate(&mut self, new: Gate) -> bool {
         let mut gate = self.state.gate.write().unwrap_or_else(|e| e.into_inner());
