@@ -8,7 +8,7 @@
 //! tiles, and scaled to a 400-px thumbnail. Both are encoded by vitrine's own encoders
 //! (`vitrine::media::Format`), decoded again, and compared with the source by SSIM (8×8 windows,
 //! `image-compare`; colour on RGB). A sweep of WebP qualities shows which one matches JPEG q80's
-//! SSIM; the row of the quality vitrine uses (`WEBP_QUALITY`) is the one to read.
+//! SSIM; the row of the settings vitrine uses (`WebpSettings::SITE`) is the one to read.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,7 +16,7 @@ use std::time::Instant;
 use image::{DynamicImage, GrayImage, RgbImage};
 use image_compare::Algorithm;
 use rayon::prelude::*;
-use vitrine::media::{Format, JPEG_QUALITY, WEBP_METHOD, WEBP_QUALITY};
+use vitrine::media::{Format, WebpSettings, JPEG_QUALITY};
 
 /// Tile edge of the pyramid (`media::dzi::TILE_SIZE`); overlap left out, it adds the same to both.
 const TILE: u32 = 256;
@@ -42,6 +42,14 @@ impl Piece {
         let result = match self {
             Piece::Gray(i) => format.encode(i.width(), i.height(), 1, i.as_raw()),
             Piece::Rgb(i) => format.encode(i.width(), i.height(), 3, i.as_raw()),
+        };
+        result.expect("bench pieces are small 8-bit rasters")
+    }
+
+    fn encode_webp(&self, settings: &WebpSettings) -> Vec<u8> {
+        let result = match self {
+            Piece::Gray(i) => settings.encode(i.width(), i.height(), 1, i.as_raw()),
+            Piece::Rgb(i) => settings.encode(i.width(), i.height(), 3, i.as_raw()),
         };
         result.expect("bench pieces are small 8-bit rasters")
     }
@@ -95,9 +103,10 @@ fn main() {
     let images = corpus_images(&site);
     println!("load average at start: {}", load_average());
     println!(
-        "corpus: {} images; {} threads; JPEG q{JPEG_QUALITY}, WebP q{WEBP_QUALITY} (vitrine's)",
+        "corpus: {} images; {} threads; JPEG q{JPEG_QUALITY}, WebP {:?} (vitrine's)",
         images.len(),
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        WebpSettings::SITE
     );
     // (kind, tiles, thumbnails) per source.
     let sources: Vec<(&str, Vec<Piece>, Piece)> = images.par_iter().map(|p| pieces(p)).collect();
@@ -130,15 +139,22 @@ fn main() {
             );
         }
     }
-    println!("WebP sweep on tiles (quality, libwebp method), against JPEG q{JPEG_QUALITY}:");
+    println!(
+        "WebP sweep on tiles (quality, libwebp method, segments), against JPEG q{JPEG_QUALITY}:"
+    );
     let tiles: Vec<&Piece> = sources.iter().flat_map(|(_, t, _)| t).collect();
     let (jpeg, _) = measure(&tiles, Format::Jpeg);
-    for method in [0, WEBP_METHOD] {
+    for (method, segments) in [(0, 1), (0, 4), (2, 4)] {
         for quality in [40.0, 50.0, 60.0, 70.0, 80.0] {
+            let settings = WebpSettings {
+                quality,
+                method,
+                segments,
+            };
             let start = Instant::now();
             let encoded: Vec<Vec<u8>> = tiles
                 .par_iter()
-                .map(|piece| webp_at(piece, quality, method))
+                .map(|piece| piece.encode_webp(&settings))
                 .collect();
             let secs = start.elapsed().as_secs_f64();
             let scores: Vec<f64> = tiles
@@ -151,7 +167,7 @@ fn main() {
                 sum.add(piece, bytes.len(), ssim);
             }
             println!(
-                "  q{quality:.0} m{method}: {:7.0} B/MP, SSIM {:.4} (JPEG {:.4}), ratio {:.3}, {:5.1} MP/s",
+                "  q{quality:.0} m{method} s{segments}: {:7.0} B/MP, SSIM {:.4} (JPEG {:.4}), ratio {:.3}, {:5.1} MP/s",
                 sum.bytes_per_mp(),
                 sum.ssim(),
                 jpeg.ssim(),
@@ -178,22 +194,6 @@ fn measure(list: &[&Piece], format: Format) -> (Sum, f64) {
         sum.add(piece, bytes.len(), ssim);
     }
     (sum, secs)
-}
-
-/// WebP at another quality and method, through the same library and settings as `Format::Webp`
-/// otherwise.
-fn webp_at(piece: &Piece, quality: f32, method: i32) -> Vec<u8> {
-    let rgb = match piece {
-        Piece::Gray(i) => DynamicImage::ImageLuma8(i.clone()).to_rgb8(),
-        Piece::Rgb(i) => i.clone(),
-    };
-    let mut config = webp::WebPConfig::new().expect("libwebp");
-    config.quality = quality;
-    config.method = method;
-    webp::Encoder::from_rgb(rgb.as_raw(), rgb.width(), rgb.height())
-        .encode_advanced(&config)
-        .expect("small RGB rasters encode")
-        .to_vec()
 }
 
 /// The source as the media stage would encode it, cut into tiles, and its thumbnail.

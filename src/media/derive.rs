@@ -20,7 +20,7 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 
 use super::batch::PixelBudget;
-use super::encode::{self, Format, JPEG_QUALITY, WEBP_QUALITY};
+use super::encode::{self, Format, WebpSettings, JPEG_QUALITY};
 use super::pixels::{self, Raster};
 use super::{
     dzi, probe, raw, Derived, Display, ImageInfo, MediaError, MediaSettings, Pyramid, Rendition,
@@ -400,7 +400,8 @@ fn fingerprint_with(
     }
     // WebP entries hold other tiles and more thumbnails; JPEG sites keep their names.
     if settings.webp {
-        key.push_str(&format!(" webp={WEBP_QUALITY}/{}", encode::WEBP_METHOD));
+        key.push_str(" webp=");
+        key.push_str(&WebpSettings::SITE.fingerprint());
     }
     blake3::hash(key.as_bytes()).to_hex()[..8].to_string()
 }

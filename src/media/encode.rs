@@ -23,15 +23,114 @@ pub(crate) const JPEG_ENCODER: Option<&str> = if cfg!(jpeg_simd) {
     None
 };
 
-/// WebP quality of thumbnails and tiles in `images.format: webp`: the lowest whose mean SSIM
-/// against the source is at least JPEG q80's on `bench/corpus` 256-px tiles (0.896 against
-/// 0.889, at 0.65× JPEG's bytes; `bench/webp`, bench/README.md). WebP q80 would be needlessly
-/// sharp (SSIM 0.96) and barely smaller than JPEG.
-pub const WEBP_QUALITY: u8 = 50;
+/// libwebp's settings for lossy WebP. `WebpSettings::SITE` is what `images.format: webp`
+/// writes; other values are for `bench/webp`'s sweep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WebpSettings {
+    /// 0–100. The site's is the lowest whose mean SSIM against the source is at least JPEG
+    /// q80's on `bench/corpus` 256-px tiles (bench/README.md); q80 would be needlessly sharp
+    /// (SSIM 0.96) and barely smaller than JPEG.
+    pub quality: f32,
+    /// Speed/size trade-off, 0 fastest … 6 smallest: encoding, not size, is what WebP costs
+    /// here, so the site's is 0.
+    pub method: i32,
+    /// Segments (1–4), each with its own quantiser: the site keeps libwebp's 4, since one
+    /// segment costs ~35 % more bytes for ~3 % more speed on the bench corpus.
+    pub segments: i32,
+}
 
-/// libwebp's speed/size trade-off (0 fastest … 6 smallest): method 0 encodes 1.5× faster than
-/// method 2 for 4 % more bytes, and encoding, not size, is what WebP costs here (`bench/webp`).
-pub const WEBP_METHOD: i32 = 0;
+impl WebpSettings {
+    pub const SITE: WebpSettings = WebpSettings {
+        quality: 50.0,
+        method: 0,
+        segments: 4,
+    };
+
+    /// For the cache fingerprint: other settings write other bytes.
+    pub(crate) fn fingerprint(&self) -> String {
+        format!("{}/{}/{}", self.quality, self.method, self.segments)
+    }
+
+    /// Lossy WebP through libwebp's own API. Written against `libwebp-sys` rather than the
+    /// `webp` crate because that crate only imports RGB(A) into an ARGB picture, which libwebp
+    /// converts to YUV 4:2:0 in a second pass: here a gray raster goes straight into the Y plane
+    /// with neutral chroma (WebP has no gray mode; the bytes are its RGB copy's) and colour is
+    /// converted to YUV once, on import.
+    pub fn encode(
+        &self,
+        width: u32,
+        height: u32,
+        channels: u8,
+        data: &[u8],
+    ) -> Result<Vec<u8>, String> {
+        use libwebp_sys as sys;
+        if width > 16383 || height > 16383 {
+            return Err(format!(
+                "{width} × {height} is larger than WebP allows (16383)"
+            ));
+        }
+        let (w, h) = (width as i32, height as i32);
+        let mut config = sys::WebPConfig::new().map_err(|()| "libwebp version mismatch")?;
+        config.quality = self.quality;
+        config.method = self.method;
+        config.segments = self.segments;
+        let mut picture = sys::WebPPicture::new().map_err(|()| "libwebp version mismatch")?;
+        picture.use_argb = 0;
+        picture.width = w;
+        picture.height = h;
+        let mut writer = std::mem::MaybeUninit::<sys::WebPMemoryWriter>::uninit();
+        // SAFETY: the picture is initialised by `WebPPicture::new`; the planes libwebp allocates
+        // are written within their strides and heights; `data` holds `width × height × channels`
+        // bytes (the `Raster` invariant, checked below); picture and writer are freed on every path.
+        unsafe {
+            sys::WebPMemoryWriterInit(writer.as_mut_ptr());
+            let mut writer = writer.assume_init();
+            let imported = match channels {
+                1 if data.len() == width as usize * height as usize => {
+                    let ok = sys::WebPPictureAlloc(&mut picture) != 0;
+                    if ok {
+                        let y_stride = picture.y_stride as usize;
+                        for (row, line) in data.chunks_exact(width as usize).enumerate() {
+                            let out = std::slice::from_raw_parts_mut(
+                                picture.y.add(row * y_stride),
+                                line.len(),
+                            );
+                            for (y, &v) in out.iter_mut().zip(line) {
+                                *y = GRAY_TO_LUMA[usize::from(v)];
+                            }
+                        }
+                        let uv_len = picture.uv_stride as usize * (height as usize).div_ceil(2);
+                        std::ptr::write_bytes(picture.u, 128, uv_len);
+                        std::ptr::write_bytes(picture.v, 128, uv_len);
+                    }
+                    ok
+                }
+                3 if data.len() == width as usize * height as usize * 3 => {
+                    sys::WebPPictureImportRGB(&mut picture, data.as_ptr(), w * 3) != 0
+                }
+                n => {
+                    // Nothing is allocated yet: neither the picture nor the writer holds memory.
+                    return Err(format!(
+                        "lossy WebP here takes a whole 1- or 3-channel raster, not {n} channels of {} bytes",
+                        data.len()
+                    ));
+                }
+            };
+            picture.writer = Some(sys::WebPMemoryWrite);
+            picture.custom_ptr = (&raw mut writer).cast();
+            let encoded = imported && sys::WebPEncode(&config, &mut picture) != 0;
+            let error = picture.error_code;
+            sys::WebPPictureFree(&mut picture);
+            let result = if encoded {
+                Ok(std::slice::from_raw_parts(writer.mem, writer.size).to_vec())
+            } else {
+                Err(format!("libwebp failed: {error:?}"))
+            };
+            sys::WebPMemoryWriterClear(&mut writer);
+            result
+        }
+    }
+}
 
 /// The resampling filter of every downscale; see `bench/README.md` for the measurement.
 const FILTER: FilterType = FilterType::Lanczos3;
@@ -99,32 +198,23 @@ impl Format {
         match self {
             Format::Jpeg => encode_jpeg(width, height, channels, data),
             Format::Png => encode_png(width, height, channels, data),
-            Format::Webp => encode_webp(width, height, channels, data),
+            Format::Webp => WebpSettings::SITE.encode(width, height, channels, data),
         }
     }
 }
 
-/// Lossy WebP through libwebp. WebP has no gray mode: a gray raster is encoded as RGB, whose
-/// constant chroma costs few bytes (`bench/webp` measures gray on its own).
-fn encode_webp(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<Vec<u8>, String> {
-    let rgb: std::borrow::Cow<[u8]> = match channels {
-        1 => data.iter().flat_map(|&v| [v, v, v]).collect(),
-        3 => data.into(),
-        n => return Err(format!("lossy WebP here takes 1 or 3 channels, not {n}")),
-    };
-    if width > 16383 || height > 16383 {
-        return Err(format!(
-            "{width} × {height} is larger than WebP allows (16383)"
-        ));
+/// Gray to WebP's luma, the studio range (16–235) its decoders expand again: libwebp's own
+/// RGB → Y of a gray pixel (`VP8RGBToY` in `yuv.h`, 16-bit fixed point), so a gray raster
+/// encodes exactly as its RGB copy did, without the copy.
+const GRAY_TO_LUMA: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut v = 0;
+    while v < 256 {
+        table[v] = (((16839 + 33059 + 6420) * v as u32 + (1 << 15) + (16 << 16)) >> 16) as u8;
+        v += 1;
     }
-    let mut config = webp::WebPConfig::new().map_err(|()| "libwebp version mismatch")?;
-    config.quality = f32::from(WEBP_QUALITY);
-    config.method = WEBP_METHOD;
-    webp::Encoder::from_rgb(&rgb, width, height)
-        .encode_advanced(&config)
-        .map(|memory| memory.to_vec())
-        .map_err(|e| format!("libwebp failed: {e:?}"))
-}
+    table
+};
 
 fn encode_jpeg(width: u32, height: u32, channels: u8, data: &[u8]) -> Result<Vec<u8>, String> {
     let color = match channels {
@@ -244,6 +334,29 @@ mod tests {
         let image = image::load_from_memory_with_format(&webp, image::ImageFormat::WebP).unwrap();
         assert_eq!((image.width(), image.height()), (64, 32));
         assert_eq!(Format::of_extension("webp"), Some(Format::Webp));
+    }
+
+    #[test]
+    fn gray_webp_is_its_rgb_copy_and_keeps_its_levels() {
+        // Flat bands of black, mid-grey and white, then a ramp: a gray raster written straight
+        // into the luma plane must decode to its own levels, as its RGB copy does.
+        let (w, h) = (96u32, 64u32);
+        let data: Vec<u8> = (0..w * h)
+            .map(|i| match (i % w) / 24 {
+                0 => 0,
+                1 => 128,
+                2 => 255,
+                _ => ((i / w) * 4) as u8,
+            })
+            .collect();
+        let rgb: Vec<u8> = data.iter().flat_map(|&v| [v, v, v]).collect();
+        let gray = WebpSettings::SITE.encode(w, h, 1, &data).unwrap();
+        assert_eq!(gray, WebpSettings::SITE.encode(w, h, 3, &rgb).unwrap());
+        let decoded = image::load_from_memory(&gray).unwrap().to_luma8();
+        for (x, want) in [(12, 0), (36, 128), (60, 255)] {
+            let got = decoded.get_pixel(x, 32)[0];
+            assert!(got.abs_diff(want) <= 2, "x {x}: {got}, not {want}");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ use std::path::PathBuf;
 
 pub use batch::{derive_all, MediaJob};
 pub use derive::{derive, Stamp};
-pub use encode::{Format, JPEG_QUALITY, WEBP_METHOD, WEBP_QUALITY};
+pub use encode::{Format, WebpSettings, JPEG_QUALITY};
 pub use error::MediaError;
 pub use label_volume::{derive_label_volume, with_labels, LabelVolume, LabelVolumeJob};
 pub use labels::{derive_labels, LabelSlice, Labels, SegmentExtent, TILE as LABEL_TILE};
