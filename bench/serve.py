@@ -8,9 +8,12 @@ Generates a site of N datasets (default 1,000, each with a small distinct thumbn
 and serve's CPU time for each descriptor edit, which a loaded machine disturbs less. With
 `--site DIR` it runs on a copy of an existing site instead (e.g. the reference corpus of long
 descriptions, 20 % private): the descriptor edited is the first public one's `display_name`,
-and the image step is skipped. Standard library only. Usage:
+and the image step is skipped. The copy goes to $TMPDIR: set TMPDIR=/dev/shm, since on this
+machine's ext4 a file created soon after mass deletions (the last run's copy) walks past every
+recently deleted inode, which added ~100 ms to each edit (bench/README.md). Standard library
+only. Usage:
   python3 bench/serve.py [--bin target/debug/vitrine] [--datasets 1000] [--edits 15] [--images 7]
-  python3 bench/serve.py --bin target/release/vitrine --site /tmp/site-1000 [--edits 15]
+  TMPDIR=/dev/shm python3 bench/serve.py --bin target/release/vitrine --site /tmp/site-1000
 """
 
 import argparse
@@ -147,6 +150,8 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="vitrine-serve-bench-") as tmp:
         root = os.path.join(tmp, "site")
+        kind = subprocess.run(["stat", "-f", "-c", "%T", tmp], capture_output=True, text=True)
+        print(f"working in {tmp} ({kind.stdout.strip() or 'file system unknown'})")
         started = time.perf_counter()
         if args.site:
             shutil.copytree(os.path.join(args.site, "content"), os.path.join(root, "content"))
