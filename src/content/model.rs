@@ -138,6 +138,8 @@ pub struct SiteConfig {
     pub pyramids: bool,
     /// Cards on one gallery or tag page (`gallery.per_page`); longer listings get more pages.
     pub per_page: usize,
+    /// How many of the newest public datasets `feed.xml` lists (`feed.entries`).
+    pub feed_entries: usize,
     /// Image limits and derived sizes.
     pub images: ImageSettings,
 }

@@ -99,8 +99,8 @@ fn timestamp(date: Option<chrono::NaiveDate>) -> String {
     )
 }
 
-/// `feed.xml`: an Atom feed of public datasets, newest first, with ids that stay the same for
-/// as long as the dataset's address does.
+/// `feed.xml`: an Atom feed of the newest `feed.entries` public datasets, newest first, with
+/// ids that stay the same for as long as the dataset's address does.
 pub fn atom(config: &SiteConfig, base_url: &BaseUrl, public: &[&Prepared]) -> String {
     let mut entries: Vec<&&Prepared> = public.iter().collect();
     entries.sort_by(|a, b| {
@@ -109,6 +109,7 @@ pub fn atom(config: &SiteConfig, base_url: &BaseUrl, public: &[&Prepared]) -> St
             .cmp(&a.dataset.published)
             .then_with(|| a.dataset.display_name.cmp(&b.dataset.display_name))
     });
+    entries.truncate(config.feed_entries);
     let updated = timestamp(entries.first().and_then(|p| p.dataset.published));
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
@@ -207,35 +208,44 @@ struct SearchImage<'a> {
     alt: &'a str,
 }
 
-/// `search-index.json`: what the gallery's search matches against, public datasets only.
-pub fn search_index(public: &[&Prepared]) -> String {
-    let entries: Vec<SearchEntry> = public
-        .iter()
-        .map(|p| {
-            let d = p.dataset;
-            let card = p.card("");
-            SearchEntry {
-                slug: &d.slug,
-                url: card.url,
-                name: &d.display_name,
-                summary: &p.texts.summary,
-                tags: &d.tags,
-                tag_slugs: card.tags.iter().map(|t| t.slug).collect(),
-                image: SearchImage {
-                    src: card.preview.src,
-                    width: card.preview.width,
-                    height: card.preview.height,
-                    alt: card.preview.alt,
-                },
-                authors: &d.authors,
-                species: d.species.as_deref(),
-                region: d.region.as_deref(),
-                modality: d.modality.as_deref(),
-                published: d.published.map(|date| date.format("%Y-%m-%d").to_string()),
-            }
-        })
-        .collect();
-    serde_json::to_string(&entries).expect("search entries always serialise")
+/// One public dataset's entry in `search-index.json`, as JSON.
+pub fn search_entry(p: &Prepared) -> String {
+    let d = p.dataset;
+    let card = p.card("");
+    let entry = SearchEntry {
+        slug: &d.slug,
+        url: card.url,
+        name: &d.display_name,
+        summary: &p.texts.summary,
+        tags: &d.tags,
+        tag_slugs: card.tags.iter().map(|t| t.slug).collect(),
+        image: SearchImage {
+            src: card.preview.src,
+            width: card.preview.width,
+            height: card.preview.height,
+            alt: card.preview.alt,
+        },
+        authors: &d.authors,
+        species: d.species.as_deref(),
+        region: d.region.as_deref(),
+        modality: d.modality.as_deref(),
+        published: d.published.map(|date| date.format("%Y-%m-%d").to_string()),
+    };
+    serde_json::to_string(&entry).expect("search entries always serialise")
+}
+
+/// `search-index.json`: what the gallery's search matches against, from the public datasets'
+/// entries ([`search_entry`]) in gallery order.
+pub fn search_index<'a>(entries: impl IntoIterator<Item = &'a str>) -> String {
+    let mut json = String::from("[");
+    for (i, entry) in entries.into_iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(entry);
+    }
+    json.push(']');
+    json
 }
 
 #[cfg(test)]

@@ -202,6 +202,7 @@ fn model() -> (Content, MediaIndex) {
         default_expiry: "180d".into(),
         pyramids: true,
         per_page: 60,
+        feed_entries: 50,
         images: ImageSettings {
             max_pixels: 1 << 30,
             thumbnail_widths: vec![320, 640],
@@ -684,20 +685,7 @@ fn sitemap_robots_and_feed_list_public_items_with_absolute_urls() {
         "User-agent: *\nDisallow: /lab/private/\n\nSitemap: https://data.example.org/lab/sitemap.xml\n"
     );
     let feed = page(&pages, "feed.xml");
-    let mut reader = quick_xml::Reader::from_str(feed);
-    let mut ids = Vec::new();
-    let mut in_entry_id = false;
-    loop {
-        match reader.read_event().expect("feed is well-formed XML") {
-            quick_xml::events::Event::Start(e) if e.name().as_ref() == b"id" => in_entry_id = true,
-            quick_xml::events::Event::Text(t) if in_entry_id => {
-                ids.push(t.unescape().unwrap().into_owned());
-                in_entry_id = false;
-            }
-            quick_xml::events::Event::Eof => break,
-            _ => {}
-        }
-    }
+    let ids = feed_ids(feed);
     assert_eq!(
         &ids[..4],
         [
@@ -710,6 +698,41 @@ fn sitemap_robots_and_feed_list_public_items_with_absolute_urls() {
     assert_eq!(ids.len(), 8, "the feed and its seven public datasets");
     assert!(feed.contains("<title>Lab &amp; Friends Gallery</title>"));
     assert!(feed.contains("<updated>2024-02-03T00:00:00Z</updated>"));
+}
+
+/// The `<id>`s of an Atom feed, the feed's own first.
+fn feed_ids(feed: &str) -> Vec<String> {
+    let mut reader = quick_xml::Reader::from_str(feed);
+    let mut ids = Vec::new();
+    let mut in_id = false;
+    loop {
+        match reader.read_event().expect("feed is well-formed XML") {
+            quick_xml::events::Event::Start(e) if e.name().as_ref() == b"id" => in_id = true,
+            quick_xml::events::Event::Text(t) if in_id => {
+                ids.push(t.unescape().unwrap().into_owned());
+                in_id = false;
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    ids
+}
+
+#[test]
+fn the_feed_lists_the_newest_feed_entries() {
+    let (mut content, media) = model();
+    content.config.feed_entries = 2;
+    let theme = Theme::load(Path::new("/nonexistent"), None).unwrap();
+    let pages = render_site(&content, &media, &theme, &options()).unwrap();
+    assert_eq!(
+        feed_ids(page(&pages, "feed.xml")),
+        [
+            "https://data.example.org/lab/",
+            "https://data.example.org/lab/datasets/retina-2024/",
+            "https://data.example.org/lab/datasets/cortex-l4/",
+        ]
+    );
 }
 
 #[test]
