@@ -497,6 +497,15 @@ impl Site {
             Source::Bytes(share::revocations::revocations_json(&ledger).into_bytes()),
         );
         self.memory.views = views;
+        // The pages this build uses, taken before sealing puts sealed copies in place of the
+        // private ones: those are kept too, or every edit would render every private page again.
+        let used_pages: Vec<PathBuf> = files
+            .values()
+            .filter_map(|source| match source {
+                Source::Cached(file) => Some(file.clone()),
+                Source::Bytes(_) | Source::File(_) | Source::Tree { .. } => None,
+            })
+            .collect();
         let sealing = self.seal_private(&content, &theme, &ledger, &mut files)?;
         let site_gate = self.site_gate(&content, &theme, &gate, sealing.as_ref())?;
         site_gate.place_in_output(&mut files);
@@ -541,10 +550,7 @@ impl Site {
             Some(_) => (Vec::new(), Vec::new()),
             None => self.publish(opts, (&files, &manifest), &previous, &strangers)?,
         };
-        pages.retain(files.values().filter_map(|source| match source {
-            Source::Cached(file) => Some(file.as_path()),
-            Source::Bytes(_) | Source::File(_) | Source::Tree { .. } => None,
-        }));
+        pages.retain(used_pages.iter().map(PathBuf::as_path));
         if let Some(sealing) = &sealing {
             sealing.sealed.retain(&self.sealed_dir());
         }

@@ -556,6 +556,28 @@ fn an_edit_renders_only_the_pages_that_show_it() {
     assert!(first.status.success(), "{}", text(&first));
     let inode = |rel: &str| fs::metadata(public.join(rel)).unwrap().ino();
     let untouched = inode("datasets/older-retina/index.html");
+    // The private page is published sealed; its rendering is kept in the page cache.
+    let private_page = || -> Vec<u64> {
+        let outputs = root.join(".vitrine-cache/outputs");
+        walkdir::WalkDir::new(outputs)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.path()
+                    .parent()
+                    .unwrap()
+                    .to_string_lossy()
+                    .ends_with(".pages")
+            })
+            .filter(|e| {
+                fs::read_to_string(e.path())
+                    .is_ok_and(|t| t.contains("<h1>Unpublished Hydra nerve net</h1>"))
+            })
+            .map(|e| e.metadata().unwrap().ino())
+            .collect()
+    };
+    let rendered = private_page();
+    assert_eq!(rendered.len(), 1, "the private page is kept once");
 
     let yaml = root.join("content/datasets/open-cortex/dataset.yaml");
     let edited = fs::read_to_string(&yaml)
@@ -575,6 +597,11 @@ fn an_edit_renders_only_the_pages_that_show_it() {
         inode("datasets/older-retina/index.html"),
         untouched,
         "a page that does not show the edited dataset is not rewritten"
+    );
+    assert_eq!(
+        private_page(),
+        rendered,
+        "a private page that does not show the edit is not rendered again"
     );
 }
 
