@@ -4,10 +4,11 @@
 //! a private item's file copied into a public dataset's `files/` ([`copies`]).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -218,10 +219,15 @@ impl Compiled {
 
     /// Every occurrence in `hay` of every pattern, overlapping ones included, as (pattern,
     /// start, end), in the order of their prefixes' ends; case-insensitive in ASCII.
-    fn hits<'h>(&'h self, hay: &'h [u8]) -> impl Iterator<Item = (usize, usize, usize)> + 'h {
+    /// Only prefixes inside `span` are found; the whole pattern is compared in all of `hay`.
+    fn hits<'h>(
+        &'h self,
+        hay: &'h [u8],
+        span: Range<usize>,
+    ) -> impl Iterator<Item = (usize, usize, usize)> + 'h {
         self.matcher
             .iter()
-            .flat_map(move |m| m.find_overlapping_iter(hay))
+            .flat_map(move |m| m.find_overlapping_iter(Input::new(hay).span(span.clone())))
             .flat_map(move |hit| {
                 self.by_prefix[hit.pattern().as_usize()]
                     .iter()
@@ -262,7 +268,7 @@ impl Compiled {
         // start; skipping those that overlap the last one taken keeps the leftmost
         // non-overlapping ones.
         let mut next_start: HashMap<usize, usize> = HashMap::new();
-        for (k, start, end) in self.hits(hay.as_bytes()) {
+        for (k, start, end) in self.hits(hay.as_bytes(), 0..hay.len()) {
             let next = next_start.entry(k).or_default();
             if found[k] || start < *next {
                 continue;
@@ -343,15 +349,30 @@ impl LeakGuard {
     /// Shared needles are skipped at each hit rather than left out of a second automaton:
     /// compiling that one was a fifth of a one-edit CLI build at N=1000 (RESULTS.md), and the
     /// search is over overlapping matches, so a skipped hit hides no other.
+    /// A long text is searched in spans on every core: an edit's largest changed file, the
+    /// search index (1 MB at N=1,000), was otherwise its guard's whole time on one core.
     fn first_hit(&self, text: &str) -> Option<(&PrivateItem, &Needle)> {
         let compiled = &*self.compiled;
-        compiled.hits(text.as_bytes()).find_map(|(k, start, end)| {
-            let needle = compiled.needle(k);
-            let leak = !self.shared[k]
-                && (!needle.whole_word || word_bounded(text.as_bytes(), start, end));
-            leak.then(|| (&compiled.items[compiled.owners[k].0], needle))
+        let hay = text.as_bytes();
+        spans(hay.len()).into_par_iter().find_map_first(|span| {
+            compiled.hits(hay, span).find_map(|(k, start, end)| {
+                let needle = compiled.needle(k);
+                let leak = !self.shared[k] && (!needle.whole_word || word_bounded(hay, start, end));
+                leak.then(|| (&compiled.items[compiled.owners[k].0], needle))
+            })
         })
     }
+}
+
+/// Bytes of text one task searches.
+const SPAN: usize = 64 * 1024;
+
+/// `0..len` in spans of [`SPAN`] bytes that overlap by [`PREFIX`]: a prefix found anywhere lies
+/// whole inside one of them.
+fn spans(len: usize) -> Vec<Range<usize>> {
+    (0..len.div_ceil(SPAN).max(1))
+        .map(|i| i * SPAN..((i + 1) * SPAN + PREFIX).min(len))
+        .collect()
 }
 
 /// Files, each with a name: its output path, or what it is in a message.
@@ -534,6 +555,22 @@ mod tests {
         true
     }
 
+    #[test]
+    fn a_long_file_is_searched_across_its_spans() {
+        let g = guard("");
+        let name = "Hidden Cortex Volume";
+        // The name across each of the first spans' ends, at the end, and at the start.
+        for at in [SPAN - 3, 2 * SPAN - name.len() + 1, 3 * SPAN + 7, 0] {
+            let mut text = "a".repeat(3 * SPAN + 7 + name.len());
+            text.replace_range(at..at + name.len(), name);
+            let found = g.check(&page("search-index.json", &text), &all);
+            assert_eq!(found.len(), 1, "at {at}: {found:?}");
+            assert!(found[0].contains("display name"), "{found:?}");
+        }
+        let clean = "a".repeat(3 * SPAN + 30);
+        assert!(g.check(&page("search-index.json", &clean), &all).is_empty());
+    }
+
     fn page(path: &str, body: &str) -> Files {
         let mut f = Files::new();
         f.insert(path.into(), Source::Bytes(body.as_bytes().to_vec()));
@@ -608,7 +645,8 @@ mod tests {
             [1, 2]
         );
         let hay = "The Specimen was FIXED in glutaraldehyde and osmium for twelve hours";
-        let hits: Vec<(usize, usize, usize)> = compiled.hits(hay.as_bytes()).collect();
+        let hits: Vec<(usize, usize, usize)> =
+            compiled.hits(hay.as_bytes(), 0..hay.len()).collect();
         assert!(hits.contains(&(0, 0, hay.len())), "{hits:?}");
         // A needle that runs past the end of the text is not found.
         assert_eq!(compiled.found_in(&needles[0][..needles[0].len() - 1]), [2]);
