@@ -35,12 +35,32 @@ const EAGER_CARDS: usize = 4;
 pub struct Cards(HashMap<String, String>);
 
 /// Dataset views (as JSON) a plan made, by the dataset's digest, the page folder and whether
-/// the card is `eager`, and each dataset's `Texts` by its digest: a plan in the same process
-/// takes them instead of making them again.
+/// the card is `eager`, and each dataset's `Texts` and search entry by its digest: a plan in
+/// the same process takes them instead of making them again.
 #[derive(Default)]
 pub struct Views {
-    views: HashMap<ViewKey, String>,
+    views: HashMap<ViewKey, View>,
     texts: HashMap<blake3::Hash, Arc<Texts>>,
+    /// Each public dataset's entry in `search-index.json`, by its digest.
+    entries: HashMap<blake3::Hash, Arc<str>>,
+}
+
+/// A dataset's view as JSON, with its hash. Every plan puts each view into a page's or card's
+/// key; kept in [`Views`], a view is serialised and hashed once, not on every plan (hashing
+/// the views again on every plan was half of planning an edit of the reference corpus).
+#[derive(Clone)]
+struct View {
+    json: Arc<str>,
+    hash: blake3::Hash,
+}
+
+impl View {
+    fn new(json: String) -> View {
+        View {
+            hash: blake3::hash(json.as_bytes()),
+            json: json.into(),
+        }
+    }
 }
 
 /// A dataset's digest, the page folder and `eager`: what a view in [`Views`] is made for.
@@ -217,6 +237,15 @@ pub fn plan<'t>(
     // Annotation pages (and their overlay data) are the annotation module's; same options.
     let mut files = super::annotation::render_annotation_pages(content, media, theme, opts)?;
 
+    let entries: Vec<(Option<blake3::Hash>, Arc<str>)> = public
+        .par_iter()
+        .map(|p| {
+            let digest = digests.get(&p.dataset.dir).copied();
+            let known = digest.and_then(|d| views.entries.get(&d));
+            let entry = known.map_or_else(|| feeds::search_entry(p).into(), Arc::clone);
+            (digest, entry)
+        })
+        .collect();
     let tag_names: Vec<String> = groups.values().map(|g| g.name.clone()).collect();
     let feeds = [
         (
@@ -228,13 +257,20 @@ pub fn plan<'t>(
             "feed.xml",
             feeds::atom(&content.config, &opts.base_url, &public),
         ),
-        ("search-index.json", feeds::search_index(&public)),
+        (
+            "search-index.json",
+            feeds::search_index(entries.iter().map(|(_, entry)| &**entry)),
+        ),
     ];
     files.extend(feeds.into_iter().map(|(path, text)| Page {
         path: path.to_string(),
         body: text.into_bytes(),
         private: false,
     }));
+    made.entries = entries
+        .into_iter()
+        .filter_map(|(digest, entry)| Some((digest?, entry)))
+        .collect();
     made.texts = prepared
         .iter()
         .filter_map(|p| Some((*digests.get(&p.dataset.dir)?, p.texts.clone())))
@@ -268,14 +304,14 @@ struct Shared<'a> {
 struct Listing {
     datasets: Value,
     cards: Vec<(String, String)>,
-    views: Vec<(ViewKey, String)>,
+    views: Vec<(ViewKey, View)>,
 }
 
 /// One page planned, with the cards it lists and the views it made or took.
 struct Planned {
     page: PageJob,
     cards: Vec<(String, String)>,
-    views: Vec<(ViewKey, String)>,
+    views: Vec<(ViewKey, View)>,
 }
 
 impl Shared<'_> {
@@ -312,16 +348,16 @@ impl Shared<'_> {
         dir: &str,
         eager: bool,
         make: impl FnOnce() -> String,
-    ) -> (String, Option<(ViewKey, String)>) {
+    ) -> (View, Option<(ViewKey, View)>) {
         let Some(digest) = self.digests.get(&p.dataset.dir) else {
-            return (make(), None);
+            return (View::new(make()), None);
         };
         let key = (*digest, dir.to_string(), eager);
-        let json = match self.views.views.get(&key) {
-            Some(json) => json.clone(),
-            None => make(),
+        let view = match self.views.views.get(&key) {
+            Some(view) => view.clone(),
+            None => View::new(make()),
         };
-        (json.clone(), Some((key, json)))
+        (view.clone(), Some((key, view)))
     }
 
     /// The datasets shown on page `number` of the listing of `all` at `dir`, and where that page
@@ -354,7 +390,7 @@ impl Shared<'_> {
                         .expect("template views serialise to JSON")
                 });
                 let mut own = Context::default();
-                own.0.push(("dataset", Value::Json(view.clone())));
+                own.0.push(("dataset", Value::View(view.clone())));
                 own.insert("eager", &eager);
                 let mut hasher = shared.clone();
                 own.hash_into(&mut hasher);
@@ -439,7 +475,7 @@ impl Shared<'_> {
                     serde_json::to_string(&p.view(&dir, self.opts))
                         .expect("template views serialise to JSON")
                 });
-                ctx.0.push(("dataset", Value::Json(view)));
+                ctx.0.push(("dataset", Value::View(view)));
                 views.extend(kept);
                 ctx.insert("has_viewer", &self.has_viewer);
                 ("dataset.html", dir, ctx)
@@ -536,14 +572,14 @@ impl Context {
 
     /// Feeds every value to a page key's hasher (see [`PageJob::key`]).
     fn hash_into(&self, hasher: &mut blake3::Hasher) {
-        let mut hash = |part: &str| {
+        let mut hash = |part: &[u8]| {
             hasher.update(&(part.len() as u64).to_le_bytes());
-            hasher.update(part.as_bytes());
+            hasher.update(part);
         };
         for (key, value) in &self.0 {
             let parts = value.parts();
-            hash(key);
-            hash(&parts.len().to_string());
+            hash(key.as_bytes());
+            hash(parts.len().to_string().as_bytes());
             parts.into_iter().for_each(&mut hash);
         }
     }
@@ -567,27 +603,28 @@ fn key_of(hasher: blake3::Hasher) -> String {
 #[derive(Clone)]
 enum Value {
     Json(String),
+    /// A dataset's view, identified in keys by its hash.
+    View(View),
     /// A listing's `datasets`. Each card's HTML joins its view (as `card`) only when the page
     /// is rendered; until then the card's key stands for it (in the page's key too).
     Listing(Vec<Listed>),
 }
 
-/// A dataset in a listing: its card view as JSON and its card's key in [`Cards`].
+/// A dataset in a listing: its card view and its card's key in [`Cards`].
 #[derive(Clone)]
 struct Listed {
-    view: String,
+    view: View,
     key: String,
 }
 
 impl Value {
-    /// The parts that identify the value, for the page's key.
-    fn parts(&self) -> Vec<&str> {
+    /// The parts that identify the value, for the page's key. A card's key stands for its
+    /// view too (the card was keyed by it).
+    fn parts(&self) -> Vec<&[u8]> {
         match self {
-            Value::Json(json) => vec![json],
-            Value::Listing(listed) => listed
-                .iter()
-                .flat_map(|l| [l.view.as_str(), l.key.as_str()])
-                .collect(),
+            Value::Json(json) => vec![json.as_bytes()],
+            Value::View(view) => vec![view.hash.as_bytes()],
+            Value::Listing(listed) => listed.iter().map(|l| l.key.as_bytes()).collect(),
         }
     }
 
@@ -597,10 +634,11 @@ impl Value {
         };
         match self {
             Value::Json(json) => parse(json),
+            Value::View(view) => parse(&view.json),
             Value::Listing(listed) => listed
                 .iter()
                 .map(|l| {
-                    let mut view = parse(&l.view);
+                    let mut view = parse(&l.view.json);
                     let html = cards
                         .0
                         .get(&l.key)
