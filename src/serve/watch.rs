@@ -16,7 +16,7 @@ use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, Recom
 /// Quiet time before a batch is handed over: long enough to gather an editor's rename dance
 /// (a few milliseconds), short enough to feel instant. A `git checkout` that takes longer ends
 /// in more batches, which the rebuild loop merges while it builds.
-const DEBOUNCE: Duration = Duration::from_millis(25);
+const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// One debounced batch of changes.
 #[derive(Debug, Default)]
