@@ -152,7 +152,7 @@ struct Memory {
     /// The inputs as the last build saw them; see [`Site::build_after`].
     entries: Option<Entries>,
     /// Each dataset, by its folder, with the folder's digest ([`Inputs::folders`]).
-    datasets: HashMap<PathBuf, (blake3::Hash, Dataset)>,
+    datasets: HashMap<PathBuf, (blake3::Hash, Arc<Dataset>)>,
     /// The settings `media` was derived with.
     media_settings: Option<MediaSettings>,
     /// Each derived image, with its source's identity ([`Inputs::files`]).
@@ -843,6 +843,7 @@ impl Site {
             .datasets
             .iter()
             .filter(|d| d.volume.is_some())
+            .map(|d| &**d)
             .collect();
         let remote = &mut self.memory.remote;
         for d in wanted {

@@ -14,6 +14,7 @@ mod volume;
 mod yaml;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -33,7 +34,7 @@ pub fn load(root: &Path) -> Result<Content, Diagnostics> {
 /// that knows the folder is unchanged since it was loaded) instead of reading it again.
 pub fn load_reusing(
     root: &Path,
-    known: impl Fn(&Path) -> Option<Dataset> + Sync,
+    known: impl Fn(&Path) -> Option<Arc<Dataset>> + Sync,
 ) -> Result<Content, Diagnostics> {
     let mut problems = Diagnostics::default();
     let config = load_config(root);
@@ -70,7 +71,7 @@ pub fn load_reusing(
         .par_iter()
         .map(|dir| {
             let canonical_dir = canonical.join(dir.file_name().expect("listed folders have names"));
-            known(dir).map_or_else(|| load_dataset(dir, &canonical_dir), Ok)
+            known(dir).map_or_else(|| load_dataset(dir, &canonical_dir).map(Arc::new), Ok)
         })
         .collect();
     let mut datasets = Vec::with_capacity(results.len());

@@ -212,7 +212,7 @@ fn model() -> (Content, MediaIndex) {
     let content = Content {
         root: PathBuf::from("/site"),
         config,
-        datasets,
+        datasets: datasets.into_iter().map(std::sync::Arc::new).collect(),
     };
     (content, media)
 }
