@@ -517,7 +517,10 @@ impl Site {
         let checked = blake3::hash(checked.as_bytes()).to_hex().to_string();
         let all = checked != before.checked;
         let nothing = HashSet::new();
-        let fresh = |path: &str| all || previous.get(path) != manifest.get(path);
+        let differing: HashSet<&str> = output::differing(&previous, &manifest)
+            .into_iter()
+            .collect();
+        let fresh = |path: &str| all || differing.contains(path);
         // A preview's folder is vitrine's own and never deployed: nothing else is written there.
         // A check removes nothing. The walk for strangers overlaps the guard's search.
         let (mut leaks, strangers) = rayon::join(
