@@ -774,11 +774,21 @@ impl Site {
             .map(|(path, identity)| (path.as_path(), identity.as_str()))
             .collect();
         let identity = |job: &MediaJob| identities.get(job.source.as_path()).copied();
-        let known = |job: &MediaJob| {
-            let (id, derived) = self.memory.media.get(job)?;
-            (identity(job) == Some(id.as_str())).then(|| derived.clone())
+        // What is still right moves from the last build's memory to this one's, so each derived
+        // image is copied once (into the index), not twice.
+        let mut last = std::mem::take(&mut self.memory.media);
+        let mut memory: HashMap<MediaJob, (String, Derived)> = HashMap::with_capacity(jobs.len());
+        let mut known = |job: &MediaJob| {
+            let id = identity(job)?;
+            if let Some((was, derived)) = memory.get(job) {
+                return (was.as_str() == id).then(|| derived.clone());
+            }
+            let (job, (was, derived)) = last.remove_entry(job)?;
+            let copy = (was == id).then(|| derived.clone())?;
+            memory.insert(job, (was, derived));
+            Some(copy)
         };
-        let reused: Vec<Option<Derived>> = jobs.iter().map(known).collect();
+        let reused: Vec<Option<Derived>> = jobs.iter().map(&mut known).collect();
         let unknown: Vec<MediaJob> = jobs
             .iter()
             .zip(&reused)
@@ -790,18 +800,19 @@ impl Site {
             false => media::derive_all(&unknown, &settings, progress),
         }
         .into_iter();
-        let results: Vec<_> = reused
-            .into_iter()
-            .map(|reused| match reused {
+        let mut results = Vec::with_capacity(jobs.len());
+        for (job, reused) in jobs.iter().zip(reused) {
+            let result = match reused {
                 Some(d) => Ok(d),
-                None => derived.next().expect("one result per unknown job"),
-            })
-            .collect();
-        let mut memory = HashMap::with_capacity(jobs.len());
-        for (job, result) in jobs.iter().zip(&results) {
-            if let (Ok(d), Some(id)) = (result, identity(job)) {
-                memory.insert(job.clone(), (id.to_string(), d.clone()));
-            }
+                None => {
+                    let result = derived.next().expect("one result per unknown job");
+                    if let (Ok(d), Some(id)) = (&result, identity(job)) {
+                        memory.insert(job.clone(), (id.to_string(), d.clone()));
+                    }
+                    result
+                }
+            };
+            results.push(result);
         }
         self.memory.media = memory;
         let mut index = MediaIndex::default();
